@@ -1,0 +1,211 @@
+import CArchive
+import Glibc
+
+/// Reads an archive file entry by entry through libarchive.
+///
+/// Only the formats and filters that backup users have are enabled (tar variants, cpio, zip, 7z;
+/// gzip, bzip2, xz/lzma, zstd, lz4). RAR, ISO, XAR, CAB, LHA, WARC and mtree readers are left off on
+/// purpose: they carry most of libarchive's CVE history and no backup tool writes them.
+///
+/// The reader is `~Copyable` because it owns a `struct archive *`: exactly one owner frees it in
+/// `deinit` (`archive_read_free`). It is not thread-safe (libarchive objects are not).
+///
+/// This type parses hostile input; call it only in the restore worker process, never in the daemon.
+public struct ArchiveReader: ~Copyable {
+    private let handle: OpaquePointer
+    private var currentEntry: OpaquePointer?
+
+    /// Opens `path` for reading.
+    ///
+    /// - Parameter blockSize: the read size handed to `archive_read_open_filename`. 128–256 KiB
+    ///   measured fastest; 1 MiB blocks cost ~0.4 s/GB more (cache misses in the decoders).
+    public init(path: String, blockSize: Int = 256 * 1024) throws(ArchiveError) {
+        guard let handle = archive_read_new() else {
+            throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
+        }
+        // Formats and filters: see the type's documentation for why this list is short.
+        archive_read_support_format_tar(handle)  // ustar, pax, GNU (long names, sparse)
+        archive_read_support_format_cpio(handle)
+        archive_read_support_format_zip(handle)  // streamable and seekable (central directory)
+        archive_read_support_format_7zip(handle)
+        archive_read_support_filter_gzip(handle)
+        archive_read_support_filter_bzip2(handle)
+        archive_read_support_filter_xz(handle)
+        archive_read_support_filter_lzma(handle)
+        archive_read_support_filter_zstd(handle)
+        archive_read_support_filter_lz4(handle)
+        if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
+            let error = Self.error(handle, code: .openFailed)
+            archive_read_free(handle)
+            throw error
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        archive_read_free(handle)
+    }
+
+    /// Advances to the next header (`archive_read_next_header`); nil at the end of the archive.
+    ///
+    /// A damaged header throws `.corrupt` (libarchive cannot resynchronise after `ARCHIVE_FATAL`).
+    /// `ARCHIVE_WARN` (e.g. a name that did not convert to the locale) still yields the entry.
+    public mutating func nextEntry() throws(ArchiveError) -> ArchiveEntry? {
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(handle, &entry)
+        switch status {
+        case ARCHIVE_EOF:
+            currentEntry = nil
+            return nil
+        case ARCHIVE_OK, ARCHIVE_WARN:
+            break
+        case ARCHIVE_FAILED, ARCHIVE_RETRY:
+            // The header was read but this entry cannot be extracted; libarchive can go on.
+            if entry == nil { throw Self.error(handle, code: .corrupt) }
+        default:
+            throw Self.error(handle, code: .corrupt)
+        }
+        guard let entry else { throw Self.error(handle, code: .corrupt) }
+        currentEntry = entry
+        return Self.copy(entry)
+    }
+
+    /// One block of an entry's data. `bytes` is valid only until the next call on the reader.
+    public struct DataBlock {
+        /// Offset of `bytes` within the entry; greater than the bytes delivered so far for sparse holes.
+        public var offset: Int64
+        public var bytes: UnsafeRawBufferPointer
+    }
+
+    /// The next block of the current entry's data (`archive_read_data_block`), nil after the last.
+    ///
+    /// libarchive owns the buffer: "the pointer is valid only until the next call". A CRC or
+    /// decompression error throws `.entryFailed` or `.corrupt`; encrypted data throws `.encrypted`.
+    public func readBlock() throws(ArchiveError) -> DataBlock? {
+        var buffer: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        let status = archive_read_data_block(handle, &buffer, &size, &offset)
+        switch status {
+        case ARCHIVE_EOF:
+            return nil
+        case ARCHIVE_OK, ARCHIVE_WARN:
+            return DataBlock(offset: offset, bytes: UnsafeRawBufferPointer(start: buffer, count: size))
+        case ARCHIVE_FAILED, ARCHIVE_RETRY:
+            let encrypted = currentEntry.map { archive_entry_is_data_encrypted($0) != 0 } ?? false
+            throw Self.error(handle, code: encrypted ? .encrypted : .entryFailed)
+        default:
+            throw Self.error(handle, code: .corrupt)
+        }
+    }
+
+    /// Skips the current entry's data (`archive_read_data_skip`): a seek where the format allows it
+    /// (plain tar, zip through the central directory), a decode-and-discard otherwise.
+    public func skipData() throws(ArchiveError) {
+        let status = archive_read_data_skip(handle)
+        if status == ARCHIVE_FATAL { throw Self.error(handle, code: .corrupt) }
+    }
+
+    /// Bytes consumed from the archive file so far (`archive_filter_bytes(a, -1)`).
+    public var compressedBytesRead: Int64 { archive_filter_bytes(handle, -1) }
+
+    /// Bytes produced by the decompression filters so far (`archive_filter_bytes(a, 0)`): the
+    /// uncompressed stream the format reader sees. With `compressedBytesRead` it gives the ratio
+    /// that detects decompression bombs.
+    public var uncompressedBytesRead: Int64 { archive_filter_bytes(handle, 0) }
+
+    /// Whether the archive stream passes through a decompression filter (tar.gz, tar.zst...). In a
+    /// filtered stream skipping an entry means decoding it: there is nothing to seek past.
+    public var isFiltered: Bool {
+        let count = archive_filter_count(handle)
+        guard count > 0 else { return false }
+        for index in 0..<count where archive_filter_code(handle, index) != ARCHIVE_FILTER_NONE {
+            return true
+        }
+        return false
+    }
+
+    /// libarchive's name for the detected format ("GNU tar format", "ZIP 2.0 (deflation)"...), after
+    /// the first header has been read.
+    public var formatName: String {
+        archive_format_name(handle).map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// libarchive's format code family (`ARCHIVE_FORMAT_BASE_MASK` applied).
+    public var formatFamily: Format {
+        Format(code: archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK)
+    }
+
+    /// Names of the filters, outermost first ("gzip", "zstd"); empty for an unfiltered archive.
+    public var filterNames: [String] {
+        let count = archive_filter_count(handle)
+        guard count > 0 else { return [] }
+        return (0..<count).reversed().compactMap { index -> String? in
+            guard archive_filter_code(handle, index) != ARCHIVE_FILTER_NONE,
+                let name = archive_filter_name(handle, index)
+            else { return nil }
+            return String(cString: name)
+        }
+    }
+
+    /// The archive format families restorecheck distinguishes.
+    public enum Format: Sendable, Hashable {
+        case tar, cpio, zip, sevenZip, other(Int32)
+        init(code: Int32) {
+            switch code {
+            case ARCHIVE_FORMAT_TAR: self = .tar
+            case ARCHIVE_FORMAT_CPIO: self = .cpio
+            case ARCHIVE_FORMAT_ZIP: self = .zip
+            case ARCHIVE_FORMAT_7ZIP: self = .sevenZip
+            default: self = .other(code)
+            }
+        }
+    }
+
+    private static func error(_ handle: OpaquePointer, code: ArchiveError.Code) -> ArchiveError {
+        let message = archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
+        var code = code
+        if message.localizedStandardContainsEncryption { code = .encrypted }
+        return ArchiveError(code: code, message: message, errno: archive_errno(handle))
+    }
+
+    private static func copy(_ entry: OpaquePointer) -> ArchiveEntry {
+        let kind: ArchiveEntry.Kind
+        let hardlink = archive_entry_hardlink(entry)
+        if hardlink != nil {
+            // In tar a hardlink header has the regular type but names an earlier entry.
+            kind = .hardlink
+        } else {
+            kind = ArchiveEntry.Kind(fileType: UInt32(archive_entry_filetype(entry)))
+        }
+        let target: [UInt8]? =
+            if let hardlink { bytes(hardlink) } else if let symlink = archive_entry_symlink(entry) {
+                bytes(symlink)
+            } else { nil }
+        return ArchiveEntry(
+            pathname: archive_entry_pathname(entry).map(bytes) ?? [],
+            kind: kind,
+            declaredSize: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
+            modificationTime: archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil,
+            linkTarget: target,
+            isEncrypted: archive_entry_is_encrypted(entry) != 0,
+            isSparse: archive_entry_sparse_count(entry) > 0,
+            permissions: UInt32(archive_entry_perm(entry))
+        )
+    }
+
+    private static func bytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {
+        let length = strlen(pointer)
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+}
+
+extension String {
+    /// libarchive reports some encryption cases only in the message ("Encrypted file is unsupported",
+    /// "The file content is encrypted, but currently not supported").
+    fileprivate var localizedStandardContainsEncryption: Bool {
+        lowercased().contains("encrypt") || lowercased().contains("passphrase")
+    }
+}

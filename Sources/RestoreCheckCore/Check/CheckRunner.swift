@@ -1,0 +1,176 @@
+import Dispatch
+import Foundation
+
+/// Carries out one restore test of one target: locate the restore point, measure its age against the
+/// RPO, restore a sample in a worker, verify, project the full restore against the RTO, and build the
+/// `Outcome`. Domain failures are data in the outcome; nothing here throws.
+///
+/// Shared by `restorecheck run` and the daemon's scheduler so both produce the same truth.
+public struct CheckRunner: Sendable {
+    public var scratchBase: String
+    public var supervisor: WorkerSupervisor
+    /// The wall clock; injected so tests can make a backup "old" without waiting.
+    public var now: @Sendable () -> Date
+
+    public init(scratchBase: String, supervisor: WorkerSupervisor, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.scratchBase = scratchBase
+        self.supervisor = supervisor
+        self.now = now
+    }
+
+    /// Live progress of one test, for a terminal progress line.
+    public struct Progress: Sendable {
+        public var target: String
+        public var archiveBytes: Int64
+        public var archiveBytesRead: Int64
+        public var bytesRestored: Int64
+        public var elapsedSeconds: Double
+    }
+
+    /// Runs the test. `cancellation` stops the worker and removes scratch; the outcome is then nil.
+    public func check(
+        _ target: Target, seed: UInt64, cancellation: CancellationFlag = CancellationFlag(),
+        progress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async -> Outcome? {
+        await withCheckedContinuation { continuation in
+            // The supervisor blocks on poll(2): give it a thread of its own, not a cooperative one.
+            DispatchQueue.global().async {
+                continuation.resume(returning: checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress))
+            }
+        }
+    }
+
+    func checkBlocking(
+        _ target: Target, seed: UInt64, cancellation: CancellationFlag, progress: @escaping @Sendable (Progress) -> Void
+    ) -> Outcome? {
+        let started = now()
+        var outcome = Outcome(
+            target: target.name, tenant: target.tenant, status: .passed, reasons: [], summary: "",
+            verification: .none, started: started, finished: started, sample: target.sample.summary, seed: seed,
+            filesVerified: 0, bytesRestored: 0, rpoSeconds: target.rpo.seconds, rtoSeconds: target.rto.seconds,
+            findings: [], findingsOmitted: 0, notes: [])
+        var reasons: Set<OutcomeReason> = []
+
+        guard let archive = ArchiveLocator.newest(matching: target.archiveGlob) else {
+            outcome.rpoMet = false
+            return finish(&outcome, reasons: [.noArchive], summary: "no archive matches \(target.archiveGlob)")
+        }
+        outcome.archive = archive.path
+        outcome.archiveBytes = archive.size
+        outcome.backupTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
+        let age = max(0, started.timeIntervalSince1970 - archive.modificationTime)
+        outcome.backupAgeSeconds = age
+        outcome.rpoMet = age <= target.rpo.seconds
+        if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
+
+        let manifestPath = target.manifestPath(forArchive: archive.path)
+        outcome.manifest = manifestPath
+        var usableManifest = manifestPath
+        if let manifestPath, !FileManager.default.fileExists(atPath: manifestPath) {
+            reasons.insert(.manifestMissing)
+            outcome.notes.append("manifest \(manifestPath) not found: verified for integrity only")
+            usableManifest = nil
+        }
+
+        let scratch: ScratchDirectory
+        do {
+            scratch = try ScratchDirectory.create(under: scratchBase, label: target.name)
+        } catch {
+            reasons.insert(.scratchError)
+            return finish(&outcome, reasons: reasons, summary: "cannot prepare scratch: \(error)")
+        }
+
+        let request = WorkerRequest(
+            archivePath: archive.path, scratchPath: scratch.path, manifestPath: usableManifest,
+            sample: target.sample, seed: seed, limits: target.limits)
+        let result = supervisor.run(request, cancellation: cancellation) { update in
+            progress(Progress(
+                target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
+                bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
+        }
+        do { try scratch.remove() } catch {
+            outcome.notes.append("scratch not fully removed: \(error)")
+        }
+        switch result {
+        case .cancelled:
+            return nil
+        case .failed(let reason, let message, let seconds):
+            outcome.restoreSeconds = seconds
+            reasons.insert(reason)
+            outcome.findings.append(Finding(path: archive.path, reason: reason, detail: message))
+            return finish(&outcome, reasons: reasons, summary: message)
+        case .finished(let report, let seconds):
+            outcome.restoreSeconds = seconds
+            apply(report, to: &outcome, reasons: &reasons, target: target)
+            return finish(&outcome, reasons: reasons, summary: summarize(report, outcome: outcome, reasons: reasons))
+        }
+    }
+
+    private func apply(_ report: WorkerReport, to outcome: inout Outcome, reasons: inout Set<OutcomeReason>, target: Target) {
+        outcome.archiveFormat = ([report.format] + report.filters).filter { !$0.isEmpty }.joined(separator: " + ")
+        outcome.verification = report.filesRestoredAll == 0 ? .none : (report.verifiedAgainstManifest ? .manifest : .integrityOnly)
+        if report.verifiedAgainstManifest == false, outcome.verification != .none, !reasons.contains(.manifestMissing) {
+            outcome.notes.append(
+                "integrity only: no manifest configured; sampled files were decoded and sizes and the format's CRCs checked, but content was not compared with checksums")
+        }
+        if let manifestError = report.manifestError {
+            reasons.insert(.manifestInvalid)
+            outcome.notes.append("manifest unusable (\(manifestError)): verified for integrity only")
+        }
+        outcome.filesVerified = report.filesVerified
+        outcome.bytesRestored = report.bytesVerified
+        outcome.filesInArchive = report.regularFiles
+        outcome.bytesInArchive = report.totalFileBytes
+        outcome.findings = report.findings
+        outcome.findingsOmitted = report.findingsOmitted
+        for finding in report.findings { reasons.insert(finding.reason) }
+        if let fatal = report.fatal {
+            reasons.insert(fatal.reason)
+            outcome.findings.insert(fatal, at: 0)
+        }
+        if !report.duplicateNames.isEmpty {
+            outcome.notes.append(
+                "\(report.duplicateNames.count) duplicate entry name(s), last copy verified as a restore would keep it: \(report.duplicateNames.prefix(5).joined(separator: ", "))")
+        }
+        if report.filesNotInManifest > 0 {
+            outcome.notes.append("\(report.filesNotInManifest) file(s) in the archive are not in the manifest and were not sampled")
+        }
+        if report.linksRecorded > 0 || report.specialEntriesSkipped > 0 {
+            outcome.notes.append(
+                "\(report.linksRecorded) link(s) and \(report.specialEntriesSkipped) special file(s) recorded, not created")
+        }
+        if let projected = RestoreProjection.fullRestoreSeconds(report) {
+            outcome.projectedFullRestoreSeconds = projected
+            outcome.rtoMet = projected <= target.rto.seconds
+            if outcome.rtoMet == false { reasons.insert(.rtoExceeded) }
+        }
+        if report.filesVerified == 0, report.regularFiles == 0, report.fatal == nil {
+            outcome.notes.append("the archive holds no files")
+        }
+    }
+
+    private func summarize(_ report: WorkerReport, outcome: Outcome, reasons: Set<OutcomeReason>) -> String {
+        if let fatal = report.fatal { return "\(fatal.reason.rawValue): \(fatal.detail ?? fatal.path)" }
+        if let first = outcome.findings.first {
+            let more = outcome.findings.count + outcome.findingsOmitted - 1
+            return "\(first.reason.rawValue): \(first.path)" + (more > 0 ? " (+\(more) more)" : "")
+        }
+        var text = "\(report.filesVerified) of \(report.regularFiles) files verified"
+        text += outcome.verification == .manifest ? " against the manifest" : " (integrity only)"
+        if reasons.contains(.rpoExceeded), let age = outcome.backupAgeSeconds {
+            text += "; backup is \(TimeSpan.format(age)) old, RPO \(TimeSpan.format(outcome.rpoSeconds))"
+        }
+        if reasons.contains(.rtoExceeded), let projected = outcome.projectedFullRestoreSeconds {
+            text += "; full restore projected at \(TimeSpan.format(projected)), RTO \(TimeSpan.format(outcome.rtoSeconds))"
+        }
+        return text
+    }
+
+    private func finish(_ outcome: inout Outcome, reasons: Set<OutcomeReason>, summary: String) -> Outcome {
+        outcome.reasons = reasons.sorted()
+        outcome.status = Outcome.status(for: outcome.reasons)
+        outcome.summary = summary
+        outcome.finished = now()
+        return outcome
+    }
+}

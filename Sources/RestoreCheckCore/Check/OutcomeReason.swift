@@ -1,0 +1,39 @@
+/// Why a test did not pass (contract: these strings are API, see README "Outcome model").
+///
+/// `failed` reasons say the backup would not restore as promised; `error` reasons say restorecheck
+/// could not carry out the test and the backup's state is unknown.
+public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    case noArchive = "no_archive"
+    case rpoExceeded = "rpo_exceeded"
+    case rtoExceeded = "rto_exceeded"
+    case archiveCorrupt = "archive_corrupt"
+    case entryMissing = "entry_missing"
+    case checksumMismatch = "checksum_mismatch"
+    case sizeMismatch = "size_mismatch"
+    case manifestMissing = "manifest_missing"
+    case manifestInvalid = "manifest_invalid"
+    case unsafeEntry = "unsafe_entry"
+    case encryptedEntry = "encrypted_entry"
+    case limitExceeded = "limit_exceeded"
+    case timeout = "timeout"
+    case workerCrashed = "worker_crashed"
+    case scratchError = "scratch_error"
+    /// The archive exists but restorecheck may not read it (permissions): the verifier's setup is
+    /// wrong, not necessarily the backup. An addition to ARCHITECTURE.md's list, documented in README.
+    case archiveUnreadable = "archive_unreadable"
+
+    /// Whether this reason means "could not test" (status `error`) rather than "backup is bad".
+    ///
+    /// `timeout` and `worker_crashed` are errors: they may come from a hostile archive, but equally
+    /// from our own host (load, a bug); claiming the customer's backup failed would be a guess.
+    public var isVerifierFault: Bool {
+        switch self {
+        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable: true
+        default: false
+        }
+    }
+
+    public static func < (lhs: OutcomeReason, rhs: OutcomeReason) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A validated restorecheck configuration: where to work, and what to test for which tenant.
+///
+/// Built only by `ConfigLoader` (which reports errors with file, line and key) or directly in tests.
+public struct Config: Sendable {
+    /// Parent of each test's fresh 0700 scratch directory.
+    public var scratchDirectory: String
+    /// Where the outcome history lives.
+    public var stateDirectory: String
+    public var targets: [Target]
+    /// The file this was loaded from, for messages.
+    public var sourcePath: String
+
+    public init(scratchDirectory: String, stateDirectory: String, targets: [Target], sourcePath: String = "<memory>") {
+        self.scratchDirectory = scratchDirectory
+        self.stateDirectory = stateDirectory
+        self.targets = targets
+        self.sourcePath = sourcePath
+    }
+
+    /// The targets named, in config order; throws naming the first unknown name.
+    public func targets(named names: [String]) throws(UnknownTarget) -> [Target] {
+        guard !names.isEmpty else { return targets }
+        for name in names where !targets.contains(where: { $0.name == name }) {
+            throw UnknownTarget(name: name, known: targets.map(\.name))
+        }
+        return targets.filter { names.contains($0.name) }
+    }
+
+    /// A target name on the command line that the config does not have.
+    public struct UnknownTarget: Error, CustomStringConvertible {
+        public var name: String
+        public var known: [String]
+        public var description: String {
+            "no target named '\(name)' in the config (targets: \(known.joined(separator: ", ")))"
+        }
+    }
+}
+
+/// One backup target of one tenant: where its archives are and what it promises.
+public struct Target: Sendable, Hashable {
+    /// Unique in the config; used as the `target` metric label.
+    public var name: String
+    /// The customer; used as the `tenant` metric label.
+    public var tenant: String
+    /// Glob of candidate archives; the newest by modification time is tested.
+    public var archiveGlob: String
+    /// Manifest path template; `{archive}` expands to the chosen archive's path. Nil: integrity only.
+    public var manifestTemplate: String?
+    /// Recovery point objective: the newest backup may be at most this old.
+    public var rpo: TimeSpan
+    /// Recovery time objective: a full restore must be projected to finish within this.
+    public var rto: TimeSpan
+    public var sample: SampleSpec
+    public var limits: RestoreLimits
+
+    public init(
+        name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,
+        rpo: TimeSpan, rto: TimeSpan, sample: SampleSpec = SampleSpec(), limits: RestoreLimits = RestoreLimits()
+    ) {
+        self.name = name
+        self.tenant = tenant
+        self.archiveGlob = archiveGlob
+        self.manifestTemplate = manifestTemplate
+        self.rpo = rpo
+        self.rto = rto
+        self.sample = sample
+        self.limits = limits
+    }
+
+    /// The manifest path for a chosen archive.
+    public func manifestPath(forArchive archive: String) -> String? {
+        manifestTemplate.map { $0.replacingAll("{archive}", with: archive) }
+    }
+}
+
+extension String {
+    func replacingAll(_ needle: String, with replacement: String) -> String {
+        guard !needle.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.range(of: needle) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

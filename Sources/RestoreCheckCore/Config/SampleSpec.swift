@@ -1,0 +1,32 @@
+/// Which files of an archive a test restores and verifies.
+public struct SampleSpec: Sendable, Hashable, Codable {
+    /// How many files are picked at random (after `include`).
+    public enum Size: Sendable, Hashable, Codable {
+        /// A uniform random sample of this many files.
+        case files(Int)
+        /// Every file: a full restore.
+        case all
+        /// Random files until about this many bytes (the first file is always taken).
+        case bytes(Int64)
+        /// Each file with this probability (0–100 %), so about this share of the files.
+        case percent(Double)
+    }
+
+    public var size: Size
+    /// Paths always verified when the archive has them (normalised like entry names).
+    public var include: [String]
+
+    public init(size: Size = .files(20), include: [String] = []) {
+        self.size = size
+        self.include = include
+    }
+
+    public var summary: String {
+        switch size {
+        case .files(let count): "\(count) files"
+        case .all: "all files"
+        case .bytes(let bytes): "\(ByteCount.format(bytes))"
+        case .percent(let percent): "\(percent.formatted(decimals: 1))%"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// An archive entry name after validation and normalisation, as bytes.
+///
+/// The same normalisation applies to manifest paths, so `./etc/hostname` in a manifest matches
+/// `etc/hostname` in an archive: leading `./` removed, repeated and trailing `/` collapsed.
+/// Names that could escape the scratch directory are rejected, never "cleaned": a cleaned
+/// `../../etc/passwd` would silently verify a different file than the one a real restore writes.
+public struct EntryName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The normalised components, each non-empty, none `.` or `..`.
+    public let components: [[UInt8]]
+
+    /// Why a name is unsafe to restore.
+    public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
+        case empty, absolute, parentReference, componentTooLong, tooLong, nulByte
+        public var description: String {
+            switch self {
+            case .empty: "empty name"
+            case .absolute: "absolute path"
+            case .parentReference: "'..' component"
+            case .componentTooLong: "a component longer than 255 bytes"
+            case .tooLong: "longer than 4095 bytes"
+            case .nulByte: "NUL byte in name"
+            }
+        }
+    }
+
+    /// Linux limits (NAME_MAX, PATH_MAX - 1): a name past them cannot be restored on the target.
+    static let maxComponentLength = 255
+    static let maxLength = 4095
+
+    /// Validates and normalises raw entry-name bytes.
+    public static func validate(_ bytes: [UInt8]) -> Result<EntryName, Rejection> {
+        if bytes.isEmpty { return .failure(.empty) }
+        if bytes.contains(0) { return .failure(.nulByte) }
+        if bytes.count > maxLength { return .failure(.tooLong) }
+        if bytes.first == UInt8(ascii: "/") { return .failure(.absolute) }
+        // A Windows-made zip may use `\` as separator: `..\..\x` is a traversal there. On Linux `\` is
+        // an ordinary byte, but no honest backup names a file `..` between backslashes.
+        let backslashSegments = bytes.split(separator: UInt8(ascii: "\\"), omittingEmptySubsequences: false)
+        for segment in backslashSegments {
+            for part in segment.split(separator: UInt8(ascii: "/")) where part.elementsEqual("..".utf8) {
+                return .failure(.parentReference)
+            }
+        }
+        if bytes.count >= 2, bytes[1] == UInt8(ascii: ":"), bytes[0].isASCIILetter,
+            bytes.count == 2 || bytes[2] == UInt8(ascii: "\\") || bytes[2] == UInt8(ascii: "/")
+        {
+            return .failure(.absolute)  // `C:\...`: an absolute Windows path
+        }
+        var components: [[UInt8]] = []
+        for part in bytes.split(separator: UInt8(ascii: "/")) {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.count > maxComponentLength { return .failure(.componentTooLong) }
+            components.append(Array(part))
+        }
+        if components.isEmpty { return .failure(.empty) }
+        return .success(EntryName(components: components))
+    }
+
+    init(components: [[UInt8]]) { self.components = components }
+
+    /// The normalised name as bytes, components joined by `/`.
+    public var bytes: [UInt8] { Array(components.joined(separator: [UInt8(ascii: "/")])) }
+
+    /// The normalised name for people and for JSON; invalid UTF-8 shows as U+FFFD.
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    public static func < (lhs: EntryName, rhs: EntryName) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}
+
+extension UInt8 {
+    var isASCIILetter: Bool { (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
+}

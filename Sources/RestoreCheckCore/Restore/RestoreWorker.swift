@@ -1,0 +1,421 @@
+import ArchiveKit
+import Foundation
+import Glibc
+
+/// The restore itself: runs inside the `restore-worker` process, one per archive.
+///
+/// One pass over the archive: each header is validated, the sample is chosen as it goes
+/// (`ReservoirSampler`), chosen files are written below the scratch root by `ScratchWriter` and hashed
+/// in the same pass, and everything else is skipped. Per-file facts (digest matches or not, size
+/// honest or not, name safe or not) are findings; judging the test is the parent's job.
+///
+/// The worker trusts nothing in the archive. It is run in its own process because libarchive may hang,
+/// crash or `exit()` on hostile input; its supervisor turns that into an outcome.
+public struct RestoreWorker {
+    let request: WorkerRequest
+    let progress: (WorkerProgress) -> Void
+
+    /// Findings listed per report; beyond this they are only counted.
+    static let maxFindings = 1000
+
+    public init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
+        self.request = request
+        self.progress = progress
+    }
+
+    /// A condition that ends the pass early; becomes `WorkerReport.fatal`.
+    struct Stop: Error {
+        var finding: Finding
+    }
+
+    /// One file chosen for the sample and restored.
+    struct Restored {
+        var name: EntryName
+        var bytes: Int64
+        var finding: Finding?
+    }
+
+    public func run() -> WorkerReport {
+        var state = PassState(request: request, progress: progress)
+        state.loadManifest()
+        do {
+            try state.pass()
+        } catch let stop as Stop {
+            state.report.fatal = stop.finding
+        } catch {
+            state.report.fatal = Finding(path: request.archivePath, reason: .archiveCorrupt, detail: "\(error)")
+        }
+        state.finish()
+        return state.report
+    }
+}
+
+/// The mutable state of one pass (kept out of `RestoreWorker` so `run()` stays a value-level API).
+private struct PassState {
+    let request: WorkerRequest
+    let progress: (WorkerProgress) -> Void
+    var report = WorkerReport()
+    var manifest: Manifest?
+    var includes: Set<EntryName> = []
+    var seen: Set<EntryName> = []
+    var sampler: ReservoirSampler
+    var candidates: [Int: RestoreWorker.Restored] = [:]
+    var nextID = 0
+    var decodedBytes: Int64 = 0
+    var lastProgress = Clock.now
+    var archiveBytesRead: Int64 = 0
+
+    init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
+        self.request = request
+        self.progress = progress
+        self.sampler = ReservoirSampler(size: request.sample.size, seed: request.seed)
+        for include in request.sample.include {
+            if case .success(let name) = EntryName.validate(Array(include.utf8)) { includes.insert(name) }
+        }
+    }
+
+    mutating func loadManifest() {
+        guard let path = request.manifestPath else { return }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            report.manifestError = "\(path): cannot be read"
+            return
+        }
+        do {
+            let parsed = try Manifest(parsing: Array(data), file: path)
+            manifest = parsed
+            report.verifiedAgainstManifest = true
+            report.manifestEntries = parsed.count
+        } catch {
+            report.manifestError = error.description
+        }
+    }
+
+    mutating func pass() throws {
+        let start = Clock.now
+        defer { report.elapsedSeconds = Clock.seconds(since: start) }
+        var reader: ArchiveReader
+        do {
+            reader = try ArchiveReader(path: request.archivePath)
+        } catch {
+            let unreadable = error.errno == EACCES || error.errno == EPERM
+            throw RestoreWorker.Stop(finding: Finding(
+                path: request.archivePath, reason: unreadable ? .archiveUnreadable : .archiveCorrupt,
+                detail: error.message))
+        }
+        var writer: ScratchWriter
+        do {
+            writer = try ScratchWriter(rootPath: request.scratchPath)
+        } catch {
+            throw RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: error.message))
+        }
+        while true {
+            let entry: ArchiveEntry?
+            do {
+                entry = try reader.nextEntry()
+            } catch {
+                throw RestoreWorker.Stop(finding: Finding(
+                    path: request.archivePath, reason: .archiveCorrupt,
+                    detail: "after entry \(report.entries): \(error.message)"))
+            }
+            guard let entry else { break }
+            if report.entries == 0 {
+                report.format = reader.formatName
+                report.filters = reader.filterNames
+            }
+            report.entries += 1
+            if report.entries > request.limits.maxEntries {
+                throw limit("more than \(request.limits.maxEntries) entries (limits.max_entries)")
+            }
+            try handle(entry, reader: &reader, writer: &writer)
+            archiveBytesRead = reader.compressedBytesRead
+            try checkRatio()
+            reportProgressIfDue()
+        }
+    }
+
+    private mutating func handle(_ entry: ArchiveEntry, reader: inout ArchiveReader, writer: inout ScratchWriter) throws {
+        let name: EntryName
+        switch EntryName.validate(entry.pathname) {
+        case .success(let valid):
+            name = valid
+        case .failure(.empty) where entry.kind == .directory:
+            return  // `./` or `.`: the archive's root directory, which scratch already is
+        case .failure(let rejection):
+            add(Finding(path: entry.displayName, reason: .unsafeEntry, detail: rejection.description))
+            try discard(entry, reader: &reader)
+            return
+        }
+        switch entry.kind {
+        case .regular:
+            break
+        case .directory:
+            return
+        case .symlink, .hardlink:
+            // Recorded as data, never created: a link's target is outside our control.
+            report.linksRecorded += 1
+            seen.insert(name)
+            try discard(entry, reader: &reader)
+            return
+        default:
+            report.specialEntriesSkipped += 1
+            seen.insert(name)
+            try discard(entry, reader: &reader)
+            return
+        }
+        report.regularFiles += 1
+        report.totalFileBytes += max(0, entry.declaredSize ?? 0)
+        if !seen.insert(name).inserted, report.duplicateNames.count < RestoreWorker.maxFindings {
+            report.duplicateNames.append(name.description)
+        }
+        if entry.isEncrypted {
+            add(Finding(path: name.description, reason: .encryptedEntry, detail: "entry is encrypted; restorecheck has no key"))
+            try discard(entry, reader: &reader)
+            return
+        }
+        if let manifest, manifest[name] == nil {
+            report.filesNotInManifest += 1
+            try discard(entry, reader: &reader)
+            return
+        }
+        // A duplicate replaces an earlier copy: drop the earlier one from the sample.
+        if let earlier = candidates.first(where: { $0.value.name == name })?.key {
+            candidates.removeValue(forKey: earlier)
+        }
+        let id = nextID
+        nextID += 1
+        let chosen: Bool
+        if includes.contains(name) {
+            chosen = true
+        } else {
+            let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
+            for evicted in decision.evicted {
+                if let dropped = candidates.removeValue(forKey: evicted) {
+                    writer.remove(dropped.name)
+                    // A failure found is never thrown away, even if the file leaves the sample.
+                    if let finding = dropped.finding { add(finding) }
+                }
+            }
+            chosen = decision.admit
+        }
+        guard chosen else {
+            try discard(entry, reader: &reader)
+            return
+        }
+        candidates[id] = try restore(entry, as: name, reader: &reader, writer: &writer)
+    }
+
+    /// Writes and hashes one entry; returns what was found.
+    private mutating func restore(
+        _ entry: ArchiveEntry, as name: EntryName, reader: inout ArchiveReader, writer: inout ScratchWriter
+    ) throws -> RestoreWorker.Restored {
+        let openStart = Clock.now
+        let fd: Int32
+        do {
+            fd = try writer.create(name)
+        } catch {
+            throw scratchStop(error)
+        }
+        report.fileOverheadSeconds += Clock.seconds(since: openStart)
+        let dataStart = Clock.now
+        var hasher = SHA256()
+        var position: Int64 = 0
+        var delivered: Int64 = 0
+        let declared = entry.declaredSize
+        var finding: Finding?
+        defer {
+            let closeStart = Clock.now
+            close(fd)
+            report.fileOverheadSeconds += Clock.seconds(since: closeStart)
+        }
+        readLoop: while true {
+            let block: ArchiveReader.DataBlock?
+            do {
+                block = try reader.readBlock()
+            } catch {
+                if error.code == .corrupt {
+                    throw RestoreWorker.Stop(finding: Finding(path: name.description, reason: .archiveCorrupt, detail: error.message))
+                }
+                let reason: OutcomeReason = error.code == .encrypted ? .encryptedEntry : .archiveCorrupt
+                finding = Finding(path: name.description, reason: reason, detail: error.message)
+                break readLoop
+            }
+            guard let block else { break }
+            if block.offset > position {
+                // A sparse hole: zeros in the logical file. Hash them; leave a hole on disk.
+                try chargeBytes(block.offset - position)
+                hashZeros(count: block.offset - position, into: &hasher)
+                position = block.offset
+            }
+            var bytes = block.bytes
+            if let declared, position + Int64(bytes.count) > declared {
+                // The entry delivers more than its header declared: never let it write past that.
+                bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(max(0, declared - position))))
+                finding = Finding(
+                    path: name.description, reason: .sizeMismatch,
+                    detail: "entry delivers more data than the \(declared) bytes its header declares",
+                    expectedSize: declared)
+            }
+            try chargeBytes(Int64(bytes.count))
+            hasher.update(bytes)
+            try writeAll(fd: fd, bytes: bytes, at: position, name: name)
+            position += Int64(bytes.count)
+            delivered += Int64(block.bytes.count)
+            decodedBytes += Int64(block.bytes.count)
+            if finding != nil { break readLoop }
+            reportProgressIfDue()
+        }
+        if finding == nil, let declared, position < declared {
+            if entry.isSparse {
+                try chargeBytes(declared - position)
+                hashZeros(count: declared - position, into: &hasher)
+                if ftruncate(fd, off_t(declared)) != 0 { throw scratchStop(ScratchWriter.Failure(errno: errno, operation: "truncate", path: name.description)) }
+                position = declared
+            } else {
+                finding = Finding(
+                    path: name.description, reason: .sizeMismatch,
+                    detail: "entry delivered \(position) of the \(declared) bytes its header declares",
+                    expectedSize: declared, actualSize: position)
+            }
+        }
+        let digest = hasher.finalizeHex()
+        report.dataSeconds += Clock.seconds(since: dataStart)
+        report.bytesRestoredAll += position
+        report.filesRestoredAll += 1
+        if finding == nil, let manifest, let expected = manifest[name], expected != digest {
+            finding = Finding(
+                path: name.description, reason: .checksumMismatch,
+                detail: "restored bytes differ from the manifest", expectedSHA256: expected, actualSHA256: digest,
+                actualSize: position)
+        }
+        return RestoreWorker.Restored(name: name, bytes: position, finding: finding)
+    }
+
+    /// Passes over an entry's data without restoring it. In a compressed stream "skipping" decodes
+    /// anyway, so it reads block by block to keep the ratio and progress checks alive during a bomb;
+    /// where libarchive can seek (plain tar, zip's central directory) it skips.
+    private mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws {
+        let start = Clock.now
+        defer { report.skipSeconds += Clock.seconds(since: start) }
+        let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
+        if !mustDecode {
+            do { try reader.skipData() } catch {
+                throw RestoreWorker.Stop(finding: Finding(path: entry.displayName, reason: .archiveCorrupt, detail: error.message))
+            }
+            return
+        }
+        while true {
+            let block: ArchiveReader.DataBlock?
+            do {
+                block = try reader.readBlock()
+            } catch {
+                if error.code == .corrupt {
+                    throw RestoreWorker.Stop(finding: Finding(path: entry.displayName, reason: .archiveCorrupt, detail: error.message))
+                }
+                return  // this entry is unreadable, but it is not in the sample; the next header decides
+            }
+            guard let block else { return }
+            decodedBytes += Int64(block.bytes.count)
+            archiveBytesRead = reader.compressedBytesRead
+            try checkRatio()
+            reportProgressIfDue()
+        }
+    }
+
+    private mutating func chargeBytes(_ count: Int64) throws {
+        if report.bytesRestoredAll + count > request.limits.maxBytes {
+            throw limit("more than \(ByteCount.format(request.limits.maxBytes)) restored (limits.max_bytes)")
+        }
+    }
+
+    private mutating func checkRatio() throws {
+        guard decodedBytes > request.limits.ratioGraceBytes, archiveBytesRead > 0 else { return }
+        let ratio = Double(decodedBytes) / Double(archiveBytesRead)
+        if ratio > request.limits.maxRatio {
+            throw limit(
+                "decompression ratio \(Int(ratio)):1 above \(Int(request.limits.maxRatio)):1 (limits.max_ratio): a decompression bomb?")
+        }
+    }
+
+    private func limit(_ detail: String) -> RestoreWorker.Stop {
+        RestoreWorker.Stop(finding: Finding(path: request.archivePath, reason: .limitExceeded, detail: detail))
+    }
+
+    private func scratchStop(_ failure: ScratchWriter.Failure) -> RestoreWorker.Stop {
+        if failure.isSizeLimit {
+            return limit("file size limit reached: \(failure.message)")
+        }
+        return RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: failure.message))
+    }
+
+    private func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer, at offset: Int64, name: EntryName) throws {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw scratchStop(ScratchWriter.Failure(errno: errno, operation: "write", path: name.description))
+            }
+            done += written
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
+    private func hashZeros(count: Int64, into hasher: inout SHA256) {
+        var remaining = count
+        Self.zeros.withUnsafeBytes { zeros in
+            while remaining > 0 {
+                let chunk = Int(min(remaining, Int64(zeros.count)))
+                hasher.update(UnsafeRawBufferPointer(rebasing: zeros.prefix(chunk)))
+                remaining -= Int64(chunk)
+            }
+        }
+    }
+
+    private mutating func add(_ finding: Finding) {
+        if report.findings.count < RestoreWorker.maxFindings {
+            report.findings.append(finding)
+        } else {
+            report.findingsOmitted += 1
+        }
+    }
+
+    private mutating func reportProgressIfDue() {
+        let now = Clock.now
+        guard Clock.seconds(from: lastProgress, to: now) >= request.progressInterval else { return }
+        lastProgress = now
+        progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: report.bytesRestoredAll, entries: report.entries))
+    }
+
+    /// Turns the final sample and the manifest's unseen entries into the report.
+    mutating func finish() {
+        for candidate in candidates.values.sorted(by: { $0.name < $1.name }) {
+            if let finding = candidate.finding {
+                add(finding)
+            } else {
+                report.filesVerified += 1
+                report.bytesVerified += candidate.bytes
+            }
+        }
+        // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
+        if let manifest, report.fatal == nil {
+            for name in manifest.digests.keys.sorted() where !seen.contains(name) {
+                add(Finding(path: name.description, reason: .entryMissing, detail: "listed in the manifest, absent from the archive",
+                            expectedSHA256: manifest[name]))
+            }
+        }
+    }
+}
+
+/// Monotonic time in seconds (`CLOCK_MONOTONIC`), cheap enough to read per block.
+enum Clock {
+    static var now: UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    static func seconds(since start: UInt64) -> Double { seconds(from: start, to: now) }
+
+    static func seconds(from start: UInt64, to end: UInt64) -> Double { Double(end &- start) / 1e9 }
+}

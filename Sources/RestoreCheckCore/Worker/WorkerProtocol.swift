@@ -1,0 +1,124 @@
+import Foundation
+
+/// What the daemon asks of one restore worker (one JSON document on the worker's stdin).
+public struct WorkerRequest: Sendable, Codable {
+    public var archivePath: String
+    /// A fresh, empty 0700 directory made by the parent; the worker writes only below it.
+    public var scratchPath: String
+    /// The manifest to verify against; nil for an integrity-only test.
+    public var manifestPath: String?
+    public var sample: SampleSpec
+    public var seed: UInt64
+    public var limits: RestoreLimits
+    /// How often the worker reports progress (also the supervisor's proof of life).
+    public var progressInterval: Double = 0.5
+
+    public init(
+        archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
+        seed: UInt64, limits: RestoreLimits
+    ) {
+        self.archivePath = archivePath
+        self.scratchPath = scratchPath
+        self.manifestPath = manifestPath
+        self.sample = sample
+        self.seed = seed
+        self.limits = limits
+    }
+}
+
+/// One line the worker writes to stdout: progress while it works, one report at the end.
+public enum WorkerEvent: Sendable, Codable {
+    case progress(WorkerProgress)
+    case report(WorkerReport)
+}
+
+/// Where the worker is: enough for a live progress line and for the no-progress watchdog.
+public struct WorkerProgress: Sendable, Codable, Hashable {
+    public var archiveBytesRead: Int64
+    public var bytesRestored: Int64
+    public var entries: Int
+}
+
+/// A file (or entry) that did not pass, with what was expected and what was found.
+public struct Finding: Sendable, Codable, Hashable {
+    public var path: String
+    public var reason: OutcomeReason
+    public var detail: String?
+    public var expectedSHA256: String?
+    public var actualSHA256: String?
+    public var expectedSize: Int64?
+    public var actualSize: Int64?
+
+    public init(
+        path: String, reason: OutcomeReason, detail: String? = nil, expectedSHA256: String? = nil,
+        actualSHA256: String? = nil, expectedSize: Int64? = nil, actualSize: Int64? = nil
+    ) {
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+        self.expectedSHA256 = expectedSHA256
+        self.actualSHA256 = actualSHA256
+        self.expectedSize = expectedSize
+        self.actualSize = actualSize
+    }
+}
+
+/// Everything the worker measured. The parent turns it into an `Outcome`; the worker judges only
+/// per-file facts (digest equal or not), never the test as a whole.
+public struct WorkerReport: Sendable, Codable {
+    /// libarchive's format name and filters, e.g. "GNU tar format" and ["gzip"].
+    public var format: String = ""
+    public var filters: [String] = []
+    /// Whether a manifest was parsed and used (false: integrity only).
+    public var verifiedAgainstManifest = false
+    public var manifestEntries = 0
+    /// Set when the manifest could not be parsed (`manifest_invalid`), with file and line.
+    public var manifestError: String?
+
+    public var entries = 0
+    public var regularFiles = 0
+    /// Sum of the declared sizes of all regular files: what a full restore would write.
+    public var totalFileBytes: Int64 = 0
+    /// Files in the final sample that passed, and their bytes.
+    public var filesVerified = 0
+    public var bytesVerified: Int64 = 0
+    /// Every byte restored, including files later dropped from the reservoir (for throughput).
+    public var bytesRestoredAll: Int64 = 0
+    public var filesRestoredAll = 0
+    /// Regular files skipped because the manifest does not list them.
+    public var filesNotInManifest = 0
+    public var duplicateNames: [String] = []
+    public var linksRecorded = 0
+    public var specialEntriesSkipped = 0
+
+    /// Time spent creating and closing restored files (per-file cost).
+    public var fileOverheadSeconds = 0.0
+    /// Time spent reading, writing and hashing restored data (per-byte cost).
+    public var dataSeconds = 0.0
+    /// Time spent skipping data that was not sampled.
+    public var skipSeconds = 0.0
+    public var elapsedSeconds = 0.0
+
+    public var findings: [Finding] = []
+    /// Findings beyond the ones listed (lists are capped so a broken archive cannot flood the report).
+    public var findingsOmitted = 0
+    /// A condition that stopped the test early (`archive_corrupt`, `limit_exceeded`, `scratch_error`...).
+    public var fatal: Finding?
+
+    public init() {}
+}
+
+/// The worker's JSON-lines framing, shared by both sides so they cannot drift.
+public enum WorkerWire {
+    public static func encode(_ event: WorkerEvent) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = (try? encoder.encode(event)) ?? Data("{}".utf8)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+
+    public static func decode(_ line: Data) throws -> WorkerEvent {
+        try JSONDecoder().decode(WorkerEvent.self, from: line)
+    }
+}

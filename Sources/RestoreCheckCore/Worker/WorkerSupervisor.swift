@@ -1,0 +1,145 @@
+import Foundation
+import Glibc
+
+/// Runs one restore worker process and turns whatever happens to it into a result.
+///
+/// The worker is `restorecheck restore-worker`, started with `posix_spawn` in its own process group
+/// (so a terminal's Ctrl-C reaches only the parent, which then stops the worker and cleans up), with a
+/// default signal disposition and an environment stripped of systemd's notification variables (only
+/// the daemon may talk to systemd). The worker sets its own rlimits before touching the archive; the
+/// supervisor adds what a process cannot do for itself: a wall-clock deadline and a no-progress
+/// watchdog, both enforced with `SIGKILL` on the whole process group.
+public struct WorkerSupervisor: Sendable {
+    /// Path of the `restorecheck` executable to spawn.
+    public var executable: String
+
+    public init(executable: String) {
+        self.executable = executable
+        // A worker that dies before reading its request must not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// How a worker run ended.
+    public enum Result: Sendable {
+        /// The worker finished its pass and reported (the report may still hold findings).
+        case finished(WorkerReport, seconds: Double)
+        /// The worker did not report: `timeout`, `worker_crashed`, `limit_exceeded`, `scratch_error`.
+        case failed(OutcomeReason, message: String, seconds: Double)
+        /// The run was cancelled (Ctrl-C, daemon shutdown) and the worker stopped.
+        case cancelled(seconds: Double)
+    }
+
+    /// Environment variables a worker must not inherit.
+    static let strippedEnvironment: Set<String> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
+
+    /// Spawns the worker for `request` and waits for it (blocking; call from a thread of its own).
+    public func run(
+        _ request: WorkerRequest, cancellation: CancellationFlag,
+        progress: (WorkerProgress) -> Void
+    ) -> Result {
+        let start = Clock.now
+        let requestData: Data
+        do {
+            requestData = try JSONEncoder().encode(request)
+        } catch {
+            return .failed(.workerCrashed, message: "cannot encode the worker request: \(error)", seconds: 0)
+        }
+        let child: SpawnedChild
+        do {
+            child = try SpawnedChild.spawn(executable: executable, arguments: ["restore-worker"], environment: Self.environment())
+        } catch {
+            return .failed(.workerCrashed, message: "cannot start the restore worker \(executable): \(error)", seconds: 0)
+        }
+        child.writeInput(requestData)
+
+        var stdoutBuffer = Data()
+        var stderrTail = Data()
+        var report: WorkerReport?
+        var lastSign = Clock.now
+        var stopReason: (OutcomeReason?, String)?
+        let deadline = request.limits.timeout.seconds
+        let stall = request.limits.stallTimeout.seconds
+        var openStreams = 2
+
+        while openStreams > 0 {
+            for (stream, chunk) in child.poll(timeoutMilliseconds: 200) {
+                guard let chunk else {
+                    openStreams -= 1
+                    continue
+                }
+                if stream == .output {
+                    stdoutBuffer.append(chunk)
+                    while let newline = stdoutBuffer.firstIndex(of: UInt8(ascii: "\n")) {
+                        let line = stdoutBuffer[stdoutBuffer.startIndex..<newline]
+                        stdoutBuffer = Data(stdoutBuffer[stdoutBuffer.index(after: newline)...])
+                        lastSign = Clock.now
+                        switch try? WorkerWire.decode(Data(line)) {
+                        case .progress(let update): progress(update)
+                        case .report(let final): report = final
+                        case nil: break  // not ours; ignore rather than trust
+                        }
+                    }
+                } else {
+                    stderrTail.append(chunk)
+                    if stderrTail.count > 16_384 { stderrTail = Data(stderrTail.suffix(8192)) }
+                }
+            }
+            guard stopReason == nil else { continue }
+            if cancellation.isCancelled {
+                stopReason = (nil, "cancelled")
+            } else if Clock.seconds(since: start) > deadline {
+                stopReason = (.timeout, "no result within \(TimeSpan.format(deadline)) (limits.timeout); worker killed")
+            } else if Clock.seconds(since: lastSign) > stall {
+                stopReason = (.timeout, "no progress for \(TimeSpan.format(stall)) (limits.stall_timeout); worker killed")
+            }
+            if stopReason != nil { child.killGroup() }
+        }
+        let status = child.wait()
+        let seconds = Clock.seconds(since: start)
+        if let stopReason {
+            guard let reason = stopReason.0 else { return .cancelled(seconds: seconds) }
+            return .failed(reason, message: stopReason.1, seconds: seconds)
+        }
+        let stderrText = String(decoding: stderrTail, as: UTF8.self).trimmingWhitespace()
+        if let report, status.exitedCleanly {
+            return .finished(report, seconds: seconds)
+        }
+        return .failed(Self.classify(status, stderr: stderrText), message: Self.describe(status, stderr: stderrText), seconds: seconds)
+    }
+
+    /// A worker that died: out of memory or CPU under its rlimits is a limit, anything else a crash.
+    static func classify(_ status: SpawnedChild.Status, stderr: String) -> OutcomeReason {
+        let lowered = stderr.lowercased()
+        if lowered.contains("cannot allocate") || lowered.contains("out of memory") || lowered.contains("can't allocate") || lowered.contains("alloc") {
+            return .limitExceeded
+        }
+        switch status {
+        case .signaled(SIGXCPU): return .timeout
+        case .signaled(SIGXFSZ): return .limitExceeded
+        default: return .workerCrashed
+        }
+    }
+
+    static func describe(_ status: SpawnedChild.Status, stderr: String) -> String {
+        let lastLine = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        let suffix = lastLine.isEmpty ? "" : ": \(lastLine)"
+        switch status {
+        case .exited(let code): return "restore worker exited with status \(code) without a report\(suffix)"
+        case .signaled(let signal): return "restore worker killed by signal \(signal) (\(signalName(signal)))\(suffix)"
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [
+            SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
+            SIGKILL: "SIGKILL", SIGXCPU: "SIGXCPU", SIGXFSZ: "SIGXFSZ", SIGFPE: "SIGFPE", SIGTERM: "SIGTERM",
+        ]
+        return names[signal] ?? "signal \(signal)"
+    }
+
+    static func environment() -> [String] {
+        ProcessInfo.processInfo.environment
+            .filter { !strippedEnvironment.contains($0.key) }
+            .map { "\($0.key)=\($0.value)" }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import RestoreCheckCore
+
+/// `restorecheck restore-worker` (hidden): the sandboxed side of one restore test.
+///
+/// Reads one `WorkerRequest` as JSON on stdin, applies its own rlimits before opening the archive,
+/// writes progress and one report as JSON lines on stdout. Started only by `WorkerSupervisor`.
+struct RestoreWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore-worker",
+        abstract: "Internal: restore one archive into scratch (started by restorecheck itself).",
+        shouldDisplay: false)
+
+    func run() throws {
+        // libarchive converts names through the locale; in "C" it returns NULL for UTF-8 names.
+        setlocale(LC_CTYPE, "C.UTF-8")
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let request: WorkerRequest
+        do {
+            request = try JSONDecoder().decode(WorkerRequest.self, from: input)
+        } catch {
+            FileHandle.standardError.write(Data("restore-worker: bad request: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
+        WorkerLimits.apply(request.limits)
+        let worker = RestoreWorker(request: request) { progress in
+            emit(.progress(progress))
+        }
+        emit(.report(worker.run()))
+    }
+
+    private func emit(_ event: WorkerEvent) {
+        let data = WorkerWire.encode(event)
+        data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let written = write(1, raw.baseAddress! + done, raw.count - done)
+                if written <= 0 {
+                    if errno == EINTR { continue }
+                    Glibc.exit(1)  // the parent is gone; nobody to report to
+                }
+                done += written
+            }
+        }
+    }
+}
+
+/// The rlimits a worker puts on itself before it parses anything hostile.
+enum WorkerLimits {
+    static func apply(_ limits: RestoreLimits) {
+        set(RLIMIT_AS, limits.memoryBytes)
+        // CPU time: the wall deadline plus a margin; the supervisor's deadline normally fires first.
+        set(RLIMIT_CPU, Int64(limits.timeout.seconds) + 60)
+        // Per-file size ceiling; EFBIG from write() becomes limit_exceeded instead of a SIGXFSZ death.
+        signal(SIGXFSZ, SIG_IGN)
+        set(RLIMIT_FSIZE, limits.maxBytes)
+        set(RLIMIT_NOFILE, 64)
+        set(RLIMIT_CORE, 0)
+    }
+
+    private static func set(_ resource: __rlimit_resource, _ value: Int64) {
+        var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+        if setrlimit(Int32(resource.rawValue), &limit) != 0 {
+            FileHandle.standardError.write(Data("restore-worker: setrlimit(\(resource.rawValue)) failed: \(String(cString: strerror(errno)))\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Glibc
+import RestoreCheckCore
+
+/// `restorecheck run [TARGET...]`: test targets now and exit with a code a cron job or CI can act on.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Restore-test the configured targets now (all, or the ones named) and report.",
+        discussion: """
+            Exit codes: 0 every target passed, 1 at least one target failed, 2 usage or \
+            configuration error, 3 at least one test could not be carried out (error) and none \
+            failed, 130 interrupted (scratch is removed first).
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print the results as JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Seed for the random sample, to reproduce a run (printed in --json as 'seed').")
+    var seed: UInt64?
+
+    @Argument(help: "Target names to test (default: every target).")
+    var targets: [String] = []
+
+    func run() async throws {
+        let config = try options.load()
+        let selected: [Target]
+        do {
+            selected = try config.targets(named: targets)
+        } catch {
+            FileHandle.standardError.write(Data("restorecheck: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
+        let cancellation = CancellationFlag()
+        let signals = Self.trapInterrupts(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+
+        let runner = CheckRunner(
+            scratchBase: config.scratchDirectory,
+            supervisor: WorkerSupervisor(executable: Self.executablePath()))
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64.max)
+        let progressLine = ProgressLine(enabled: !json && isatty(1) == 1 && isatty(2) == 1)
+        var outcomes: [Outcome] = []
+        for target in selected {
+            guard let outcome = await runner.check(target, seed: seed, cancellation: cancellation, progress: progressLine.show)
+            else { break }
+            progressLine.clear()
+            outcomes.append(outcome)
+        }
+        progressLine.clear()
+        let summary = RunSummary(results: outcomes)
+        if cancellation.isCancelled {
+            FileHandle.standardError.write(Data("restorecheck: interrupted; scratch removed\n".utf8))
+            throw ExitCode(ExitStatus.interrupted)
+        }
+        print(json ? summary.json() : OutcomeTable.render(summary), terminator: json ? "\n" : "")
+        throw ExitCode(summary.exitCode)
+    }
+
+    /// SIGINT/SIGTERM set the cancellation flag instead of killing us, so the worker is stopped and
+    /// scratch removed before exit.
+    static func trapInterrupts(_ flag: CancellationFlag) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { flag.cancel() }
+            source.resume()
+            return source
+        }
+    }
+
+    /// This binary, which is also the restore worker.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// A single self-overwriting status line on stderr while a target is tested (terminals only).
+struct ProgressLine: Sendable {
+    let enabled: Bool
+
+    func show(_ progress: CheckRunner.Progress) {
+        guard enabled else { return }
+        let share = progress.archiveBytes > 0 ? Double(progress.archiveBytesRead) / Double(progress.archiveBytes) * 100 : 0
+        let rate = progress.elapsedSeconds > 0 ? Double(progress.archiveBytesRead) / progress.elapsedSeconds : 0
+        let text = "\(progress.target): read \(ByteCount.format(progress.archiveBytesRead)) of \(ByteCount.format(progress.archiveBytes)) (\(Int(share))%), restored \(ByteCount.format(progress.bytesRestored)), \(ByteCount.format(Int64(rate)))/s"
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
