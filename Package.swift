@@ -43,13 +43,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ArchiveKitTests", dependencies: ["ArchiveKit"]),
-        .testTarget(name: "RestoreCheckCoreTests", dependencies: ["RestoreCheckCore"]),
-        // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
+        // Test helpers: scratch folders, real archive tools, the built binary. Not shipped.
+        .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support"),
+        .testTarget(name: "ArchiveKitTests", dependencies: ["ArchiveKit", "RestoreCheckTestSupport"]),
         .testTarget(
-            name: "RestoreCheckCLITests",
-            dependencies: ["RestoreCheckCore"],
+            name: "RestoreCheckCoreTests",
+            dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
+        .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
     ]
 )

@@ -80,7 +80,8 @@ public struct ArchiveReader: ~Copyable {
     /// The next block of the current entry's data (`archive_read_data_block`), nil after the last.
     ///
     /// libarchive owns the buffer: "the pointer is valid only until the next call". A CRC or
-    /// decompression error throws `.entryFailed` or `.corrupt`; encrypted data throws `.encrypted`.
+    /// decompression error throws `.entryFailed` (also for `ARCHIVE_WARN`, which is how a bad zip CRC
+    /// arrives) or `.corrupt`; encrypted data throws `.encrypted`.
     public func readBlock() throws(ArchiveError) -> DataBlock? {
         var buffer: UnsafeRawPointer?
         var size = 0
@@ -89,9 +90,11 @@ public struct ArchiveReader: ~Copyable {
         switch status {
         case ARCHIVE_EOF:
             return nil
-        case ARCHIVE_OK, ARCHIVE_WARN:
+        case ARCHIVE_OK:
             return DataBlock(offset: offset, bytes: UnsafeRawBufferPointer(start: buffer, count: size))
-        case ARCHIVE_FAILED, ARCHIVE_RETRY:
+        case ARCHIVE_WARN, ARCHIVE_FAILED, ARCHIVE_RETRY:
+            // WARN on data is not cosmetic: the zip reader reports "ZIP bad CRC" this way, after the
+            // entry's last byte. Treat every data warning as a failed entry, never as a pass.
             let encrypted = currentEntry.map { archive_entry_is_data_encrypted($0) != 0 } ?? false
             throw Self.error(handle, code: encrypted ? .encrypted : .entryFailed)
         default:

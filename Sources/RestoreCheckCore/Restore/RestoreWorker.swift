@@ -219,7 +219,6 @@ private struct PassState {
         let dataStart = Clock.now
         var hasher = SHA256()
         var position: Int64 = 0
-        var delivered: Int64 = 0
         let declared = entry.declaredSize
         var finding: Finding?
         defer {
@@ -259,8 +258,9 @@ private struct PassState {
             hasher.update(bytes)
             try writeAll(fd: fd, bytes: bytes, at: position, name: name)
             position += Int64(bytes.count)
-            delivered += Int64(block.bytes.count)
             decodedBytes += Int64(block.bytes.count)
+            archiveBytesRead = reader.compressedBytesRead
+            try checkRatio()
             if finding != nil { break readLoop }
             reportProgressIfDue()
         }

@@ -1,0 +1,222 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+@Suite("Restore worker on archives made by real tools")
+struct RestoreWorkerTests {
+    @Test("every format and filter passes with a correct manifest", arguments: BackupSet.Kind.allCases)
+    func formatPasses(kind: BackupSet.Kind) throws {
+        let temp = TemporaryDirectory("fmt")
+        let set = try BackupSet.make(kind, in: temp)
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.fatal == nil, "\(run.report.fatal.map { "\($0)" } ?? "")")
+        #expect(run.report.findings.isEmpty, "\(run.report.findings)")
+        #expect(run.report.verifiedAgainstManifest)
+        #expect(run.report.filesVerified == BackupSet.defaultFiles.count)
+        #expect(run.report.regularFiles == BackupSet.defaultFiles.count)
+        let expectedBytes = BackupSet.defaultFiles.values.reduce(Int64(0)) { $0 + Int64($1.count) }
+        #expect(run.report.bytesVerified == expectedBytes)
+        #expect(run.report.totalFileBytes == expectedBytes)
+        #expect(run.restored.contains("srv/share/Rechnungen Ünïcødé/rechnung-1.txt"))
+    }
+
+    @Test func flippedByteIsAChecksumMismatchNamingTheFile() throws {
+        let temp = TemporaryDirectory("flip")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: set.archive))
+        let needle = Data("meeting at 10".utf8)
+        let range = try #require(bytes.range(of: needle))
+        bytes[range.lowerBound + 3] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: set.archive))
+
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.fatal == nil)
+        let finding = try #require(run.report.findings.first)
+        #expect(run.report.findings.count == 1)
+        #expect(finding.reason == .checksumMismatch)
+        #expect(finding.path == "home/alice/notes.txt")
+        #expect(finding.expectedSHA256 != finding.actualSHA256)
+        #expect(finding.actualSHA256?.count == 64)
+        #expect(run.report.filesVerified == BackupSet.defaultFiles.count - 1)
+    }
+
+    @Test("a truncated archive is archive_corrupt", arguments: [BackupSet.Kind.gnuTar, .gnuTarGzip, .gnuTarZstd, .zipDeflate, .sevenZip])
+    func truncatedArchiveIsCorrupt(kind: BackupSet.Kind) throws {
+        let temp = TemporaryDirectory("trunc")
+        let set = try BackupSet.make(kind, in: temp)
+        let size = try FileManager.default.attributesOfItem(atPath: set.archive)[.size] as! Int
+        try Shell.run("truncate -s \(size / 2) \"$A\"", environment: ["A": set.archive])
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.reasons.contains(.archiveCorrupt), "\(run.report.findings) \(String(describing: run.report.fatal))")
+        #expect(run.report.filesVerified < BackupSet.defaultFiles.count)
+    }
+
+    @Test func manifestEntryAbsentFromArchiveIsEntryMissing() throws {
+        let temp = TemporaryDirectory("missing")
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        let extra = "\(String(repeating: "c", count: 64))  ./home/carol/thesis.docx\n"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: set.manifest))
+        handle.seekToEndOfFile()
+        handle.write(Data(extra.utf8))
+        try handle.close()
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, sample: SampleSpec(size: .files(3)), scratchParent: temp)
+        #expect(run.report.findings.map(\.reason) == [.entryMissing])
+        #expect(run.report.findings.first?.path == "home/carol/thesis.docx")
+    }
+
+    @Test func unsafeNamesAreFindingsAndNothingIsWrittenOutsideScratch() throws {
+        let temp = TemporaryDirectory("unsafe")
+        let archive = temp.url("hostile.tar")
+        try Shell.run(
+            """
+            python3 - "$OUT" <<'PY'
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], "w") as t:
+                for name in ["../../escaped-rc-test", "/tmp/escaped-rc-test-abs", "ok.txt"]:
+                    data = b"payload"
+                    info = tarfile.TarInfo(name); info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+            PY
+            """, environment: ["OUT": archive])
+        let before = temp.listing()
+        let run = try WorkerHarness.run(archive: archive, manifest: nil, scratchParent: temp)
+        let unsafe = run.report.findings.filter { $0.reason == .unsafeEntry }
+        #expect(Set(unsafe.map(\.path)) == ["../../escaped-rc-test", "/tmp/escaped-rc-test-abs"])
+        #expect(run.report.filesVerified == 1, "the safe entry is still verified")
+        #expect(run.restored == ["ok.txt"])
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/escaped-rc-test-abs"))
+        #expect(!FileManager.default.fileExists(atPath: temp.url("escaped-rc-test")))
+        #expect(temp.listing().filter { !$0.hasPrefix("scratch") } == before.filter { !$0.hasPrefix("scratch") })
+    }
+
+    @Test func sparseFileCountsLogicalSizeAndVerifies() throws {
+        let temp = TemporaryDirectory("sparse")
+        let source = temp.url("src")
+        try Shell.run(
+            """
+            mkdir -p "$S" && cd "$S"
+            truncate -s 64M disk.img && printf 'boot' | dd of=disk.img bs=1 seek=1048576 conv=notrunc status=none
+            printf 'end' | dd of=disk.img bs=1 seek=60000000 conv=notrunc status=none
+            sha256sum disk.img > "$T/sparse.tar.sha256"
+            tar -S -cf "$T/sparse.tar" disk.img
+            """, environment: ["S": source, "T": temp.path])
+        let run = try WorkerHarness.run(archive: temp.url("sparse.tar"), manifest: temp.url("sparse.tar.sha256"), scratchParent: temp)
+        #expect(run.report.findings.isEmpty, "\(run.report.findings)")
+        #expect(run.report.filesVerified == 1)
+        #expect(run.report.bytesVerified == 64 << 20)
+        let archiveSize = try FileManager.default.attributesOfItem(atPath: temp.url("sparse.tar"))[.size] as! Int
+        #expect(archiveSize < 1 << 20, "GNU tar stored it sparse")
+    }
+
+    @Test("long names", arguments: [BackupSet.Kind.gnuTar, .bsdtarPax, .zipDeflate, .sevenZip])
+    func longNames(kind: BackupSet.Kind) throws {
+        let temp = TemporaryDirectory("long")
+        let deep = (0..<6).map { "directory-level-\($0)-\(String(repeating: "n", count: 40))" }.joined(separator: "/")
+        let files = ["\(deep)/\(String(repeating: "f", count: 200)).txt": Data("deep\n".utf8), "short": Data("s".utf8)]
+        let set = try BackupSet.make(kind, in: temp, files: files)
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.findings.isEmpty, "\(run.report.findings)")
+        #expect(run.report.filesVerified == 2)
+    }
+
+    @Test func duplicateNamesVerifyTheLastCopyAndAreReported() throws {
+        let temp = TemporaryDirectory("dup")
+        try Shell.run(
+            """
+            mkdir -p src && cd src
+            echo first > a.txt && tar -cf ../dup.tar a.txt
+            echo second > a.txt && tar -rf ../dup.tar a.txt
+            sha256sum a.txt > ../dup.tar.sha256
+            """, in: temp.path)
+        let run = try WorkerHarness.run(archive: temp.url("dup.tar"), manifest: temp.url("dup.tar.sha256"), scratchParent: temp)
+        #expect(run.report.findings.isEmpty, "the last copy matches the manifest: \(run.report.findings)")
+        #expect(run.report.duplicateNames == ["a.txt"])
+        #expect(run.report.filesVerified == 1)
+    }
+
+    @Test func integrityOnlyWithoutManifest() throws {
+        let temp = TemporaryDirectory("integ")
+        let set = try BackupSet.make(.zipDeflate, in: temp)
+        let run = try WorkerHarness.run(archive: set.archive, manifest: nil, scratchParent: temp)
+        #expect(!run.report.verifiedAgainstManifest)
+        #expect(run.report.findings.isEmpty)
+        #expect(run.report.filesVerified == BackupSet.defaultFiles.count)
+    }
+
+    @Test func zipCRCErrorIsCaughtWithoutAManifest() throws {
+        let temp = TemporaryDirectory("crc")
+        let set = try BackupSet.make(.zipStored, in: temp)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: set.archive))
+        let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
+        bytes[range.lowerBound] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: set.archive))
+        let run = try WorkerHarness.run(archive: set.archive, manifest: nil, scratchParent: temp)
+        let finding = try #require(run.report.findings.first)
+        #expect(finding.reason == .archiveCorrupt)
+        #expect(finding.path == "home/alice/notes.txt")
+        #expect(finding.detail?.lowercased().contains("crc") == true, "\(finding.detail ?? "")")
+    }
+
+    @Test("encrypted entries are never a pass", arguments: ["zip -q -P secret \"$OUT\" secret.txt", "7z a -bd -psecret \"$OUT\" secret.txt >/dev/null"])
+    func encryptedEntries(command: String) throws {
+        let temp = TemporaryDirectory("enc")
+        try temp.write("src/secret.txt", "top secret\n")
+        let out = temp.url(command.hasPrefix("zip") ? "enc.zip" : "enc.7z")
+        try Shell.run("sha256sum secret.txt > \"$OUT.sha256\"; \(command)", in: temp.url("src"), environment: ["OUT": out])
+        let run = try WorkerHarness.run(archive: out, manifest: out + ".sha256", scratchParent: temp)
+        #expect(run.report.reasons.contains(.encryptedEntry), "\(run.report.findings) \(String(describing: run.report.fatal))")
+        #expect(run.report.filesVerified == 0)
+    }
+
+    @Test func sampleOfFilesRestoresExactlyThatManyAndIncludes() throws {
+        let temp = TemporaryDirectory("sample")
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        let run = try WorkerHarness.run(
+            archive: set.archive, manifest: set.manifest,
+            sample: SampleSpec(size: .files(5), include: ["./etc/hostname"]), seed: 99, scratchParent: temp)
+        #expect(run.report.filesVerified == 6)
+        #expect(run.restored.count == 6, "files dropped from the reservoir are deleted: \(run.restored)")
+        #expect(run.restored.contains("etc/hostname"))
+        #expect(run.report.filesRestoredAll >= 6)
+        let again = try WorkerHarness.run(
+            archive: set.archive, manifest: set.manifest,
+            sample: SampleSpec(size: .files(5), include: ["./etc/hostname"]), seed: 99, scratchParent: temp)
+        #expect(again.restored == run.restored, "the same seed picks the same files")
+    }
+
+    @Test func unparsableManifestIsReportedWithItsLine() throws {
+        let temp = TemporaryDirectory("badman")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        try "garbage line\n".write(toFile: set.manifest, atomically: true, encoding: .utf8)
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.manifestError?.contains("\(set.manifest):1:") == true)
+        #expect(!run.report.verifiedAgainstManifest)
+        #expect(run.report.filesVerified == BackupSet.defaultFiles.count, "still verified for integrity")
+    }
+
+    @Test func symlinksAndHardlinksAreRecordedNeverCreated() throws {
+        let temp = TemporaryDirectory("links")
+        try Shell.run(
+            """
+            mkdir -p src && cd src && echo data > real.txt && ln -s /etc/passwd passwd-link && ln real.txt hard.txt
+            sha256sum real.txt > ../links.tar.sha256 && tar -cf ../links.tar .
+            """, in: temp.path)
+        let run = try WorkerHarness.run(archive: temp.url("links.tar"), manifest: temp.url("links.tar.sha256"), scratchParent: temp)
+        #expect(run.report.findings.isEmpty)
+        #expect(run.report.linksRecorded == 2)
+        #expect(run.restored == ["real.txt"])
+    }
+
+    @Test func decompressionBombHitsTheRatioLimit() throws {
+        let temp = TemporaryDirectory("bomb")
+        try Shell.run("head -c 1073741824 /dev/zero > zeros && tar -cf - zeros | zstd -q -19 -o bomb.tar.zst && rm zeros", in: temp.path)
+        var limits = RestoreLimits()
+        limits.maxRatio = 100
+        let run = try WorkerHarness.run(archive: temp.url("bomb.tar.zst"), manifest: nil, limits: limits, scratchParent: temp)
+        #expect(run.report.fatal?.reason == .limitExceeded)
+        #expect(run.report.fatal?.detail?.contains("ratio") == true)
+        #expect(run.report.bytesRestoredAll < 512 << 20, "stopped long before the end")
+    }
+}
