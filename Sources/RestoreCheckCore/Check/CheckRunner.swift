@@ -144,8 +144,12 @@ public struct CheckRunner: Sendable {
             outcome.rtoMet = projected <= target.rto.seconds
             if outcome.rtoMet == false { reasons.insert(.rtoExceeded) }
         }
-        if report.filesVerified == 0, report.regularFiles == 0, report.fatal == nil {
-            outcome.notes.append("the archive holds no files")
+        if report.regularFiles == 0, report.fatal == nil {
+            // Nothing would come back from this backup. An all-zero file (a failed disk, a preallocated
+            // upload that never finished) also reads as an empty tar: never let that pass.
+            reasons.insert(.entryMissing)
+            outcome.findings.append(Finding(
+                path: outcome.archive ?? "", reason: .entryMissing, detail: "the archive holds no files"))
         }
     }
 

@@ -38,7 +38,7 @@ public struct ConfigLoader: Sendable {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw Self.locate(error, file: file)
+            throw Self.locate(error, file: file, text: text)
         } catch {
             throw ConfigError(file: file, message: "\(error)")
         }
@@ -46,18 +46,35 @@ public struct ConfigLoader: Sendable {
         return try reader.config(root)
     }
 
-    private static func locate(_ error: YamlError, file: String) -> ConfigError {
+    private static func locate(_ error: YamlError, file: String, text: String) -> ConfigError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return ConfigError(file: file, line: mark.line, column: mark.column, message: "YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the mapping, not the key: point at the second occurrence, which is the one to
+            // delete or rename.
+            let key = duplicates.sorted().first ?? ""
+            let line = secondOccurrence(of: key, in: text, after: context.mark.line) ?? context.mark.line
             return ConfigError(
-                file: file, line: context.mark.line, column: context.mark.column,
+                file: file, line: line, keyPath: key,
                 message: "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))")
         default:
             return ConfigError(file: file, message: "YAML: \(error)")
         }
+    }
+
+    /// The line of the second `key:` at one indentation, from `startLine` on (1-based).
+    private static func secondOccurrence(of key: String, in text: String, after startLine: Int) -> Int? {
+        var seenIndent: Set<Int> = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where index + 1 >= startLine {
+            let trimmed = line.drop { $0 == " " || $0 == "-" }
+            guard trimmed.hasPrefix("\(key):") else { continue }
+            let indent = line.count - trimmed.count
+            if !seenIndent.insert(indent).inserted { return index + 1 }
+        }
+        return nil
     }
 
     private static func reason(_ error: Error) -> String {

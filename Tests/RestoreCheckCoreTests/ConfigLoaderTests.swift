@@ -1,0 +1,119 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+@Suite("Config: the contract keys, inheritance, located errors")
+struct ConfigLoaderTests {
+    let loader = ConfigLoader()
+
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try loader.parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    func loadError(_ text: String) -> ConfigError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func theIssueExampleLoadsWithInheritance() throws {
+        let config = try parse(
+            """
+            scratch_dir: /var/cache/restorecheck
+            state_dir: /var/lib/restorecheck
+            defaults:
+              sample: { files: 20 }
+              rpo: 26h
+              rto: 4h
+            targets:
+              - name: fileserver
+                tenant: acme
+                archives: /srv/backups/acme/fileserver-*.tar.gz
+                manifest: "{archive}.sha256"
+                rpo: 26h
+                rto: 2h
+                sample: { files: 50, include: [ "etc/hostname" ] }
+              - name: mail
+                tenant: acme
+                archives: backups/mail-*.zip
+                sample: { bytes: 2GiB }
+                limits: { timeout: 30m, max_ratio: 50 }
+            """)
+        #expect(config.scratchDirectory == "/var/cache/restorecheck")
+        #expect(config.targets.count == 2)
+        let fileserver = config.targets[0]
+        #expect(fileserver.rto.seconds == 7200)
+        #expect(fileserver.rpo.seconds == 93_600)
+        #expect(fileserver.sample.size == .files(50))
+        #expect(fileserver.sample.include == ["etc/hostname"])
+        #expect(fileserver.manifestPath(forArchive: "/srv/b/x.tar.gz") == "/srv/b/x.tar.gz.sha256")
+        let mail = config.targets[1]
+        #expect(mail.rto.seconds == 14_400, "inherited from defaults")
+        #expect(mail.manifestTemplate == nil, "integrity only")
+        #expect(mail.archiveGlob == "/etc/restorecheck/backups/mail-*.zip", "relative to the config file")
+        #expect(mail.sample.size == .bytes(2 << 30))
+        #expect(mail.limits.timeout.seconds == 1800)
+        #expect(mail.limits.maxRatio == 50)
+        #expect(mail.limits.maxEntries == RestoreLimits().maxEntries, "unset limits keep their defaults")
+    }
+
+    @Test func theShippedExampleConfigIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for file in ["config/restorecheck.example.yaml", "config/demo/restorecheck.yaml"] {
+            let config = try loader.load(path: root.appendingPathComponent(file).path)
+            #expect(!config.targets.isEmpty, "\(file)")
+        }
+    }
+
+    @Test(arguments: [
+        // (yaml, line, key path, message fragment)
+        ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo: 26x\n    rto: 1h\n", 5, "targets[0].rpo", "not a duration"),
+        ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo_: 1h\n", 5, "targets[0].rpo_", "unknown key"),
+        ("scratchdir: /x\ntargets: []\n", 1, "scratchdir", "unknown key"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - name: a\n    tenant: t\n    archives: /x\n  - name: a\n    tenant: u\n    archives: /y\n", 6, "targets[1].name", "duplicate target name 'a'"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - name: a\n    archives: /x\n", 3, "targets[0].tenant", "missing required key"),
+        ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rto: 1h\n", 2, "targets[0].rpo", "missing"),
+        ("defaults: { rpo: 1h, rto: 1h, sample: { files: 0 } }\ntargets: []\n", 1, "defaults.sample.files", "greater than 0"),
+        ("defaults: { rpo: 1h, rto: 1h, sample: { files: 3, percent: 5 } }\ntargets: []\n", 1, "defaults.sample", "choose one"),
+        ("defaults: { rpo: 1h, rto: 1h, limits: { max_bytes: lots } }\ntargets: []\n", 1, "defaults.limits.max_bytes", "not a size"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - name: 'a b'\n    tenant: t\n    archives: /x\n", 3, "targets[0].name", "must be"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets: []\n", 2, "targets", "non-empty list"),
+        ("scratch_dir: /x\n", 1, "targets", "missing required key"),
+        ("targets:\n  - name: a\n   tenant: b\n", 3, "", "YAML"),
+        ("scratch_dir: /a\nscratch_dir: /b\ntargets: []\n", 2, "scratch_dir", "duplicate"),
+    ])
+    func errorsNameFileLineAndKey(yaml: String, line: Int, keyPath: String, fragment: String) throws {
+        let error = try #require(loadError(yaml))
+        #expect(error.file == "/etc/restorecheck/rc.yaml")
+        #expect(error.line == line, "\(error)")
+        #expect(error.keyPath == keyPath, "\(error)")
+        #expect(error.message.contains(fragment), "\(error)")
+        #expect(error.description.hasPrefix("/etc/restorecheck/rc.yaml:\(line):"))
+    }
+
+    @Test func unreadableOrEmptyFilesAreErrorsToo() {
+        #expect(throws: ConfigError.self) { try loader.load(path: "/nonexistent/rc.yaml") }
+        #expect(throws: ConfigError.self) { try parse("") }
+        #expect(throws: ConfigError.self) { try parse("- just\n- a list\n") }
+    }
+
+    @Test func generatedGarbageNeverCrashesTheLoader() {
+        // Every prefix of a valid config, and random byte soup: each must be a clean ConfigError or a
+        // valid config, never a crash.
+        let valid = "defaults: { rpo: 1h, rto: 2h, sample: { files: 3 } }\ntargets:\n  - name: a\n    tenant: t\n    archives: /x/*.tar\n    manifest: \"{archive}.sha256\"\n"
+        for length in 0...valid.count {
+            _ = try? parse(String(valid.prefix(length)))
+        }
+        var generator = SplitMix64(seed: 3)
+        let alphabet = Array("abc:{}[]-\n #'\"&*!|>%@`\t0123456789.")
+        for _ in 0..<300 {
+            let text = String((0..<Int(generator.next() % 80)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            _ = try? parse(text)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+@Suite("Scratch directories")
+struct ScratchDirectoryTests {
+    @Test func isPrivateAndRemovedCompletely() throws {
+        let temp = TemporaryDirectory("scratch")
+        let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "acme")
+        var status = stat()
+        #expect(stat(scratch.path, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o700)
+        #expect(URL(fileURLWithPath: scratch.path).lastPathComponent.hasPrefix("restorecheck-acme-"))
+        try temp.write("cache/\(URL(fileURLWithPath: scratch.path).lastPathComponent)/a/b/c.txt", "x")
+        try scratch.remove()
+        #expect(temp.listing() == ["cache"])
+    }
+
+    @Test func removalNeverFollowsSymlinks() throws {
+        let temp = TemporaryDirectory("links")
+        let sentinel = try temp.write("sentinel/keep.txt", "precious")
+        let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "x")
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/to-sentinel", withDestinationPath: temp.url("sentinel"))
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/to-root", withDestinationPath: "/")
+        try FileManager.default.createDirectory(atPath: "\(scratch.path)/d", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/d/file-link", withDestinationPath: sentinel)
+        try scratch.remove()
+        #expect(!FileManager.default.fileExists(atPath: scratch.path))
+        #expect(try String(contentsOfFile: sentinel, encoding: .utf8) == "precious")
+        #expect(FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc/passwd"))
+    }
+
+    @Test func leftoversFromACrashAreFoundAndRemoved() throws {
+        let temp = TemporaryDirectory("leftover")
+        let a = try ScratchDirectory.create(under: temp.url("cache"), label: "a")
+        let b = try ScratchDirectory.create(under: temp.url("cache"), label: "b")
+        try temp.write("cache/\(URL(fileURLWithPath: a.path).lastPathComponent)/f", "x")
+        try temp.write("cache/unrelated/keep", "x")
+        let removed = ScratchDirectory.removeLeftovers(under: temp.url("cache"))
+        #expect(Set(removed) == [a.path, b.path])
+        #expect(temp.listing() == ["cache", "cache/unrelated", "cache/unrelated/keep"])
+    }
+
+    @Test func creatingUnderAFileFails() throws {
+        let temp = TemporaryDirectory("fail")
+        let file = try temp.write("not-a-dir", "x")
+        #expect(throws: ScratchDirectory.Failure.self) { try ScratchDirectory.create(under: file, label: "x") }
+    }
+}
