@@ -73,9 +73,13 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// This binary, which is also the restore worker.
+    /// This binary, which is also the restore worker. `RESTORECHECK_WORKER_EXECUTABLE` replaces it
+    /// (for tests that need a worker which hangs or crashes on cue; not for production use).
     static func executablePath() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        if let override = ProcessInfo.processInfo.environment["RESTORECHECK_WORKER_EXECUTABLE"], !override.isEmpty {
+            return override
+        }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }
 

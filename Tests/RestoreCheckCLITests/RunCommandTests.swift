@@ -1,0 +1,178 @@
+import Foundation
+import Glibc
+import RestoreCheckCore
+import RestoreCheckTestSupport
+import Testing
+
+/// Drives the built `restorecheck` binary as an operator or a cron job would.
+@Suite("restorecheck run / check-config from the command line")
+struct RunCommandTests {
+    /// A config with one passing tar.gz target and, optionally, one whose archive has a flipped byte.
+    func makeConfig(_ temp: TemporaryDirectory, broken: Bool = false, scratch: String = "scratch") throws -> String {
+        let good = try BackupSet.make(.gnuTarGzip, in: temp, name: "good")
+        var yaml = """
+            scratch_dir: \(scratch)
+            state_dir: state
+            defaults: { rpo: 26h, rto: 4h, sample: { files: 5 } }
+            targets:
+              - name: fileserver
+                tenant: acme
+                archives: \(good.archive)
+                manifest: "{archive}.sha256"
+
+            """
+        if broken {
+            let bad = try BackupSet.make(.gnuTar, in: temp, name: "bad")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.archive))
+            let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
+            bytes[range.lowerBound] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: bad.archive))
+            yaml += """
+                  - name: nas
+                    tenant: initech
+                    archives: \(bad.archive)
+                    manifest: "{archive}.sha256"
+                    sample: { files: all }
+
+                """
+        }
+        return try temp.write("restorecheck.yaml", yaml)
+    }
+
+    /// The table row of `target`, split into cells.
+    func row(_ table: String, _ target: String) -> [String] {
+        let line = table.split(separator: "\n").first { $0.split(separator: " ").dropFirst().first.map(String.init) == target }
+        return line.map { $0.split(separator: " ").map(String.init) } ?? []
+    }
+
+    func restorecheck(_ arguments: [String], environment: [String: String] = [:]) throws -> Shell.Result {
+        try Shell.execute(BuiltBinary.path, arguments, environment: environment)
+    }
+
+    @Test func allPassedExitsZeroWithATable() throws {
+        let temp = TemporaryDirectory("cli-ok")
+        let config = try makeConfig(temp)
+        let result = try restorecheck(["run", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("TENANT"))
+        #expect(row(result.stdout, "fileserver").prefix(3) == ["acme", "fileserver", "PASSED"])
+        #expect(result.stdout.contains("1 target(s): 1 passed, 0 failed, 0 error"))
+        #expect(!result.stderr.contains("\r"), "no progress line when output is not a terminal")
+    }
+
+    @Test func aFailedTargetExitsOneAndNamesTheFile() throws {
+        let temp = TemporaryDirectory("cli-fail")
+        let config = try makeConfig(temp, broken: true)
+        let result = try restorecheck(["run", "--config", config])
+        #expect(result.status == 1)
+        #expect(row(result.stdout, "nas").prefix(3) == ["initech", "nas", "FAILED"])
+        #expect(result.stdout.contains("checksum_mismatch: home/alice/notes.txt"))
+    }
+
+    @Test func jsonMatchesTheContract() throws {
+        let temp = TemporaryDirectory("cli-json")
+        let config = try makeConfig(temp, broken: true)
+        let result = try restorecheck(["run", "--config", config, "--json", "--seed", "42"])
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let results = try #require(object["results"] as? [[String: Any]])
+        #expect(results.count == 2)
+        let contract = [
+            "target", "tenant", "status", "reasons", "archive", "backup_timestamp", "restore_seconds",
+            "projected_full_restore_seconds", "files_verified", "bytes_restored", "rpo_met", "rto_met", "findings",
+        ]
+        for result in results {
+            for key in contract { #expect(result[key] != nil, "missing \(key)") }
+            #expect(result["seed"] as? UInt64 == 42)
+        }
+        let nas = try #require(results.first { $0["target"] as? String == "nas" })
+        #expect(nas["status"] as? String == "failed")
+        #expect(nas["reasons"] as? [String] == ["checksum_mismatch"])
+        let finding = try #require((nas["findings"] as? [[String: Any]])?.first)
+        #expect(finding["path"] as? String == "home/alice/notes.txt")
+        #expect((finding["expected_sha256"] as? String)?.count == 64)
+        #expect((finding["actual_sha256"] as? String)?.count == 64)
+        #expect((nas["backup_timestamp"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) } != nil)
+        #expect(object["exit_code"] as? Int == 1)
+        // Decodes back into the model, so `status`/`history` can read what `run` wrote.
+        _ = try Outcome.jsonDecoder().decode(RunSummary.self, from: Data(result.stdout.utf8))
+    }
+
+    @Test func namedTargetsOnly() throws {
+        let temp = TemporaryDirectory("cli-named")
+        let config = try makeConfig(temp, broken: true)
+        let result = try restorecheck(["run", "--config", config, "--json", "fileserver"])
+        #expect(result.status == 0, "the broken target was not run")
+        let summary = try Outcome.jsonDecoder().decode(RunSummary.self, from: Data(result.stdout.utf8))
+        #expect(summary.results.map(\.target) == ["fileserver"])
+
+        let unknown = try restorecheck(["run", "--config", config, "nosuch"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no target named 'nosuch'"))
+    }
+
+    @Test func configErrorExitsTwoWithFileAndLine() throws {
+        let temp = TemporaryDirectory("cli-cfg")
+        let config = try temp.write("bad.yaml", "defaults: { rpo: 26h, rto: 4h }\ntargets:\n  - name: a\n    tenant: t\n    archives: /x\n    sample: { files: lots }\n")
+        for command in ["run", "check-config"] {
+            let result = try restorecheck([command, "--config", config])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("\(config):6:"), "\(result.stderr)")
+            #expect(result.stderr.contains("targets[0].sample.files"))
+        }
+        let missing = try restorecheck(["run", "--config", temp.url("absent.yaml")])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("absent.yaml"))
+        let usage = try restorecheck(["run", "--no-such-flag"])
+        #expect(usage.status == 2)
+    }
+
+    @Test func checkConfigValidatesWithoutTouchingArchives() throws {
+        let temp = TemporaryDirectory("cli-check")
+        let config = try temp.write(
+            "rc.yaml", "defaults: { rpo: 26h, rto: 4h }\ntargets:\n  - name: a\n    tenant: t\n    archives: /nonexistent/*.tar\n")
+        let result = try restorecheck(["check-config", "--config", config])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("OK, 1 target(s)"))
+        #expect(!FileManager.default.fileExists(atPath: temp.url("scratch")))
+    }
+
+    @Test func errorOnlyExitsThree() throws {
+        let temp = TemporaryDirectory("cli-err")
+        try temp.write("not-a-dir", "x")
+        let config = try makeConfig(temp, scratch: "not-a-dir/scratch")
+        let result = try restorecheck(["run", "--config", config, "--json"])
+        #expect(result.status == 3, "\(result.stdout)")
+        #expect(result.stdout.contains("scratch_error"))
+    }
+
+    @Test func helpDocumentsTheExitCodes() throws {
+        let result = try restorecheck(["run", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("3 at least one test could not be carried out"))
+        #expect(!result.stdout.contains("restore-worker"))
+    }
+
+    @Test func interruptRemovesScratchAndExits130() throws {
+        let temp = TemporaryDirectory("cli-int")
+        let config = try makeConfig(temp)
+        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+        process.arguments = ["run", "--config", config]
+        process.environment = ProcessInfo.processInfo.environment.merging(["RESTORECHECK_WORKER_EXECUTABLE": fake]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the test is under way (its scratch directory exists), then press Ctrl-C.
+        let deadline = Date().addingTimeInterval(20)
+        while temp.listing().filter({ $0.hasPrefix("scratch/restorecheck-") }).isEmpty, Date() < deadline {
+            usleep(50_000)
+        }
+        #expect(!temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+    }
+}

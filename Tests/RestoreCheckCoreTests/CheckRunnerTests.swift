@@ -1,0 +1,171 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+@Suite("CheckRunner with a spawned restore worker")
+struct CheckRunnerTests {
+    func runner(_ temp: TemporaryDirectory, worker: String = BuiltBinary.path, now fixed: Date? = nil) -> CheckRunner {
+        let clock: @Sendable () -> Date = if let fixed { { fixed } } else { { Date() } }
+        return CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: worker), now: clock)
+    }
+
+    @Test func passesEndToEndAndLeavesNoScratch() async throws {
+        let temp = TemporaryDirectory("cr")
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        let outcome = try #require(await runner(temp).check(set.target(sample: SampleSpec(size: .files(10))), seed: 5))
+        #expect(outcome.status == .passed, "\(outcome.summary)")
+        #expect(outcome.reasons.isEmpty)
+        #expect(outcome.verification == .manifest)
+        #expect(outcome.filesVerified == 10)
+        #expect(outcome.filesInArchive == BackupSet.defaultFiles.count)
+        #expect(outcome.rpoMet == true)
+        #expect(outcome.rtoMet == true)
+        #expect((outcome.restoreSeconds ?? 0) > 0)
+        #expect((outcome.projectedFullRestoreSeconds ?? 0) > 0)
+        #expect(outcome.archiveFormat?.contains("gzip") == true)
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+    }
+
+    @Test func oldBackupExceedsRPO() async throws {
+        let temp = TemporaryDirectory("rpo")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let mtime = try #require(FileManager.default.attributesOfItem(atPath: set.archive)[.modificationDate] as? Date)
+        let twoDaysLater = mtime.addingTimeInterval(2 * 86_400)
+        let outcome = try #require(
+            await runner(temp, now: twoDaysLater).check(set.target(rpo: TimeSpan(seconds: 26 * 3600)), seed: 1))
+        #expect(outcome.status == .failed)
+        #expect(outcome.reasons == [.rpoExceeded])
+        #expect(outcome.rpoMet == false)
+        #expect(abs((outcome.backupAgeSeconds ?? 0) - 2 * 86_400) < 1)
+        #expect(outcome.filesVerified == BackupSet.defaultFiles.count, "the restore test still ran")
+    }
+
+    @Test func impossibleRTOIsExceeded() async throws {
+        let temp = TemporaryDirectory("rto")
+        let set = try BackupSet.make(.zipDeflate, in: temp)
+        let outcome = try #require(await runner(temp).check(set.target(rto: TimeSpan(seconds: 0.000_001)), seed: 1))
+        #expect(outcome.reasons == [.rtoExceeded])
+        #expect(outcome.rtoMet == false)
+        #expect(outcome.status == .failed)
+    }
+
+    @Test func noMatchingArchive() async throws {
+        let temp = TemporaryDirectory("none")
+        let target = Target(
+            name: "t", tenant: "x", archiveGlob: temp.url("nothing-*.tar"), manifestTemplate: nil,
+            rpo: TimeSpan(seconds: 60), rto: TimeSpan(seconds: 60))
+        let outcome = try #require(await runner(temp).check(target, seed: 1))
+        #expect(outcome.reasons == [.noArchive])
+        #expect(outcome.status == .failed)
+        #expect(outcome.rpoMet == false)
+    }
+
+    @Test func newestArchiveIsChosen() async throws {
+        let temp = TemporaryDirectory("newest")
+        let old = try BackupSet.make(.gnuTar, in: temp, name: "backup-1")
+        let new = try BackupSet.make(.gnuTar, in: temp, name: "backup-2")
+        try Shell.run("touch -d '2 hours ago' \"$OLD\"", environment: ["OLD": old.archive])
+        var target = new.target()
+        target.archiveGlob = temp.url("backup-*.tar")
+        let outcome = try #require(await runner(temp).check(target, seed: 1))
+        #expect(outcome.archive == new.archive)
+    }
+
+    @Test func missingManifestFailsButStillVerifiesIntegrity() async throws {
+        let temp = TemporaryDirectory("noman")
+        let set = try BackupSet.make(.gnuTarXz, in: temp)
+        try FileManager.default.removeItem(atPath: set.manifest)
+        let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
+        #expect(outcome.reasons == [.manifestMissing])
+        #expect(outcome.verification == .integrityOnly)
+        #expect(outcome.filesVerified == BackupSet.defaultFiles.count)
+    }
+
+    @Test func integrityOnlyIsSaidPlainly() async throws {
+        let temp = TemporaryDirectory("integ")
+        let set = try BackupSet.make(.sevenZip, in: temp)
+        let outcome = try #require(await runner(temp).check(set.target(manifest: false), seed: 1))
+        #expect(outcome.status == .passed)
+        #expect(outcome.verification == .integrityOnly)
+        #expect(outcome.notes.contains { $0.hasPrefix("integrity only") })
+        #expect(outcome.summary.contains("integrity only"))
+    }
+
+    @Test func crashingWorkerIsAnErrorNotAFailure() async throws {
+        let temp = TemporaryDirectory("crash")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let fake = try FakeWorker.install(FakeWorker.segfaults, named: "segfaulting-worker", in: temp)
+        let outcome = try #require(await runner(temp, worker: fake).check(set.target(), seed: 1))
+        #expect(outcome.reasons == [.workerCrashed])
+        #expect(outcome.status == .error)
+        #expect(outcome.summary.contains("SIGSEGV"))
+        #expect(outcome.summary.contains("parser exploded"), "the worker's last stderr line is kept")
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+
+        let early = try FakeWorker.install(FakeWorker.exitsEarly, named: "early-worker", in: temp)
+        let second = try #require(await runner(temp, worker: early).check(set.target(), seed: 1))
+        #expect(second.reasons == [.workerCrashed])
+        #expect(second.summary.contains("status 7"))
+    }
+
+    @Test func hangingWorkerTimesOutAtTheStallDeadline() async throws {
+        let temp = TemporaryDirectory("hang")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        var limits = RestoreLimits()
+        limits.stallTimeout = TimeSpan(seconds: 1)
+        let start = Date()
+        let outcome = try #require(await runner(temp, worker: fake).check(set.target(limits: limits), seed: 1))
+        #expect(outcome.reasons == [.timeout])
+        #expect(outcome.status == .error)
+        #expect(Date().timeIntervalSince(start) < 30, "killed promptly, not after the worker's sleep")
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+    }
+
+    @Test func wallClockDeadlineAppliesEvenWithProgress() async throws {
+        let temp = TemporaryDirectory("deadline")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        var limits = RestoreLimits()
+        limits.timeout = TimeSpan(seconds: 1)
+        let outcome = try #require(await runner(temp, worker: fake).check(set.target(limits: limits), seed: 1))
+        #expect(outcome.reasons == [.timeout])
+        #expect(outcome.summary.contains("limits.timeout"))
+    }
+
+    @Test func cancellationStopsTheWorkerAndRemovesScratch() async throws {
+        let temp = TemporaryDirectory("cancel")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        let flag = CancellationFlag()
+        Task {
+            try await Task.sleep(for: .milliseconds(500))
+            flag.cancel()
+        }
+        let outcome = await runner(temp, worker: fake).check(set.target(), seed: 1, cancellation: flag)
+        #expect(outcome == nil)
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+    }
+
+    @Test func unwritableScratchIsAnError() async throws {
+        let temp = TemporaryDirectory("scr")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        try temp.write("scratch", "a file where the scratch directory should be")
+        let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
+        #expect(outcome.reasons == [.scratchError])
+        #expect(outcome.status == .error)
+    }
+
+    @Test func emptyOrZeroFilledArchiveFails() async throws {
+        let temp = TemporaryDirectory("zero")
+        try Shell.run("head -c 1048576 /dev/zero > zeros.tar", in: temp.path)
+        let target = Target(
+            name: "t", tenant: "x", archiveGlob: temp.url("zeros.tar"), manifestTemplate: nil,
+            rpo: TimeSpan(seconds: 3600), rto: TimeSpan(seconds: 3600))
+        let outcome = try #require(await runner(temp).check(target, seed: 1))
+        #expect(outcome.status == .failed)
+        #expect(outcome.reasons == [.entryMissing])
+    }
+}
