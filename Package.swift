@@ -11,6 +11,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries. Debian: libarchive-dev, libssl-dev (for libcrypto's SHA-256 with SHA-NI).
@@ -24,6 +29,8 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // zlib for gzip-encoded /metrics responses (Prometheus asks for gzip on every scrape).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The Swift face of libarchive: a reader, entries as values, errors as a struct.
         .target(name: "ArchiveKit", dependencies: ["CArchive"]),
         // The domain: config, manifests, sampling, the worker and its protocol, verdicts, outcomes.
@@ -35,11 +42,40 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Commands only: run, check-config, hidden restore-worker.
+        // Outcome history in SQLite (GRDB): runs, findings, migrations, retention.
+        .target(
+            name: "RestoreCheckStore",
+            dependencies: ["RestoreCheckCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Prometheus registry fed from outcomes, and the HTTP endpoint that serves it.
+        .target(
+            name: "RestoreCheckMetrics",
+            dependencies: [
+                "RestoreCheckCore",
+                "CZlib",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The daemon: scheduler, reload, systemd notification, wiring of the services.
+        .target(
+            name: "RestoreCheckDaemon",
+            dependencies: [
+                "RestoreCheckCore",
+                "RestoreCheckStore",
+                "RestoreCheckMetrics",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Commands only: run, serve, check-config, status, history, hidden restore-worker.
         .executableTarget(
             name: "restorecheck",
             dependencies: [
                 "RestoreCheckCore",
+                "RestoreCheckStore",
+                "RestoreCheckMetrics",
+                "RestoreCheckDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,5 +89,12 @@ let package = Package(
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
         .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
+        .testTarget(
+            name: "RestoreCheckDaemonTests",
+            dependencies: [
+                "RestoreCheckDaemon", "RestoreCheckStore", "RestoreCheckMetrics", "RestoreCheckTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ]
 )

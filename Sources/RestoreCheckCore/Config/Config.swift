@@ -9,15 +9,27 @@ public struct Config: Sendable {
     /// Where the outcome history lives.
     public var stateDirectory: String
     public var targets: [Target]
+    /// Tests the daemon runs at once (restores are I/O heavy: a queue, never a stampede).
+    public var maxConcurrent: Int
+    /// History older than this is deleted.
+    public var historyDays: Int
     /// The file this was loaded from, for messages.
     public var sourcePath: String
 
-    public init(scratchDirectory: String, stateDirectory: String, targets: [Target], sourcePath: String = "<memory>") {
+    public init(
+        scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,
+        historyDays: Int = 400, sourcePath: String = "<memory>"
+    ) {
         self.scratchDirectory = scratchDirectory
         self.stateDirectory = stateDirectory
         self.targets = targets
+        self.maxConcurrent = maxConcurrent
+        self.historyDays = historyDays
         self.sourcePath = sourcePath
     }
+
+    /// The history database inside `state_dir`.
+    public var historyPath: String { "\(stateDirectory)/history.sqlite" }
 
     /// The targets named, in config order; throws naming the first unknown name.
     public func targets(named names: [String]) throws(UnknownTarget) -> [Target] {
@@ -54,11 +66,15 @@ public struct Target: Sendable, Hashable {
     public var rto: TimeSpan
     public var sample: SampleSpec
     public var limits: RestoreLimits
+    /// When the daemon tests it.
+    public var schedule: Schedule
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,
-        rpo: TimeSpan, rto: TimeSpan, sample: SampleSpec = SampleSpec(), limits: RestoreLimits = RestoreLimits()
+        rpo: TimeSpan, rto: TimeSpan, sample: SampleSpec = SampleSpec(), limits: RestoreLimits = RestoreLimits(),
+        schedule: Schedule = Schedule()
     ) {
+        self.schedule = schedule
         self.name = name
         self.tenant = tenant
         self.archiveGlob = archiveGlob

@@ -91,9 +91,11 @@ private struct NodeReader {
     let file: String
     let baseDirectory: String
 
-    static let topKeys: Set<String> = ["scratch_dir", "state_dir", "defaults", "targets"]
-    static let targetKeys: Set<String> = ["name", "tenant", "archives", "manifest", "rpo", "rto", "sample", "limits"]
-    static let defaultKeys: Set<String> = ["manifest", "rpo", "rto", "sample", "limits"]
+    static let topKeys: Set<String> = ["scratch_dir", "state_dir", "defaults", "targets", "max_concurrent", "history_days"]
+    static let targetKeys: Set<String> = [
+        "name", "tenant", "archives", "manifest", "rpo", "rto", "sample", "limits", "every", "window", "jitter",
+    ]
+    static let defaultKeys: Set<String> = ["manifest", "rpo", "rto", "sample", "limits", "every", "window", "jitter"]
     static let sampleKeys: Set<String> = ["files", "bytes", "percent", "include"]
     static let limitKeys: Set<String> = ["max_bytes", "max_entries", "max_ratio", "timeout", "stall_timeout", "memory"]
 
@@ -177,12 +179,17 @@ private struct NodeReader {
         var rto: TimeSpan?
         var sample = SampleSpec()
         var limits = RestoreLimits()
+        var every = TimeSpan(seconds: 86_400)
+        var window: DailyWindow?
+        var jitter: TimeSpan?
     }
 
     mutating func config(_ root: Node) throws(ConfigError) -> Config {
         var scratch = "/var/cache/restorecheck"
         var state = "/var/lib/restorecheck"
         var defaults = Inheritable()
+        var maxConcurrent = 1
+        var historyDays = 400
         var targetsNode: (key: Node, value: Node)?
         for (key, keyNode, value) in try mapping(root, "", allowed: Self.topKeys) {
             switch key {
@@ -190,6 +197,8 @@ private struct NodeReader {
             case "state_dir": state = try path(value, key)
             case "defaults": defaults = try inheritable(value, key, base: Inheritable(), allowed: Self.defaultKeys)
             case "targets": targetsNode = (keyNode, value)
+            case "max_concurrent": maxConcurrent = try positiveInt(value, key)
+            case "history_days": historyDays = try positiveInt(value, key)
             default: break
             }
         }
@@ -209,7 +218,9 @@ private struct NodeReader {
             names[target.name] = node.mark?.line ?? 0
             targets.append(target)
         }
-        return Config(scratchDirectory: scratch, stateDirectory: state, targets: targets, sourcePath: file)
+        return Config(
+            scratchDirectory: scratch, stateDirectory: state, targets: targets, maxConcurrent: maxConcurrent,
+            historyDays: historyDays, sourcePath: file)
     }
 
     func inheritable(_ node: Node, _ path: String, base: Inheritable, allowed: Set<String>) throws(ConfigError) -> Inheritable {
@@ -222,6 +233,19 @@ private struct NodeReader {
             case "rto": result.rto = try timeSpan(value, keyPath)
             case "sample": result.sample = try sample(value, keyPath, base: base.sample)
             case "limits": result.limits = try limits(value, keyPath, base: base.limits)
+            case "every": result.every = try timeSpan(value, keyPath)
+            case "jitter":
+                let text = try string(value, keyPath)
+                guard let span = TimeSpan(parsing: text) else {
+                    throw error(value, keyPath, "'\(text)' is not a duration (use forms like 0s, 90s, 15m)")
+                }
+                result.jitter = span
+            case "window":
+                let text = try string(value, keyPath)
+                guard let window = DailyWindow(parsing: text) else {
+                    throw error(value, keyPath, "'\(text)' is not a daily window (use HH:MM-HH:MM, e.g. \"22:00-06:00\")")
+                }
+                result.window = window
             default: break
             }
         }
@@ -249,7 +273,8 @@ private struct NodeReader {
         let manifest = settings.manifest.map(resolve)
         return Target(
             name: name, tenant: tenant, archiveGlob: archives, manifestTemplate: manifest,
-            rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits)
+            rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
+            schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
     }
 
     /// Names become metric label values and scratch directory names: keep them to a safe alphabet.

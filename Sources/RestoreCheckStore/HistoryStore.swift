@@ -1,0 +1,243 @@
+import Foundation
+import GRDB
+import RestoreCheckCore
+
+/// The outcome history: one SQLite file under `state_dir`, shared by the daemon and `restorecheck run`.
+///
+/// Durability rules (a verifier that loses its evidence on a power cut is no verifier):
+/// - WAL with `synchronous=FULL` — NORMAL can roll back the last commits on power loss;
+/// - a run row is written as `started` *before* the archive is opened, and completed with its findings
+///   in one transaction after; a row still `started` at the next start-up becomes `aborted`;
+/// - one writer (a `DatabaseQueue`), and a busy timeout so `run` and the daemon can share the file;
+/// - a file that is not a database at start-up is moved aside (never deleted) and a fresh one started.
+public final class HistoryStore: Sendable {
+    private let queue: DatabaseQueue
+    public let path: String
+    /// Set when a damaged database was moved aside at open: the path it was moved to.
+    public let quarantinedPath: String?
+
+    /// Opens (creating if needed) the history at `path` and runs migrations.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o750])
+        do {
+            queue = try Self.open(path)
+            quarantinedPath = nil
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+            let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                try FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix)
+            }
+            queue = try Self.open(path)
+            quarantinedPath = aside
+        }
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try migrator.migrate(queue)
+        // A damaged file can open and migrate; a quick check reads every page header.
+        let check = try queue.read { try String.fetchOne($0, sql: "PRAGMA quick_check") }
+        if check != "ok" { throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: check) }
+        return queue
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs and findings") { db in
+            try db.create(table: "run") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("target", .text).notNull()
+                table.column("tenant", .text).notNull()
+                // started | passed | failed | error | aborted
+                table.column("status", .text).notNull()
+                table.column("reasons", .text).notNull().defaults(to: "")
+                table.column("origin", .text).notNull()  // serve | run
+                table.column("started", .double).notNull()
+                table.column("finished", .double)
+                table.column("archive", .text)
+                table.column("backup_timestamp", .double)
+                table.column("restore_seconds", .double)
+                table.column("projected_full_restore_seconds", .double)
+                table.column("files_verified", .integer)
+                table.column("bytes_restored", .integer)
+                table.column("checksum_mismatches", .integer)
+                table.column("outcome_json", .text)
+            }
+            try db.create(index: "run_by_target", on: "run", columns: ["target", "started"])
+            try db.create(table: "finding") { table in
+                table.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("path", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.column("detail", .text)
+                table.column("expected_sha256", .text)
+                table.column("actual_sha256", .text)
+            }
+            try db.create(index: "finding_by_run", on: "finding", columns: ["run_id"])
+        }
+        return migrator
+    }
+
+    /// Records that a test of `target` is starting; returns the run's id.
+    public func beginRun(target: String, tenant: String, started: Date, origin: String) throws -> Int64 {
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO run (target, tenant, status, origin, started) VALUES (?, ?, 'started', ?, ?)",
+                arguments: [target, tenant, origin, started.timeIntervalSince1970])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Completes a run with its outcome and findings, in one transaction.
+    public func complete(runID: Int64, outcome: Outcome) throws {
+        let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE run SET status = ?, reasons = ?, started = ?, finished = ?, archive = ?, backup_timestamp = ?,
+                      restore_seconds = ?, projected_full_restore_seconds = ?, files_verified = ?, bytes_restored = ?,
+                      checksum_mismatches = ?, outcome_json = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    outcome.status.rawValue, outcome.reasons.map(\.rawValue).joined(separator: ","),
+                    outcome.started.timeIntervalSince1970, outcome.finished.timeIntervalSince1970, outcome.archive,
+                    outcome.backupTimestamp?.timeIntervalSince1970, outcome.restoreSeconds,
+                    outcome.projectedFullRestoreSeconds, outcome.filesVerified, outcome.bytesRestored,
+                    outcome.findings.count { $0.reason == .checksumMismatch }, json, runID,
+                ])
+            for finding in outcome.findings {
+                try db.execute(
+                    sql: "INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [runID, finding.path, finding.reason.rawValue, finding.detail, finding.expectedSHA256, finding.actualSHA256])
+            }
+        }
+    }
+
+    /// Marks a run that was stopped before it finished (shutdown, Ctrl-C).
+    public func abort(runID: Int64, at date: Date) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: "UPDATE run SET status = 'aborted', finished = ? WHERE id = ? AND status = 'started'",
+                arguments: [date.timeIntervalSince1970, runID])
+        }
+    }
+
+    /// Turns runs left `started` by a process that died (kill -9, power loss) into `aborted`.
+    @discardableResult
+    public func abortLeftovers() throws -> Int {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE run SET status = 'aborted' WHERE status = 'started'")
+            return db.changesCount
+        }
+    }
+
+    /// Deletes runs (and their findings) that started before `cutoff`.
+    @discardableResult
+    public func prune(before cutoff: Date) throws -> Int {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM run WHERE started < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    /// The newest completed-or-running run of every target, in name order.
+    public func latestPerTarget() throws -> [RunRecord] {
+        try queue.read { db in
+            try RunRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM run r WHERE id = (SELECT id FROM run WHERE target = r.target ORDER BY started DESC, id DESC LIMIT 1)
+                    ORDER BY tenant, target
+                    """)
+        }
+    }
+
+    /// The newest `limit` runs of `target`, newest first.
+    public func history(target: String, limit: Int) throws -> [RunRecord] {
+        try queue.read { db in
+            try RunRecord.fetchAll(
+                db, sql: "SELECT * FROM run WHERE target = ? ORDER BY started DESC, id DESC LIMIT ?", arguments: [target, limit])
+        }
+    }
+
+    /// Per target: when its newest test started (the scheduler plans from this).
+    public func lastStarted() throws -> [String: Date] {
+        try queue.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT target, MAX(started) AS started FROM run GROUP BY target")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
+        }
+    }
+
+    /// Per target: the newest backup timestamp among runs that passed — the verified RPO — and
+    /// when that last passing test finished.
+    public func verifiedRestorePoints() throws -> [String: (backup: Date, verifiedAt: Date)] {
+        try queue.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT target, MAX(backup_timestamp) AS backup, MAX(finished) AS verified FROM run
+                    WHERE status = 'passed' AND backup_timestamp IS NOT NULL GROUP BY target
+                    """)
+            var result: [String: (Date, Date)] = [:]
+            for row in rows {
+                result[row["target"]] = (Date(timeIntervalSince1970: row["backup"]), Date(timeIntervalSince1970: row["verified"]))
+            }
+            return result
+        }
+    }
+
+    /// Findings of one run.
+    public func findings(runID: Int64) throws -> [Finding] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
+                Finding(
+                    path: row["path"], reason: OutcomeReason(rawValue: row["reason"]) ?? .archiveCorrupt, detail: row["detail"],
+                    expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"])
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check` ("ok" when healthy).
+    public func integrityCheck() throws -> String {
+        try queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+}
+
+/// One row of the history: a test that started, and how it ended.
+public struct RunRecord: Sendable, FetchableRecord {
+    public var id: Int64
+    public var target: String
+    public var tenant: String
+    /// `started` (still running, or its process died), `passed`, `failed`, `error`, `aborted`.
+    public var status: String
+    public var reasons: [String]
+    public var origin: String
+    public var started: Date
+    public var finished: Date?
+    public var backupTimestamp: Date?
+    public var outcome: Outcome?
+
+    public init(row: Row) {
+        id = row["id"]
+        target = row["target"]
+        tenant = row["tenant"]
+        status = row["status"]
+        let reasonText: String = row["reasons"]
+        reasons = reasonText.isEmpty ? [] : reasonText.split(separator: ",").map(String.init)
+        origin = row["origin"]
+        started = Date(timeIntervalSince1970: row["started"])
+        finished = (row["finished"] as Double?).map(Date.init(timeIntervalSince1970:))
+        backupTimestamp = (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:))
+        let json: String? = row["outcome_json"]
+        outcome = json.flatMap { try? Outcome.jsonDecoder().decode(Outcome.self, from: Data($0.utf8)) }
+    }
+}
