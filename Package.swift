@@ -65,6 +65,7 @@ let package = Package(
                 "RestoreCheckStore",
                 "RestoreCheckMetrics",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

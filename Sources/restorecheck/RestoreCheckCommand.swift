@@ -14,7 +14,10 @@ struct RestoreCheckCommand: AsyncParsableCommand {
             (error) and none failed, 130 interrupted.
             """,
         version: RestoreCheckVersion.current,
-        subcommands: [RunCommand.self, CheckConfigCommand.self, RestoreWorkerCommand.self],
+        subcommands: [
+            RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, CheckConfigCommand.self,
+            RestoreWorkerCommand.self,
+        ],
         defaultSubcommand: nil
     )
 

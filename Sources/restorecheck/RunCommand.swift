@@ -3,6 +3,9 @@ import Dispatch
 import Foundation
 import Glibc
 import RestoreCheckCore
+import RestoreCheckDaemon
+import RestoreCheckMetrics
+import RestoreCheckStore
 
 /// `restorecheck run [TARGET...]`: test targets now and exit with a code a cron job or CI can act on.
 struct RunCommand: AsyncParsableCommand {
@@ -23,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seed for the random sample, to reproduce a run (printed in --json as 'seed').")
     var seed: UInt64?
 
+    @Option(help: "Also write the metrics to DIR/restorecheck.prom for node_exporter's textfile collector.")
+    var textfileDir: String?
+
     @Argument(help: "Target names to test (default: every target).")
     var targets: [String] = []
 
@@ -39,9 +45,11 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Self.trapInterrupts(cancellation)
         defer { signals.forEach { $0.cancel() } }
 
-        let runner = CheckRunner(
-            scratchBase: config.scratchDirectory,
-            supervisor: WorkerSupervisor(executable: Self.executablePath()))
+        let store = Self.openHistory(config)
+        let runner = RecordedCheckRunner(
+            runner: CheckRunner(scratchBase: config.scratchDirectory, supervisor: WorkerSupervisor(executable: Self.executablePath())),
+            store: store, origin: "run",
+            warn: { FileHandle.standardError.write(Data("restorecheck: \($0)\n".utf8)) })
         let seed = self.seed ?? UInt64.random(in: 0...UInt64.max)
         let progressLine = ProgressLine(enabled: !json && isatty(1) == 1 && isatty(2) == 1)
         var outcomes: [Outcome] = []
@@ -58,7 +66,30 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.interrupted)
         }
         print(json ? summary.json() : OutcomeTable.render(summary), terminator: json ? "\n" : "")
+        if let textfileDir {
+            do {
+                try TextfileExporter.write(config: config, store: store, outcomes: outcomes, directory: textfileDir)
+            } catch {
+                FileHandle.standardError.write(Data("restorecheck: --textfile-dir: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.error)
+            }
+        }
         throw ExitCode(summary.exitCode)
+    }
+
+    /// The shared history, or nil (with a warning) when `state_dir` is not usable: an on-demand test
+    /// must still run when, say, an operator without write access to /var/lib runs it.
+    static func openHistory(_ config: Config) -> HistoryStore? {
+        do {
+            let store = try HistoryStore(path: config.historyPath)
+            if let aside = store.quarantinedPath {
+                FileHandle.standardError.write(Data("restorecheck: history was damaged; moved aside to \(aside)\n".utf8))
+            }
+            return store
+        } catch {
+            FileHandle.standardError.write(Data("restorecheck: history unavailable (\(config.historyPath)): \(error); results are not recorded\n".utf8))
+            return nil
+        }
     }
 
     /// SIGINT/SIGTERM set the cancellation flag instead of killing us, so the worker is stopped and

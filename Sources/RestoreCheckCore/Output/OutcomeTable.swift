@@ -51,7 +51,8 @@ public enum OutcomeTable {
         return lines
     }
 
-    static func align(_ rows: [[String]]) -> [String] {
+    /// Left-aligns columns (the last column is not padded).
+    public static func align(_ rows: [[String]]) -> [String] {
         guard let columns = rows.first?.count else { return [] }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import RestoreCheckCore
+import RestoreCheckMetrics
+import RestoreCheckStore
+import ServiceLifecycle
+import Synchronization
+
+/// Wires `restorecheck serve`: the services, in the order they start (they stop in reverse, so the
+/// scheduler stops its tests while the metrics endpoint still answers).
+///
+/// A function separate from the command so tests build the same daemon and run it in-process.
+public enum Daemon {
+    /// Loads history, seeds the metrics and returns the service group to run.
+    public static func makeServiceGroup(
+        context: DaemonContext, listenAddresses: [ListenAddress],
+        onListening: @escaping @Sendable ([Int]) async -> Void = { _ in }
+    ) throws -> ServiceGroup {
+        context.metrics.configure(targets: context.config.targets, seeds: try context.seeds())
+        context.metrics.configLoaded(successfully: true, at: context.now())
+        if let aside = context.store.quarantinedPath {
+            context.logger.critical("history database was damaged; moved aside to \(aside) and a fresh one started")
+        }
+        let bound = BoundPorts(expected: listenAddresses.count)
+        let servers: [any Service] = listenAddresses.enumerated().map { index, address in
+            MetricsEndpoint.application(metrics: context.metrics, address: address, logger: context.logger) { port in
+                if let ports = bound.add(index: index, port: port) {
+                    // Every port is bound: now systemd may consider us started.
+                    context.logger.notice("metrics endpoint listening", metadata: [
+                        "addresses": "\(zip(listenAddresses, ports).map { "\($0.host):\($1)" }.joined(separator: ","))",
+                    ])
+                    context.notifier.ready(status: "serving metrics on \(ports.map(String.init).joined(separator: ", ")); \(context.config.targets.count) target(s)")
+                    await onListening(ports)
+                }
+            }
+        }
+        return ServiceGroup(
+            configuration: .init(
+                services: servers.map { .init(service: $0) } + [
+                    .init(service: SchedulerService(context: context)),
+                    .init(service: ReloadService(context: context)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: context.logger))
+    }
+}
+
+/// Tracks bound listeners so `READY=1` is sent exactly once, after the last one. Keyed by listener:
+/// Hummingbird may report a running server more than once, and a count would then fire early.
+final class BoundPorts: Sendable {
+    private let state: Mutex<(ports: [Int: Int], announced: Bool)>
+    private let expected: Int
+
+    init(expected: Int) {
+        self.expected = expected
+        state = Mutex(([:], false))
+    }
+
+    /// Records listener `index` as bound to `port`; returns every port the first time all are bound.
+    func add(index: Int, port: Int) -> [Int]? {
+        state.withLock { state in
+            state.ports[index] = port
+            guard state.ports.count == expected, !state.announced else { return nil }
+            state.announced = true
+            return state.ports.sorted { $0.key < $1.key }.map(\.value)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import RestoreCheckCore
+import RestoreCheckMetrics
+import RestoreCheckStore
+import Synchronization
+
+/// What the daemon's services share: the current config (swapped atomically on reload), the history,
+/// the metrics, the notifier and the scheduler's event stream.
+public final class DaemonContext: Sendable {
+    private let current: Mutex<Config>
+    public let configPath: String
+    public let store: HistoryStore
+    public let metrics: OutcomeMetrics
+    public let notifier: SystemdNotifier
+    public let logger: Logger
+    public let workerExecutable: String
+    /// The wall clock; injected in tests.
+    public let now: @Sendable () -> Date
+    /// Events for the scheduler loop (config swapped, run a target now).
+    let events: AsyncStream<SchedulerEvent>
+    let post: AsyncStream<SchedulerEvent>.Continuation
+
+    public init(
+        config: Config, configPath: String, store: HistoryStore, metrics: OutcomeMetrics, notifier: SystemdNotifier,
+        logger: Logger, workerExecutable: String, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        current = Mutex(config)
+        self.configPath = configPath
+        self.store = store
+        self.metrics = metrics
+        self.notifier = notifier
+        self.logger = logger
+        self.workerExecutable = workerExecutable
+        self.now = now
+        (events, post) = AsyncStream.makeStream(of: SchedulerEvent.self)
+    }
+
+    public var config: Config { current.withLock { $0 } }
+
+    /// Installs a new, already validated config: one atomic swap, then metrics and scheduler follow.
+    public func apply(_ config: Config) {
+        current.withLock { $0 = config }
+        metrics.configure(targets: config.targets, seeds: (try? seeds()) ?? [:])
+        post.yield(.reconfigured)
+    }
+
+    /// Asks the scheduler to test `target` as soon as a slot is free.
+    public func runSoon(_ target: String) { post.yield(.runSoon(target)) }
+
+    /// What history says about every target, for the metrics at start-up and after a reload.
+    public func seeds() throws -> [String: OutcomeMetrics.Seed] {
+        let latest = try store.latestPerTarget()
+        let verified = try store.verifiedRestorePoints()
+        var seeds: [String: OutcomeMetrics.Seed] = [:]
+        for record in latest {
+            seeds[record.target] = OutcomeMetrics.Seed(
+                latest: record.outcome, verifiedBackup: verified[record.target]?.backup,
+                lastSuccess: verified[record.target]?.verifiedAt)
+        }
+        for (target, point) in verified where seeds[target] == nil {
+            seeds[target] = OutcomeMetrics.Seed(latest: nil, verifiedBackup: point.backup, lastSuccess: point.verifiedAt)
+        }
+        return seeds
+    }
+}
+
+/// Messages to the scheduler loop.
+enum SchedulerEvent: Sendable {
+    case tick
+    case reconfigured
+    case runSoon(String)
+    case finished(target: String, started: Date)
+}

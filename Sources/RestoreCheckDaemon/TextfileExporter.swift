@@ -1,0 +1,41 @@
+import Foundation
+import RestoreCheckCore
+import RestoreCheckMetrics
+import RestoreCheckStore
+
+/// Writes the outcome metrics for node_exporter's textfile collector, for hosts that prefer a timer
+/// to a daemon: `NAME.prom.tmp` then `rename(2)` to `NAME.prom`, so the collector never reads half a
+/// file. Gauges only: a counter in a file rewritten by short-lived processes would count nothing.
+public enum TextfileExporter {
+    public static let fileName = "restorecheck.prom"
+
+    public static func write(config: Config, store: HistoryStore?, outcomes: [Outcome], directory: String) throws {
+        let metrics = OutcomeMetrics(version: "", includeCounters: false, includeBuildInfo: false)
+        var seeds: [String: OutcomeMetrics.Seed] = [:]
+        if let store {
+            let verified = try store.verifiedRestorePoints()
+            for record in try store.latestPerTarget() {
+                seeds[record.target] = OutcomeMetrics.Seed(
+                    latest: record.outcome, verifiedBackup: verified[record.target]?.backup, lastSuccess: verified[record.target]?.verifiedAt)
+            }
+        }
+        // This run's outcomes win over history (history may be unavailable).
+        for outcome in outcomes {
+            var seed = seeds[outcome.target] ?? OutcomeMetrics.Seed(latest: nil, verifiedBackup: nil, lastSuccess: nil)
+            seed.latest = outcome
+            if outcome.status == .passed {
+                seed.verifiedBackup = max(seed.verifiedBackup ?? .distantPast, outcome.backupTimestamp ?? .distantPast)
+                seed.lastSuccess = outcome.finished
+            }
+            seeds[outcome.target] = seed
+        }
+        metrics.configure(targets: config.targets, seeds: seeds)
+        metrics.configLoaded(successfully: true)
+        let final = "\(directory)/\(fileName)"
+        let temporary = final + ".tmp"
+        try Data(metrics.exposition()).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, final) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: final])
+        }
+    }
+}

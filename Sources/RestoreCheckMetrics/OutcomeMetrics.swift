@@ -1,0 +1,194 @@
+import Foundation
+import Prometheus
+import RestoreCheckCore
+import Synchronization
+
+/// The Prometheus view of restore outcomes (contract: metric names are API; see README "Metrics").
+///
+/// Values are set when a test finishes or the config changes, never computed during a scrape: a scrape
+/// only serialises the registry. Labels are `tenant` and `target` only, both from the config, so the
+/// series count is bounded by the config. Timestamps rather than ages are exported; PromQL computes
+/// ages with `time() - x`.
+public final class OutcomeMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    // Mutex is Sendable whatever it holds; TargetSeries is only reached through it.
+    private let perTarget = Mutex<[String: TargetSeries]>([:])
+    private let reloadSuccessful: Gauge
+    private let reloadTimestamp: Gauge
+    private let includeCounters: Bool
+
+    /// Metric families, in one place so names, units and help stay consistent (promtool checks them).
+    /// Computed: swift-prometheus's `MetricNameDescriptor` is not `Sendable`, so it cannot be a `static let`.
+    enum Family {
+        static var restoreSuccess: MetricNameDescriptor { descriptor("restore", "success", "1 if the newest restore test passed, 0 if it failed or could not be carried out.") }
+        static var lastRun: MetricNameDescriptor { descriptor("last_run", "timestamp_seconds", "When the newest restore test finished (Unix time).") }
+        static var lastSuccess: MetricNameDescriptor { descriptor("last_success", "timestamp_seconds", "When the newest passing restore test finished (Unix time).") }
+        static var duration: MetricNameDescriptor { descriptor("restore_duration", "seconds", "Wall time of the newest restore test.") }
+        static var projected: MetricNameDescriptor { descriptor("projected_full_restore", "seconds", "Full-restore time projected from the newest test's measured rates.") }
+        static var rtoTarget: MetricNameDescriptor { descriptor("rto_target", "seconds", "The configured recovery time objective.") }
+        static var latestBackup: MetricNameDescriptor { descriptor("latest_backup", "timestamp_seconds", "Modification time of the newest archive tested (Unix time).") }
+        static var verifiedBackup: MetricNameDescriptor { descriptor(
+            "verified_backup", "timestamp_seconds", "Modification time of the newest archive that passed a restore test: the verified RPO (Unix time).") }
+        static var rpoTarget: MetricNameDescriptor { descriptor("rpo_target", "seconds", "The configured recovery point objective.") }
+        static var verifiedFiles: MetricNameDescriptor { descriptor("restore_verified", "files", "Files restored and verified by the newest test.") }
+        static var verifiedBytes: MetricNameDescriptor { descriptor("restore_verified", "bytes", "Bytes restored and verified by the newest test.") }
+        static var mismatches: MetricNameDescriptor { descriptor("restore_checksum", "mismatches", "Files whose restored bytes differed from the manifest in the newest test.") }
+        static var runs: MetricNameDescriptor { descriptor("runs", "total", "Restore tests completed since the process started.") }
+        static var failures: MetricNameDescriptor { descriptor("run_failures", "total", "Restore tests that failed or could not be carried out, since the process started.") }
+        static var verifiedBytesTotal: MetricNameDescriptor { descriptor("verified_bytes", "total", "Bytes restored and verified since the process started.") }
+        static var inProgress: MetricNameDescriptor { descriptor("run", "in_progress", "1 while a restore test of the target is running.") }
+        static var targetInfo: MetricNameDescriptor { descriptor("target", "info", "A configured target (value 1).") }
+        static var buildInfo: MetricNameDescriptor { descriptor("build", "info", "restorecheck's version (value 1).") }
+        static var reloadSuccessful: MetricNameDescriptor { descriptor("config_last_reload", "successful", "1 if the last config (re)load succeeded, 0 if it failed and the previous config is still in use.") }
+        static var reloadTimestamp: MetricNameDescriptor { descriptor(
+            "config_last_reload_success", "timestamp_seconds", "When the config was last loaded successfully (Unix time).") }
+
+        static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "restorecheck", metricName: name, unitName: unit, helpText: help)
+        }
+    }
+
+    /// The series of one target, so they can all be unregistered when it leaves the config.
+    ///
+    /// Config series (`target_info`, objectives, `run_in_progress`, counters) exist from the moment the
+    /// target is configured. Outcome gauges appear with the first outcome (from history or a test):
+    /// a never-tested target must not show `restore_success 0` and `last_run_timestamp_seconds 0`,
+    /// which would fire "failed" and "stale" alerts on a fresh install.
+    /// Only touched inside `OutcomeMetrics.perTarget`'s lock.
+    final class TargetSeries {
+        let labels: [(String, String)]
+        let tenant: String
+        private(set) var gauges: [String: Gauge] = [:]
+        let counters: [Counter]
+        let runs, failures, verifiedBytesTotal: Counter?
+
+        init(registry: PrometheusCollectorRegistry, tenant: String, target: String, includeCounters: Bool) {
+            self.tenant = tenant
+            let labels = [("tenant", tenant), ("target", target)]
+            self.labels = labels
+            func counter(_ descriptor: MetricNameDescriptor) -> Counter? {
+                includeCounters ? registry.makeCounter(descriptor: descriptor, labels: labels) : nil
+            }
+            runs = counter(Family.runs)
+            failures = counter(Family.failures)
+            verifiedBytesTotal = counter(Family.verifiedBytesTotal)
+            counters = [runs, failures, verifiedBytesTotal].compactMap { $0 }
+        }
+
+        /// The gauge of `family` for this target, registered on first use.
+        func gauge(_ family: MetricNameDescriptor, in registry: PrometheusCollectorRegistry) -> Gauge {
+            if let existing = gauges[family.name] { return existing }
+            let made = registry.makeGauge(descriptor: family, labels: labels)
+            gauges[family.name] = made
+            return made
+        }
+    }
+
+    /// What history knows about a target at start-up, so a restart does not blank dashboards.
+    public struct Seed: Sendable {
+        public var latest: Outcome?
+        public var verifiedBackup: Date?
+        public var lastSuccess: Date?
+        public init(latest: Outcome?, verifiedBackup: Date?, lastSuccess: Date?) {
+            self.latest = latest
+            self.verifiedBackup = verifiedBackup
+            self.lastSuccess = lastSuccess
+        }
+    }
+
+    /// - Parameters:
+    ///   - includeCounters: false for the textfile exporter, whose short-lived process counts nothing.
+    ///   - includeBuildInfo: `restorecheck_build_info{version}`: the one series with a label other than
+    ///     tenant/target, by the universal `_build_info` convention.
+    public init(version: String, includeCounters: Bool = true, includeBuildInfo: Bool = true) {
+        self.includeCounters = includeCounters
+        if includeBuildInfo {
+            registry.makeGauge(descriptor: Family.buildInfo, labels: [("version", version)]).set(to: 1.0)
+        }
+        reloadSuccessful = registry.makeGauge(descriptor: Family.reloadSuccessful)
+        reloadTimestamp = registry.makeGauge(descriptor: Family.reloadTimestamp)
+    }
+
+    /// Makes the series match `targets`: new targets get series (filled from `seeds`), removed targets
+    /// lose theirs, and every target's objectives are refreshed.
+    public func configure(targets: [Target], seeds: [String: Seed] = [:]) {
+        perTarget.withLock { series in
+            let wanted = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for (name, existing) in series where wanted[name]?.tenant != existing.tenant {
+                existing.gauges.values.forEach(registry.unregisterGauge)
+                existing.counters.forEach(registry.unregisterCounter)
+                series[name] = nil
+            }
+            for target in targets {
+                let entry: TargetSeries
+                if let existing = series[target.name] {
+                    entry = existing
+                } else {
+                    entry = TargetSeries(registry: registry, tenant: target.tenant, target: target.name, includeCounters: includeCounters)
+                    series[target.name] = entry
+                    entry.gauge(Family.inProgress, in: registry).set(to: 0.0)
+                    if let seed = seeds[target.name] { apply(seed, to: entry) }
+                }
+                entry.gauge(Family.targetInfo, in: registry).set(to: 1.0)
+                entry.gauge(Family.rpoTarget, in: registry).set(to: target.rpo.seconds)
+                entry.gauge(Family.rtoTarget, in: registry).set(to: target.rto.seconds)
+            }
+        }
+    }
+
+    private func apply(_ seed: Seed, to entry: TargetSeries) {
+        if let latest = seed.latest { setGauges(latest, entry) }
+        if let verified = seed.verifiedBackup {
+            entry.gauge(Family.verifiedBackup, in: registry).set(to: verified.timeIntervalSince1970)
+        }
+        if let lastSuccess = seed.lastSuccess {
+            entry.gauge(Family.lastSuccess, in: registry).set(to: lastSuccess.timeIntervalSince1970)
+        }
+    }
+
+    private func setGauges(_ outcome: Outcome, _ entry: TargetSeries) {
+        func set(_ family: MetricNameDescriptor, _ value: Double) { entry.gauge(family, in: registry).set(to: value) }
+        set(Family.restoreSuccess, outcome.status == .passed ? 1 : 0)
+        set(Family.lastRun, outcome.finished.timeIntervalSince1970)
+        set(Family.duration, outcome.restoreSeconds ?? 0)
+        set(Family.projected, outcome.projectedFullRestoreSeconds ?? .nan)
+        if let backup = outcome.backupTimestamp { set(Family.latestBackup, backup.timeIntervalSince1970) }
+        set(Family.verifiedFiles, Double(outcome.filesVerified))
+        set(Family.verifiedBytes, Double(outcome.bytesRestored))
+        set(Family.mismatches, Double(outcome.findings.count { $0.reason == .checksumMismatch }))
+        if outcome.status == .passed {
+            set(Family.lastSuccess, outcome.finished.timeIntervalSince1970)
+            if let backup = outcome.backupTimestamp { set(Family.verifiedBackup, backup.timeIntervalSince1970) }
+        }
+    }
+
+    /// Records a finished test.
+    public func record(_ outcome: Outcome) {
+        perTarget.withLock { series in
+            guard let entry = series[outcome.target] else { return }
+            setGauges(outcome, entry)
+            entry.runs?.increment()
+            if outcome.status != .passed { entry.failures?.increment() }
+            entry.verifiedBytesTotal?.increment(by: Int64(outcome.bytesRestored))
+        }
+    }
+
+    /// Marks a test of `target` as running or not.
+    public func setRunning(_ target: String, _ running: Bool) {
+        perTarget.withLock { series in
+            series[target]?.gauge(Family.inProgress, in: registry).set(to: running ? 1.0 : 0.0)
+        }
+    }
+
+    /// Records the result of a config (re)load.
+    public func configLoaded(successfully: Bool, at date: Date = Date()) {
+        reloadSuccessful.set(to: successfully ? 1.0 : 0.0)
+        if successfully { reloadTimestamp.set(to: date.timeIntervalSince1970) }
+    }
+
+    /// The exposition in the Prometheus text format 0.0.4.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+
+    /// The exposition as a string (textfile collector, tests).
+    public func expositionText() -> String { registry.emitToString() }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RestoreCheckCore
+import RestoreCheckDaemon
+import RestoreCheckMetrics
+import RestoreCheckStore
+
+/// `restorecheck serve`: the daemon (systemd `Type=notify`).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run restore tests on schedule, record them, and serve Prometheus metrics.",
+        discussion: """
+            Signals: SIGTERM/SIGINT stop gracefully (running tests are stopped and recorded aborted); \
+            SIGHUP reloads the config (an invalid config is logged and the previous one kept).
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(
+        name: .customLong("web.listen-address"),
+        help: "Address for /metrics, host:port (repeatable). Default 127.0.0.1:9947 (loopback only).")
+    var listenAddresses: [String] = []
+
+    func run() async throws {
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
+        let logger = Logger(label: "restorecheck")
+        let config = try options.load()
+        var addresses: [ListenAddress] = []
+        for text in listenAddresses.isEmpty ? [ListenAddress.default.description] : listenAddresses {
+            do {
+                addresses.append(try ListenAddress(parsing: text))
+            } catch {
+                FileHandle.standardError.write(Data("restorecheck: --web.listen-address: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+        for address in addresses where !address.isLoopback {
+            logger.warning("metrics endpoint on a non-loopback address \(address): anyone who can reach it can read every tenant's outcomes")
+        }
+        let store: HistoryStore
+        do {
+            store = try HistoryStore(path: config.historyPath)
+        } catch {
+            logger.critical("cannot open the history at \(config.historyPath): \(error)")
+            throw ExitCode(ExitStatus.error)
+        }
+        let context = DaemonContext(
+            config: config, configPath: options.config, store: store,
+            metrics: OutcomeMetrics(version: RestoreCheckVersion.current), notifier: SystemdNotifier(), logger: logger,
+            workerExecutable: RunCommand.executablePath())
+        logger.notice("restorecheck \(RestoreCheckVersion.current) starting", metadata: [
+            "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyPath)",
+        ])
+        try await Daemon.makeServiceGroup(context: context, listenAddresses: addresses).run()
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+@testable import RestoreCheckCore
+import RestoreCheckStore
+import RestoreCheckTestSupport
+import Testing
+
+@Suite("History in a real SQLite file")
+struct HistoryStoreTests {
+    func outcome(_ target: String, _ status: OutcomeStatus, reasons: [OutcomeReason] = [], backup: Date, started: Date) -> Outcome {
+        Outcome(
+            target: target, tenant: "acme", status: status, reasons: reasons, summary: "s", archive: "/b/\(target).tar",
+            verification: .manifest, backupTimestamp: backup, started: started, finished: started.addingTimeInterval(5),
+            restoreSeconds: 5, sample: "20 files", seed: 1, filesVerified: 20, bytesRestored: 1000, rpoSeconds: 3600,
+            rtoSeconds: 3600,
+            findings: status == .failed ? [Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e", actualSHA256: "f")] : [],
+            findingsOmitted: 0, notes: [])
+    }
+
+    @Test func runsAreStartedThenCompletedWithFindings() throws {
+        let temp = TemporaryDirectory("store")
+        let store = try HistoryStore(path: temp.url("state/history.sqlite"))
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let id = try store.beginRun(target: "fs", tenant: "acme", started: t0, origin: "serve")
+        #expect(try store.latestPerTarget().first?.status == "started")
+        try store.complete(runID: id, outcome: outcome("fs", .failed, reasons: [.checksumMismatch], backup: t0, started: t0))
+        let latest = try #require(try store.latestPerTarget().first)
+        #expect(latest.status == "failed")
+        #expect(latest.reasons == ["checksum_mismatch"])
+        #expect(latest.outcome?.findings.first?.path == "a.txt")
+        #expect(try store.findings(runID: id).map(\.reason) == [.checksumMismatch])
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func verifiedRestorePointIsTheNewestBackupThatPassed() throws {
+        let temp = TemporaryDirectory("store2")
+        let store = try HistoryStore(path: temp.url("history.sqlite"))
+        let day: TimeInterval = 86_400
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        for (offset, status) in [(0.0, OutcomeStatus.passed), (1, .passed), (2, .failed)] {
+            let started = t0.addingTimeInterval(offset * day)
+            let id = try store.beginRun(target: "fs", tenant: "acme", started: started, origin: "run")
+            try store.complete(runID: id, outcome: outcome("fs", status, backup: started.addingTimeInterval(-600), started: started))
+        }
+        let point = try #require(try store.verifiedRestorePoints()["fs"])
+        #expect(point.backup == t0.addingTimeInterval(day - 600), "the failed newer backup does not count")
+        #expect(try store.lastStarted()["fs"] == t0.addingTimeInterval(2 * day))
+        #expect(try store.history(target: "fs", limit: 2).map(\.status) == ["failed", "passed"])
+    }
+
+    @Test func leftoversBecomeAbortedAndRetentionPrunes() throws {
+        let temp = TemporaryDirectory("store3")
+        let path = temp.url("history.sqlite")
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        do {
+            let store = try HistoryStore(path: path)
+            _ = try store.beginRun(target: "old", tenant: "acme", started: t0, origin: "serve")
+            _ = try store.beginRun(target: "new", tenant: "acme", started: t0.addingTimeInterval(86_400 * 30), origin: "serve")
+        }
+        let reopened = try HistoryStore(path: path)
+        #expect(try reopened.abortLeftovers() == 2)
+        #expect(try reopened.latestPerTarget().map(\.status) == ["aborted", "aborted"])
+        #expect(try reopened.prune(before: t0.addingTimeInterval(86_400)) == 1)
+        #expect(try reopened.latestPerTarget().map(\.target) == ["new"])
+    }
+
+    @Test func aDamagedFileIsMovedAsideNeverDeleted() throws {
+        let temp = TemporaryDirectory("store4")
+        let path = try temp.write("history.sqlite", String(repeating: "this is not a database ", count: 500))
+        let store = try HistoryStore(path: path)
+        let aside = try #require(store.quarantinedPath)
+        #expect(try String(contentsOfFile: aside, encoding: .utf8).hasPrefix("this is not a database"))
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.latestPerTarget().isEmpty)
+    }
+
+    @Test func walAndFullSyncAreInEffect() throws {
+        let temp = TemporaryDirectory("store5")
+        _ = try HistoryStore(path: temp.url("h.sqlite"))
+        let mode = try Shell.run("sqlite3 \"$DB\" 'PRAGMA journal_mode;'", environment: ["DB": temp.url("h.sqlite")]).stdout
+        #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
+    }
+}
