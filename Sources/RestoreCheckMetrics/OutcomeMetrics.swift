@@ -29,6 +29,7 @@ public final class OutcomeMetrics: Sendable {
         static var latestBackup: MetricNameDescriptor { descriptor("latest_backup", "timestamp_seconds", "Modification time of the newest archive tested (Unix time).") }
         static var verifiedBackup: MetricNameDescriptor { descriptor(
             "verified_backup", "timestamp_seconds", "Modification time of the newest archive that passed a restore test: the verified RPO (Unix time).") }
+        static var interval: MetricNameDescriptor { descriptor("test_interval", "seconds", "The configured interval between restore tests (every); staleness alerts compare against it.") }
         static var rpoTarget: MetricNameDescriptor { descriptor("rpo_target", "seconds", "The configured recovery point objective.") }
         static var verifiedFiles: MetricNameDescriptor { descriptor("restore_verified", "files", "Files restored and verified by the newest test.") }
         static var verifiedBytes: MetricNameDescriptor { descriptor("restore_verified", "bytes", "Bytes restored and verified by the newest test.") }
@@ -132,6 +133,7 @@ public final class OutcomeMetrics: Sendable {
                 entry.gauge(Family.targetInfo, in: registry).set(to: 1.0)
                 entry.gauge(Family.rpoTarget, in: registry).set(to: target.rpo.seconds)
                 entry.gauge(Family.rtoTarget, in: registry).set(to: target.rto.seconds)
+                entry.gauge(Family.interval, in: registry).set(to: target.schedule.every.seconds)
             }
         }
     }

@@ -169,10 +169,14 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Per target: when its newest test started (the scheduler plans from this).
+    /// Per target: when its newest *completed* test started (the scheduler plans from this). Aborted
+    /// runs do not count: a test cut short by a crash or shutdown verified nothing, so after a restart
+    /// the target is due again at once rather than an interval later.
     public func lastStarted() throws -> [String: Date] {
         try queue.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT target, MAX(started) AS started FROM run GROUP BY target")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT target, MAX(started) AS started FROM run WHERE status IN ('passed', 'failed', 'error') GROUP BY target")
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
         }
     }

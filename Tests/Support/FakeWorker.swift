@@ -1,11 +1,19 @@
 import Foundation
+import Glibc
 
 /// Stand-ins for the restore worker, for the supervisor's failure paths that a real archive cannot
 /// trigger on cue. Named fakes: they replace only the worker process, never what is being tested
 /// (the supervisor's deadline, watchdog, crash handling and clean-up).
 public enum FakeWorker {
-    /// A worker that reads its request and then hangs without a word.
-    public static let hangs = "#!/bin/sh\ncat >/dev/null\nexec sleep 600\n"
+    /// A worker that reads its request and then hangs without a word. It writes its pid next to
+    /// itself (`<script>.pid`) so a test can kill it after killing its parent.
+    public static let hangs = "#!/bin/sh\necho $$ > \"$0.pid\"\ncat >/dev/null\nexec sleep 600\n"
+
+    /// Kills a hanging fake worker installed at `path`, if it is still running.
+    public static func killHanging(at path: String) {
+        guard let text = try? String(contentsOfFile: path + ".pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        kill(pid, SIGKILL)
+    }
     /// A worker that dies of a segmentation fault.
     public static let segfaults = "#!/bin/sh\ncat >/dev/null\necho 'parser exploded' >&2\nkill -SEGV $$\n"
     /// A worker that exits without a report.

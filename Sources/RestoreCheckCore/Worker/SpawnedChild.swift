@@ -50,6 +50,9 @@ final class SpawnedChild {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        // Only 0–2 reach the worker: any descriptor the parent inherited without O_CLOEXEC (a log file,
+        // a supervisor's pipe) would otherwise outlive the parent in an orphaned worker.
+        systemAddCloseFrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -155,3 +158,7 @@ final class SpawnedChild {
 /// the two calls, which would hold that worker's stdout open and hide its EOF.
 @_silgen_name("pipe2")
 private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// glibc 2.34+'s `posix_spawn_file_actions_addclosefrom_np` (declared only with `_GNU_SOURCE`).
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func systemAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowFD: Int32) -> Int32

@@ -1,0 +1,144 @@
+import Foundation
+
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+@testable import RestoreCheckMetrics
+
+@Suite("Metrics: exposition, promtool, lifecycle of series")
+struct MetricsTests {
+    func target(_ name: String, tenant: String = "acme") -> Target {
+        Target(
+            name: name, tenant: tenant, archiveGlob: "/b/\(name)", manifestTemplate: nil, rpo: TimeSpan(seconds: 93_600),
+            rto: TimeSpan(seconds: 7200), schedule: Schedule(every: TimeSpan(seconds: 21_600)))
+    }
+
+    func outcome(_ target: String, _ status: OutcomeStatus, mismatches: Int = 0) -> Outcome {
+        Outcome(
+            target: target, tenant: "acme", status: status, reasons: status == .passed ? [] : [.checksumMismatch], summary: "",
+            verification: .manifest, backupTimestamp: Date(timeIntervalSince1970: 1_700_000_000),
+            started: Date(timeIntervalSince1970: 1_700_003_000), finished: Date(timeIntervalSince1970: 1_700_003_600),
+            restoreSeconds: 12.5, projectedFullRestoreSeconds: 3600, sample: "", seed: 0, filesVerified: 20,
+            bytesRestored: 4096, rpoSeconds: 93_600, rtoSeconds: 7200,
+            findings: (0..<mismatches).map { Finding(path: "f\($0)", reason: .checksumMismatch) }, findingsOmitted: 0,
+            notes: [])
+    }
+
+    /// Parses the exposition into `name{labels}` → value (the format's order is not deterministic).
+    func samples(_ text: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " ") else { continue }
+            result[String(line[..<space])] = Double(line[line.index(after: space)...])
+        }
+        return result
+    }
+
+    @Test func exposionMatchesOutcomesAndPassesPromtool() throws {
+        let metrics = OutcomeMetrics(version: "9.9.9")
+        metrics.configure(targets: [target("fs"), target("mail")])
+        metrics.record(outcome("fs", .passed))
+        metrics.record(outcome("mail", .failed, mismatches: 3))
+        metrics.configLoaded(successfully: true, at: Date(timeIntervalSince1970: 1_700_000_500))
+        let text = metrics.expositionText()
+        let values = samples(text)
+        let fs = #"{tenant="acme",target="fs"}"#
+        let mail = #"{tenant="acme",target="mail"}"#
+        #expect(values["restorecheck_restore_success\(fs)"] == 1)
+        #expect(values["restorecheck_restore_success\(mail)"] == 0)
+        #expect(values["restorecheck_restore_checksum_mismatches\(mail)"] == 3)
+        #expect(values["restorecheck_last_run_timestamp_seconds\(fs)"] == 1_700_003_600)
+        #expect(values["restorecheck_last_success_timestamp_seconds\(fs)"] == 1_700_003_600)
+        #expect(values["restorecheck_last_success_timestamp_seconds\(mail)"] == nil, "never passed")
+        #expect(values["restorecheck_verified_backup_timestamp_seconds\(fs)"] == 1_700_000_000)
+        #expect(values["restorecheck_latest_backup_timestamp_seconds\(mail)"] == 1_700_000_000)
+        #expect(values["restorecheck_restore_duration_seconds\(fs)"] == 12.5)
+        #expect(values["restorecheck_projected_full_restore_seconds\(fs)"] == 3600)
+        #expect(values["restorecheck_rto_target_seconds\(fs)"] == 7200)
+        #expect(values["restorecheck_rpo_target_seconds\(fs)"] == 93_600)
+        #expect(values["restorecheck_test_interval_seconds\(fs)"] == 21_600)
+        #expect(values["restorecheck_restore_verified_files\(fs)"] == 20)
+        #expect(values["restorecheck_restore_verified_bytes\(fs)"] == 4096)
+        #expect(values["restorecheck_runs_total\(fs)"] == 1)
+        #expect(values["restorecheck_run_failures_total\(mail)"] == 1)
+        #expect(values["restorecheck_run_failures_total\(fs)"] == 0)
+        #expect(values["restorecheck_verified_bytes_total\(fs)"] == 4096)
+        #expect(values["restorecheck_run_in_progress\(fs)"] == 0)
+        #expect(values["restorecheck_target_info\(fs)"] == 1)
+        #expect(values[#"restorecheck_build_info{version="9.9.9"}"#] == 1)
+        #expect(values["restorecheck_config_last_reload_successful"] == 1)
+        // Only tenant and target as labels (build_info's version is the convention's one exception).
+        for key in values.keys where key.contains("{") && !key.hasPrefix("restorecheck_build_info") {
+            #expect(key.hasSuffix(fs) || key.hasSuffix(mail), "unexpected labels in \(key)")
+        }
+        let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
+        #expect(lint.status == 0, "promtool: \(lint.stdout) \(lint.stderr)")
+    }
+
+    @Test func neverTestedTargetsHaveNoOutcomeSeries() {
+        let metrics = OutcomeMetrics(version: "1")
+        metrics.configure(targets: [target("new")])
+        let values = samples(metrics.expositionText())
+        #expect(values[#"restorecheck_target_info{tenant="acme",target="new"}"#] == 1)
+        #expect(values.keys.allSatisfy { !$0.hasPrefix("restorecheck_restore_success") && !$0.hasPrefix("restorecheck_last_run") })
+    }
+
+    @Test func seriesVanishWhenATargetLeavesTheConfig() {
+        let metrics = OutcomeMetrics(version: "1")
+        metrics.configure(targets: [target("fs"), target("old")])
+        metrics.record(outcome("old", .passed))
+        #expect(metrics.expositionText().contains(#"target="old""#))
+        metrics.configure(targets: [target("fs")])
+        #expect(!metrics.expositionText().contains(#"target="old""#))
+        // Moving a target to another tenant replaces its series too.
+        metrics.configure(targets: [target("fs", tenant: "globex")])
+        #expect(!metrics.expositionText().contains(#"tenant="acme""#))
+        #expect(metrics.expositionText().contains(#"restorecheck_target_info{tenant="globex",target="fs"}"#))
+    }
+
+    @Test func seedsFromHistoryFillSeriesAtStartUp() {
+        let metrics = OutcomeMetrics(version: "1")
+        let seed = OutcomeMetrics.Seed(
+            latest: outcome("fs", .failed), verifiedBackup: Date(timeIntervalSince1970: 1_600_000_000),
+            lastSuccess: Date(timeIntervalSince1970: 1_600_000_100))
+        metrics.configure(targets: [target("fs")], seeds: ["fs": seed])
+        let values = samples(metrics.expositionText())
+        #expect(values[#"restorecheck_restore_success{tenant="acme",target="fs"}"#] == 0)
+        #expect(values[#"restorecheck_verified_backup_timestamp_seconds{tenant="acme",target="fs"}"#] == 1_600_000_000)
+        #expect(values[#"restorecheck_last_success_timestamp_seconds{tenant="acme",target="fs"}"#] == 1_600_000_100)
+        #expect(values[#"restorecheck_runs_total{tenant="acme",target="fs"}"#] == 0, "counters count this process")
+    }
+
+    @Test func gzipIsRealGzip() throws {
+        let text = String(repeating: "restorecheck_restore_success{tenant=\"a\",target=\"b\"} 1.0\n", count: 200)
+        let compressed = try Gzip.compress(Array(text.utf8))
+        #expect(compressed.count < text.utf8.count / 5)
+        let temp = TemporaryDirectory("gz")
+        try temp.write("m.gz", Data(compressed))
+        #expect(try Shell.run("gunzip -c m.gz", in: temp.path).stdout == text)
+    }
+
+    @Test(arguments: [
+        ("gzip", true), ("gzip, deflate, br", true), ("deflate;q=1, gzip;q=0.5", true), ("gzip;q=0", false),
+        ("identity", false), ("*", true), ("GZIP", true),
+    ])
+    func acceptEncoding(header: String, gzip: Bool) {
+        #expect(MetricsEndpoint.acceptsGzip(header) == gzip)
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:9947", "127.0.0.1", 9947, true), ("[::1]:9000", "::1", 9000, true), (":9947", "0.0.0.0", 9947, false),
+        ("10.0.0.5:80", "10.0.0.5", 80, false), ("localhost:1", "localhost", 1, true),
+    ])
+    func listenAddresses(text: String, host: String, port: Int, loopback: Bool) throws {
+        let address = try ListenAddress(parsing: text)
+        #expect(address.host == host && address.port == port && address.isLoopback == loopback)
+    }
+
+    @Test func badListenAddresses() {
+        for text in ["9947", "host:", "host:99999", "host:x"] {
+            #expect(throws: ListenAddress.ParseError.self) { try ListenAddress(parsing: text) }
+        }
+    }
+}
