@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 CONFIG ?= config/demo/restorecheck.yaml
 RELEASE_BIN = .build/release/restorecheck
 
-.PHONY: all deps build release demo demo-check test clean
+.PHONY: all deps build release demo demo-check test install clean
 
 all: build
 
@@ -39,6 +39,20 @@ demo-check: release
 
 test: deps
 	$(SWIFT) test
+
+# Installs the binary, the systemd units, an example config (never over an existing one), the alert
+# rules and the README. DESTDIR for packaging. Then: create the user (see README), edit the config,
+# `systemctl daemon-reload && systemctl enable --now restorecheck`.
+install: release
+	install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/restorecheck
+	install -D -m 0644 systemd/restorecheck.service $(DESTDIR)/etc/systemd/system/restorecheck.service
+	install -D -m 0644 systemd/restorecheck-run@.service $(DESTDIR)/etc/systemd/system/restorecheck-run@.service
+	install -D -m 0644 systemd/restorecheck-run@.timer $(DESTDIR)/etc/systemd/system/restorecheck-run@.timer
+	install -d -m 0755 $(DESTDIR)/etc/restorecheck
+	[ -e $(DESTDIR)/etc/restorecheck/restorecheck.yaml ] || \
+	  install -m 0640 config/restorecheck.example.yaml $(DESTDIR)/etc/restorecheck/restorecheck.yaml
+	install -D -m 0644 config/prometheus/restorecheck-alerts.yml $(DESTDIR)$(PREFIX)/share/restorecheck/restorecheck-alerts.yml
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/restorecheck/README.md
 
 clean:
 	rm -rf .build .demo

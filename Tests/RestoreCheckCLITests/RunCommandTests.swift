@@ -175,4 +175,44 @@ struct RunCommandTests {
         #expect(process.terminationStatus == 130)
         #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
     }
+
+    @Test func runRecordsHistoryThatStatusAndHistoryShow() throws {
+        let temp = TemporaryDirectory("cli-hist")
+        let config = try makeConfig(temp, broken: true)
+        #expect(try restorecheck(["run", "--config", config]).status == 1)
+        #expect(try restorecheck(["run", "--config", config, "fileserver"]).status == 0)
+
+        let status = try restorecheck(["status", "--config", config])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(row(status.stdout, "fileserver").prefix(3) == ["acme", "fileserver", "passed"])
+        #expect(row(status.stdout, "nas").prefix(3) == ["initech", "nas", "failed"])
+
+        let json = try restorecheck(["status", "--config", config, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let targets = try #require(object["targets"] as? [[String: Any]])
+        let nas = try #require(targets.first { $0["target"] as? String == "nas" })
+        #expect(nas["reasons"] as? [String] == ["checksum_mismatch"])
+        #expect((nas["outcome"] as? [String: Any])?["findings"] != nil, "the stored outcome keeps its findings")
+
+        let history = try restorecheck(["history", "--config", config, "fileserver", "--json"])
+        let runs = try #require((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect(runs.count == 2, "both runs of fileserver are recorded")
+        #expect(runs.allSatisfy { $0["status"] as? String == "passed" })
+        #expect(try restorecheck(["history", "--config", config, "nosuch"]).status == 2)
+    }
+
+    @Test func textfileForNodeExporterIsWrittenAtomicallyAndLints() throws {
+        let temp = TemporaryDirectory("cli-textfile")
+        let config = try makeConfig(temp, broken: true)
+        try FileManager.default.createDirectory(atPath: temp.url("textfile"), withIntermediateDirectories: true)
+        let result = try restorecheck(["run", "--config", config, "--textfile-dir", temp.url("textfile")])
+        #expect(result.status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url("textfile")) == ["restorecheck.prom"])
+        let text = try String(contentsOfFile: temp.url("textfile/restorecheck.prom"), encoding: .utf8)
+        #expect(text.contains(#"restorecheck_restore_success{tenant="acme",target="fileserver"} 1.0"#))
+        #expect(text.contains(#"restorecheck_restore_success{tenant="initech",target="nas"} 0.0"#))
+        #expect(!text.contains("_total"), "no counters from a short-lived process")
+        let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+    }
 }

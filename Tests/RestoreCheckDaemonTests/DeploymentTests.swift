@@ -1,0 +1,37 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+/// The shipped operations files: alert rules, systemd units.
+@Suite("Deployment files")
+struct DeploymentTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func alertRulesPassTheirPromtoolUnitTests() throws {
+        let result = try Shell.execute(
+            "/usr/bin/promtool", ["test", "rules", "restorecheck-alerts.test.yml"], in: "\(Self.root)/config/prometheus")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("SUCCESS"))
+    }
+
+    @Test(arguments: ["restorecheck.service", "restorecheck-run@.service"])
+    func unitsAreHardenedToAnExposureOfAtMostTwo(unit: String) throws {
+        // --threshold is exposure × 10: 20 means "fail above 2.0".
+        let result = try Shell.execute(
+            "/usr/bin/systemd-analyze", ["security", "--offline=yes", "--threshold=20", "\(Self.root)/systemd/\(unit)"])
+        let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? result.stderr
+        #expect(result.status == 0, "\(summary)")
+        let exposure = summary.split(separator: " ").compactMap { Double($0) }.first
+        #expect(exposure != nil && exposure! <= 2.0, "\(summary)")
+    }
+
+    @Test func unitsNameTheBinaryAndConfigThatMakeInstallPlaces() throws {
+        let service = try String(contentsOfFile: "\(Self.root)/systemd/restorecheck.service", encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/local/bin/restorecheck serve --config /etc/restorecheck/restorecheck.yaml"))
+        #expect(service.contains("Type=notify"))
+        #expect(service.contains("ExecReload=/bin/kill -HUP $MAINPID"))
+        let makefile = try String(contentsOfFile: "\(Self.root)/Makefile", encoding: .utf8)
+        #expect(makefile.contains("$(DESTDIR)$(PREFIX)/bin/restorecheck"))
+        #expect(makefile.contains("$(DESTDIR)/etc/restorecheck/restorecheck.yaml"))
+    }
+}
