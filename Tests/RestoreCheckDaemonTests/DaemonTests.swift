@@ -148,4 +148,26 @@ struct DaemonTests {
         #expect(runs.first?.status == "aborted")
         #expect(temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty)
     }
+
+    @Test func theDaemonKeepsServingWhileWorkersCrash() throws {
+        let temp = TemporaryDirectory("crashing")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let configPath = try temp.write(
+            "rc.yaml", Self.configText(archive: set.archive, temp: temp).replacingOccurrences(of: "every: 1h", with: "every: 1s"))
+        let fake = try FakeWorker.install(FakeWorker.segfaults, named: "segfaulting-worker", in: temp)
+        let daemon = try DaemonProcess(config: configPath, in: temp, environment: ["RESTORECHECK_WORKER_EXECUTABLE": fake])
+        #expect(daemon.waitUntilServing())
+        // Several crashed tests later, the endpoint still answers and reports them.
+        let failures = Loopback.eventually {
+            daemon.metrics().flatMap { text -> Double? in
+                let line = text.split(separator: "\n").first { $0.hasPrefix(#"restorecheck_run_failures_total{tenant="acme",target="fs"}"#) }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") }.flatMap { $0 >= 3 ? $0 : nil }
+            }
+        }
+        #expect(failures != nil)
+        #expect(daemon.metrics()?.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 0.0"#) == true)
+        #expect(daemon.log.contains("worker_crashed"))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
 }

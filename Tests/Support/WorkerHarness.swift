@@ -10,6 +10,8 @@ public enum WorkerHarness {
         public var report: WorkerReport
         /// Files the worker left in scratch (the parent removes scratch; here the test looks first).
         public var restored: [String]
+        /// Their permission bits as created.
+        public var modes: [String: mode_t]
     }
 
     public static func run(
@@ -26,10 +28,15 @@ public enum WorkerHarness {
         let report = RestoreWorker(request: request, progress: { _ in }).run()
         let restored = (FileManager.default.subpaths(atPath: scratch.path) ?? []).filter { path in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: "\(scratch.path)/\(path)", isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: "\(scratch.path)/\(path)", isDirectory: &isDirectory)
             return !isDirectory.boolValue
         }
-        return Run(report: report, restored: restored.sorted())
+        var modes: [String: mode_t] = [:]
+        for path in restored {
+            var status = stat()
+            if lstat("\(scratch.path)/\(path)", &status) == 0 { modes[path] = status.st_mode }
+        }
+        return Run(report: report, restored: restored.sorted(), modes: modes)
     }
 }
 

@@ -98,9 +98,10 @@ private struct PassState {
             reader = try ArchiveReader(path: request.archivePath)
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
-            throw RestoreWorker.Stop(finding: Finding(
-                path: request.archivePath, reason: unreadable ? .archiveUnreadable : .archiveCorrupt,
-                detail: error.message))
+            throw RestoreWorker.Stop(
+                finding: unreadable
+                    ? Finding(path: request.archivePath, reason: .archiveUnreadable, detail: error.message)
+                    : finding(for: error, path: request.archivePath))
         }
         var writer: ScratchWriter
         do {
@@ -113,9 +114,7 @@ private struct PassState {
             do {
                 entry = try reader.nextEntry()
             } catch {
-                throw RestoreWorker.Stop(finding: Finding(
-                    path: request.archivePath, reason: .archiveCorrupt,
-                    detail: "after entry \(report.entries): \(error.message)"))
+                throw RestoreWorker.Stop(finding: finding(for: error, path: request.archivePath, context: "after entry \(report.entries)"))
             }
             guard let entry else { break }
             if report.entries == 0 {
@@ -231,11 +230,8 @@ private struct PassState {
             do {
                 block = try reader.readBlock()
             } catch {
-                if error.code == .corrupt {
-                    throw RestoreWorker.Stop(finding: Finding(path: name.description, reason: .archiveCorrupt, detail: error.message))
-                }
-                let reason: OutcomeReason = error.code == .encrypted ? .encryptedEntry : .archiveCorrupt
-                finding = Finding(path: name.description, reason: reason, detail: error.message)
+                if error.code == .corrupt { throw RestoreWorker.Stop(finding: self.finding(for: error, path: name.description)) }
+                finding = self.finding(for: error, path: name.description)
                 break readLoop
             }
             guard let block else { break }
@@ -299,7 +295,7 @@ private struct PassState {
         let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
         if !mustDecode {
             do { try reader.skipData() } catch {
-                throw RestoreWorker.Stop(finding: Finding(path: entry.displayName, reason: .archiveCorrupt, detail: error.message))
+                throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName))
             }
             return
         }
@@ -308,9 +304,7 @@ private struct PassState {
             do {
                 block = try reader.readBlock()
             } catch {
-                if error.code == .corrupt {
-                    throw RestoreWorker.Stop(finding: Finding(path: entry.displayName, reason: .archiveCorrupt, detail: error.message))
-                }
+                if error.code == .corrupt { throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName)) }
                 return  // this entry is unreadable, but it is not in the sample; the next header decides
             }
             guard let block else { return }
@@ -334,6 +328,19 @@ private struct PassState {
             throw limit(
                 "decompression ratio \(Int(ratio)):1 above \(Int(request.limits.maxRatio)):1 (limits.max_ratio): a decompression bomb?")
         }
+    }
+
+    /// What a libarchive error means for the outcome. Running out of memory under the worker's
+    /// `RLIMIT_AS` (a hostile xz/7z header can demand a 4 GiB dictionary) is `limit_exceeded`, not a
+    /// corrupt archive; encryption is `encrypted_entry`; everything else is `archive_corrupt`.
+    private func finding(for error: ArchiveError, path: String, context: String? = nil) -> Finding {
+        let detail = context.map { "\($0): \(error.message)" } ?? error.message
+        if error.errno == ENOMEM || error.message.lowercased().contains("allocate") {
+            return Finding(
+                path: path, reason: .limitExceeded,
+                detail: "memory limit (limits.memory = \(ByteCount.format(request.limits.memoryBytes))) reached: \(detail)")
+        }
+        return Finding(path: path, reason: error.code == .encrypted ? .encryptedEntry : .archiveCorrupt, detail: detail)
     }
 
     private func limit(_ detail: String) -> RestoreWorker.Stop {
