@@ -13,17 +13,18 @@ import Synchronization
 public enum Daemon {
     /// Loads history, seeds the metrics and returns the service group to run.
     public static func makeServiceGroup(
-        context: DaemonContext, listenAddresses: [ListenAddress],
+        context: DaemonContext, listenAddresses: [ListenAddress], web: WebConfig? = nil,
         onListening: @escaping @Sendable ([Int]) async -> Void = { _ in }
     ) throws -> ServiceGroup {
+        try MetricsEndpoint.validate(web, addresses: listenAddresses)
         context.metrics.configure(targets: context.config.targets, seeds: try context.seeds())
         context.metrics.configLoaded(successfully: true, at: context.now())
         if let aside = context.store.quarantinedPath {
             context.logger.critical("history database was damaged; moved aside to \(aside) and a fresh one started")
         }
         let bound = BoundPorts(expected: listenAddresses.count)
-        let servers: [any Service] = listenAddresses.enumerated().map { index, address in
-            MetricsEndpoint.application(metrics: context.metrics, address: address, logger: context.logger) { port in
+        let servers: [any Service] = try listenAddresses.enumerated().map { index, address in
+            try MetricsEndpoint.application(metrics: context.metrics, address: address, web: web, logger: context.logger) { port in
                 if let ports = bound.add(index: index, port: port) {
                     // Every port is bound: now systemd may consider us started.
                     context.logger.notice("metrics endpoint listening", metadata: [

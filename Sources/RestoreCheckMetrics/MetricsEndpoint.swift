@@ -1,6 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOCore
+import NIOSSL
 
 /// The HTTP face of the daemon: `GET /metrics` (Prometheus text format 0.0.4, gzip when asked) and
 /// `GET /` (a landing page). It only serialises the registry: no restore work ever happens in a
@@ -8,9 +12,20 @@ import Logging
 public enum MetricsEndpoint {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// Limits that keep a slow or abusive client from starving the endpoint. A scrape is one small
+    /// GET; nothing legitimate comes close to these.
+    public enum Limits {
+        public static let maxConnections = 64
+        public static let requestHeadTimeout = TimeAmount.seconds(10)
+        public static let idleTimeout = TimeAmount.seconds(60)
+        public static let maxHeaderBytes = 16 * 1024
+        public static let maxHeaderFields = 64
+    }
+
     /// The routes, separate from the server so tests can reuse them.
-    public static func router(metrics: OutcomeMetrics) -> Router<BasicRequestContext> {
+    public static func router(metrics: OutcomeMetrics, basicAuthUsers: [String: String] = [:]) -> Router<BasicRequestContext> {
         let router = Router()
+        if !basicAuthUsers.isEmpty { router.add(middleware: BasicAuthMiddleware(users: basicAuthUsers)) }
         let metricsHandler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let body = metrics.exposition()
             var headers: HTTPFields = [.contentType: contentType]
@@ -52,14 +67,63 @@ public enum MetricsEndpoint {
         return false
     }
 
-    /// One HTTP server on `address`; `onRunning` is called once the port is bound (for `READY=1`).
+    /// A web config that must not be used as it stands.
+    public struct SecurityError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Refuses basic auth without TLS on a non-loopback address: the password would cross the
+    /// network in clear text on every scrape.
+    public static func validate(_ web: WebConfig?, addresses: [ListenAddress]) throws(SecurityError) {
+        guard let web, !web.basicAuthUsers.isEmpty, web.tls == nil else { return }
+        if let exposed = addresses.first(where: { !$0.isLoopback }) {
+            throw SecurityError(description: "basic_auth_users without tls_server_config on \(exposed): passwords would cross the network in clear text; add TLS or listen on loopback")
+        }
+    }
+
+    /// NIOSSL's server configuration from the web config: TLS 1.2 at least, client certificates
+    /// verified against `client_ca_file` when asked for.
+    static func tlsConfiguration(_ tls: WebConfig.TLS) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do { chain = try NIOSSLCertificate.fromPEMFile(tls.certFile) } catch {
+            throw SecurityError(description: "tls_server_config.cert_file \(tls.certFile): cannot load a PEM certificate (\(error))")
+        }
+        do { key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem) } catch {
+            throw SecurityError(description: "tls_server_config.key_file \(tls.keyFile): cannot load a PEM private key (\(error))")
+        }
+        if let caFile = tls.clientCAFile, (try? NIOSSLCertificate.fromPEMFile(caFile)) == nil {
+            throw SecurityError(description: "tls_server_config.client_ca_file \(caFile): cannot load PEM certificates")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = tls.minVersion == .tls13 ? .tlsv13 : .tlsv12
+        if let caFile = tls.clientCAFile, tls.clientAuth != .none {
+            configuration.trustRoots = .file(caFile)
+            configuration.certificateVerification = tls.clientAuth == .requireAndVerify ? .noHostnameVerification : .optionalVerification
+        }
+        return configuration
+    }
+
+    /// One HTTP(S) server on `address`; `onRunning` is called once the port is bound (for `READY=1`).
     public static func application(
-        metrics: OutcomeMetrics, address: ListenAddress, logger: Logger,
+        metrics: OutcomeMetrics, address: ListenAddress, web: WebConfig? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
-            router: router(metrics: metrics),
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "restorecheck"),
+    ) throws -> some ApplicationProtocol {
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestHeadTimeout(timeout: Limits.requestHeadTimeout)],
+                idleTimeout: Limits.idleTimeout,
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: Limits.maxHeaderBytes, maxHeaderListSize: Limits.maxHeaderBytes,
+                    maxHeaderFieldCount: Limits.maxHeaderFields)))
+        let server = try web?.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try tlsConfiguration($0)) } ?? http1
+        return Application(
+            router: router(metrics: metrics, basicAuthUsers: web?.basicAuthUsers ?? [:]),
+            server: server,
+            configuration: .init(
+                address: .hostname(address.host, port: address.port), serverName: "restorecheck",
+                availableConnectionsDelegate: MaximumAvailableConnections(Limits.maxConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? address.port) },
             logger: logger)
     }

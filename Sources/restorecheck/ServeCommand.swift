@@ -5,6 +5,7 @@ import RestoreCheckCore
 import RestoreCheckDaemon
 import RestoreCheckMetrics
 import RestoreCheckStore
+import ServiceLifecycle
 
 /// `restorecheck serve`: the daemon (systemd `Type=notify`).
 struct ServeCommand: AsyncParsableCommand {
@@ -23,6 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Address for /metrics, host:port (repeatable). Default 127.0.0.1:9947 (loopback only).")
     var listenAddresses: [String] = []
 
+    @Option(
+        name: .customLong("web.config.file"),
+        help: "exporter-toolkit web config: tls_server_config (TLS ≥ 1.2, client certificates) and basic_auth_users (bcrypt).")
+    var webConfigFile: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let logger = Logger(label: "restorecheck")
@@ -36,7 +42,17 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
-        for address in addresses where !address.isLoopback {
+        var web: WebConfig?
+        if let webConfigFile {
+            do {
+                web = try WebConfig.load(path: webConfigFile)
+                try MetricsEndpoint.validate(web, addresses: addresses)
+            } catch {
+                FileHandle.standardError.write(Data("restorecheck: --web.config.file: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+        for address in addresses where !address.isLoopback && web?.basicAuthUsers.isEmpty != false {
             logger.warning("metrics endpoint on a non-loopback address \(address): anyone who can reach it can read every tenant's outcomes")
         }
         let store: HistoryStore
@@ -53,6 +69,13 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("restorecheck \(RestoreCheckVersion.current) starting", metadata: [
             "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyPath)",
         ])
-        try await Daemon.makeServiceGroup(context: context, listenAddresses: addresses).run()
+        let group: ServiceGroup
+        do {
+            group = try Daemon.makeServiceGroup(context: context, listenAddresses: addresses, web: web)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        try await group.run()
     }
 }

@@ -8,13 +8,16 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logPath: String
     public let port: Int
 
-    public init(config: String, in temp: TemporaryDirectory, environment: [String: String] = [:], port: Int = Loopback.freePort()) throws {
+    public init(
+        config: String, in temp: TemporaryDirectory, environment: [String: String] = [:], port: Int = Loopback.freePort(),
+        extraArguments: [String] = []
+    ) throws {
         self.port = port
         logPath = temp.url("serve-\(port).log")
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        process.arguments = ["serve", "--config", config, "--web.listen-address", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--config", config, "--web.listen-address", "127.0.0.1:\(port)"] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
@@ -28,9 +31,11 @@ public final class DaemonProcess: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until /metrics answers.
+    /// Waits until /metrics answers (any HTTP status, over plain HTTP or TLS).
     public func waitUntilServing(timeout: Double = 60) -> Bool {
-        Loopback.eventually(timeout: timeout) { Loopback.get("http://127.0.0.1:\(port)/metrics") } != nil
+        Loopback.eventually(timeout: timeout) {
+            Loopback.status("http://127.0.0.1:\(port)/metrics") != nil || Loopback.status("https://127.0.0.1:\(port)/metrics", ["-k"]) != nil ? true : nil
+        } != nil
     }
 
     public func metrics() -> String? { Loopback.get("http://127.0.0.1:\(port)/metrics") }

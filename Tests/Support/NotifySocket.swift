@@ -76,6 +76,14 @@ public enum Loopback {
         return result.stdout
     }
 
+    /// The HTTP status of a request made with curl and `arguments`; nil when no HTTP answer came
+    /// (connection refused or closed, TLS handshake failed).
+    public static func status(_ url: String, _ arguments: [String] = []) -> Int? {
+        let result = try? Shell.execute("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"] + arguments + [url])
+        guard let result, result.status == 0, let code = Int(result.stdout), code > 0 else { return nil }
+        return code
+    }
+
     /// Polls `body` until it returns non-nil or `timeout` passes.
     public static func eventually<T>(timeout: Double = 30, interval: Double = 0.2, _ body: () -> T?) -> T? {
         let deadline = Date().addingTimeInterval(timeout)

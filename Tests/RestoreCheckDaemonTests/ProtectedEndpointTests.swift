@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import RestoreCheckMetrics
+import RestoreCheckTestSupport
+import Testing
+
+/// `--web.config.file`: TLS, client certificates, basic auth, and a slow-client defence, against a
+/// real `restorecheck serve` with certificates from openssl, a hash from htpasswd, and curl.
+@Suite("Protected metrics endpoint", .serialized)
+struct ProtectedEndpointTests {
+    /// A CA, a server certificate for 127.0.0.1, a client certificate, and a config for the daemon.
+    static func prepare(_ temp: TemporaryDirectory) throws -> String {
+        try Shell.run(
+            """
+            key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+            key ca.key && openssl req -x509 -new -key ca.key -out ca.crt -days 2 -subj /CN=restorecheck-test-ca 2>/dev/null
+            key server.key && openssl req -new -key server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext 2>/dev/null
+            key client.key && openssl req -new -key client.key -out client.csr -subj /CN=prometheus 2>/dev/null
+            openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 2>/dev/null
+            key other.key && openssl req -x509 -new -key other.key -out other.crt -days 2 -subj /CN=stranger 2>/dev/null
+            """, in: temp.path)
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        return try temp.write(
+            "rc.yaml",
+            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h, jitter: 0s }\ntargets:\n  - { name: fs, tenant: acme, archives: \(set.archive) }\n")
+    }
+
+    @Test func tlsWithClientCertificatesAndBasicAuth() throws {
+        let temp = TemporaryDirectory("tls")
+        let config = try Self.prepare(temp)
+        let hash = try Shell.run("htpasswd -nbBC 10 prometheus 's3cret pass' | cut -d: -f2-").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(hash.hasPrefix("$2y$10$"), "htpasswd writes $2y$")
+        try temp.write(
+            "web.yml",
+            """
+            tls_server_config:
+              cert_file: server.crt
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.crt
+            basic_auth_users:
+              prometheus: '\(hash)'
+            """)
+        let daemon = try DaemonProcess(config: config, in: temp, extraArguments: ["--web.config.file", temp.url("web.yml")])
+        let url = "https://127.0.0.1:\(daemon.port)/metrics"
+        let trusted = ["--cacert", temp.url("ca.crt")]
+        let client = ["--cert", temp.url("client.crt"), "--key", temp.url("client.key")]
+        #expect(Loopback.eventually { Loopback.status(url, trusted + client + ["-u", "prometheus:s3cret pass"]) } == 200, "\(daemon.log)")
+        // No client certificate, or one the CA did not sign: no TLS session at all.
+        #expect(Loopback.status(url, trusted + ["-u", "prometheus:s3cret pass"]) == nil)
+        #expect(Loopback.status(url, trusted + ["--cert", temp.url("other.crt"), "--key", temp.url("other.key"), "-u", "prometheus:s3cret pass"]) == nil)
+        // Plain HTTP on a TLS port, and TLS 1.1: refused.
+        #expect(Loopback.status("http://127.0.0.1:\(daemon.port)/metrics") == nil)
+        #expect(Loopback.status(url, trusted + client + ["--tls-max", "1.1", "-u", "prometheus:s3cret pass"]) == nil)
+        // Basic auth: wrong password, unknown user, none at all.
+        #expect(Loopback.status(url, trusted + client + ["-u", "prometheus:wrong"]) == 401)
+        #expect(Loopback.status(url, trusted + client + ["-u", "nobody:s3cret pass"]) == 401)
+        #expect(Loopback.status(url, trusted + client) == 401)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0, "\(daemon.log)")
+    }
+
+    @Test func basicAuthWithoutTLSIsRefusedOnANonLoopbackAddress() throws {
+        let temp = TemporaryDirectory("cleartext")
+        let config = try Self.prepare(temp)
+        try temp.write("web.yml", "basic_auth_users:\n  prometheus: '$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6'\n")
+        let result = try Shell.execute(
+            BuiltBinary.path, ["serve", "--config", config, "--web.listen-address", "0.0.0.0:\(Loopback.freePort())", "--web.config.file", temp.url("web.yml")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("clear text"))
+        #expect(throws: MetricsEndpoint.SecurityError.self) {
+            try MetricsEndpoint.validate(try WebConfig.load(path: temp.url("web.yml")), addresses: [ListenAddress(host: "10.1.2.3", port: 9947)])
+        }
+        #expect(throws: Never.self) {
+            try MetricsEndpoint.validate(try WebConfig.load(path: temp.url("web.yml")), addresses: [.default])
+        }
+    }
+
+    @Test(arguments: [
+        ("tls_server_config:\n  cert_file: a\n", "needs cert_file and key_file"),
+        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n", "TLS12 or TLS13"),
+        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n", "client_ca_file is required"),
+        ("basic_auth_users:\n  alice: plaintext\n", "bcrypt hash"),
+        ("tsl_server_config: {}\n", "unknown key"),
+    ])
+    func webConfigErrorsAreClear(yaml: String, fragment: String) throws {
+        let temp = TemporaryDirectory("webcfg")
+        let path = try temp.write("web.yml", yaml)
+        #expect {
+            _ = try WebConfig.load(path: path)
+        } throws: { error in
+            "\(error)".contains(fragment) && "\(error)".contains(path)
+        }
+    }
+
+    @Test func slowClientsCannotHoldTheEndpoint() throws {
+        let temp = TemporaryDirectory("slow")
+        let config = try Self.prepare(temp)
+        let daemon = try DaemonProcess(config: config, in: temp)
+        #expect(daemon.waitUntilServing())
+        // 40 slowloris connections: each sends half a request head, then a header byte now and then.
+        let slow = try Shell.run(
+            """
+            python3 - "$PORT" <<'PY' &
+            import socket, sys, time
+            port = int(sys.argv[1])
+            conns = []
+            for _ in range(40):
+                s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n"); conns.append(s)
+            start = time.time(); closed = 0
+            while time.time() - start < 16:
+                for s in list(conns):
+                    try:
+                        s.sendall(b"X")
+                        s.settimeout(0.01)
+                        if s.recv(1) == b"": raise OSError
+                    except socket.timeout:
+                        pass
+                    except OSError:
+                        conns.remove(s); closed += 1
+                time.sleep(1)
+            print(closed)
+            PY
+            sleep 2
+            # While they trickle, a real scrape is served at once.
+            curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:$PORT/metrics > scrape-status
+            wait
+            """, in: temp.path, environment: ["PORT": "\(daemon.port)"])
+        #expect(try String(contentsOfFile: temp.url("scrape-status"), encoding: .utf8) == "200")
+        #expect(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 40, "every slow connection closed by the head timeout: \(slow.stdout)")
+        // An oversized header is refused rather than buffered.
+        let huge = String(repeating: "a", count: 32 * 1024)
+        #expect(Loopback.status("http://127.0.0.1:\(daemon.port)/metrics", ["-H", "X-Big: \(huge)"]).map { $0 >= 400 } ?? true)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+}
