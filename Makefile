@@ -7,7 +7,7 @@ RELEASE_BIN = .build/release/restorecheck
 # builds the optimised binary.
 DEMO_BIN = .build/debug/restorecheck
 
-.PHONY: all deps build release demo demo-check test install clean
+.PHONY: all deps build release demo demo-check test bench bench-smoke install clean
 
 all: build
 
@@ -42,6 +42,17 @@ demo-check: build
 
 test: deps
 	$(SWIFT) test
+
+# Speed and memory against GNU tar + sha256sum, bsdtar and the decode floor, in one run (~15 min for
+# the default 1 GiB set plus the 4 GiB RSS check; datasets are cached in .bench/). Not part of `make test`.
+bench: release
+	@command -v wrk >/dev/null || RESTORECHECK_BENCH=1 bash .ci/install-deps
+	python3 Benchmarks/bench.py $(BENCH_ARGS)
+	python3 Benchmarks/daemon_bench.py
+
+# A one-minute version to check the harness itself.
+bench-smoke: release
+	python3 Benchmarks/bench.py --size-mib 64 --reps 1 --scale 2
 
 # Installs the binary, the systemd units, an example config (never over an existing one), the alert
 # rules and the README. DESTDIR for packaging. Then: create the user (see README), edit the config,

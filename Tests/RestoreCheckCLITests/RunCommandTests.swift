@@ -153,7 +153,11 @@ struct RunCommandTests {
         #expect(!result.stdout.contains("restore-worker"))
     }
 
-    @Test func interruptRemovesScratchAndExits130() throws {
+    @Test func interruptRemovesScratchAndExits130() async throws {
+        try await Blocking.run { try Self().interruptRemovesScratchAndExits130Body() }
+    }
+
+    func interruptRemovesScratchAndExits130Body() throws {
         let temp = TemporaryDirectory("cli-int")
         let config = try makeConfig(temp)
         let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)

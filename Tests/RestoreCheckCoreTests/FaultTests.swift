@@ -60,16 +60,24 @@ struct FaultTests {
     }
 
     @Test(.enabled(if: getuid() == 0, "needs root to run the CLI as another user"))
-    func unreadableArchiveIsAnError() throws {
+    func unreadableArchiveIsAnError() async throws {
+        try await Blocking.run { try Self().unreadableArchiveBody() }
+    }
+
+    func unreadableArchiveBody() throws {
         let temp = TemporaryDirectory("perm")
         chmod(temp.path, 0o755)
+        // `nobody` may not be able to reach the build tree (CI clones into a 0700 directory): run a copy.
+        let binary = temp.url("restorecheck")
+        try FileManager.default.copyItem(atPath: BuiltBinary.path, toPath: binary)
+        chmod(binary, 0o755)
         let set = try BackupSet.make(.gnuTar, in: temp)
         chmod(set.archive, 0o000)
         let config = try temp.write(
             "rc.yaml",
             "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
         try Shell.run("mkdir -p scratch state && chown nobody scratch state && chmod 644 rc.yaml", in: temp.path)
-        let result = try Shell.execute("/usr/sbin/runuser", ["-u", "nobody", "--", BuiltBinary.path, "run", "--config", config, "--json"])
+        let result = try Shell.execute("/usr/sbin/runuser", ["-u", "nobody", "--", binary, "run", "--config", config, "--json"])
         #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("archive_unreadable"))
     }

@@ -46,32 +46,35 @@ struct DaemonTests {
             tasks.addTask { try await group.run() }
 
             // READY=1 arrives only once the port is bound: the endpoint answers right after it.
-            let beforeReady = try #require(notify.waitFor { $0.contains("READY=1") }, "no READY=1")
+            let readyMessages = try await Blocking.run { notify.waitFor { $0.contains("READY=1") } }
+            let beforeReady = try #require(readyMessages, "no READY=1")
             #expect(beforeReady.last?.contains("STATUS=serving metrics") == true)
             let url = "http://127.0.0.1:\(port.withLock { $0 })/metrics"
-            #expect(Loopback.get(url) != nil)
+            #expect(try await Blocking.run { Loopback.get(url) } != nil)
 
             // The target is due at start (never tested): its outcome reaches the metrics.
-            let success = Loopback.eventually { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
+            let success = try await Blocking.run {
+                Loopback.eventually { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
+            }
             #expect(success == true)
             #expect(try context.store.latestPerTarget().first?.status == "passed")
 
             // Watchdog pings come from the scheduler loop at half the interval.
-            #expect(notify.waitFor(timeout: 5) { $0 == "WATCHDOG=1" } != nil)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0 == "WATCHDOG=1" } } != nil)
 
             // An invalid config: logged, old config kept, reload gauge 0, systemd told RELOADING then READY.
             try "targets: [ { name: fs } ]\n".write(toFile: configPath, atomically: true, encoding: .utf8)
             #expect(ReloadService(context: context).reload() == false)
             #expect(context.config.targets.map(\.name) == ["fs"])
-            #expect(Loopback.get(url)?.contains("restorecheck_config_last_reload_successful 0.0") == true)
-            #expect(notify.waitFor(timeout: 5) { $0.hasPrefix("RELOADING=1") } != nil)
-            #expect(notify.waitFor(timeout: 5) { $0.hasPrefix("READY=1") } != nil)
+            #expect(try await Blocking.run { Loopback.get(url) }?.contains("restorecheck_config_last_reload_successful 0.0") == true)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0.hasPrefix("RELOADING=1") } } != nil)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0.hasPrefix("READY=1") } } != nil)
 
             // A valid config swaps in: the removed target's series vanish, the new one appears.
             try Self.configText(archive: set.archive, temp: temp, targets: ["mail"]).write(toFile: configPath, atomically: true, encoding: .utf8)
             #expect(ReloadService(context: context).reload() == true)
             #expect(context.config.targets.map(\.name) == ["mail"])
-            let after = Loopback.get(url) ?? ""
+            let after = try await Blocking.run { Loopback.get(url) } ?? ""
             #expect(after.contains("restorecheck_config_last_reload_successful 1.0"))
             #expect(!after.contains(#"target="fs""#))
             #expect(after.contains(#"restorecheck_target_info{tenant="acme",target="mail"} 1.0"#))
@@ -79,10 +82,13 @@ struct DaemonTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(notify.waitFor(timeout: 2) { $0 == "STOPPING=1" } != nil || true)
     }
 
-    @Test func realSIGHUPReloadsTheRunningBinary() throws {
+    @Test func realSIGHUPReloadsTheRunningBinary() async throws {
+        try await Blocking.run { try Self.realSIGHUPReloadsTheRunningBinaryBody() }
+    }
+
+    static func realSIGHUPReloadsTheRunningBinaryBody() throws {
         let temp = TemporaryDirectory("hup")
         let set = try BackupSet.make(.gnuTar, in: temp)
         let configPath = try temp.write("rc.yaml", Self.configText(archive: set.archive, temp: temp))
@@ -98,7 +104,11 @@ struct DaemonTests {
         #expect(daemon.waitForExit() == 0)
     }
 
-    @Test func killMinusNineLeavesHistoryIntactAndTheRestartCleansUp() throws {
+    @Test func killMinusNineLeavesHistoryIntactAndTheRestartCleansUp() async throws {
+        try await Blocking.run { try Self.killMinusNineLeavesHistoryIntactAndTheRestartCleansUpBody() }
+    }
+
+    static func killMinusNineLeavesHistoryIntactAndTheRestartCleansUpBody() throws {
         let temp = TemporaryDirectory("kill9")
         let set = try BackupSet.make(.gnuTar, in: temp)
         let configPath = try temp.write("rc.yaml", Self.configText(archive: set.archive, temp: temp))
@@ -132,7 +142,11 @@ struct DaemonTests {
         #expect(second.waitForExit() == 0)
     }
 
-    @Test func sigtermStopsARunningTestAndRecordsItAborted() throws {
+    @Test func sigtermStopsARunningTestAndRecordsItAborted() async throws {
+        try await Blocking.run { try Self.sigtermStopsARunningTestAndRecordsItAbortedBody() }
+    }
+
+    static func sigtermStopsARunningTestAndRecordsItAbortedBody() throws {
         let temp = TemporaryDirectory("term")
         let set = try BackupSet.make(.gnuTar, in: temp)
         let configPath = try temp.write("rc.yaml", Self.configText(archive: set.archive, temp: temp))
@@ -149,7 +163,11 @@ struct DaemonTests {
         #expect(temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty)
     }
 
-    @Test func theDaemonKeepsServingWhileWorkersCrash() throws {
+    @Test func theDaemonKeepsServingWhileWorkersCrash() async throws {
+        try await Blocking.run { try Self.theDaemonKeepsServingWhileWorkersCrashBody() }
+    }
+
+    static func theDaemonKeepsServingWhileWorkersCrashBody() throws {
         let temp = TemporaryDirectory("crashing")
         let set = try BackupSet.make(.gnuTar, in: temp)
         let configPath = try temp.write(

@@ -17,7 +17,11 @@ struct PrometheusScrapeTests {
         return value.last as? String
     }
 
-    @Test func prometheusSeesSuccessThenFailureAfterCorruption() throws {
+    @Test func prometheusSeesSuccessThenFailureAfterCorruption() async throws {
+        try await Blocking.run { try Self().prometheusSeesSuccessThenFailureAfterCorruptionBody() }
+    }
+
+    func prometheusSeesSuccessThenFailureAfterCorruptionBody() throws {
         let temp = TemporaryDirectory("prom")
         let set = try BackupSet.make(.gnuTarGzip, in: temp)
         let config = try temp.write(

@@ -27,7 +27,11 @@ struct ProtectedEndpointTests {
             "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h, jitter: 0s }\ntargets:\n  - { name: fs, tenant: acme, archives: \(set.archive) }\n")
     }
 
-    @Test func tlsWithClientCertificatesAndBasicAuth() throws {
+    @Test func tlsWithClientCertificatesAndBasicAuth() async throws {
+        try await Blocking.run { try Self().tlsWithClientCertificatesAndBasicAuthBody() }
+    }
+
+    func tlsWithClientCertificatesAndBasicAuthBody() throws {
         let temp = TemporaryDirectory("tls")
         let config = try Self.prepare(temp)
         let hash = try Shell.run("htpasswd -nbBC 10 prometheus 's3cret pass' | cut -d: -f2-").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,7 +66,11 @@ struct ProtectedEndpointTests {
         #expect(daemon.waitForExit() == 0, "\(daemon.log)")
     }
 
-    @Test func basicAuthWithoutTLSIsRefusedOnANonLoopbackAddress() throws {
+    @Test func basicAuthWithoutTLSIsRefusedOnANonLoopbackAddress() async throws {
+        try await Blocking.run { try Self().basicAuthWithoutTLSIsRefusedOnANonLoopbackAddressBody() }
+    }
+
+    func basicAuthWithoutTLSIsRefusedOnANonLoopbackAddressBody() throws {
         let temp = TemporaryDirectory("cleartext")
         let config = try Self.prepare(temp)
         try temp.write("web.yml", "basic_auth_users:\n  prometheus: '$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6'\n")
@@ -95,7 +103,11 @@ struct ProtectedEndpointTests {
         }
     }
 
-    @Test func slowClientsCannotHoldTheEndpoint() throws {
+    @Test func slowClientsCannotHoldTheEndpoint() async throws {
+        try await Blocking.run { try Self().slowClientsCannotHoldTheEndpointBody() }
+    }
+
+    func slowClientsCannotHoldTheEndpointBody() throws {
         let temp = TemporaryDirectory("slow")
         let config = try Self.prepare(temp)
         let daemon = try DaemonProcess(config: config, in: temp)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Carries out one restore test of one target: locate the restore point, measure its age against the
@@ -33,10 +32,15 @@ public struct CheckRunner: Sendable {
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async -> Outcome? {
         await withCheckedContinuation { continuation in
-            // The supervisor blocks on poll(2): give it a thread of its own, not a cooperative one.
-            DispatchQueue.global().async {
+            // The supervisor blocks in poll(2) for the whole test: it gets a thread of its own. Not a
+            // cooperative thread (there are only as many as cores) and not DispatchQueue.global(),
+            // whose width is also bounded by the core count: with max_concurrent above the number of
+            // cores, tests would queue behind each other's blocked threads and miss their deadlines.
+            let thread = Thread {
                 continuation.resume(returning: checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress))
             }
+            thread.name = "restorecheck supervisor \(target.name)"
+            thread.start()
         }
     }
 

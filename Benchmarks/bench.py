@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""restorecheck's benchmark: full and sampled verification against GNU tar + sha256sum, bsdtar and
+the libarchive decode floor, measured side by side in one run. Run it with `make bench`.
+
+usage: bench.py [--size-mib 1024] [--reps 3] [--scale 4] [--skip-scale] [--formats tar.gz,tar.zst,zip]
+
+Extraction and scratch go to /dev/shm: repeated extract-and-delete on the root filesystem of these
+machines (ext4 without a journal) slows 6-15x and would measure the filesystem, not the tools.
+Peak RSS comes from wait4(2), which covers the restore worker (a child of restorecheck).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build/release/restorecheck")
+WORK = os.path.join(ROOT, ".bench")
+SHM = "/dev/shm/restorecheck-bench"
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--size-mib", type=int, default=1024)
+parser.add_argument("--reps", type=int, default=3)
+parser.add_argument("--scale", type=int, default=4, help="the larger set for the RSS check is this many times bigger")
+parser.add_argument("--skip-scale", action="store_true")
+parser.add_argument("--formats", default="tar.gz,tar.zst,zip")
+args = parser.parse_args()
+formats = args.formats.split(",")
+
+
+def sh(command, **kwargs):
+    subprocess.run(command, shell=True, check=True, executable="/bin/bash", **kwargs)
+
+
+def prepare(size_mib):
+    """Dataset, manifest and archives (cached between runs by size)."""
+    base = f"{WORK}/set-{size_mib}"
+    data, archives = f"{base}/data", f"{base}/archives"
+    if not os.path.exists(f"{base}/.complete"):
+        shutil.rmtree(base, ignore_errors=True)
+        os.makedirs(archives)
+        print(f"generating {size_mib} MiB dataset and archives (cached in {base})", file=sys.stderr)
+        sh(f"python3 {ROOT}/Benchmarks/generate_dataset.py {data} --size-mib {size_mib}")
+        sh(f"cd {data} && find . -type f -print0 | sort -z | xargs -0 sha256sum > {base}/manifest.sha256")
+        makers = {
+            "tar": f"tar -C {data} -cf {archives}/set.tar .",
+            "tar.gz": f"tar -C {data} -cf - . | gzip -6 > {archives}/set.tar.gz",
+            "tar.zst": f"tar -C {data} -cf - . | zstd -q -3 -T2 > {archives}/set.tar.zst",
+            "tar.xz": f"tar -C {data} -cf - . | xz -1 -T2 > {archives}/set.tar.xz",
+            "zip": f"cd {data} && zip -q -r -6 {archives}/set.zip .",
+        }
+        for name, command in makers.items():
+            if name in formats or name == "tar.zst":
+                sh(command)
+                shutil.copy(f"{base}/manifest.sha256", f"{archives}/set.{name}.sha256")
+        open(f"{base}/.complete", "w").close()
+    return base
+
+
+def config(base, name, archive, sample):
+    path = f"{SHM}/{name}.yaml"
+    with open(path, "w") as f:
+        f.write(
+            f"scratch_dir: {SHM}/scratch\nstate_dir: {SHM}/state\n"
+            f"defaults: {{ rpo: 3650d, rto: 30d, limits: {{ timeout: 2h }} }}\n"
+            f"targets:\n  - {{ name: {name}, tenant: bench, archives: {archive}, manifest: \"{{archive}}.sha256\", sample: {sample} }}\n")
+    return path
+
+
+def measure(command, reps, cleanup=None, check=None):
+    """Median, min and max wall seconds and the peak RSS (MiB) of `command` over `reps` runs, after
+    one warm-up run (page cache warm, as on a verifier that just received the backup)."""
+    times, rss = [], []
+    for rep in range(reps + 1):
+        if cleanup:
+            cleanup()
+        start = time.perf_counter()
+        process = subprocess.Popen(command, shell=isinstance(command, str), executable="/bin/bash" if isinstance(command, str) else None,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = process.stdout.read()
+        process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if check and not check(code, out):
+            sys.exit(f"benchmark command failed ({code}): {command}\n{out[:2000]}")
+        if rep > 0:
+            times.append(elapsed)
+            rss.append(usage.ru_maxrss / 1024)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "rss": max(rss)}
+
+
+def passed(code, out):
+    if code != 0:
+        return False
+    result = json.loads(out)["results"][0]
+    return result["status"] == "passed"
+
+
+def fresh(path):
+    def clean():
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+    return clean
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        sys.exit(f"{BIN} missing: run `swift build -c release` (make bench does)")
+    shutil.rmtree(SHM, ignore_errors=True)
+    os.makedirs(f"{SHM}/scratch")
+    base = prepare(args.size_mib)
+    rows = []
+    out = f"{SHM}/extract"
+    for fmt in formats:
+        archive = f"{base}/archives/set.{fmt}"
+        full = config(base, "full", archive, "{ files: all }")
+        r = {"format": fmt, "archive_mib": os.path.getsize(archive) / 2**20}
+        r["restorecheck"] = measure([BIN, "run", "--config", full, "--json"], args.reps, check=passed)
+        if fmt == "zip":
+            r["gnu"] = measure(f"unzip -q {archive} -d {out} && cd {out} && sha256sum -c --quiet {base}/manifest.sha256", args.reps, fresh(out), lambda c, o: c == 0)
+        else:
+            r["gnu"] = measure(f"tar -xf {archive} -C {out} && cd {out} && sha256sum -c --quiet {base}/manifest.sha256", args.reps, fresh(out), lambda c, o: c == 0)
+        r["bsdtar"] = measure(f"bsdtar -xf {archive} -C {out}", args.reps, fresh(out), lambda c, o: c == 0)
+        r["floor"] = measure(f"bsdtar -xOf {archive} > /dev/null", args.reps, None, lambda c, o: c == 0)
+        if fmt in ("tar.gz", "zip"):
+            sample = config(base, "sample", archive, "{ files: 20 }")
+            r["sample20"] = measure([BIN, "run", "--config", sample, "--json"], args.reps, check=passed)
+        rows.append(r)
+        print(f"measured {fmt}", file=sys.stderr)
+    scale = None
+    if not args.skip_scale:
+        big = prepare(args.size_mib * args.scale)
+        archive = f"{big}/archives/set.tar.zst"
+        scale = measure([BIN, "run", "--config", config(big, "scaled", archive, "{ files: all }"), "--json"], 1, check=passed)
+    report(rows, scale)
+    shutil.rmtree(SHM, ignore_errors=True)
+
+
+def cell(m):
+    return f"{m['median']:.2f} s ({m['min']:.2f}–{m['max']:.2f})"
+
+
+def report(rows, scale):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    lines = [
+        f"restorecheck benchmark — {args.size_mib} MiB dataset, {args.reps} runs after a warm-up, medians (min–max)",
+        f"machine: {os.cpu_count()} cores, {cpu}; scratch and extraction on tmpfs (/dev/shm)",
+        "",
+        "| archive | size | restorecheck full verify | GNU tar -x + sha256sum -c | bsdtar -xf (no hashing) | decode floor (bsdtar -xOf) | vs bsdtar -xf | vs tar + sha256sum | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rc = r["restorecheck"]
+        lines.append(
+            f"| {r['format']} | {r['archive_mib']:.0f} MiB | {cell(rc)} | {cell(r['gnu'])} | {cell(r['bsdtar'])} | {cell(r['floor'])} "
+            f"| {rc['median'] / r['bsdtar']['median']:.2f}× | {rc['median'] / r['gnu']['median']:.2f}× | {rc['rss']:.0f} MiB |")
+    lines += ["", "| sample verify (20 files) | time | vs full verify | vs decode floor |", "|---|---|---|---|"]
+    for r in rows:
+        if "sample20" in r:
+            s = r["sample20"]
+            lines.append(
+                f"| {r['format']} | {cell(s)} | {s['median'] / r['restorecheck']['median'] * 100:.1f} % "
+                f"| {s['median'] / r['floor']['median']:.2f}× |")
+    if scale:
+        small = next((r["restorecheck"]["rss"] for r in rows if r["format"] == "tar.zst"), None)
+        lines += ["", f"peak RSS, full verify of tar.zst: {small:.0f} MiB at {args.size_mib} MiB, "
+                      f"{scale['rss']:.0f} MiB at {args.size_mib * args.scale} MiB ({scale['median']:.1f} s)"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(WORK, exist_ok=True)
+    with open(f"{WORK}/results.md", "w") as f:
+        f.write(text)
+
+
+main()
