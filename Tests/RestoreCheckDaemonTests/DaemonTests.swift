@@ -46,7 +46,9 @@ struct DaemonTests {
             tasks.addTask { try await group.run() }
 
             // READY=1 arrives only once the port is bound: the endpoint answers right after it.
-            let readyMessages = try await Blocking.run { notify.waitFor { $0.contains("READY=1") } }
+            // Generous bounds: Swift Testing queues every test case on the cooperative pool (one thread
+            // per core), so under a busy parallel run the daemon's tasks can wait their turn.
+            let readyMessages = try await Blocking.run { notify.waitFor(timeout: 180) { $0.contains("READY=1") } }
             let beforeReady = try #require(readyMessages, "no READY=1")
             #expect(beforeReady.last?.contains("STATUS=serving metrics") == true)
             let url = "http://127.0.0.1:\(port.withLock { $0 })/metrics"
@@ -54,21 +56,21 @@ struct DaemonTests {
 
             // The target is due at start (never tested): its outcome reaches the metrics.
             let success = try await Blocking.run {
-                Loopback.eventually { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
+                Loopback.eventually(timeout: 180) { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
             }
             #expect(success == true)
             #expect(try context.store.latestPerTarget().first?.status == "passed")
 
             // Watchdog pings come from the scheduler loop at half the interval.
-            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0 == "WATCHDOG=1" } } != nil)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0 == "WATCHDOG=1" } } != nil)
 
             // An invalid config: logged, old config kept, reload gauge 0, systemd told RELOADING then READY.
             try "targets: [ { name: fs } ]\n".write(toFile: configPath, atomically: true, encoding: .utf8)
             #expect(ReloadService(context: context).reload() == false)
             #expect(context.config.targets.map(\.name) == ["fs"])
             #expect(try await Blocking.run { Loopback.get(url) }?.contains("restorecheck_config_last_reload_successful 0.0") == true)
-            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0.hasPrefix("RELOADING=1") } } != nil)
-            #expect(try await Blocking.run { notify.waitFor(timeout: 5) { $0.hasPrefix("READY=1") } } != nil)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0.hasPrefix("RELOADING=1") } } != nil)
+            #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0.hasPrefix("READY=1") } } != nil)
 
             // A valid config swaps in: the removed target's series vanish, the new one appears.
             try Self.configText(archive: set.archive, temp: temp, targets: ["mail"]).write(toFile: configPath, atomically: true, encoding: .utf8)

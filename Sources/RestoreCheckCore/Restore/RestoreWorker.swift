@@ -38,12 +38,17 @@ public struct RestoreWorker {
     public func run() -> WorkerReport {
         var state = PassState(request: request, progress: progress)
         state.loadManifest()
+        state.sink.start()
         do {
             try state.pass()
+            try state.apply(state.sink.finish())
         } catch let stop as Stop {
             state.report.fatal = stop.finding
+            // Close every file the sink still holds, so the parent can remove scratch.
+            try? state.apply(state.sink.finish())
         } catch {
             state.report.fatal = Finding(path: request.archivePath, reason: .archiveCorrupt, detail: "\(error)")
+            try? state.apply(state.sink.finish())
         }
         state.finish()
         return state.report
@@ -60,10 +65,17 @@ private struct PassState {
     var seen: Set<EntryName> = []
     var sampler: ReservoirSampler
     var candidates: [Int: RestoreWorker.Restored] = [:]
+    /// Which candidate holds a name, so a duplicate entry finds its earlier copy in O(1).
+    var candidateByName: [EntryName: Int] = [:]
     var nextID = 0
     var decodedBytes: Int64 = 0
     var lastProgress = Clock.now
     var archiveBytesRead: Int64 = 0
+    /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
+    let sink = RestoreSink()
+    /// Entries queued to the sink whose digest has not come back yet: id → name and any finding the
+    /// archive thread already made (a lying size, a CRC error).
+    var inFlight: [Int: (name: EntryName, finding: Finding?)] = [:]
 
     init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
         self.request = request
@@ -177,8 +189,9 @@ private struct PassState {
             return
         }
         // A duplicate replaces an earlier copy: drop the earlier one from the sample.
-        if let earlier = candidates.first(where: { $0.value.name == name })?.key {
+        if let earlier = candidateByName.removeValue(forKey: name) {
             candidates.removeValue(forKey: earlier)
+            inFlight.removeValue(forKey: earlier)  // the last copy wins; the earlier one's digest is moot
         }
         let id = nextID
         nextID += 1
@@ -189,6 +202,7 @@ private struct PassState {
             let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
             for evicted in decision.evicted {
                 if let dropped = candidates.removeValue(forKey: evicted) {
+                    candidateByName.removeValue(forKey: dropped.name)
                     writer.remove(dropped.name)
                     // A failure found is never thrown away, even if the file leaves the sample.
                     if let finding = dropped.finding { add(finding) }
@@ -200,12 +214,14 @@ private struct PassState {
             try discard(entry, reader: &reader)
             return
         }
-        candidates[id] = try restore(entry, as: name, reader: &reader, writer: &writer)
+        candidates[id] = try restore(entry, as: name, id: id, reader: &reader, writer: &writer)
+        candidateByName[name] = id
     }
 
-    /// Writes and hashes one entry; returns what was found.
+    /// Restores one entry: creates its file, then streams its data to the sink, which writes and
+    /// hashes it on the other core. The digest comes back later as a completion (`apply`).
     private mutating func restore(
-        _ entry: ArchiveEntry, as name: EntryName, reader: inout ArchiveReader, writer: inout ScratchWriter
+        _ entry: ArchiveEntry, as name: EntryName, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
     ) throws -> RestoreWorker.Restored {
         let openStart = Clock.now
         let fd: Int32
@@ -215,30 +231,30 @@ private struct PassState {
             throw scratchStop(error)
         }
         report.fileOverheadSeconds += Clock.seconds(since: openStart)
+        // Data time includes waiting for the sink when it is the slower stage: it is the pipeline's
+        // real throughput, which is what the RTO projection needs.
         let dataStart = Clock.now
-        var hasher = SHA256()
+        sink.begin(id: id, fd: fd)
         var position: Int64 = 0
         let declared = entry.declaredSize
         var finding: Finding?
-        defer {
-            let closeStart = Clock.now
-            close(fd)
-            report.fileOverheadSeconds += Clock.seconds(since: closeStart)
-        }
         readLoop: while true {
             let block: ArchiveReader.DataBlock?
             do {
                 block = try reader.readBlock()
             } catch {
-                if error.code == .corrupt { throw RestoreWorker.Stop(finding: self.finding(for: error, path: name.description)) }
+                if error.code == .corrupt {
+                    sink.end(truncateTo: nil)
+                    throw RestoreWorker.Stop(finding: self.finding(for: error, path: name.description))
+                }
                 finding = self.finding(for: error, path: name.description)
                 break readLoop
             }
             guard let block else { break }
             if block.offset > position {
-                // A sparse hole: zeros in the logical file. Hash them; leave a hole on disk.
+                // A sparse hole: zeros in the logical file. Hashed; left a hole on disk.
                 try chargeBytes(block.offset - position)
-                hashZeros(count: block.offset - position, into: &hasher)
+                sink.zeros(block.offset - position)
                 position = block.offset
             }
             var bytes = block.bytes
@@ -251,8 +267,7 @@ private struct PassState {
                     expectedSize: declared)
             }
             try chargeBytes(Int64(bytes.count))
-            hasher.update(bytes)
-            try writeAll(fd: fd, bytes: bytes, at: position, name: name)
+            sink.write(bytes, at: position)
             position += Int64(bytes.count)
             decodedBytes += Int64(block.bytes.count)
             archiveBytesRead = reader.compressedBytesRead
@@ -260,11 +275,12 @@ private struct PassState {
             if finding != nil { break readLoop }
             reportProgressIfDue()
         }
+        var truncateTo: Int64?
         if finding == nil, let declared, position < declared {
             if entry.isSparse {
                 try chargeBytes(declared - position)
-                hashZeros(count: declared - position, into: &hasher)
-                if ftruncate(fd, off_t(declared)) != 0 { throw scratchStop(ScratchWriter.Failure(errno: errno, operation: "truncate", path: name.description)) }
+                sink.zeros(declared - position)
+                truncateTo = declared
                 position = declared
             } else {
                 finding = Finding(
@@ -273,17 +289,38 @@ private struct PassState {
                     expectedSize: declared, actualSize: position)
             }
         }
-        let digest = hasher.finalizeHex()
+        sink.end(truncateTo: truncateTo)
         report.dataSeconds += Clock.seconds(since: dataStart)
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
-        if finding == nil, let manifest, let expected = manifest[name], expected != digest {
-            finding = Finding(
-                path: name.description, reason: .checksumMismatch,
-                detail: "restored bytes differ from the manifest", expectedSHA256: expected, actualSHA256: digest,
-                actualSize: position)
-        }
+        inFlight[id] = (name, finding)
+        try apply(sink.takeCompletions())
         return RestoreWorker.Restored(name: name, bytes: position, finding: finding)
+    }
+
+    /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,
+    /// or the size limit), a digest that differs from the manifest is `checksum_mismatch`. A failure
+    /// of an entry that has left the sample meanwhile is still reported.
+    mutating func apply(_ completions: [RestoreSink.Completion]) throws {
+        for completion in completions {
+            guard let pending = inFlight.removeValue(forKey: completion.id) else { continue }
+            if let failure = completion.failure {
+                throw scratchStop(ScratchWriter.Failure(errno: failure.errno, operation: failure.operation, path: pending.name.description))
+            }
+            var finding = pending.finding
+            if finding == nil, let manifest, let expected = manifest[pending.name], expected != completion.digest {
+                finding = Finding(
+                    path: pending.name.description, reason: .checksumMismatch,
+                    detail: "restored bytes differ from the manifest", expectedSHA256: expected,
+                    actualSHA256: completion.digest, actualSize: completion.bytes)
+            }
+            guard let finding else { continue }
+            if candidates[completion.id] != nil {
+                candidates[completion.id]?.finding = finding
+            } else {
+                add(finding)
+            }
+        }
     }
 
     /// Passes over an entry's data without restoring it. In a compressed stream "skipping" decodes
@@ -352,31 +389,6 @@ private struct PassState {
             return limit("file size limit reached: \(failure.message)")
         }
         return RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: failure.message))
-    }
-
-    private func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer, at offset: Int64, name: EntryName) throws {
-        var done = 0
-        while done < bytes.count {
-            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw scratchStop(ScratchWriter.Failure(errno: errno, operation: "write", path: name.description))
-            }
-            done += written
-        }
-    }
-
-    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
-
-    private func hashZeros(count: Int64, into hasher: inout SHA256) {
-        var remaining = count
-        Self.zeros.withUnsafeBytes { zeros in
-            while remaining > 0 {
-                let chunk = Int(min(remaining, Int64(zeros.count)))
-                hasher.update(UnsafeRawBufferPointer(rebasing: zeros.prefix(chunk)))
-                remaining -= Int64(chunk)
-            }
-        }
     }
 
     private mutating func add(_ finding: Finding) {

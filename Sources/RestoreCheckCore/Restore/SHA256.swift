@@ -27,8 +27,9 @@ public struct SHA256: ~Copyable {
         EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
     }
 
-    /// Finishes and returns the digest as lowercase hex (`EVP_DigestFinal_ex`).
-    public consuming func finalizeHex() -> String {
+    /// Finishes and returns the digest as lowercase hex (`EVP_DigestFinal_ex`). Call once: the
+    /// context is spent afterwards. (`mutating`, not `consuming`, so a class can hold a hasher.)
+    public mutating func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }

@@ -1,0 +1,214 @@
+import Foundation
+import Glibc
+
+/// The second stage of the restore pipeline: hashes and writes restored data on a thread of its own
+/// while the archive thread decodes the next blocks.
+///
+/// Measured before it existed (perf, full verify of a tar.gz): zlib 42 %, SHA-256 14 %, kernel copies
+/// 26 %, one after the other on one core while the second core idled. Decoding must stay on one
+/// thread (libarchive objects are not thread-safe), but hashing and writing need not: each block is
+/// copied into a pooled buffer (libarchive reuses its own on the next call) and queued here.
+///
+/// Order is kept: jobs run in the order queued, so an entry's bytes are hashed in sequence. The queue
+/// is bounded (`slots` buffers), which caps memory and makes a slow disk slow the decoder, not grow
+/// a backlog.
+final class RestoreSink: @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `condition`, and the per-entry hashing state is
+    // touched only by the sink thread.
+
+    /// The outcome of one entry, delivered when its last byte is written.
+    struct Completion {
+        var id: Int
+        var digest: String
+        var bytes: Int64
+        var failure: ScratchWriter.Failure?
+    }
+
+    private enum Job {
+        case begin(id: Int, fd: Int32)
+        case data(buffer: UnsafeMutableRawBufferPointer, count: Int, offset: Int64)
+        case zeros(count: Int64)
+        case end(truncateTo: Int64?)
+        case stop
+    }
+
+    static let bufferSize = 256 * 1024
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var jobIndex = 0
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    private var completions: [Completion] = []
+    private var stopped = false
+    private var thread: Thread?
+
+    init(slots: Int = 16) {
+        for _ in 0..<slots {
+            free.append(UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64))
+        }
+    }
+
+    deinit {
+        for buffer in free { buffer.deallocate() }
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "restore sink"
+        self.thread = thread
+        thread.start()
+    }
+
+    // MARK: Archive-thread side
+
+    func begin(id: Int, fd: Int32) { enqueue(.begin(id: id, fd: fd)) }
+
+    /// Copies `bytes` (which libarchive will overwrite) into pooled buffers and queues them.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        var done = 0
+        while done < bytes.count {
+            let buffer = takeBuffer()
+            let count = min(Self.bufferSize, bytes.count - done)
+            buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + done, byteCount: count)
+            enqueue(.data(buffer: buffer, count: count, offset: offset + Int64(done)))
+            done += count
+        }
+    }
+
+    /// Sparse holes: hashed as zeros, nothing written.
+    func zeros(_ count: Int64) { enqueue(.zeros(count: count)) }
+
+    /// Ends the current entry; `truncateTo` extends a file that ends in a hole.
+    func end(truncateTo: Int64?) { enqueue(.end(truncateTo: truncateTo)) }
+
+    /// Entries finished since the last call.
+    func takeCompletions() -> [Completion] {
+        condition.lock()
+        defer { condition.unlock() }
+        let done = completions
+        completions.removeAll()
+        return done
+    }
+
+    /// Waits for every queued job, stops the thread, and returns the remaining completions.
+    func finish() -> [Completion] {
+        enqueue(.stop)
+        condition.lock()
+        while !stopped { condition.wait() }
+        condition.unlock()
+        return takeCompletions()
+    }
+
+    private func takeBuffer() -> UnsafeMutableRawBufferPointer {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeLast()
+    }
+
+    private func enqueue(_ job: Job) {
+        condition.lock()
+        jobs.append(job)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    // MARK: Sink thread
+
+    private func nextJob() -> Job {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobIndex >= jobs.count { condition.wait() }
+        let job = jobs[jobIndex]
+        jobIndex += 1
+        if jobIndex > 1024 {  // compact now and then so the array does not grow with the archive
+            jobs.removeFirst(jobIndex)
+            jobIndex = 0
+        }
+        return job
+    }
+
+    private func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
+        condition.lock()
+        free.append(buffer)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func complete(_ completion: Completion) {
+        condition.lock()
+        completions.append(completion)
+        condition.unlock()
+    }
+
+    private static let zeroBlock = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// The entry being written (a class: it holds the non-copyable hasher).
+    private final class Entry {
+        let id: Int
+        let fd: Int32
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        var failure: ScratchWriter.Failure?
+        init(id: Int, fd: Int32) {
+            self.id = id
+            self.fd = fd
+        }
+    }
+
+    private func run() {
+        var current: Entry?
+        while true {
+            switch nextJob() {
+            case .begin(let id, let fd):
+                current = Entry(id: id, fd: fd)
+            case .data(let buffer, let count, let offset):
+                if let entry = current {
+                    let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                    entry.hasher.update(bytes)
+                    entry.bytes += Int64(count)
+                    if entry.failure == nil { entry.failure = Self.writeAll(fd: entry.fd, bytes: bytes, at: offset) }
+                }
+                recycle(buffer)
+            case .zeros(let count):
+                guard let entry = current else { continue }
+                var remaining = count
+                Self.zeroBlock.withUnsafeBytes { zeros in
+                    while remaining > 0 {
+                        let chunk = Int(min(remaining, Int64(zeros.count)))
+                        entry.hasher.update(UnsafeRawBufferPointer(rebasing: zeros.prefix(chunk)))
+                        remaining -= Int64(chunk)
+                    }
+                }
+                entry.bytes += count
+            case .end(let truncateTo):
+                guard let entry = current else { continue }
+                current = nil
+                var failure = entry.failure
+                if let size = truncateTo, failure == nil, ftruncate(entry.fd, off_t(size)) != 0 {
+                    failure = ScratchWriter.Failure(errno: errno, operation: "truncate", path: "")
+                }
+                close(entry.fd)
+                complete(Completion(id: entry.id, digest: entry.hasher.finalizeHex(), bytes: entry.bytes, failure: failure))
+            case .stop:
+                condition.lock()
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+        }
+    }
+
+    private static func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer, at offset: Int64) -> ScratchWriter.Failure? {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                return ScratchWriter.Failure(errno: errno, operation: "write", path: "")
+            }
+            done += written
+        }
+        return nil
+    }
+}
