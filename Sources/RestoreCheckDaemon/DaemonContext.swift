@@ -17,7 +17,7 @@ public final class DaemonContext: Sendable {
     public let workerExecutable: String
     /// The wall clock; injected in tests.
     public let now: @Sendable () -> Date
-    /// Events for the scheduler loop (config swapped, run a target now).
+    /// Events for the scheduler loop (ticks, config swapped, tests finished).
     let events: AsyncStream<SchedulerEvent>
     let post: AsyncStream<SchedulerEvent>.Continuation
 
@@ -45,11 +45,12 @@ public final class DaemonContext: Sendable {
         post.yield(.reconfigured)
     }
 
-    /// Asks the scheduler to test `target` as soon as a slot is free.
-    public func runSoon(_ target: String) { post.yield(.runSoon(target)) }
-
     /// What history says about every target, for the metrics at start-up and after a reload.
-    public func seeds() throws -> [String: OutcomeMetrics.Seed] {
+    public func seeds() throws -> [String: OutcomeMetrics.Seed] { try Self.seeds(from: store) }
+
+    /// The metrics seeds history gives: each target's newest outcome and its verified restore point.
+    /// Shared with the textfile exporter so both export the same truth.
+    public static func seeds(from store: HistoryStore) throws -> [String: OutcomeMetrics.Seed] {
         let latest = try store.latestPerTarget()
         let verified = try store.verifiedRestorePoints()
         var seeds: [String: OutcomeMetrics.Seed] = [:]
@@ -69,6 +70,5 @@ public final class DaemonContext: Sendable {
 enum SchedulerEvent: Sendable {
     case tick
     case reconfigured
-    case runSoon(String)
     case finished(target: String, started: Date)
 }

@@ -47,8 +47,6 @@ public struct SchedulerService: Service {
                             config.targets.map { ($0.name, $0.schedule) }, lastStarted: (try? context.store.lastStarted()) ?? [:],
                             now: context.now())
                         logger.info("scheduler reconfigured", metadata: ["targets": "\(config.targets.count)"])
-                    case .runSoon(let target):
-                        state.runSoon(target, now: context.now())
                     case .finished(let target, let started):
                         state.finished(target, started: started, now: context.now())
                     }

@@ -11,14 +11,7 @@ public enum TextfileExporter {
 
     public static func write(config: Config, store: HistoryStore?, outcomes: [Outcome], directory: String) throws {
         let metrics = OutcomeMetrics(version: "", includeCounters: false, includeBuildInfo: false)
-        var seeds: [String: OutcomeMetrics.Seed] = [:]
-        if let store {
-            let verified = try store.verifiedRestorePoints()
-            for record in try store.latestPerTarget() {
-                seeds[record.target] = OutcomeMetrics.Seed(
-                    latest: record.outcome, verifiedBackup: verified[record.target]?.backup, lastSuccess: verified[record.target]?.verifiedAt)
-            }
-        }
+        var seeds = try store.map(DaemonContext.seeds(from:)) ?? [:]
         // This run's outcomes win over history (history may be unavailable).
         for outcome in outcomes {
             var seed = seeds[outcome.target] ?? OutcomeMetrics.Seed(latest: nil, verifiedBackup: nil, lastSuccess: nil)

@@ -5,8 +5,15 @@
 /// Names that could escape the scratch directory are rejected, never "cleaned": a cleaned
 /// `../../etc/passwd` would silently verify a different file than the one a real restore writes.
 public struct EntryName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The normalised name as bytes, components joined by `/`. One flat array: names are hashed and
+    /// compared once or more per archive entry, and a million of them may be held at once, so a
+    /// nested array per component (an allocation each, hashed byte by byte) was measurably slow.
+    public let bytes: [UInt8]
+
     /// The normalised components, each non-empty, none `.` or `..`.
-    public let components: [[UInt8]]
+    public var components: [ArraySlice<UInt8>] {
+        bytes.split(separator: UInt8(ascii: "/"))
+    }
 
     /// Why a name is unsafe to restore.
     public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
@@ -46,20 +53,26 @@ public struct EntryName: Sendable, Hashable, Comparable, CustomStringConvertible
         {
             return .failure(.absolute)  // `C:\...`: an absolute Windows path
         }
-        var components: [[UInt8]] = []
+        var normalised: [UInt8] = []
+        normalised.reserveCapacity(bytes.count)
         for part in bytes.split(separator: UInt8(ascii: "/")) {
             if part.elementsEqual(".".utf8) { continue }
             if part.count > maxComponentLength { return .failure(.componentTooLong) }
-            components.append(Array(part))
+            if !normalised.isEmpty { normalised.append(UInt8(ascii: "/")) }
+            normalised.append(contentsOf: part)
         }
-        if components.isEmpty { return .failure(.empty) }
-        return .success(EntryName(components: components))
+        if normalised.isEmpty { return .failure(.empty) }
+        return .success(EntryName(bytes: normalised))
     }
 
-    init(components: [[UInt8]]) { self.components = components }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
-    /// The normalised name as bytes, components joined by `/`.
-    public var bytes: [UInt8] { Array(components.joined(separator: [UInt8(ascii: "/")])) }
+    public static func == (lhs: EntryName, rhs: EntryName) -> Bool { lhs.bytes == rhs.bytes }
+
+    /// Hashes the bytes in one call instead of element by element.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 
     /// The normalised name for people and for JSON; invalid UTF-8 shows as U+FFFD.
     public var description: String { String(decoding: bytes, as: UTF8.self) }

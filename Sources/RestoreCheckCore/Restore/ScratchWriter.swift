@@ -11,7 +11,7 @@ struct ScratchWriter: ~Copyable {
     private let root: Int32
     /// The most recently used parent directory: archives are grouped by directory, so this avoids
     /// re-walking the path for every entry.
-    private var cachedParent: (components: ArraySlice<[UInt8]>, fd: Int32)?
+    private var cachedParent: (path: ArraySlice<UInt8>, fd: Int32)?
 
     struct Failure: Error {
         var errno: Int32
@@ -39,7 +39,7 @@ struct ScratchWriter: ~Copyable {
     /// entry of the same name is replaced (a real restore keeps the last copy).
     mutating func create(_ name: EntryName) throws(Failure) -> Int32 {
         let parent = try parentDirectory(of: name)
-        let leaf = name.components[name.components.count - 1]
+        let leaf = Array(Self.leaf(of: name))
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         var fd = leaf.withCString { openat(parent, $0, flags, 0o600) }
         if fd < 0, errno == EEXIST {
@@ -53,15 +53,23 @@ struct ScratchWriter: ~Copyable {
     /// Removes a restored file that left the sample.
     mutating func remove(_ name: EntryName) {
         guard let parent = try? parentDirectory(of: name) else { return }
-        _ = name.components[name.components.count - 1].withCString { unlinkat(parent, $0, 0) }
+        _ = Array(Self.leaf(of: name)).withCString { unlinkat(parent, $0, 0) }
+    }
+
+    /// The last component of a name.
+    static func leaf(of name: EntryName) -> ArraySlice<UInt8> {
+        let slash = name.bytes.lastIndex(of: UInt8(ascii: "/"))
+        return name.bytes[(slash.map { $0 + 1 } ?? 0)...]
     }
 
     private mutating func parentDirectory(of name: EntryName) throws(Failure) -> Int32 {
-        let wanted = name.components.dropLast()
-        if let cachedParent, cachedParent.components.elementsEqual(wanted) { return cachedParent.fd }
+        let slash = name.bytes.lastIndex(of: UInt8(ascii: "/"))
+        let wanted = name.bytes[..<(slash ?? 0)]
+        if let cachedParent, cachedParent.path.elementsEqual(wanted) { return cachedParent.fd }
         var current = dup(root)
         guard current >= 0 else { throw Failure(errno: errno, operation: "dup", path: ".") }
-        for component in wanted {
+        for slice in wanted.split(separator: UInt8(ascii: "/")) {
+            let component = Array(slice)
             var next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if next < 0, errno == ENOENT {
                 _ = component.withCString { mkdirat(current, $0, 0o700) }
