@@ -64,8 +64,8 @@ series = sum(1 for line in body.decode().splitlines() if line and not line.start
 
 wrk = subprocess.run(["wrk", "-t2", "-c32", f"-d{args.seconds}s", "--latency", "-H", "Accept-Encoding: gzip",
                       f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True, check=True).stdout
-p99 = re.search(r"99%\s+(\S+)", wrk).group(1)
-p50 = re.search(r"50%\s+(\S+)", wrk).group(1)
+p99 = re.search(r"^\s+99%\s+(\S+)", wrk, re.M).group(1)
+p50 = re.search(r"^\s+50%\s+(\S+)", wrk, re.M).group(1)
 rps = re.search(r"Requests/sec:\s+(\S+)", wrk).group(1)
 
 time.sleep(1)

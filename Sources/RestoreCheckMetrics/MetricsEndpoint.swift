@@ -27,14 +27,10 @@ public enum MetricsEndpoint {
         let router = Router()
         if !basicAuthUsers.isEmpty { router.add(middleware: BasicAuthMiddleware(users: basicAuthUsers)) }
         let metricsHandler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            let body = metrics.exposition()
-            var headers: HTTPFields = [.contentType: contentType]
-            if acceptsGzip(request.headers[.acceptEncoding]), let compressed = try? Gzip.compress(body) {
-                headers[.contentEncoding] = "gzip"
-                headers[.vary] = "Accept-Encoding"
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: compressed)))
-            }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            var headers: HTTPFields = [.contentType: contentType, .vary: "Accept-Encoding"]
+            let body = metrics.render(gzip: acceptsGzip(request.headers[.acceptEncoding]))
+            if body.gzipped { headers[.contentEncoding] = "gzip" }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.bytes)))
         }
         router.get("/metrics", use: metricsHandler)
         router.head("/metrics", use: metricsHandler)

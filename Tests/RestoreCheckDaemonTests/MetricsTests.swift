@@ -141,4 +141,21 @@ struct MetricsTests {
             #expect(throws: ListenAddress.ParseError.self) { try ListenAddress(parsing: text) }
         }
     }
+
+    @Test func expositionIsCachedUntilSomethingChanges() throws {
+        let metrics = OutcomeMetrics(version: "1")
+        metrics.configure(targets: [target("fs")])
+        let first = metrics.render(gzip: true)
+        #expect(first.gzipped)
+        #expect(metrics.render(gzip: true).bytes == first.bytes)
+        #expect(!metrics.expositionText().contains("restorecheck_restore_success"))
+        metrics.record(outcome("fs", .passed))
+        // A change invalidates the cache: the next scrape sees the new outcome.
+        let second = metrics.render(gzip: true)
+        #expect(second.bytes != first.bytes)
+        let temp = TemporaryDirectory("gz2")
+        try temp.write("m.gz", Data(second.bytes))
+        #expect(try Shell.run("gunzip -c m.gz", in: temp.path).stdout.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#))
+        #expect(String(decoding: metrics.exposition(), as: UTF8.self).contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#))
+    }
 }
