@@ -81,4 +81,99 @@ struct FaultTests {
         #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("archive_unreadable"))
     }
+
+    /// A big plain tar (fast to make, ~1 s to verify) and its manifest.
+    func bigBackup(_ temp: TemporaryDirectory) throws -> String {
+        try Shell.run(
+            """
+            mkdir -p src && head -c 314572800 /dev/urandom > src/big.bin && echo small > src/small.txt
+            (cd src && sha256sum big.bin small.txt > ../big.tar.sha256 && tar -cf ../big.tar big.bin small.txt)
+            """, in: temp.path)
+        return temp.url("big.tar")
+    }
+
+    /// Waits (on a thread of its own) until a test's scratch directory exists.
+    func waitForScratch(_ temp: TemporaryDirectory) async throws -> Bool {
+        try await Blocking.run {
+            Loopback.eventually(timeout: 60, interval: 0.01) {
+                temp.listing().contains { $0.hasPrefix("scratch/restorecheck-") } ? true : nil
+            } == true
+        }
+    }
+
+    @Test func anArchiveReplacedWhileBeingReadIsVerifiedAsOpened() async throws {
+        let temp = TemporaryDirectory("replaced")
+        let archive = try bigBackup(temp)
+        try Shell.run("mkdir other && echo other > other/x && tar -cf replacement.tar -C other x", in: temp.path)
+        async let outcome = runner(temp).check(target(archive), seed: 1)
+        #expect(try await waitForScratch(temp))
+        // The next backup job renames a new archive into place mid-test: the worker keeps reading the
+        // file it opened, so the verdict is about one consistent restore point.
+        try Shell.run("mv replacement.tar big.tar", in: temp.path)
+        let result = try #require(await outcome)
+        #expect(result.status == .passed, "\(result.summary)")
+        #expect(result.filesVerified == 2)
+    }
+
+    @Test func anArchiveTruncatedWhileBeingReadIsCorrupt() async throws {
+        let temp = TemporaryDirectory("truncated")
+        let archive = try bigBackup(temp)
+        async let outcome = runner(temp).check(target(archive), seed: 1)
+        #expect(try await waitForScratch(temp))
+        // Rewritten in place (the same inode) while we read it.
+        try Shell.run("truncate -s 1048576 big.tar", in: temp.path)
+        let result = try #require(await outcome)
+        #expect(result.status == .failed, "\(result.summary)")
+        #expect(result.reasons.contains(.archiveCorrupt) || result.reasons.contains(.sizeMismatch) || result.reasons.contains(.entryMissing), "\(result.reasons)")
+    }
+
+    @Test func aBusyHistoryIsWaitedFor() async throws {
+        try await Blocking.run { try Self().busyHistoryBody() }
+    }
+
+    func busyHistoryBody() throws {
+        let temp = TemporaryDirectory("busy")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let config = try temp.write(
+            "rc.yaml",
+            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
+        // Create the history, then hold an exclusive lock on it for 3 s while `run` records.
+        _ = try Shell.execute(BuiltBinary.path, ["run", "--config", config])
+        try Shell.run(
+            """
+            python3 - "$DB" <<'PY' &
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE"); open("locked", "w").close(); time.sleep(3); db.execute("COMMIT")
+            PY
+            while [ ! -e locked ]; do sleep 0.05; done
+            "$BIN" run --config "$CFG" > run.out 2> run.err; echo $? > run.status
+            wait
+            """, in: temp.path, environment: ["DB": temp.url("state/history.sqlite"), "BIN": BuiltBinary.path, "CFG": config])
+        #expect(try String(contentsOfFile: temp.url("run.status"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try String(contentsOfFile: temp.url("run.err"), encoding: .utf8).isEmpty, "waited for the lock instead of failing")
+        let runs = try Shell.run("sqlite3 \"$DB\" 'SELECT count(*) FROM run WHERE status = \"passed\"'", environment: ["DB": temp.url("state/history.sqlite")])
+        #expect(runs.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root (CI runs as root)"))
+    func aFullHistoryDiskDoesNotStopTheTest() async throws {
+        try await Blocking.run { try Self().fullHistoryBody() }
+    }
+
+    func fullHistoryBody() throws {
+        let temp = TemporaryDirectory("histfull")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let config = try temp.write(
+            "rc.yaml",
+            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
+        try Shell.run("mkdir state && mount -t tmpfs -o size=64k tmpfs state", in: temp.path)
+        defer { _ = try? Shell.run("umount state", in: temp.path) }
+        _ = try Shell.execute(BuiltBinary.path, ["run", "--config", config])  // creates the history
+        try Shell.run("dd if=/dev/zero of=state/filler bs=4k 2>/dev/null || true", in: temp.path)  // fill the disk
+        let result = try Shell.execute(BuiltBinary.path, ["run", "--config", config, "--json"])
+        #expect(result.status == 0, "the backup passed; a full history disk is reported, not fatal: \(result.stderr)")
+        #expect(result.stderr.contains("history"), "\(result.stderr)")
+        #expect(result.stdout.contains("\"status\" : \"passed\""))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Carries out one restore test of one target: locate the restore point, measure its age against the
 /// RPO, restore a sample in a worker, verify, project the full restore against the RTO, and build the
@@ -55,10 +56,27 @@ public struct CheckRunner: Sendable {
             findings: [], findingsOmitted: 0, notes: [])
         var reasons: Set<OutcomeReason> = []
 
-        guard let archive = ArchiveLocator.newest(matching: target.archiveGlob) else {
+        guard let candidate = ArchiveLocator.newest(matching: target.archiveGlob) else {
             outcome.rpoMet = false
             return finish(&outcome, reasons: [.noArchive], summary: "no archive matches \(target.archiveGlob)")
         }
+        // Open once and judge what was opened: age and size from fstat, and the same descriptor goes
+        // to the worker. A backup job renaming a new archive into place mid-test cannot make the
+        // verdict mix two restore points.
+        let fd = open(candidate.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            outcome.archive = candidate.path
+            let reason: OutcomeReason = code == EACCES || code == EPERM ? .archiveUnreadable : .noArchive
+            return finish(&outcome, reasons: [reason], summary: "cannot open \(candidate.path): \(String(cString: strerror(code)))")
+        }
+        defer { close(fd) }
+        var status = stat()
+        fstat(fd, &status)
+        let archive = ArchiveLocator.Candidate(
+            path: candidate.path,
+            modificationTime: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9,
+            size: Int64(status.st_size))
         outcome.archive = archive.path
         outcome.archiveBytes = archive.size
         outcome.backupTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
@@ -84,10 +102,11 @@ public struct CheckRunner: Sendable {
             return finish(&outcome, reasons: reasons, summary: "cannot prepare scratch: \(error)")
         }
 
-        let request = WorkerRequest(
-            archivePath: archive.path, scratchPath: scratch.path, manifestPath: usableManifest,
+        var request = WorkerRequest(
+            archivePath: "/proc/self/fd/3", scratchPath: scratch.path, manifestPath: usableManifest,
             sample: target.sample, seed: seed, limits: target.limits)
-        let result = supervisor.run(request, cancellation: cancellation) { update in
+        request.displayPath = archive.path
+        let result = supervisor.run(request, archive: fd, cancellation: cancellation) { update in
             progress(Progress(
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))

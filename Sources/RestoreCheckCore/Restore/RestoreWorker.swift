@@ -47,7 +47,7 @@ public struct RestoreWorker {
             // Close every file the sink still holds, so the parent can remove scratch.
             try? state.apply(state.sink.finish())
         } catch {
-            state.report.fatal = Finding(path: request.archivePath, reason: .archiveCorrupt, detail: "\(error)")
+            state.report.fatal = Finding(path: state.archiveName, reason: .archiveCorrupt, detail: "\(error)")
             try? state.apply(state.sink.finish())
         }
         state.finish()
@@ -82,6 +82,9 @@ private struct PassState {
     /// Entries queued to the sink whose digest has not come back yet: id → name and any finding the
     /// archive thread already made (a lying size, a CRC error).
     var inFlight: [Int: (name: EntryName, finding: Finding?)] = [:]
+
+    /// The archive's name in findings.
+    var archiveName: String { request.displayPath ?? request.archivePath }
 
     init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
         self.request = request
@@ -118,8 +121,8 @@ private struct PassState {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(
                 finding: unreadable
-                    ? Finding(path: request.archivePath, reason: .archiveUnreadable, detail: error.message)
-                    : finding(for: error, path: request.archivePath))
+                    ? Finding(path: archiveName, reason: .archiveUnreadable, detail: error.message)
+                    : finding(for: error, path: archiveName))
         }
         var writer: ScratchWriter
         do {
@@ -132,7 +135,7 @@ private struct PassState {
             do {
                 entry = try reader.nextEntry()
             } catch {
-                throw RestoreWorker.Stop(finding: finding(for: error, path: request.archivePath, context: "after entry \(report.entries)"))
+                throw RestoreWorker.Stop(finding: finding(for: error, path: archiveName, context: "after entry \(report.entries)"))
             }
             guard let entry else { break }
             if report.entries == 0 {
@@ -458,7 +461,7 @@ private struct PassState {
     }
 
     private func limit(_ detail: String) -> RestoreWorker.Stop {
-        RestoreWorker.Stop(finding: Finding(path: request.archivePath, reason: .limitExceeded, detail: detail))
+        RestoreWorker.Stop(finding: Finding(path: archiveName, reason: .limitExceeded, detail: detail))
     }
 
     private func scratchStop(_ failure: ScratchWriter.Failure) -> RestoreWorker.Stop {

@@ -35,7 +35,8 @@ final class SpawnedChild {
     }
 
     /// Starts `executable` in a new process group with default signal handling and an empty mask.
-    static func spawn(executable: String, arguments: [String], environment: [String]) throws -> SpawnedChild {
+    /// `inherit`, when given, becomes the child's fd 3 (the archive the parent opened).
+    static func spawn(executable: String, arguments: [String], environment: [String], inherit: Int32? = nil) throws -> SpawnedChild {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
@@ -50,9 +51,10 @@ final class SpawnedChild {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        // Only 0–2 reach the worker: any descriptor the parent inherited without O_CLOEXEC (a log file,
-        // a supervisor's pipe) would otherwise outlive the parent in an orphaned worker.
-        systemAddCloseFrom(&actions, 3)
+        if let inherit { posix_spawn_file_actions_adddup2(&actions, inherit, 3) }
+        // Only 0–2 (and the archive as 3) reach the worker: any descriptor the parent inherited without
+        // O_CLOEXEC (a log file, a supervisor's pipe) would otherwise outlive the parent in an orphan.
+        systemAddCloseFrom(&actions, inherit == nil ? 3 : 4)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

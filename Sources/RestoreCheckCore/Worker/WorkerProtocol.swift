@@ -2,7 +2,11 @@ import Foundation
 
 /// What the daemon asks of one restore worker (one JSON document on the worker's stdin).
 public struct WorkerRequest: Sendable, Codable {
+    /// What the worker opens: `/proc/self/fd/3` when the parent passed the archive it opened (every
+    /// reader then gets its own offset on the same file, even if the path was replaced meanwhile).
     public var archivePath: String
+    /// The archive's path for messages (the same as `archivePath` unless the parent passed an fd).
+    public var displayPath: String?
     /// A fresh, empty 0700 directory made by the parent; the worker writes only below it.
     public var scratchPath: String
     /// The manifest to verify against; nil for an integrity-only test.

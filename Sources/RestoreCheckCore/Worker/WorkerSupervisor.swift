@@ -33,8 +33,10 @@ public struct WorkerSupervisor: Sendable {
     static let strippedEnvironment: Set<String> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
 
     /// Spawns the worker for `request` and waits for it (blocking; call from a thread of its own).
+    /// - Parameter archive: an open descriptor of the archive, handed to the worker as its fd 3, so the
+    ///   worker reads exactly the file the parent judged (a backup job may rename a new one into place).
     public func run(
-        _ request: WorkerRequest, cancellation: CancellationFlag,
+        _ request: WorkerRequest, archive: Int32? = nil, cancellation: CancellationFlag,
         progress: (WorkerProgress) -> Void
     ) -> Result {
         let start = Clock.now
@@ -46,7 +48,8 @@ public struct WorkerSupervisor: Sendable {
         }
         let child: SpawnedChild
         do {
-            child = try SpawnedChild.spawn(executable: executable, arguments: ["restore-worker"], environment: Self.environment())
+            child = try SpawnedChild.spawn(
+                executable: executable, arguments: ["restore-worker"], environment: Self.environment(), inherit: archive)
         } catch {
             return .failed(.workerCrashed, message: "cannot start the restore worker \(executable): \(error)", seconds: 0)
         }
