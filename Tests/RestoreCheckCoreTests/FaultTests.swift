@@ -73,9 +73,7 @@ struct FaultTests {
         chmod(binary, 0o755)
         let set = try BackupSet.make(.gnuTar, in: temp)
         chmod(set.archive, 0o000)
-        let config = try temp.write(
-            "rc.yaml",
-            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
+        let config = try temp.oneTargetConfig(archive: set.archive)
         try Shell.run("mkdir -p scratch state && chown nobody scratch state && chmod 644 rc.yaml", in: temp.path)
         let result = try Shell.execute("/usr/sbin/runuser", ["-u", "nobody", "--", binary, "run", "--config", config, "--json"])
         #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
@@ -134,9 +132,7 @@ struct FaultTests {
     func busyHistoryBody() throws {
         let temp = TemporaryDirectory("busy")
         let set = try BackupSet.make(.gnuTar, in: temp)
-        let config = try temp.write(
-            "rc.yaml",
-            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
+        let config = try temp.oneTargetConfig(archive: set.archive)
         // Create the history, then hold an exclusive lock on it for 3 s while `run` records.
         _ = try Shell.execute(BuiltBinary.path, ["run", "--config", config])
         try Shell.run(
@@ -164,9 +160,7 @@ struct FaultTests {
     func fullHistoryBody() throws {
         let temp = TemporaryDirectory("histfull")
         let set = try BackupSet.make(.gnuTar, in: temp)
-        let config = try temp.write(
-            "rc.yaml",
-            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h }\ntargets:\n  - { name: t, tenant: x, archives: \(set.archive), manifest: \"{archive}.sha256\" }\n")
+        let config = try temp.oneTargetConfig(archive: set.archive)
         try Shell.run("mkdir state && mount -t tmpfs -o size=64k tmpfs state", in: temp.path)
         defer { _ = try? Shell.run("umount state", in: temp.path) }
         _ = try Shell.execute(BuiltBinary.path, ["run", "--config", config])  // creates the history

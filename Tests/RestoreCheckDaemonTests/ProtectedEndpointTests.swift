@@ -22,9 +22,7 @@ struct ProtectedEndpointTests {
             key other.key && openssl req -x509 -new -key other.key -out other.crt -days 2 -subj /CN=stranger 2>/dev/null
             """, in: temp.path)
         let set = try BackupSet.make(.gnuTar, in: temp)
-        return try temp.write(
-            "rc.yaml",
-            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\ndefaults: { rpo: 1d, rto: 1h, jitter: 0s }\ntargets:\n  - { name: fs, tenant: acme, archives: \(set.archive) }\n")
+        return try temp.oneTargetConfig(archive: set.archive, defaults: "rpo: 1d, rto: 1h, jitter: 0s", manifest: false)
     }
 
     @Test func tlsWithClientCertificatesAndBasicAuth() async throws {

@@ -111,3 +111,15 @@ public struct BackupSet: Sendable {
             rpo: rpo, rto: rto, sample: sample, limits: limits)
     }
 }
+
+extension TemporaryDirectory {
+    /// A config with one target over `archive` (manifest `{archive}.sha256`), scratch and state in
+    /// this directory; `defaults` is the flow-mapping body of `defaults:`.
+    public func oneTargetConfig(archive: String, defaults: String = "rpo: 1d, rto: 1h", manifest: Bool = true) throws -> String {
+        let manifestKey = manifest ? ", manifest: \"{archive}.sha256\"" : ""
+        return try write(
+            "rc.yaml",
+            "scratch_dir: \(url("scratch"))\nstate_dir: \(url("state"))\ndefaults: { \(defaults) }\n"
+                + "targets:\n  - { name: t, tenant: x, archives: \(archive)\(manifestKey) }\n")
+    }
+}
