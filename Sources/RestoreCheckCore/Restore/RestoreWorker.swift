@@ -277,6 +277,7 @@ private struct PassState {
                 }
                 candidates[id] = try restore(entry, as: name, id: id, reader: &reader, writer: &writer)
                 candidateByName[name] = id
+                try apply(sink.takeCompletions())
                 return
             }
             let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
@@ -296,6 +297,7 @@ private struct PassState {
         }
         candidates[id] = try restore(entry, as: name, id: id, reader: &reader, writer: &writer)
         candidateByName[name] = id
+        try apply(sink.takeCompletions())
     }
 
     /// Restores one entry: creates its file, then streams its data to the sink, which writes and
@@ -374,7 +376,9 @@ private struct PassState {
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
         inFlight[id] = (name, finding)
-        try apply(sink.takeCompletions())
+        // Completions are applied by the caller once this entry is registered as a candidate:
+        // applied here, a fast completion of this very entry would find no candidate, be filed as a
+        // loose finding, and the entry would then also count as verified.
         return RestoreWorker.Restored(name: name, bytes: position, finding: finding)
     }
 
