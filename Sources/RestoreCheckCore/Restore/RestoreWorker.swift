@@ -270,26 +270,19 @@ private struct PassState {
             let ordinal = offerOrdinal
             offerOrdinal += 1
             if let plan {
-                chosen = plan.contains(ordinal)
-                guard chosen else {
-                    try discard(entry, reader: &reader)
-                    return
+                chosen = plan.contains(ordinal)  // chosen exactly, up front: nothing is ever evicted
+            } else {
+                let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
+                for evicted in decision.evicted {
+                    if let dropped = candidates.removeValue(forKey: evicted) {
+                        candidateByName.removeValue(forKey: dropped.name)
+                        writer.remove(dropped.name)
+                        // A failure found is never thrown away, even if the file leaves the sample.
+                        if let finding = dropped.finding { add(finding) }
+                    }
                 }
-                candidates[id] = try restore(entry, as: name, id: id, reader: &reader, writer: &writer)
-                candidateByName[name] = id
-                try apply(sink.takeCompletions())
-                return
+                chosen = decision.admit
             }
-            let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
-            for evicted in decision.evicted {
-                if let dropped = candidates.removeValue(forKey: evicted) {
-                    candidateByName.removeValue(forKey: dropped.name)
-                    writer.remove(dropped.name)
-                    // A failure found is never thrown away, even if the file leaves the sample.
-                    if let finding = dropped.finding { add(finding) }
-                }
-            }
-            chosen = decision.admit
         }
         guard chosen else {
             try discard(entry, reader: &reader)
