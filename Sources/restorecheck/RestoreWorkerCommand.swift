@@ -21,6 +21,11 @@ struct RestoreWorkerCommand: ParsableCommand {
         if getppid() != parent { Glibc.exit(1) }  // the parent died before prctl took effect
         // libarchive converts names through the locale; in "C" it returns NULL for UTF-8 names.
         setlocale(LC_CTYPE, "C.UTF-8")
+        // libarchive turns every zip entry's DOS time into a time_t with mktime(), twice per entry, and
+        // with TZ unset glibc stats /etc/localtime on each call: 21,000 stats for a 10,000-file zip,
+        // ~15 % of a 20-file sample. A fixed zone stops that; no entry time is used by the worker.
+        setenv("TZ", "UTC0", 1)
+        tzset()
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let request: WorkerRequest
         do {
