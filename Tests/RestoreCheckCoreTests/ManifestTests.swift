@@ -1,3 +1,5 @@
+import Foundation
+import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
@@ -53,5 +55,46 @@ struct ManifestTests {
         #expect(try Manifest(parsing: Array(repeated.utf8), file: "m").count == 1)
         let conflicting = "\(hexA)  a\n\(hexB)  ./a\n"
         #expect(throws: Manifest.ParseError.self) { try Manifest(parsing: Array(conflicting.utf8), file: "m") }
+    }
+
+    @Test func aFileIsReadInChunksWithLinesAcrossChunkBoundaries() throws {
+        // 256 KiB reads: 6,000 lines of ~90 bytes cross several chunk boundaries, and the last line
+        // has no newline. Streaming must give the same index as parsing the whole text at once.
+        let temp = TemporaryDirectory("chunks")
+        var text = (0..<6000).map { "\(hexA)  dir/file-\($0)-\(String(repeating: "x", count: $0 % 17)).txt" }.joined(separator: "\n")
+        text += "\n\(hexB)  no-newline-at-end"
+        let path = temp.url("m.sha256")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let streamed = try Manifest(contentsOfFile: path)
+        let whole = try Manifest(parsing: Array(text.utf8), file: path)
+        #expect(streamed.count == 6001)
+        #expect(whole.count == 6001)
+        #expect(streamed[name("dir/file-5999-\(String(repeating: "x", count: 5999 % 17)).txt")] == hexA)
+        #expect(streamed[name("no-newline-at-end")] == hexB)
+        var names: [String] = []
+        try Manifest.forEachEntry(inFile: path) { entry, _ in
+            names.append(entry.description)
+            return true
+        }
+        #expect(names.count == 6001)
+        #expect(names.first == "dir/file-0-.txt")
+        #expect(names.last == "no-newline-at-end")
+    }
+
+    @Test func aBadLineDeepInAFileIsReportedWithItsNumber() throws {
+        let temp = TemporaryDirectory("deep")
+        let good = (0..<5000).map { "\(hexA)  f\($0)\n" }.joined()
+        let path = temp.url("m.sha256")
+        try Data((good + "not a checksum line\n").utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try Manifest(contentsOfFile: path)
+        } throws: { error in
+            (error as? Manifest.ParseError)?.line == 5001
+        }
+        #expect {
+            try Manifest(contentsOfFile: temp.url("absent.sha256"))
+        } throws: { error in
+            (error as? Manifest.ParseError)?.description.contains("absent.sha256: cannot be read") == true
+        }
     }
 }

@@ -64,6 +64,18 @@ struct RestoreWorkerTests {
         let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, sample: SampleSpec(size: .files(3)), scratchParent: temp)
         #expect(run.report.findings.map(\.reason) == [.entryMissing])
         #expect(run.report.findings.first?.path == "home/carol/thesis.docx")
+        #expect(run.report.findings.first?.expectedSHA256 == String(repeating: "c", count: 64))
+    }
+
+    @Test func aMissingEntryListedTwiceIsReportedOnceAndFindingsAreSorted() throws {
+        let temp = TemporaryDirectory("missing2")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let extra = ["zz/last.txt", "./aa/first.txt", "zz/last.txt"].map { "\(String(repeating: "d", count: 64))  \($0)\n" }.joined()
+        try Shell.run("printf '%s' \"$X\" >> \"$M\"", environment: ["X": extra, "M": set.manifest])
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(run.report.findings.map(\.path) == ["aa/first.txt", "zz/last.txt"])
+        #expect(run.report.findings.allSatisfy { $0.reason == .entryMissing })
+        #expect(run.report.filesVerified == BackupSet.defaultFiles.count)
     }
 
     @Test func unsafeNamesAreFindingsAndNothingIsWrittenOutsideScratch() throws {
@@ -177,13 +189,53 @@ struct RestoreWorkerTests {
             archive: set.archive, manifest: set.manifest,
             sample: SampleSpec(size: .files(5), include: ["./etc/hostname"]), seed: 99, scratchParent: temp)
         #expect(run.report.filesVerified == 6)
-        #expect(run.restored.count == 6, "files dropped from the reservoir are deleted: \(run.restored)")
+        #expect(run.restored.count == 6)
         #expect(run.restored.contains("etc/hostname"))
-        #expect(run.report.filesRestoredAll >= 6)
+        #expect(run.report.filesRestoredAll == 6, "with a manifest the sample is drawn up front: nothing restored, then dropped")
         let again = try WorkerHarness.run(
             archive: set.archive, manifest: set.manifest,
             sample: SampleSpec(size: .files(5), include: ["./etc/hostname"]), seed: 99, scratchParent: temp)
         #expect(again.restored == run.restored, "the same seed picks the same files")
+        let other = try WorkerHarness.run(
+            archive: set.archive, manifest: set.manifest,
+            sample: SampleSpec(size: .files(5), include: ["./etc/hostname"]), seed: 100, scratchParent: temp)
+        #expect(other.restored != run.restored, "another seed picks other files")
+    }
+
+    @Test func withoutAManifestTheReservoirDropsDisplacedFiles() throws {
+        let temp = TemporaryDirectory("reservoir")
+        let files = Dictionary(uniqueKeysWithValues: (0..<40).map { ("f\($0).txt", Data("content \($0)\n".utf8)) })
+        let set = try BackupSet.make(.gnuTarGzip, in: temp, files: files)
+        let run = try WorkerHarness.run(archive: set.archive, manifest: nil, sample: SampleSpec(size: .files(5)), seed: 7, scratchParent: temp)
+        #expect(run.report.filesVerified == 5)
+        #expect(run.restored.count == 5, "files dropped from the reservoir are deleted: \(run.restored)")
+        #expect(run.report.filesRestoredAll > 5, "a stream is sampled in one pass, restoring early files it later drops")
+    }
+
+    @Test("a duplicate name's last copy decides, whichever copy is damaged", arguments: [false, true])
+    func lastCopyOfADuplicateDecides(lastIsGood: Bool) throws {
+        let temp = TemporaryDirectory("dup2")
+        let (first, last) = lastIsGood ? ("damaged", "good") : ("good", "damaged")
+        try Shell.run(
+            """
+            mkdir -p src && cd src
+            echo good > a.txt && sha256sum a.txt > ../dup.tar.sha256
+            echo other > b.txt && sha256sum b.txt >> ../dup.tar.sha256
+            echo \(first) > a.txt && tar -cf ../dup.tar a.txt b.txt
+            echo \(last) > a.txt && tar -rf ../dup.tar a.txt
+            """, in: temp.path)
+        for sample in [SampleSpec(size: .all), SampleSpec(size: .files(2)), SampleSpec(size: .percent(100))] {
+            let run = try WorkerHarness.run(archive: temp.url("dup.tar"), manifest: temp.url("dup.tar.sha256"), sample: sample, scratchParent: temp)
+            #expect(run.report.duplicateNames == ["a.txt"])
+            if lastIsGood {
+                #expect(run.report.findings.isEmpty, "\(sample): \(run.report.findings)")
+                #expect(run.report.filesVerified == 2, "\(sample)")
+            } else {
+                #expect(run.report.findings.map(\.reason) == [.checksumMismatch], "\(sample)")
+                #expect(run.report.filesVerified == 1, "\(sample): the earlier good copy no longer counts")
+                #expect(run.report.bytesVerified == 6, "\(sample): only b.txt")
+            }
+        }
     }
 
     @Test func unparsableManifestIsReportedWithItsLine() throws {

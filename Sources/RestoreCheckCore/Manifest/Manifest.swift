@@ -1,4 +1,6 @@
-/// The checksums captured at backup time: normalised path → SHA-256 hex.
+import Glibc
+
+/// The checksums captured at backup time: normalised path → SHA-256.
 ///
 /// Accepted line forms (one manifest may mix them):
 /// - GNU `sha256sum` / `shasum -a 256`: `<hex>  <path>` (text mode) and `<hex> *<path>` (binary mode),
@@ -8,49 +10,104 @@
 /// Blank lines and `#` comments are skipped. Paths get the archive's normalisation (`./` removed) and,
 /// because tar strips it too, a leading `/`: `sha256sum /srv/data/a` matches the tar entry `srv/data/a`.
 public struct Manifest: Sendable {
-    public private(set) var digests: [EntryName: String] = [:]
+    /// Where each name's digest is: names are kept only as 16-byte keys (see `NameKey`). The names
+    /// themselves are needed again only to report missing entries, and are then re-read from the file
+    /// (`forEachEntry`).
+    private var slotByKey: [NameKey: Int32] = [:]
+    private(set) var digests: ContiguousArray<SHA256Digest> = []
 
     public var count: Int { digests.count }
 
-    public subscript(name: EntryName) -> String? { digests[name] }
+    /// The expected digest of `name`, as hex.
+    public subscript(name: EntryName) -> String? { slot(of: NameKey(name)).map { digests[$0].description } }
 
-    /// A manifest line that could not be understood.
+    /// The slot (0..<count, in first-listed order) of a name, if listed.
+    func slot(of key: NameKey) -> Int? { slotByKey[key].map(Int.init) }
+
+    /// A manifest line that could not be understood, or a manifest that could not be read (line 0).
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         public var file: String
         public var line: Int
         public var message: String
-        public var description: String { "\(file):\(line): \(message)" }
+        public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
     }
-
-    public init(digests: [EntryName: String]) { self.digests = digests }
 
     /// Parses manifest bytes; `file` is used only in error messages.
     public init(parsing bytes: [UInt8], file: String) throws(ParseError) {
-        var lineNumber = 0
-        for rawLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = Array(rawLine)
-            if line.last == UInt8(ascii: "\r") { line.removeLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) || line.first == UInt8(ascii: "#") { continue }
-            let (pathBytes, digest) = try Self.parseLine(line, file: file, line: lineNumber)
-            var path = pathBytes
-            while path.first == UInt8(ascii: "/") { path.removeFirst() }
-            let name: EntryName
-            switch EntryName.validate(path) {
-            case .success(let valid): name = valid
-            case .failure(let rejection):
-                throw ParseError(file: file, line: lineNumber, message: "unusable path (\(rejection))")
+        var lines = LineSplitter()
+        try withBytes(of: bytes) { (chunk) throws(ParseError) in
+            try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: file) }
+        }
+        try lines.finish { (line, number) throws(ParseError) in try add(line, number: number, file: file) }
+    }
+
+    /// Reads and parses a manifest file in fixed-size chunks: the file is never held whole, so a
+    /// manifest of a million files costs its index (~70 bytes a line), not its text twice over.
+    public init(contentsOfFile path: String) throws(ParseError) {
+        var lines = LineSplitter()
+        try Self.readChunks(of: path) { (chunk) throws(ParseError) in
+            try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
+        }
+        try lines.finish { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
+    }
+
+    /// Calls `body` with every entry of the manifest file in file order (repeats included), until it
+    /// returns false. For reporting by name what the index holds only as keys.
+    static func forEachEntry(inFile path: String, _ body: (EntryName, SHA256Digest) -> Bool) throws(ParseError) {
+        var lines = LineSplitter()
+        var stop = false
+        func visit(_ line: UnsafeRawBufferPointer, _ number: Int) throws(ParseError) {
+            guard !stop, let (name, digest) = try Self.entry(of: line, number: number, file: path) else { return }
+            stop = !body(name, digest)
+        }
+        try readChunks(of: path) { (chunk) throws(ParseError) in try lines.feed(chunk, visit) }
+        try lines.finish(visit)
+    }
+
+    private mutating func add(_ line: UnsafeRawBufferPointer, number: Int, file: String) throws(ParseError) {
+        guard let (name, digest) = try Self.entry(of: line, number: number, file: file) else { return }
+        let key = NameKey(name)
+        if let earlier = slotByKey[key] {
+            guard digests[Int(earlier)] == digest else {
+                throw ParseError(file: file, line: number, message: "'\(name)' listed twice with different checksums")
             }
-            if let earlier = digests[name], earlier != digest {
-                throw ParseError(
-                    file: file, line: lineNumber,
-                    message: "'\(name)' listed twice with different checksums")
-            }
-            digests[name] = digest
+            return
+        }
+        slotByKey[key] = Int32(digests.count)
+        digests.append(digest)
+    }
+
+    /// One line's entry; nil for blank lines and comments.
+    private static func entry(of raw: UnsafeRawBufferPointer, number: Int, file: String) throws(ParseError) -> (EntryName, SHA256Digest)? {
+        var line = Array(raw)
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) || line.first == UInt8(ascii: "#") { return nil }
+        var (path, digest) = try parseLine(line, file: file, line: number)
+        while path.first == UInt8(ascii: "/") { path.removeFirst() }
+        switch EntryName.validate(path) {
+        case .success(let name): return (name, digest)
+        case .failure(let rejection): throw ParseError(file: file, line: number, message: "unusable path (\(rejection))")
         }
     }
 
-    private static func parseLine(_ line: [UInt8], file: String, line number: Int) throws(ParseError) -> ([UInt8], String) {
+    private static func readChunks(of path: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> Void) throws(ParseError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ParseError(file: path, line: 0, message: "cannot be read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ParseError(file: path, line: 0, message: "cannot be read: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    private static func parseLine(_ line: [UInt8], file: String, line number: Int) throws(ParseError) -> ([UInt8], SHA256Digest) {
         let bsdPrefix = Array("SHA256 (".utf8)
         if line.starts(with: bsdPrefix) {
             // `SHA256 (path) = hex`: the path may itself contain ") = ", so split at the last one.
@@ -58,8 +115,7 @@ public struct Manifest: Sendable {
             guard let split = lastRange(of: separator, in: line), split.lowerBound >= bsdPrefix.count else {
                 throw ParseError(file: file, line: number, message: "expected 'SHA256 (path) = <64 hex digits>'")
             }
-            let hex = Array(line[split.upperBound...])
-            guard let digest = validHex(hex) else {
+            guard let digest = SHA256Digest(hex: line[split.upperBound...]) else {
                 throw ParseError(file: file, line: number, message: "checksum is not 64 hex digits")
             }
             return (Array(line[bsdPrefix.count..<split.lowerBound]), digest)
@@ -67,7 +123,7 @@ public struct Manifest: Sendable {
         var body = line[...]
         let escaped = body.first == UInt8(ascii: "\\")
         if escaped { body = body.dropFirst() }
-        guard body.count > 66, let digest = validHex(Array(body.prefix(64))) else {
+        guard body.count > 66, let digest = SHA256Digest(hex: body.prefix(64)) else {
             throw ParseError(
                 file: file, line: number,
                 message: "expected '<64 hex digits>  <path>' (sha256sum) or 'SHA256 (path) = <hex>'")
@@ -79,20 +135,6 @@ public struct Manifest: Sendable {
         var path = Array(body.dropFirst(66))
         if escaped { path = unescape(path) }
         return (path, digest)
-    }
-
-    private static func validHex(_ bytes: [UInt8]) -> String? {
-        guard bytes.count == 64 else { return nil }
-        var lower = [UInt8]()
-        lower.reserveCapacity(64)
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): lower.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): lower.append(byte + 32)
-            default: return nil
-            }
-        }
-        return String(decoding: lower, as: UTF8.self)
     }
 
     /// sha256sum's escaping: `\\` is a backslash, `\n` a newline (and, since coreutils 9, `\r`).
@@ -121,4 +163,51 @@ public struct Manifest: Sendable {
         }
         return nil
     }
+}
+
+/// Splits a byte stream into lines across chunk boundaries, numbering them from 1. A line split by a
+/// chunk boundary is carried over; every other line is passed straight from the chunk, uncopied.
+struct LineSplitter {
+    private var carry: [UInt8] = []
+    private var number = 0
+
+    mutating func feed(
+        _ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Int) throws(Manifest.ParseError) -> Void
+    ) throws(Manifest.ParseError) {
+        var start = 0
+        while start < chunk.count {
+            guard let newline = memchr(chunk.baseAddress! + start, 0x0A, chunk.count - start) else {
+                carry.append(contentsOf: chunk[start...])
+                return
+            }
+            let end = chunk.baseAddress!.distance(to: UnsafeRawPointer(newline))
+            number += 1
+            if carry.isEmpty {
+                try body(UnsafeRawBufferPointer(rebasing: chunk[start..<end]), number)
+            } else {
+                carry.append(contentsOf: chunk[start..<end])
+                let line = carry
+                carry.removeAll(keepingCapacity: true)
+                try withBytes(of: line) { (bytes) throws(Manifest.ParseError) in try body(bytes, number) }
+            }
+            start = end + 1
+        }
+    }
+
+    /// The last line, if the stream does not end in a newline.
+    mutating func finish(_ body: (UnsafeRawBufferPointer, Int) throws(Manifest.ParseError) -> Void) throws(Manifest.ParseError) {
+        guard !carry.isEmpty else { return }
+        number += 1
+        let line = carry
+        carry.removeAll()
+        try withBytes(of: line) { (bytes) throws(Manifest.ParseError) in try body(bytes, number) }
+    }
+}
+
+/// `Array.withUnsafeBytes` keeping a typed error (its `rethrows` widens to `any Error`).
+private func withBytes(
+    of array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Manifest.ParseError) -> Void
+) throws(Manifest.ParseError) {
+    let result = array.withUnsafeBytes { bytes in Result { () throws(Manifest.ParseError) in try body(bytes) } }
+    try result.get()
 }

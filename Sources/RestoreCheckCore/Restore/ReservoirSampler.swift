@@ -28,12 +28,9 @@ struct ReservoirSampler {
         let key = random.nextUnit()
         switch size {
         case .all:
-            heap.push(.init(key: key, id: id, bytes: bytes))
             return (true, [])
         case .percent(let percent):
-            guard key * 100 < percent else { return (false, []) }
-            heap.push(.init(key: key, id: id, bytes: bytes))
-            return (true, [])
+            return (key * 100 < percent, [])
         case .files(let limit):
             if heap.count < limit {
                 heap.push(.init(key: key, id: id, bytes: bytes))
@@ -61,8 +58,18 @@ struct ReservoirSampler {
         }
     }
 
-    /// Ids currently in the sample.
+    /// Ids currently in the sample, in the modes that evict (`files`, `bytes`). `all` and `percent`
+    /// never take an admission back, so they remember nothing: a full verify of a million files must
+    /// not hold a million heap entries.
     var members: [Int] { heap.elements.map(\.id) }
+
+    /// Whether `size` can take an admission back (and so needs the worker to hold its candidates).
+    static func evicts(_ size: SampleSpec.Size) -> Bool {
+        switch size {
+        case .files, .bytes: true
+        case .all, .percent: false
+        }
+    }
 }
 
 /// A small binary max-heap on `key`.

@@ -19,7 +19,7 @@ final class RestoreSink: @unchecked Sendable {
     /// The outcome of one entry, delivered when its last byte is written.
     struct Completion {
         var id: Int
-        var digest: String
+        var digest: SHA256Digest
         var bytes: Int64
         var failure: ScratchWriter.Failure?
     }
@@ -188,7 +188,7 @@ final class RestoreSink: @unchecked Sendable {
                     failure = ScratchWriter.Failure(errno: errno, operation: "truncate", path: "")
                 }
                 close(entry.fd)
-                complete(Completion(id: entry.id, digest: entry.hasher.finalizeHex(), bytes: entry.bytes, failure: failure))
+                complete(Completion(id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure))
             case .stop:
                 condition.lock()
                 stopped = true

@@ -4,10 +4,12 @@ import Glibc
 
 /// The restore itself: runs inside the `restore-worker` process, one per archive.
 ///
-/// One pass over the archive: each header is validated, the sample is chosen as it goes
-/// (`ReservoirSampler`), chosen files are written below the scratch root by `ScratchWriter` and hashed
-/// in the same pass, and everything else is skipped. Per-file facts (digest matches or not, size
-/// honest or not, name safe or not) are findings; judging the test is the parent's job.
+/// One pass over the archive: each header is validated, chosen files are written below the scratch
+/// root by `ScratchWriter` and hashed in the same pass, and everything else is skipped. The sample is
+/// drawn from the manifest up front for `files:` samples, chosen in a header-only pass for other
+/// samples of seekable archives, and otherwise chosen as the pass goes (`ReservoirSampler`). Per-file
+/// facts (digest matches or not, size honest or not, name safe or not) are findings; judging the test
+/// is the parent's job. Per-file memory is a few dozen bytes (`Manifest`, `NameLedger`).
 ///
 /// The worker trusts nothing in the archive. It is run in its own process because libarchive may hang,
 /// crash or `exit()` on hostile input; its supervisor turns that into an outcome.
@@ -31,6 +33,7 @@ public struct RestoreWorker {
     /// One file chosen for the sample and restored.
     struct Restored {
         var name: EntryName
+        var slot: Int32
         var bytes: Int64
         var finding: Finding?
     }
@@ -60,19 +63,21 @@ private struct PassState {
     let request: WorkerRequest
     let progress: (WorkerProgress) -> Void
     var report = WorkerReport()
-    var manifest: Manifest?
+    var manifest: Manifest? { ledger.manifest }
+    /// Everything remembered per name, in a few bytes each (see `NameLedger`).
+    var ledger = NameLedger(manifest: nil)
     var includes: Set<EntryName> = []
-    var seen: Set<EntryName> = []
     var sampler: ReservoirSampler
-    /// For seekable archives, the sample chosen in a header-only planning pass: the ordinals of the
-    /// sampler offers to restore. Nil: choose on the fly (streams, where a second pass would decode
-    /// everything twice).
-    var plan: Set<Int>?
+    var plan = SamplePlan.onTheFly
     /// Counts sampler offers, in the same order in the planning pass and the restoring pass.
     var offerOrdinal = 0
+    /// Restored sample members whose result is not settled yet. In the modes that can evict (see
+    /// `settles`) that is every member, since a later file may still displace it; otherwise only
+    /// those whose digest has not come back from the sink, so this stays small however many files
+    /// a full verify restores.
     var candidates: [Int: RestoreWorker.Restored] = [:]
     /// Which candidate holds a name, so a duplicate entry finds its earlier copy in O(1).
-    var candidateByName: [EntryName: Int] = [:]
+    var candidateBySlot: [Int32: Int] = [:]
     var nextID = 0
     var decodedBytes: Int64 = 0
     var lastProgress = Clock.now
@@ -81,7 +86,25 @@ private struct PassState {
     let sink = RestoreSink()
     /// Entries queued to the sink whose digest has not come back yet: id → name and any finding the
     /// archive thread already made (a lying size, a CRC error).
-    var inFlight: [Int: (name: EntryName, finding: Finding?)] = [:]
+    var inFlight: [Int: (name: EntryName, slot: Int32, finding: Finding?)] = [:]
+
+    /// How the sample is chosen.
+    enum SamplePlan {
+        /// One pass: the reservoir decides as entries arrive and may evict (streams, no manifest).
+        case onTheFly
+        /// A header-only planning pass chose these sampler offers, by ordinal (seekable archives).
+        case offers(Set<Int>)
+        /// Chosen from the manifest before the archive is opened: these manifest slots.
+        case slots(Set<Int>)
+    }
+
+    /// Whether every admission is final, so a result can be settled into the ledger (and forgotten)
+    /// as soon as its digest is back. Only the on-the-fly `files`/`bytes` reservoir takes admissions
+    /// back.
+    var settles: Bool {
+        if case .onTheFly = plan { return !ReservoirSampler.evicts(request.sample.size) }
+        return true
+    }
 
     /// The archive's name in findings.
     var archiveName: String { request.displayPath ?? request.archivePath }
@@ -97,18 +120,28 @@ private struct PassState {
 
     mutating func loadManifest() {
         guard let path = request.manifestPath else { return }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            report.manifestError = "\(path): cannot be read"
-            return
-        }
         do {
-            let parsed = try Manifest(parsing: Array(data), file: path)
-            manifest = parsed
+            let parsed = try Manifest(contentsOfFile: path)
+            ledger = NameLedger(manifest: parsed)
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
+            if case .files(let count) = request.sample.size { plan = .slots(Self.choose(count, from: parsed, excluding: includes, seed: request.seed)) }
         } catch {
             report.manifestError = error.description
         }
+    }
+
+    /// A `files: k` sample with a manifest is drawn from the manifest, before the archive is read:
+    /// the manifest is the population (what the backup promised), so the restoring pass decodes only
+    /// the chosen files and nothing is restored and then dropped, as the one-pass reservoir must.
+    /// A chosen name that the archive lacks is an `entry_missing` finding, as it would be anyway.
+    static func choose(_ count: Int, from manifest: Manifest, excluding includes: Set<EntryName>, seed: UInt64) -> Set<Int> {
+        let included = Set(includes.compactMap { manifest.slot(of: NameKey($0)) })
+        var sampler = ReservoirSampler(size: .files(count), seed: seed)
+        for slot in 0..<manifest.count where !included.contains(slot) {
+            _ = sampler.offer(id: slot, bytes: 0)
+        }
+        return Set(sampler.members)
     }
 
     mutating func pass() throws {
@@ -141,10 +174,10 @@ private struct PassState {
             if report.entries == 0 {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
-                if Self.benefitsFromPlanning(request.sample.size), !reader.isFiltered,
-                    [.zip, .tar, .cpio].contains(reader.formatFamily)
+                if case .onTheFly = plan, Self.benefitsFromPlanning(request.sample.size), !reader.isFiltered,
+                    [.zip, .tar, .cpio].contains(reader.formatFamily), let offers = planSample()
                 {
-                    plan = planSample()
+                    plan = .offers(offers)
                 }
             }
             report.entries += 1
@@ -202,7 +235,7 @@ private struct PassState {
             guard let entry = next else { break }
             defer { try? reader.skipData() }
             guard entry.kind == .regular, !entry.isEncrypted, case .success(let name) = EntryName.validate(entry.pathname),
-                !includes.contains(name), manifest.map({ $0[name] != nil }) ?? true
+                !includes.contains(name), manifest.map({ $0.slot(of: NameKey(name)) != nil }) ?? true
             else { continue }
             let decision = planner.offer(id: ordinal, bytes: max(0, entry.declaredSize ?? 0))
             members.subtract(decision.evicted)
@@ -232,18 +265,19 @@ private struct PassState {
         case .symlink, .hardlink:
             // Recorded as data, never created: a link's target is outside our control.
             report.linksRecorded += 1
-            seen.insert(name)
+            ledger.markSeen(ledger.slot(for: NameKey(name)))
             try discard(entry, reader: &reader)
             return
         default:
             report.specialEntriesSkipped += 1
-            seen.insert(name)
+            ledger.markSeen(ledger.slot(for: NameKey(name)))
             try discard(entry, reader: &reader)
             return
         }
         report.regularFiles += 1
         report.totalFileBytes += max(0, entry.declaredSize ?? 0)
-        if !seen.insert(name).inserted, report.duplicateNames.count < RestoreWorker.maxFindings {
+        let slot = ledger.slot(for: NameKey(name))
+        if !ledger.markSeen(slot), report.duplicateNames.count < RestoreWorker.maxFindings {
             report.duplicateNames.append(name.description)
         }
         if entry.isEncrypted {
@@ -251,31 +285,29 @@ private struct PassState {
             try discard(entry, reader: &reader)
             return
         }
-        if let manifest, manifest[name] == nil {
+        if manifest != nil, !ledger.isListed(slot) {
             report.filesNotInManifest += 1
             try discard(entry, reader: &reader)
             return
         }
-        // A duplicate replaces an earlier copy: drop the earlier one from the sample.
-        if let earlier = candidateByName.removeValue(forKey: name) {
-            candidates.removeValue(forKey: earlier)
-            inFlight.removeValue(forKey: earlier)  // the last copy wins; the earlier one's digest is moot
-        }
+        supersede(slot, name: name)
         let id = nextID
         nextID += 1
         let chosen: Bool
         if includes.contains(name) {
             chosen = true
         } else {
-            let ordinal = offerOrdinal
-            offerOrdinal += 1
-            if let plan {
-                chosen = plan.contains(ordinal)  // chosen exactly, up front: nothing is ever evicted
-            } else {
+            switch plan {
+            case .slots(let slots):
+                chosen = slots.contains(Int(slot))
+            case .offers(let offers):
+                chosen = offers.contains(offerOrdinal)  // chosen exactly, up front: nothing is ever evicted
+                offerOrdinal += 1
+            case .onTheFly:
                 let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
                 for evicted in decision.evicted {
                     if let dropped = candidates.removeValue(forKey: evicted) {
-                        candidateByName.removeValue(forKey: dropped.name)
+                        candidateBySlot.removeValue(forKey: dropped.slot)
                         writer.remove(dropped.name)
                         // A failure found is never thrown away, even if the file leaves the sample.
                         if let finding = dropped.finding { add(finding) }
@@ -288,15 +320,50 @@ private struct PassState {
             try discard(entry, reader: &reader)
             return
         }
-        candidates[id] = try restore(entry, as: name, id: id, reader: &reader, writer: &writer)
-        candidateByName[name] = id
+        candidates[id] = try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer)
+        candidateBySlot[slot] = id
         try apply(sink.takeCompletions())
+    }
+
+    /// A duplicate name replaces the earlier copy, as on a real restore: the earlier copy leaves the
+    /// sample, and a result already settled for it is taken back.
+    private mutating func supersede(_ slot: Int32, name: EntryName) {
+        if let earlier = candidateBySlot.removeValue(forKey: slot) {
+            candidates.removeValue(forKey: earlier)
+            inFlight.removeValue(forKey: earlier)  // the last copy wins; the earlier one's digest is moot
+        }
+        switch ledger.unsettle(slot) {
+        case .none:
+            break
+        case .verified(let bytes):
+            report.filesVerified -= 1
+            report.bytesVerified -= bytes
+        case .failed:
+            let path = name.description
+            if let index = report.findings.lastIndex(where: { $0.path == path }) {
+                report.findings.remove(at: index)
+            } else if report.findingsOmitted > 0 {
+                report.findingsOmitted -= 1
+            }
+        }
+    }
+
+    /// Records a sample member's final result (settling modes only).
+    private mutating func settle(_ slot: Int32, bytes: Int64, finding: Finding?) {
+        if let finding {
+            add(finding)
+            ledger.settle(slot, result: .failed)
+        } else {
+            report.filesVerified += 1
+            report.bytesVerified += bytes
+            ledger.settle(slot, result: .verified(bytes: bytes))
+        }
     }
 
     /// Restores one entry: creates its file, then streams its data to the sink, which writes and
     /// hashes it on the other core. The digest comes back later as a completion (`apply`).
     private mutating func restore(
-        _ entry: ArchiveEntry, as name: EntryName, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
+        _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
     ) throws -> RestoreWorker.Restored {
         let openStart = Clock.now
         let fd: Int32
@@ -368,11 +435,11 @@ private struct PassState {
         report.dataSeconds += Clock.seconds(since: dataStart)
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
-        inFlight[id] = (name, finding)
+        inFlight[id] = (name, slot, finding)
         // Completions are applied by the caller once this entry is registered as a candidate:
         // applied here, a fast completion of this very entry would find no candidate, be filed as a
         // loose finding, and the entry would then also count as verified.
-        return RestoreWorker.Restored(name: name, bytes: position, finding: finding)
+        return RestoreWorker.Restored(name: name, slot: slot, bytes: position, finding: finding)
     }
 
     /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,
@@ -385,11 +452,17 @@ private struct PassState {
                 throw scratchStop(ScratchWriter.Failure(errno: failure.errno, operation: failure.operation, path: pending.name.description))
             }
             var finding = pending.finding
-            if finding == nil, let manifest, let expected = manifest[pending.name], expected != completion.digest {
+            if finding == nil, let expected = ledger.expectedDigest(pending.slot), expected != completion.digest {
                 finding = Finding(
                     path: pending.name.description, reason: .checksumMismatch,
-                    detail: "restored bytes differ from the manifest", expectedSHA256: expected,
-                    actualSHA256: completion.digest, actualSize: completion.bytes)
+                    detail: "restored bytes differ from the manifest", expectedSHA256: expected.description,
+                    actualSHA256: completion.digest.description, actualSize: completion.bytes)
+            }
+            if settles {
+                let bytes = candidates.removeValue(forKey: completion.id)?.bytes ?? completion.bytes
+                if candidateBySlot[pending.slot] == completion.id { candidateBySlot.removeValue(forKey: pending.slot) }
+                settle(pending.slot, bytes: bytes, finding: finding)
+                continue
             }
             guard let finding else { continue }
             if candidates[completion.id] != nil {
@@ -485,6 +558,7 @@ private struct PassState {
 
     /// Turns the final sample and the manifest's unseen entries into the report.
     mutating func finish() {
+        // Settling modes have settled every member by now; the evicting reservoir settles here.
         for candidate in candidates.values.sorted(by: { $0.name < $1.name }) {
             if let finding = candidate.finding {
                 add(finding)
@@ -494,11 +568,38 @@ private struct PassState {
             }
         }
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
-        if let manifest, report.fatal == nil {
-            for name in manifest.digests.keys.sorted() where !seen.contains(name) {
-                add(Finding(path: name.description, reason: .entryMissing, detail: "listed in the manifest, absent from the archive",
-                            expectedSHA256: manifest[name]))
+        if manifest != nil, report.fatal == nil { reportMissing() }
+        report.findings.sort { $0.path < $1.path }
+    }
+
+    /// The index knows which manifest slots were never seen, but keeps no names: read the manifest
+    /// again to name them. Only runs when something is missing.
+    private mutating func reportMissing() {
+        var unnamed = ledger.unseenListedCount
+        guard unnamed > 0, let path = request.manifestPath, let manifest else { return }
+        var named: [Finding] = []
+        var namedCount = 0
+        var seen = ledger
+        do {
+            try Manifest.forEachEntry(inFile: path) { name, digest in
+                guard let slot = manifest.slot(of: NameKey(name)), !seen.isSeen(Int32(slot)) else { return true }
+                seen.markSeen(Int32(slot))  // a name listed twice is reported once
+                namedCount += 1
+                if named.count < RestoreWorker.maxFindings {
+                    named.append(Finding(path: name.description, reason: .entryMissing,
+                                         detail: "listed in the manifest, absent from the archive", expectedSHA256: digest.description))
+                }
+                return namedCount < unnamed
             }
+        } catch {
+            // Fall through: the manifest vanished or changed since it was read; say so rather than guess.
+        }
+        for finding in named { add(finding) }
+        report.findingsOmitted += namedCount - named.count
+        unnamed -= namedCount
+        if unnamed > 0 {
+            add(Finding(path: path, reason: .entryMissing,
+                        detail: "\(unnamed) entries listed in the manifest are absent from the archive; the manifest changed while it was being read, so they cannot be named"))
         }
     }
 }

@@ -29,22 +29,14 @@ public struct SHA256: ~Copyable {
 
     /// Finishes and returns the digest as lowercase hex (`EVP_DigestFinal_ex`). Call once: the
     /// context is spent afterwards. (`mutating`, not `consuming`, so a class can hold a hasher.)
-    public mutating func finalizeHex() -> String {
+    public mutating func finalizeHex() -> String { finalize().description }
+
+    /// Finishes and returns the digest as 32 bytes. Call once, as `finalizeHex`.
+    public mutating func finalize() -> SHA256Digest {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
-        return Self.hex(digest)
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return digest.withUnsafeBytes { SHA256Digest(bytes: $0) }
     }
 
     /// The digest of a whole buffer.
