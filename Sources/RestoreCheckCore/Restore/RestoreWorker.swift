@@ -367,9 +367,11 @@ private struct PassState {
     ) throws -> RestoreWorker.Restored {
         let openStart = Clock.now
         let fd: Int32
+        sink.waitForFileSlot()
         do {
             fd = try writer.create(name)
         } catch {
+            sink.releaseFileSlot()
             throw scratchStop(error)
         }
         report.fileOverheadSeconds += Clock.seconds(since: openStart)
