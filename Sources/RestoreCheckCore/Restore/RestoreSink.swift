@@ -14,13 +14,14 @@ import Glibc
 /// a backlog.
 ///
 /// Writing is shared: `pwrite` is positional, so a block may be written by either thread, in any
-/// order, while hashing must stay in sequence on this one. When the queue is nearly full (this thread
-/// is the slower stage: fast zstd, or a stretch of incompressible media in a gzip stream), the archive
-/// thread writes the block itself and queues it for hashing only. Measured on the bench tar.zst
-/// before this: this thread busy 1.18 s (SHA-256 0.67 s, writes 0.5 s), the decoder 0.9 s.
+/// order, while hashing must stay in sequence on this one. When more than half the buffers are queued
+/// (this thread is the slower stage: fast zstd, or a stretch of incompressible media in a gzip
+/// stream), the archive thread writes the block itself and queues it for hashing only. Measured on
+/// the bench tar.zst before this: this thread busy 1.18 s (SHA-256 0.67 s, writes 0.5 s), the
+/// decoder 0.9 s.
 final class RestoreSink: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `condition`, and the per-entry hashing state is
-    // touched only by the sink thread.
+    // @unchecked: the shared fields are guarded by `condition`; the per-entry hashing state is touched
+    // only by the sink thread, and `producerFD`/`producerFailed` only by the archive thread.
 
     /// The outcome of one entry, delivered when its last byte is written.
     struct Completion {

@@ -125,7 +125,9 @@ private struct PassState {
             ledger = NameLedger(manifest: parsed)
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
-            if case .files(let count) = request.sample.size { plan = .slots(Self.choose(count, from: parsed, excluding: includes, seed: request.seed)) }
+            if case .files(let count) = request.sample.size {
+                plan = .slots(Self.choose(count, from: parsed, excluding: includes, seed: request.seed))
+            }
         } catch {
             report.manifestError = error.description
         }
@@ -601,7 +603,8 @@ private struct PassState {
         unnamed -= namedCount
         if unnamed > 0 {
             add(Finding(path: path, reason: .entryMissing,
-                        detail: "\(unnamed) entries listed in the manifest are absent from the archive; the manifest changed while it was being read, so they cannot be named"))
+                        detail: "\(unnamed) entries listed in the manifest are absent from the archive; the manifest "
+                            + "changed while it was being read, so they cannot be named"))
         }
     }
 }
