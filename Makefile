@@ -7,7 +7,7 @@ RELEASE_BIN = .build/release/restorecheck
 # builds the optimised binary.
 DEMO_BIN = .build/debug/restorecheck
 
-.PHONY: all deps build release demo demo-check test bench bench-smoke install clean
+.PHONY: all deps build release demo demo-check test bench bench-smoke soak install clean
 
 all: build
 
@@ -53,6 +53,11 @@ bench: release
 # A one-minute version to check the harness itself.
 bench-smoke: release
 	python3 Benchmarks/bench.py --size-mib 64 --reps 1 --scale 2
+
+# A daemon soak (90 s): hostile and honest clients on the TLS + basic-auth endpoint, SIGHUP every
+# 1.5 s, tests every 20 s; the daemon must stay up, answer, record passes and exit cleanly.
+soak: release
+	python3 Benchmarks/endpoint_soak.py $(SOAK_ARGS)
 
 # Installs the binary, the systemd units, an example config (never over an existing one), the alert
 # rules and the README. DESTDIR for packaging. Then: create the user (see README), edit the config,
