@@ -90,7 +90,8 @@ private struct PassState {
 
     /// How the sample is chosen.
     enum SamplePlan {
-        /// One pass: the reservoir decides as entries arrive and may evict (streams, no manifest).
+        /// One pass: the reservoir decides as entries arrive and may evict (streams, unless the sample
+        /// was drawn from the manifest).
         case onTheFly
         /// A header-only planning pass chose these sampler offers, by ordinal (seekable archives).
         case offers(Set<Int>)
