@@ -83,23 +83,20 @@ final class RestoreSink: @unchecked Sendable {
 
     // MARK: Archive-thread side
 
-    /// Waits until another file may be opened; call before creating the file passed to `begin`.
-    func waitForFileSlot() {
+    /// Starts entry `id`: waits until fewer than `maxOpenFiles` files are open, then creates the file
+    /// with `create` (which returns its descriptor; this sink closes it after the last byte).
+    func begin(id: Int, creating create: () throws(ScratchWriter.Failure) -> Int32) throws(ScratchWriter.Failure) {
         condition.lock()
         while openFiles >= Self.maxOpenFiles { condition.wait() }
         openFiles += 1
         condition.unlock()
-    }
-
-    /// Gives back a slot taken by `waitForFileSlot` when the file could not be created.
-    func releaseFileSlot() {
-        condition.lock()
-        openFiles -= 1
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func begin(id: Int, fd: Int32) {
+        let fd: Int32
+        do {
+            fd = try create()
+        } catch {
+            releaseFileSlot()
+            throw error
+        }
         producerFD = fd
         producerFailed = false
         enqueue(.begin(id: id, fd: fd))
@@ -149,6 +146,13 @@ final class RestoreSink: @unchecked Sendable {
     }
 
     /// A free buffer, and whether the sink is behind (fewer than half the buffers free).
+    private func releaseFileSlot() {
+        condition.lock()
+        openFiles -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
     private func takeBuffer() -> (UnsafeMutableRawBufferPointer, sinkBehind: Bool) {
         condition.lock()
         defer { condition.unlock() }

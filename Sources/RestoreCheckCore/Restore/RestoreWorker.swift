@@ -177,7 +177,9 @@ private struct PassState {
             if report.entries == 0 {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
-                if case .onTheFly = plan, Self.benefitsFromPlanning(request.sample.size), !reader.isFiltered,
+                // Planning pays where the one-pass reservoir would restore early files and drop them
+                // later (k·ln(n/k) restores for k of n): only in the modes that evict.
+                if case .onTheFly = plan, ReservoirSampler.evicts(request.sample.size), !reader.isFiltered,
                     [.zip, .tar, .cpio].contains(reader.formatFamily), let offers = planSample()
                 {
                     plan = .offers(offers)
@@ -201,7 +203,7 @@ private struct PassState {
     /// 256 KiB blocks measured fastest for streaming decode; a planned sample of a seekable archive
     /// (zip by magic `PK`, tar by `ustar` at 257, cpio by `0707`) mostly seeks, so it reads small ones.
     func readBlockSize() -> Int {
-        guard Self.benefitsFromPlanning(request.sample.size), let handle = FileHandle(forReadingAtPath: request.archivePath) else {
+        guard ReservoirSampler.evicts(request.sample.size), let handle = FileHandle(forReadingAtPath: request.archivePath) else {
             return 256 * 1024
         }
         defer { try? handle.close() }
@@ -210,15 +212,6 @@ private struct PassState {
         let tar = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
         let cpio = head.starts(with: Array("0707".utf8))
         return zip || tar || cpio ? Self.seekingBlockSize : 256 * 1024
-    }
-
-    /// One-pass reservoir sampling restores every early file and drops most of them later (k·ln(n/k)
-    /// restores for k files out of n); only `files:` and `bytes:` samples evict.
-    static func benefitsFromPlanning(_ size: SampleSpec.Size) -> Bool {
-        switch size {
-        case .files, .bytes: true
-        case .all, .percent: false
-        }
     }
 
     /// The header-only pass for seekable archives: where libarchive can seek past data (zip through its
@@ -369,19 +362,15 @@ private struct PassState {
         _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
     ) throws -> RestoreWorker.Restored {
         let openStart = Clock.now
-        let fd: Int32
-        sink.waitForFileSlot()
         do {
-            fd = try writer.create(name)
+            try sink.begin(id: id) { () throws(ScratchWriter.Failure) in try writer.create(name) }
         } catch {
-            sink.releaseFileSlot()
             throw scratchStop(error)
         }
         report.fileOverheadSeconds += Clock.seconds(since: openStart)
         // Data time includes waiting for the sink when it is the slower stage: it is the pipeline's
         // real throughput, which is what the RTO projection needs.
         let dataStart = Clock.now
-        sink.begin(id: id, fd: fd)
         var position: Int64 = 0
         let declared = entry.declaredSize
         var finding: Finding?
@@ -584,11 +573,10 @@ private struct PassState {
         guard unnamed > 0, let path = request.manifestPath, let manifest else { return }
         var named: [Finding] = []
         var namedCount = 0
-        var seen = ledger
         do {
             try Manifest.forEachEntry(inFile: path) { name, digest in
-                guard let slot = manifest.slot(of: NameKey(name)), !seen.isSeen(Int32(slot)) else { return true }
-                seen.markSeen(Int32(slot))  // a name listed twice is reported once
+                guard let slot = manifest.slot(of: NameKey(name)), !ledger.isSeen(Int32(slot)) else { return true }
+                ledger.markSeen(Int32(slot))  // a name listed twice is reported once
                 namedCount += 1
                 if named.count < RestoreWorker.maxFindings {
                     named.append(Finding(path: name.description, reason: .entryMissing,
