@@ -90,13 +90,15 @@ struct FaultTests {
         return temp.url("big.tar")
     }
 
-    /// Waits (on a thread of its own) until a test's scratch directory exists.
-    func waitForScratch(_ temp: TemporaryDirectory) async throws -> Bool {
-        try await Blocking.run {
-            Loopback.eventually(timeout: 60, interval: 0.01) {
-                temp.listing().contains { $0.hasPrefix("scratch/restorecheck-") } ? true : nil
-            } == true
-        }
+    /// Freezes the worker reading `archive` once it has read 4 MiB and before it has read half, runs
+    /// `change`, and lets it go on: the change lands mid-read every time, however fast the machine.
+    func whileTheWorkerIsMidway(reading archive: String, _ change: @escaping @Sendable () throws -> Void) async throws {
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int64)
+        let worker = try #require(try await Blocking.run { RunningWorker.find(reading: archive) }, "no restore-worker read \(archive)")
+        defer { worker.resume() }
+        let read = try await Blocking.run { try worker.stop(afterReading: 4 << 20) }
+        try #require(read < size / 2, "the worker had read \(read) of \(size) bytes when stopped: not midway")
+        try await Blocking.run(change)
     }
 
     @Test func anArchiveReplacedWhileBeingReadIsVerifiedAsOpened() async throws {
@@ -104,10 +106,11 @@ struct FaultTests {
         let archive = try bigBackup(temp)
         try Shell.run("mkdir other && echo other > other/x && tar -cf replacement.tar -C other x", in: temp.path)
         async let outcome = runner(temp).check(target(archive), seed: 1)
-        #expect(try await waitForScratch(temp))
         // The next backup job renames a new archive into place mid-test: the worker keeps reading the
         // file it opened, so the verdict is about one consistent restore point.
-        try Shell.run("mv replacement.tar big.tar", in: temp.path)
+        try await whileTheWorkerIsMidway(reading: archive) {
+            try Shell.run("mv replacement.tar big.tar", in: temp.path)
+        }
         let result = try #require(await outcome)
         #expect(result.status == .passed, "\(result.summary)")
         #expect(result.filesVerified == 2)
@@ -117,9 +120,10 @@ struct FaultTests {
         let temp = TemporaryDirectory("truncated")
         let archive = try bigBackup(temp)
         async let outcome = runner(temp).check(target(archive), seed: 1)
-        #expect(try await waitForScratch(temp))
         // Rewritten in place (the same inode) while we read it.
-        try Shell.run("truncate -s 1048576 big.tar", in: temp.path)
+        try await whileTheWorkerIsMidway(reading: archive) {
+            try Shell.run("truncate -s 1048576 big.tar", in: temp.path)
+        }
         let result = try #require(await outcome)
         #expect(result.status == .failed, "\(result.summary)")
         #expect(result.reasons.contains(.archiveCorrupt) || result.reasons.contains(.sizeMismatch) || result.reasons.contains(.entryMissing), "\(result.reasons)")
