@@ -263,7 +263,7 @@ struct RestoreWorkerTests {
 
     @Test func decompressionBombHitsTheRatioLimit() throws {
         let temp = TemporaryDirectory("bomb")
-        try Shell.run("head -c 1073741824 /dev/zero > zeros && tar -cf - zeros | zstd -q -19 -o bomb.tar.zst && rm zeros", in: temp.path)
+        try Shell.run("truncate -s 1G zeros && tar -cf - zeros | zstd -q -19 -o bomb.tar.zst && rm zeros", in: temp.path)
         var limits = RestoreLimits()
         limits.maxRatio = 100
         let run = try WorkerHarness.run(archive: temp.url("bomb.tar.zst"), manifest: nil, limits: limits, scratchParent: temp)
