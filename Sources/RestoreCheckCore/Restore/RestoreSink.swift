@@ -249,6 +249,9 @@ final class RestoreSink: @unchecked Sendable {
                 releaseFileSlot()
                 complete(Completion(id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure))
             case .stop:
+                // An entry cut short (a limit hit mid-file) never got its `.end`: close its file so
+                // the worker holds nothing in scratch when it reports.
+                if let entry = current { close(entry.fd) }
                 condition.lock()
                 stopped = true
                 condition.broadcast()
