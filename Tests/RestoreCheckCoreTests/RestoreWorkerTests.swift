@@ -272,6 +272,20 @@ struct RestoreWorkerTests {
         #expect(run.report.bytesRestoredAll < 512 << 20, "stopped long before the end")
     }
 
+    @Test func aLimitHitMidFileLeavesNoRestoredFileOpen() throws {
+        let temp = TemporaryDirectory("cut")
+        let set = try BackupSet.make(.gnuTar, in: temp, files: ["big.bin": Data(repeating: 9, count: 4 << 20)])
+        var limits = RestoreLimits()
+        limits.maxBytes = 1 << 20
+        let run = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, limits: limits, scratchParent: temp)
+        #expect(run.report.fatal?.reason == .limitExceeded)
+        // The harness runs the worker in this process: any descriptor it left open is visible here.
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let intoScratch = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(URL(fileURLWithPath: temp.url("scratch")).standardizedFileURL.path) }
+        #expect(intoScratch.isEmpty, "still open: \(intoScratch)")
+    }
+
     @Test func everyMismatchIsCountedOnceNeverAlsoAsVerified() throws {
         // Many tiny files whose digests come back from the sink thread at once: each must end up
         // either verified or a finding, never both (a race here once counted a mismatch twice).

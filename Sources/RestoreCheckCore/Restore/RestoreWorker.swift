@@ -389,7 +389,7 @@ private struct PassState {
             guard let block else { break }
             if block.offset > position {
                 // A sparse hole: zeros in the logical file. Hashed; left a hole on disk.
-                try chargeBytes(block.offset - position)
+                try chargeBytes(upTo: block.offset)
                 sink.zeros(block.offset - position)
                 position = block.offset
             }
@@ -402,7 +402,7 @@ private struct PassState {
                     detail: "entry delivers more data than the \(declared) bytes its header declares",
                     expectedSize: declared)
             }
-            try chargeBytes(Int64(bytes.count))
+            try chargeBytes(upTo: position + Int64(bytes.count))
             sink.write(bytes, at: position)
             position += Int64(bytes.count)
             decodedBytes += Int64(block.bytes.count)
@@ -414,7 +414,7 @@ private struct PassState {
         var truncateTo: Int64?
         if finding == nil, let declared, position < declared {
             if entry.isSparse {
-                try chargeBytes(declared - position)
+                try chargeBytes(upTo: declared)
                 sink.zeros(declared - position)
                 truncateTo = declared
                 position = declared
@@ -496,8 +496,11 @@ private struct PassState {
         }
     }
 
-    private mutating func chargeBytes(_ count: Int64) throws {
-        if report.bytesRestoredAll + count > request.limits.maxBytes {
+    /// Checks `limits.max_bytes` before the current entry grows to `end` bytes: the files restored
+    /// so far plus this one, so a single huge entry is stopped too (not only by RLIMIT_FSIZE, which
+    /// sees written bytes but not hashed sparse holes).
+    private mutating func chargeBytes(upTo end: Int64) throws {
+        if report.bytesRestoredAll + end > request.limits.maxBytes {
             throw limit("more than \(ByteCount.format(request.limits.maxBytes)) restored (limits.max_bytes)")
         }
     }
