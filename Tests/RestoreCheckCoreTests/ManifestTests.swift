@@ -79,6 +79,19 @@ struct ManifestTests {
         #expect(names.count == 6001)
         #expect(names.first == "dir/file-0-.txt")
         #expect(names.last == "no-newline-at-end")
+        #expect(try Manifest.entryCapacity(of: path) == 6001, "sized by its lines, the last one unterminated")
+    }
+
+    @Test func capacityIsBoundedByWhatTheFileCanHold() throws {
+        // Reserved before parsing, so blank lines must not count: 200,000 of them could hold at
+        // most 200,000 / 67 entries.
+        let temp = TemporaryDirectory("capacity")
+        let blank = temp.url("blank.sha256")
+        try Data(repeating: 0x0A, count: 200_000).write(to: URL(fileURLWithPath: blank))
+        #expect(try Manifest.entryCapacity(of: blank) == 200_000 / Manifest.shortestEntryLine + 1)
+        #expect(try Manifest(contentsOfFile: blank).count == 0)
+        let empty = try temp.write("empty.sha256", "")
+        #expect(try Manifest.entryCapacity(of: empty) == 0)
     }
 
     @Test func aBadLineDeepInAFileIsReportedWithItsNumber() throws {

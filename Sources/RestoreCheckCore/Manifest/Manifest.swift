@@ -44,6 +44,12 @@ public struct Manifest: Sendable {
     /// Reads and parses a manifest file in fixed-size chunks: the file is never held whole, so a
     /// manifest of a million files costs its index (~70 bytes a line), not its text twice over.
     public init(contentsOfFile path: String) throws(ParseError) {
+        // Sized before parsing: grown by doubling, the digest array and the index briefly held old
+        // and new storage together, which made peak memory grow ~140 bytes a line instead of ~70
+        // (worker RSS 38.9 -> 43.1 MiB from 10k to 40k lines).
+        let capacity = try Self.entryCapacity(of: path)
+        slotByKey.reserveCapacity(capacity)
+        digests.reserveCapacity(capacity)
         var lines = LineSplitter()
         try Self.readChunks(of: path) { (chunk) throws(ParseError) in
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
@@ -62,6 +68,29 @@ public struct Manifest: Sendable {
         }
         try readChunks(of: path) { (chunk) throws(ParseError) in try lines.feed(chunk, visit) }
         try lines.finish(visit)
+    }
+
+    /// The shortest line that holds an entry: 64 hex digits, two separator bytes and a one-byte path.
+    static let shortestEntryLine = 67
+
+    /// An upper bound on the entries in a manifest file: its line count, but never more than its size
+    /// allows (a file of blank lines must not reserve memory for millions of entries).
+    static func entryCapacity(of path: String) throws(ParseError) -> Int {
+        var newlines = 0
+        var bytes = 0
+        var last: UInt8 = 0x0A
+        try readChunks(of: path) { chunk in
+            bytes += chunk.count
+            last = chunk[chunk.count - 1]
+            var start = chunk.baseAddress!
+            let end = start + chunk.count
+            while let found = memchr(start, 0x0A, end - start) {
+                newlines += 1
+                start = UnsafeRawPointer(found) + 1
+            }
+        }
+        let lines = newlines + (last == 0x0A ? 0 : 1)
+        return min(lines, bytes / shortestEntryLine + 1)
     }
 
     private mutating func add(_ line: UnsafeRawBufferPointer, number: Int, file: String) throws(ParseError) {
