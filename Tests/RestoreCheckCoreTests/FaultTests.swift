@@ -90,28 +90,45 @@ struct FaultTests {
         return temp.url("big.tar")
     }
 
-    /// Freezes the worker reading `archive` once it has read 4 MiB and before it has read half, runs
-    /// `change`, and lets it go on: the change lands mid-read every time, however fast the machine.
-    func whileTheWorkerIsMidway(reading archive: String, _ change: @escaping @Sendable () throws -> Void) async throws {
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int64)
-        let worker = try #require(try await Blocking.run { RunningWorker.find(reading: archive) }, "no restore-worker read \(archive)")
-        defer { worker.resume() }
-        let read = try await Blocking.run { try worker.stop(afterReading: 4 << 20) }
-        try #require(read < size / 2, "the worker had read \(read) of \(size) bytes when stopped: not midway")
-        try await Blocking.run(change)
+    /// The error `body` throws, if any: the test still awaits the check, whose outcome explains it.
+    func caught(_ body: () async throws -> Void) async -> (any Error)? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return error
+        }
     }
 
-    @Test func anArchiveReplacedWhileBeingReadIsVerifiedAsOpened() async throws {
+    /// Checks `archive` and, once its worker has read `bytes` of it (and before it has read half),
+    /// freezes the worker, runs `change` and lets it go on: the change lands at that point every time,
+    /// however fast the machine or slow the test's own task.
+    func check(
+        _ temp: TemporaryDirectory, _ archive: String, changedAfterReading bytes: Int64,
+        _ change: @escaping @Sendable () throws -> Void
+    ) async throws -> Outcome {
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int64)
+        let pauser = WorkerPauser(archive: archive, afterReading: bytes)  // watching before the worker exists
+        async let outcome = runner(temp).check(target(archive), seed: 1)
+        let notPaused = await caught {
+            let (worker, read) = try await pauser.paused()
+            defer { worker.resume() }
+            try #require(read < size / 2, "the worker had read \(read) of \(size) bytes when stopped: not midway")
+            try await Blocking.run(change)
+        }
+        let result = try #require(await outcome)
+        try #require(notPaused == nil, "\(notPaused!); the check: \(result.status) \(result.summary)")
+        return result
+    }
+
+    @Test func anArchiveReplacedBeforeTheWorkerReadsItIsVerifiedAsOpened() async throws {
         let temp = TemporaryDirectory("replaced")
         let archive = try bigBackup(temp)
         try Shell.run("mkdir other && echo other > other/x && tar -cf replacement.tar -C other x", in: temp.path)
-        async let outcome = runner(temp).check(target(archive), seed: 1)
-        // The next backup job renames a new archive into place mid-test: the worker keeps reading the
-        // file it opened, so the verdict is about one consistent restore point.
-        try await whileTheWorkerIsMidway(reading: archive) {
-            try Shell.run("mv replacement.tar big.tar", in: temp.path)
-        }
-        let result = try #require(await outcome)
+        // The next backup job renames a new archive into place after the parent judged the archive
+        // (its age, its manifest) and before the worker opened it: the worker must still read the
+        // file the parent opened and judged, so the verdict is about one restore point.
+        let result = try await check(temp, archive, changedAfterReading: 0) { try Shell.run("mv replacement.tar big.tar", in: temp.path) }
         #expect(result.status == .passed, "\(result.summary)")
         #expect(result.filesVerified == 2)
     }
@@ -119,12 +136,8 @@ struct FaultTests {
     @Test func anArchiveTruncatedWhileBeingReadIsCorrupt() async throws {
         let temp = TemporaryDirectory("truncated")
         let archive = try bigBackup(temp)
-        async let outcome = runner(temp).check(target(archive), seed: 1)
         // Rewritten in place (the same inode) while we read it.
-        try await whileTheWorkerIsMidway(reading: archive) {
-            try Shell.run("truncate -s 1048576 big.tar", in: temp.path)
-        }
-        let result = try #require(await outcome)
+        let result = try await check(temp, archive, changedAfterReading: 4 << 20) { try Shell.run("truncate -s 1048576 big.tar", in: temp.path) }
         #expect(result.status == .failed, "\(result.summary)")
         #expect(result.reasons.contains(.archiveCorrupt) || result.reasons.contains(.sizeMismatch) || result.reasons.contains(.entryMissing), "\(result.reasons)")
     }

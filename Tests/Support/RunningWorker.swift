@@ -6,12 +6,16 @@ import Glibc
 ///
 /// Why: a test that changes an archive "while it is being read" by waiting for scratch to appear and
 /// then acting raced the worker, which reads a 300 MB tar in a fraction of a second; on a fast idle
-/// machine the worker finished first and the test failed (CI, 2026-11-22). Stopping the worker
-/// first, and checking how far it has read, makes the order certain.
+/// machine the worker finished first and the test failed (CI, 2026-11-22). Looking for the worker
+/// from an async test after starting the check still raced it: the test's task can wait for a
+/// cooperative thread longer than the worker needs. `WorkerPauser` therefore watches from a thread
+/// of its own, started before the check, and finds and stops the worker in one blocking call.
 public struct RunningWorker: Sendable {
     public let pid: pid_t
     /// The archive's resolved path.
     let archive: String
+    /// Its command line when found, NULs as spaces (for failure messages).
+    public let commandLine: String
 
     /// Waits for the worker whose descriptor 3 (where the supervisor passes the archive) is
     /// `archive`. Polls every millisecond: the worker must be caught early in its read.
@@ -26,7 +30,8 @@ public struct RunningWorker: Sendable {
                     let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
                     String(decoding: cmdline, as: UTF8.self).contains("restore-worker")
                 else { continue }
-                return RunningWorker(pid: pid, archive: wanted)
+                let words = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                return RunningWorker(pid: pid, archive: wanted, commandLine: words.joined(separator: " "))
             }
             usleep(1_000)
         }
@@ -44,7 +49,7 @@ public struct RunningWorker: Sendable {
         var seen: Int64 = 0
         while true {
             guard let position = archiveOffset() else {
-                throw NotPaused(description: "worker \(pid) ended (state '\(state())') after reading \(seen) bytes")
+                throw NotPaused(description: "worker \(pid) (\(commandLine)) ended (state '\(state())') after reading \(seen) bytes")
             }
             seen = position
             if position >= minimum { break }
@@ -61,6 +66,15 @@ public struct RunningWorker: Sendable {
     }
 
     public func resume() { kill(pid, SIGCONT) }
+
+    /// Finds the worker reading `archive`, waits until it has read `minimum` bytes and stops it: one
+    /// blocking call, so nothing between finding and stopping can be delayed.
+    public static func pause(reading archive: String, afterReading minimum: Int64) throws -> (worker: RunningWorker, offset: Int64) {
+        guard let worker = find(reading: archive) else {
+            throw NotPaused(description: "no restore-worker read \(archive) within a minute")
+        }
+        return (worker, try worker.stop(afterReading: minimum))
+    }
 
     /// How far the worker has read its archive: the largest file offset among its descriptors open on
     /// it (the worker opens `/proc/self/fd/3`, which makes a new open file with its own offset).
@@ -82,5 +96,29 @@ public struct RunningWorker: Sendable {
             let close = stat.lastIndex(of: ")")
         else { return "" }
         return String(stat[stat.index(after: close)...].drop(while: { $0 == " " }).prefix(1))
+    }
+}
+
+/// Pauses the worker that will read `archive`, watching from the moment it is created: create it
+/// before starting the check, then await `paused()`.
+public final class WorkerPauser: @unchecked Sendable {
+    // @unchecked: `result` is written once by the watching thread before `done` is signalled, and
+    // read only after waiting for `done`.
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<(worker: RunningWorker, offset: Int64), any Error> = .failure(RunningWorker.NotPaused(description: "not run"))
+
+    public init(archive: String, afterReading minimum: Int64) {
+        Thread { [self] in
+            result = Result { try RunningWorker.pause(reading: archive, afterReading: minimum) }
+            done.signal()
+        }.start()
+    }
+
+    /// The stopped worker and how far it had read; resume it when done.
+    public func paused() async throws -> (worker: RunningWorker, offset: Int64) {
+        try await Blocking.run { [self] in
+            done.wait()
+            return try result.get()
+        }
     }
 }
