@@ -30,11 +30,14 @@ public struct ArchiveEntry: Sendable, Hashable {
     public var isSparse: Bool
     /// Permission bits as stored. Recorded only; restorecheck never applies them.
     public var permissions: UInt32
+    /// The header's link count (`archive_entry_nlink`); cpio carries it, and a newc hard-link group's
+    /// early members are size-0 headers with a count above 1 whose data comes with a later member.
+    public var linkCount: UInt32
 
     public init(
         pathname: [UInt8], kind: Kind, declaredSize: Int64?, modificationTime: Int64? = nil,
         linkTarget: [UInt8]? = nil, isEncrypted: Bool = false, isSparse: Bool = false,
-        permissions: UInt32 = 0o644
+        permissions: UInt32 = 0o644, linkCount: UInt32 = 1
     ) {
         self.pathname = pathname
         self.kind = kind
@@ -44,6 +47,7 @@ public struct ArchiveEntry: Sendable, Hashable {
         self.isEncrypted = isEncrypted
         self.isSparse = isSparse
         self.permissions = permissions
+        self.linkCount = linkCount
     }
 
     /// The name for people: invalid UTF-8 shows as U+FFFD.

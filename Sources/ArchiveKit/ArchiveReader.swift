@@ -4,8 +4,9 @@ import Glibc
 /// Reads an archive file entry by entry through libarchive.
 ///
 /// Only the formats and filters that backup users have are enabled (tar variants, cpio, zip, 7z;
-/// gzip, bzip2, xz/lzma, zstd, lz4). RAR, ISO, XAR, CAB, LHA, WARC and mtree readers are left off on
-/// purpose: they carry most of libarchive's CVE history and no backup tool writes them.
+/// gzip, bzip2, xz, lzma, lzip, zstd, lz4). RAR, ISO, XAR, CAB, LHA, WARC and mtree readers are left
+/// off on purpose: they carry most of libarchive's CVE history and no backup tool writes them. Such a
+/// file fails with `.unsupported` naming its format (`ArchiveSignature`), never `.corrupt`.
 ///
 /// The reader is `~Copyable` because it owns a `struct archive *`: exactly one owner frees it in
 /// `deinit` (`archive_read_free`). It is not thread-safe (libarchive objects are not).
@@ -14,6 +15,9 @@ import Glibc
 public struct ArchiveReader: ~Copyable {
     private let handle: OpaquePointer
     private var currentEntry: OpaquePointer?
+    /// The file, to name a format libarchive does not recognise.
+    private let path: String
+    private var headersRead = 0
 
     /// Opens `path` for reading.
     ///
@@ -32,6 +36,7 @@ public struct ArchiveReader: ~Copyable {
         archive_read_support_filter_bzip2(handle)
         archive_read_support_filter_xz(handle)
         archive_read_support_filter_lzma(handle)
+        archive_read_support_filter_lzip(handle)  // plain filters over liblzma, like xz
         archive_read_support_filter_zstd(handle)
         archive_read_support_filter_lz4(handle)
         if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
@@ -40,6 +45,7 @@ public struct ArchiveReader: ~Copyable {
             throw error
         }
         self.handle = handle
+        self.path = path
     }
 
     deinit {
@@ -63,10 +69,11 @@ public struct ArchiveReader: ~Copyable {
             // The header was read but this entry cannot be extracted; libarchive can go on.
             if entry == nil { throw Self.error(handle, code: .corrupt) }
         default:
-            throw Self.error(handle, code: .corrupt)
+            throw firstHeaderError(Self.error(handle, code: .corrupt))
         }
         guard let entry else { throw Self.error(handle, code: .corrupt) }
         currentEntry = entry
+        headersRead += 1
         return Self.copy(entry)
     }
 
@@ -165,11 +172,42 @@ public struct ArchiveReader: ~Copyable {
         }
     }
 
+    /// Before the first header, "no format recognised" is damage unless the file is a known format
+    /// we leave off: then it is the reader's limit, and the error says which format.
+    private func firstHeaderError(_ error: ArchiveError) -> ArchiveError {
+        guard headersRead == 0, error.code == .corrupt, let format = ArchiveSignature.unreadFormat(atPath: path) else {
+            return error
+        }
+        return ArchiveError(
+            code: .unsupported, message: "\(format): a format restorecheck does not read (\(error.message))", errno: error.errno,
+            isFatal: true)
+    }
+
+    /// libarchive's messages for data it cannot decode because it lacks the codec, not because the
+    /// data is damaged (libarchive gives these no errno of their own: `ARCHIVE_ERRNO_MISC`).
+    static let unsupportedMessagePrefixes = [
+        "Unknown codec ID", "Unsupported filter", "Unsupported ZIP compression method", "Unsupported form of BCJ2",
+        "Crypto codec not supported", "Compression method not supported", "Unsupported compression method",
+    ]
+
+    /// Classifies libarchive's current error: `ENOMEM` is out of memory (a limit), a missing codec is
+    /// unsupported, encryption is encrypted; otherwise `code` as the caller judged the status. A
+    /// `.corrupt` status (`ARCHIVE_FATAL`) stays fatal whatever the cause.
     private static func error(_ handle: OpaquePointer, code: ArchiveError.Code) -> ArchiveError {
         let message = archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
+        let number = archive_errno(handle)
+        let fatal = code == .corrupt
         var code = code
-        if message.localizedStandardContainsEncryption { code = .encrypted }
-        return ArchiveError(code: code, message: message, errno: archive_errno(handle))
+        if number == ENOMEM {
+            code = .outOfMemory
+        } else if message.localizedStandardContainsEncryption {
+            code = .encrypted
+        } else if unsupportedMessagePrefixes.contains(where: { message.contains($0) })
+            || message.hasSuffix("compression not supported on this platform")
+        {
+            code = .unsupported
+        }
+        return ArchiveError(code: code, message: message, errno: number, isFatal: fatal)
     }
 
     private static func copy(_ entry: OpaquePointer) -> ArchiveEntry {
@@ -193,7 +231,8 @@ public struct ArchiveReader: ~Copyable {
             linkTarget: target,
             isEncrypted: archive_entry_is_encrypted(entry) != 0,
             isSparse: archive_entry_sparse_count(entry) > 0,
-            permissions: UInt32(archive_entry_perm(entry))
+            permissions: UInt32(archive_entry_perm(entry)),
+            linkCount: UInt32(archive_entry_nlink(entry))
         )
     }
 

@@ -89,8 +89,12 @@ public struct SchedulerService: Service {
         } catch {
             logger.error("history: start-up maintenance failed: \(error)")
         }
-        for path in ScratchDirectory.removeLeftovers(under: config.scratchDirectory) {
+        let leftovers = ScratchDirectory.removeLeftovers(under: config.scratchDirectory)
+        for path in leftovers.removed {
             logger.warning("removed leftover scratch directory \(path)")
+        }
+        for failure in leftovers.failures {
+            logger.error("cannot remove leftover scratch: \(failure)")
         }
     }
 

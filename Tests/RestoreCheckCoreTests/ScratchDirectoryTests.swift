@@ -38,9 +38,29 @@ struct ScratchDirectoryTests {
         let b = try ScratchDirectory.create(under: temp.url("cache"), label: "b")
         try temp.write("cache/\(URL(fileURLWithPath: a.path).lastPathComponent)/f", "x")
         try temp.write("cache/unrelated/keep", "x")
-        let removed = ScratchDirectory.removeLeftovers(under: temp.url("cache"))
-        #expect(Set(removed) == [a.path, b.path])
+        let leftovers = ScratchDirectory.removeLeftovers(under: temp.url("cache"))
+        #expect(Set(leftovers.removed) == [a.path, b.path])
+        #expect(leftovers.failures.isEmpty)
         #expect(temp.listing() == ["cache", "cache/unrelated", "cache/unrelated/keep"])
+    }
+
+    /// A Latin-1 share restores names that are not UTF-8 (`caf\xE9`): removal walks raw bytes, so
+    /// such a tree goes too, at the end of a test and as a leftover at start-up.
+    @Test func namesThatAreNotUTF8AreRemoved() throws {
+        let temp = TemporaryDirectory("latin1")
+        let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "l")
+        let leftover = try ScratchDirectory.create(under: temp.url("cache"), label: "m")
+        for root in [scratch.path, leftover.path] {
+            try Shell.run("mkdir \"$R/caf$(printf '\\351')\" && printf x > \"$R/caf$(printf '\\351')/r$(printf '\\374')ck.txt\"", environment: ["R": root])
+            let names = try Shell.run("ls \"$R\" | od -An -c", environment: ["R": root]).stdout
+            try #require(names.contains("351"), "the name on disk is the raw Latin-1 byte: \(names)")
+        }
+        try scratch.remove()
+        #expect(!FileManager.default.fileExists(atPath: scratch.path))
+        let leftovers = ScratchDirectory.removeLeftovers(under: temp.url("cache"))
+        #expect(leftovers.removed == [leftover.path])
+        #expect(leftovers.failures.isEmpty, "\(leftovers.failures)")
+        #expect(temp.listing() == ["cache"])
     }
 
     @Test func creatingUnderAFileFails() throws {

@@ -40,10 +40,11 @@ public enum HostileArchive {
         let tar = temp.url("\(kind.rawValue).source.tar")
         try Shell.run("python3 \"$SCRIPT\" \(kind.rawValue) \"$TAR\" \"$SENTINEL\"", environment: ["SCRIPT": script, "TAR": tar, "SENTINEL": sentinel])
         let out = temp.url("\(kind.rawValue).\(container.rawValue)")
-        // bsdtar warns (exit 1) about entries a format cannot hold (a FIFO in zip); it still writes the rest.
-        _ = try? Shell.run(container.conversion, environment: ["IN": tar, "OUT": out])
-        guard FileManager.default.fileExists(atPath: out) else {
-            throw Shell.Failure(command: container.conversion, result: .init(status: 1, stdout: "", stderr: "no output"))
+        // bsdtar warns (exit 1) about entries a format cannot hold (a FIFO in zip); it still writes the
+        // rest. Any other status, or no output, is the test's own failure and is thrown.
+        let result = try Shell.execute("/bin/bash", ["-c", "set -o pipefail; " + container.conversion], environment: ["IN": tar, "OUT": out])
+        guard result.status == 0 || result.status == 1, FileManager.default.fileExists(atPath: out) else {
+            throw Shell.Failure(command: container.conversion, result: result)
         }
         return out
     }

@@ -36,7 +36,12 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 
     /// Every file and directory below the root, relative, sorted (to prove what was or was not written).
+    /// Listed by `find`, which reads raw names (Foundation skips names that are not UTF-8); such a
+    /// name shows with U+FFFD.
     public func listing() -> [String] {
-        (FileManager.default.subpaths(atPath: path) ?? []).sorted()
+        guard let result = try? Shell.run("find . -mindepth 1 -printf '%P\\n'", in: path) else {
+            return ["<cannot list \(path)>"]
+        }
+        return result.stdout.split(separator: "\n").map(String.init).sorted()
     }
 }

@@ -21,7 +21,6 @@ public enum WorkerHarness {
         // The worker process sets this first thing; libarchive needs it for UTF-8 names.
         setlocale(LC_CTYPE, "C.UTF-8")
         let scratch = try ScratchDirectory.create(under: scratchParent.url("scratch"), label: "test")
-        defer { try? scratch.remove() }
         let request = WorkerRequest(
             archivePath: archive, scratchPath: scratch.path, manifestPath: manifest, sample: sample, seed: seed,
             limits: limits)
@@ -36,6 +35,8 @@ public enum WorkerHarness {
             var status = stat()
             if lstat("\(scratch.path)/\(path)", &status) == 0 { modes[path] = status.st_mode }
         }
+        // Removed as the parent removes it; a failure here is the test's failure, never swallowed.
+        try scratch.remove()
         return Run(report: report, restored: restored.sorted(), modes: modes)
     }
 }

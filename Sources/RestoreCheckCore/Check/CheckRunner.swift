@@ -158,6 +158,10 @@ public struct CheckRunner: Sendable {
         if report.filesNotInManifest > 0 {
             outcome.notes.append("\(report.filesNotInManifest) file(s) in the archive are not in the manifest and were not sampled")
         }
+        if report.rootStrippedNames > 0 {
+            outcome.notes.append(
+                "\(report.rootStrippedNames) entry name(s) began with '/': restored below scratch with it stripped, as GNU tar and unzip do")
+        }
         if report.linksRecorded > 0 || report.specialEntriesSkipped > 0 {
             outcome.notes.append(
                 "\(report.linksRecorded) link(s) and \(report.specialEntriesSkipped) special file(s) recorded, not created")

@@ -21,6 +21,12 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// The archive exists but restorecheck may not read it (permissions): the verifier's setup is
     /// wrong, not necessarily the backup. An addition to ARCHITECTURE.md's list, documented in README.
     case archiveUnreadable = "archive_unreadable"
+    /// The archive is in a format, or uses a codec, that restorecheck's reader does not have (RAR,
+    /// ISO, a 7-Zip filter newer than the system libarchive): "cannot read this", never "corrupt".
+    case unsupportedFormat = "unsupported_format"
+    /// restorecheck failed in a way that is about neither the backup nor scratch: the worker could
+    /// not confine itself (a refused `setrlimit`), or could not speak its protocol. The detail names it.
+    case internalError = "internal_error"
 
     /// Whether this reason means "could not test" (status `error`) rather than "backup is bad".
     ///
@@ -28,7 +34,7 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// from our own host (load, a bug); claiming the customer's backup failed would be a guess.
     public var isVerifierFault: Bool {
         switch self {
-        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable: true
+        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError: true
         default: false
         }
     }

@@ -34,7 +34,7 @@ public struct Manifest: Sendable {
 
     /// Parses manifest bytes; `file` is used only in error messages.
     public init(parsing bytes: [UInt8], file: String) throws(ParseError) {
-        var lines = LineSplitter()
+        var lines = LineSplitter(file: file)
         try withBytes(of: bytes) { (chunk) throws(ParseError) in
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: file) }
         }
@@ -50,7 +50,7 @@ public struct Manifest: Sendable {
         let capacity = try Self.entryCapacity(of: path)
         slotByKey.reserveCapacity(capacity)
         digests.reserveCapacity(capacity)
-        var lines = LineSplitter()
+        var lines = LineSplitter(file: path)
         try Self.readChunks(of: path) { (chunk) throws(ParseError) in
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
         }
@@ -60,7 +60,7 @@ public struct Manifest: Sendable {
     /// Calls `body` with every entry of the manifest file in file order (repeats included), until it
     /// returns false. For reporting by name what the index holds only as keys.
     static func forEachEntry(inFile path: String, _ body: (EntryName, SHA256Digest) -> Bool) throws(ParseError) {
-        var lines = LineSplitter()
+        var lines = LineSplitter(file: path)
         var stop = false
         func visit(_ line: UnsafeRawBufferPointer, _ number: Int) throws(ParseError) {
             guard !stop, let (name, digest) = try Self.entry(of: line, number: number, file: path) else { return }
@@ -111,9 +111,8 @@ public struct Manifest: Sendable {
         var line = Array(raw)
         if line.last == UInt8(ascii: "\r") { line.removeLast() }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) || line.first == UInt8(ascii: "#") { return nil }
-        var (path, digest) = try parseLine(line, file: file, line: number)
-        while path.first == UInt8(ascii: "/") { path.removeFirst() }
-        switch EntryName.validate(path) {
+        let (path, digest) = try parseLine(line, file: file, line: number)
+        switch EntryName.validate(EntryName.strippingRoot(path).bytes) {
         case .success(let name): return (name, digest)
         case .failure(let rejection): throw ParseError(file: file, line: number, message: "unusable path (\(rejection))")
         }
@@ -196,11 +195,49 @@ public struct Manifest: Sendable {
 
 /// Splits a byte stream into lines across chunk boundaries, numbering them from 1. A line split by a
 /// chunk boundary is carried over; every other line is passed straight from the chunk, uncopied.
+///
+/// The text's encoding is decided by its first bytes, as Windows tools write it: a UTF-8 byte-order
+/// mark is skipped, and UTF-16 (little- or big-endian, with its mark: PowerShell's `Out-File`,
+/// Notepad's "Unicode") is transcoded to UTF-8 on the way; without a mark the text is UTF-8 bytes.
 struct LineSplitter {
     private var carry: [UInt8] = []
     private var number = 0
+    private var encoding: Encoding?
+    /// The file, for the error an invalid UTF-16 text gets.
+    private let file: String
+
+    init(file: String) { self.file = file }
+
+    private enum Encoding {
+        case bytes
+        case utf16(UTF16Decoder)
+    }
 
     mutating func feed(
+        _ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Int) throws(Manifest.ParseError) -> Void
+    ) throws(Manifest.ParseError) {
+        var chunk = chunk
+        if encoding == nil {
+            // A mark split across chunks is not handled: chunks are 256 KiB, marks 2–3 bytes.
+            if chunk.starts(with: [0xEF, 0xBB, 0xBF]) {
+                chunk = UnsafeRawBufferPointer(rebasing: chunk.dropFirst(3))
+                encoding = .bytes
+            } else if chunk.starts(with: [0xFF, 0xFE]) || chunk.starts(with: [0xFE, 0xFF]) {
+                encoding = .utf16(UTF16Decoder(littleEndian: chunk[0] == 0xFF))
+                chunk = UnsafeRawBufferPointer(rebasing: chunk.dropFirst(2))
+            } else {
+                encoding = .bytes
+            }
+        }
+        guard case .utf16(var decoder) = encoding else { return try split(chunk, body) }
+        guard let utf8 = decoder.decode(chunk) else {
+            throw Manifest.ParseError(file: file, line: number + 1, message: "not valid UTF-16 (an unpaired surrogate)")
+        }
+        encoding = .utf16(decoder)
+        try withBytes(of: utf8) { (bytes) throws(Manifest.ParseError) in try split(bytes, body) }
+    }
+
+    private mutating func split(
         _ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Int) throws(Manifest.ParseError) -> Void
     ) throws(Manifest.ParseError) {
         var start = 0
@@ -230,6 +267,47 @@ struct LineSplitter {
         let line = carry
         carry.removeAll()
         try withBytes(of: line) { (bytes) throws(Manifest.ParseError) in try body(bytes, number) }
+    }
+}
+
+/// UTF-16 code units to UTF-8 bytes, a chunk at a time (an odd byte or a high surrogate at a chunk's
+/// end waits for the next chunk).
+struct UTF16Decoder {
+    let littleEndian: Bool
+    private var oddByte: UInt8?
+    private var highSurrogate: UInt16?
+
+    init(littleEndian: Bool) { self.littleEndian = littleEndian }
+
+    /// The UTF-8 for `chunk`; nil for an unpaired surrogate.
+    mutating func decode(_ chunk: UnsafeRawBufferPointer) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(chunk.count)
+        var bytes = chunk.makeIterator()
+        while true {
+            guard let first = oddByte ?? bytes.next() else { break }
+            oddByte = nil
+            guard let second = bytes.next() else {
+                oddByte = first
+                break
+            }
+            let unit = littleEndian ? UInt16(second) << 8 | UInt16(first) : UInt16(first) << 8 | UInt16(second)
+            let scalar: UInt32
+            if let high = highSurrogate {
+                guard (0xDC00...0xDFFF).contains(unit) else { return nil }
+                highSurrogate = nil
+                scalar = 0x10000 + (UInt32(high - 0xD800) << 10 | UInt32(unit - 0xDC00))
+            } else if (0xD800...0xDBFF).contains(unit) {
+                highSurrogate = unit
+                continue
+            } else if (0xDC00...0xDFFF).contains(unit) {
+                return nil
+            } else {
+                scalar = UInt32(unit)
+            }
+            out.append(contentsOf: Unicode.UTF8.encode(Unicode.Scalar(scalar)!)!)
+        }
+        return out
     }
 }
 

@@ -33,6 +33,9 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
+    /// SHA-256 of no bytes: what an empty restored file hashes to.
+    static let ofEmpty = SHA256Digest(hex: Array("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".utf8))!
+
     /// From 32 raw bytes (big-endian words, so `description` prints the bytes in order).
     init(bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count == 32)

@@ -66,13 +66,18 @@ struct NameLedger {
         }
     }
 
-    /// Takes back a settled result (a later copy of the name replaces it); nil if none was settled.
-    mutating func unsettle(_ slot: Int32) -> Result? {
+    /// The settled result of a slot, if any.
+    func result(_ slot: Int32) -> Result? {
         let index = Int(slot)
-        defer { flags[index].subtract([.verified, .failed]) }
         if flags[index].contains(.verified) { return .verified(bytes: verifiedBytes[index]) }
         if flags[index].contains(.failed) { return .failed }
         return nil
+    }
+
+    /// Takes back a settled result (a later copy of the name replaces it); nil if none was settled.
+    mutating func unsettle(_ slot: Int32) -> Result? {
+        defer { flags[Int(slot)].subtract([.verified, .failed]) }
+        return result(slot)
     }
 
     /// Manifest entries the archive has not (yet) shown.

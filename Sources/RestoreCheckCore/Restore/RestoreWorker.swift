@@ -42,15 +42,14 @@ public struct RestoreWorker {
         var state = PassState(request: request, progress: progress)
         state.loadManifest()
         state.sink.start()
-        do {
+        // Every early end is a `Stop` with its own finding (typed throws: no other error can reach
+        // here, so nothing unexpected is ever filed as the archive's fault).
+        do throws(Stop) {
             try state.pass()
             try state.apply(state.sink.finish())
-        } catch let stop as Stop {
-            state.report.fatal = stop.finding
-            // Close every file the sink still holds, so the parent can remove scratch.
-            try? state.apply(state.sink.finish())
         } catch {
-            state.report.fatal = Finding(path: state.archiveName, reason: .archiveCorrupt, detail: "\(error)")
+            state.report.fatal = error.finding
+            // Close every file the sink still holds, so the parent can remove scratch.
             try? state.apply(state.sink.finish())
         }
         state.finish()
@@ -82,6 +81,10 @@ private struct PassState {
     var decodedBytes: Int64 = 0
     var lastProgress = Clock.now
     var archiveBytesRead: Int64 = 0
+    /// What a real restore would do with each header (names, links), shared with the planning pass.
+    var classifier = EntryClassifier()
+    var hardLinks = HardLinkBook()
+    var format = ArchiveReader.Format.other(0)
     /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
     let sink = RestoreSink()
     /// Entries queued to the sink whose digest has not come back yet: id → name and any finding the
@@ -147,7 +150,7 @@ private struct PassState {
         return Set(sampler.members)
     }
 
-    mutating func pass() throws {
+    mutating func pass() throws(RestoreWorker.Stop) {
         let start = Clock.now
         defer { report.elapsedSeconds = Clock.seconds(since: start) }
         var reader: ArchiveReader
@@ -177,6 +180,7 @@ private struct PassState {
             if report.entries == 0 {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
+                format = reader.formatFamily
                 // Planning pays where the one-pass reservoir would restore early files and drop them
                 // later (k·ln(n/k) restores for k of n): only in the modes that evict.
                 if case .onTheFly = plan, ReservoirSampler.evicts(request.sample.size), !reader.isFiltered,
@@ -201,17 +205,12 @@ private struct PassState {
     static let seekingBlockSize = 16 * 1024
 
     /// 256 KiB blocks measured fastest for streaming decode; a planned sample of a seekable archive
-    /// (zip by magic `PK`, tar by `ustar` at 257, cpio by `0707`) mostly seeks, so it reads small ones.
+    /// mostly seeks, so it reads small ones.
     func readBlockSize() -> Int {
-        guard ReservoirSampler.evicts(request.sample.size), let handle = FileHandle(forReadingAtPath: request.archivePath) else {
+        guard ReservoirSampler.evicts(request.sample.size), ArchiveSignature.isSeekableContainer(atPath: request.archivePath) else {
             return 256 * 1024
         }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 512)) ?? Data())
-        let zip = head.starts(with: [0x50, 0x4B])
-        let tar = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
-        let cpio = head.starts(with: Array("0707".utf8))
-        return zip || tar || cpio ? Self.seekingBlockSize : 256 * 1024
+        return Self.seekingBlockSize
     }
 
     /// The header-only pass for seekable archives: where libarchive can seek past data (zip through its
@@ -223,6 +222,7 @@ private struct PassState {
     private func planSample() -> Set<Int>? {
         guard var reader = try? ArchiveReader(path: request.archivePath, blockSize: Self.seekingBlockSize) else { return nil }
         var planner = ReservoirSampler(size: request.sample.size, seed: request.seed)
+        var classifier = EntryClassifier()
         var members: Set<Int> = []
         var ordinal = 0
         while true {
@@ -230,7 +230,7 @@ private struct PassState {
             do { next = try reader.nextEntry() } catch { return nil }
             guard let entry = next else { break }
             defer { try? reader.skipData() }
-            guard entry.kind == .regular, !entry.isEncrypted, case .success(let name) = EntryName.validate(entry.pathname),
+            guard !entry.isEncrypted, let name = Self.sampledFile(classifier.classify(entry, format: reader.formatFamily)),
                 !includes.contains(name), manifest.map({ $0.slot(of: NameKey(name)) != nil }) ?? true
             else { continue }
             let decision = planner.offer(id: ordinal, bytes: max(0, entry.declaredSize ?? 0))
@@ -241,35 +241,108 @@ private struct PassState {
         return members
     }
 
-    private mutating func handle(_ entry: ArchiveEntry, reader: inout ArchiveReader, writer: inout ScratchWriter) throws {
-        let name: EntryName
-        switch EntryName.validate(entry.pathname) {
-        case .success(let valid):
-            name = valid
-        case .failure(.empty) where entry.kind == .directory:
-            return  // `./` or `.`: the archive's root directory, which scratch already is
-        case .failure(let rejection):
-            add(Finding(path: entry.displayName, reason: .unsafeEntry, detail: rejection.description))
+    /// The name of a header whose data a restore writes as a file of that name: the entries the
+    /// sample is drawn from (a hard link that carries data writes it into the group's file).
+    static func sampledFile(_ kind: EntryClassifier.Kind) -> EntryName? {
+        switch kind {
+        case .regular(let name): name
+        case .hardlink(let name, _, carriesData: true): name
+        default: nil
+        }
+    }
+
+    private mutating func handle(_ entry: ArchiveEntry, reader: inout ArchiveReader, writer: inout ScratchWriter) throws(RestoreWorker.Stop) {
+        let kind = classifier.classify(entry, format: format)
+        switch kind {
+        case .unsafe(let detail):
+            add(Finding(path: entry.displayName, reason: .unsafeEntry, detail: detail))
             try discard(entry, reader: &reader)
             return
-        }
-        switch entry.kind {
-        case .regular:
-            break
-        case .directory:
+        case .root, .directory:
             return
-        case .symlink, .hardlink:
+        case .symlink(let name, let target):
             // Recorded as data, never created: a link's target is outside our control.
             report.linksRecorded += 1
-            ledger.markSeen(ledger.slot(for: NameKey(name)))
+            let slot = ledger.slot(for: NameKey(name))
+            ledger.markSeen(slot)
+            if let expected = ledger.expectedDigest(slot), !symlinkServes(expected, link: name, target: target) {
+                add(Finding(
+                    path: name.description, reason: .entryMissing,
+                    detail: "the manifest lists a file; the archive holds a symlink to '\(String(decoding: target, as: UTF8.self))', "
+                        + "which does not restore the listed content",
+                    expectedSHA256: expected.description))
+            }
             try discard(entry, reader: &reader)
             return
-        default:
+        case .special(let name, let special):
             report.specialEntriesSkipped += 1
-            ledger.markSeen(ledger.slot(for: NameKey(name)))
+            let slot = ledger.slot(for: NameKey(name))
+            ledger.markSeen(slot)
+            if let expected = ledger.expectedDigest(slot) {
+                add(Finding(
+                    path: name.description, reason: .entryMissing,
+                    detail: "the manifest lists a file; the archive holds a \(special) under that name",
+                    expectedSHA256: expected.description))
+            }
             try discard(entry, reader: &reader)
             return
+        case .awaitingLinkData(let name):
+            report.regularFiles += 1
+            let slot = ledger.slot(for: NameKey(name))
+            ledger.markSeen(slot)
+            hardLinks.awaitData(slot, name: name)
+            try discard(entry, reader: &reader)
+            return
+        case .hardlink(let name, let target, let carriesData):
+            let slot = ledger.slot(for: NameKey(name))
+            let targetSlot = ledger.slot(for: NameKey(target))
+            guard ledger.isSeen(targetSlot) else {
+                ledger.markSeen(slot)
+                if manifest == nil || ledger.isListed(slot) {
+                    add(Finding(
+                        path: name.description, reason: .entryMissing,
+                        detail: "hard link to '\(target)', which no earlier entry of the archive holds: a restore cannot create it"))
+                }
+                try discard(entry, reader: &reader)
+                return
+            }
+            guard carriesData else {
+                report.linksRecorded += 1
+                ledger.markSeen(slot)
+                hardLinks.link(slot, name: name, to: targetSlot, targetName: target)
+                try discard(entry, reader: &reader)
+                return
+            }
+            hardLinks.dataArrived(at: slot, linkedTo: targetSlot)
+            try restoreFile(entry, as: name, reader: &reader, writer: &writer)
+        case .regular(let name):
+            try restoreFile(entry, as: name, reader: &reader, writer: &writer)
         }
+    }
+
+    /// Whether a symlink where the manifest lists a file still restores the listed content: it points
+    /// (relative to its own directory, staying in the tree) at a file the manifest lists with the same
+    /// digest. `sha256sum` follows links, so a manifest of a tree with relative links lists them so.
+    private func symlinkServes(_ expected: SHA256Digest, link: EntryName, target: [UInt8]) -> Bool {
+        guard target.first != UInt8(ascii: "/") else { return false }
+        var parts = Array(link.components.dropLast())
+        for part in target.split(separator: UInt8(ascii: "/")) {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) {
+                guard !parts.isEmpty else { return false }
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        guard case .success(let resolved) = EntryName.validate(Array(parts.joined(separator: [UInt8(ascii: "/")]))),
+            let slot = manifest?.slot(of: NameKey(resolved))
+        else { return false }
+        return ledger.expectedDigest(Int32(slot)) == expected
+    }
+
+    /// A header whose data a restore writes as the file `name`: counted, sampled, restored or passed over.
+    private mutating func restoreFile(_ entry: ArchiveEntry, as name: EntryName, reader: inout ArchiveReader, writer: inout ScratchWriter) throws(RestoreWorker.Stop) {
         report.regularFiles += 1
         report.totalFileBytes += max(0, entry.declaredSize ?? 0)
         let slot = ledger.slot(for: NameKey(name))
@@ -360,7 +433,7 @@ private struct PassState {
     /// hashes it on the other core. The digest comes back later as a completion (`apply`).
     private mutating func restore(
         _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
-    ) throws -> RestoreWorker.Restored {
+    ) throws(RestoreWorker.Stop) -> RestoreWorker.Restored {
         let openStart = Clock.now
         do {
             try sink.begin(id: id) { () throws(ScratchWriter.Failure) in try writer.create(name) }
@@ -379,7 +452,7 @@ private struct PassState {
             do {
                 block = try reader.readBlock()
             } catch {
-                if error.code == .corrupt {
+                if error.isFatal {
                     sink.end(truncateTo: nil)
                     throw RestoreWorker.Stop(finding: self.finding(for: error, path: name.description))
                 }
@@ -439,7 +512,7 @@ private struct PassState {
     /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,
     /// or the size limit), a digest that differs from the manifest is `checksum_mismatch`. A failure
     /// of an entry that has left the sample meanwhile is still reported.
-    mutating func apply(_ completions: [RestoreSink.Completion]) throws {
+    mutating func apply(_ completions: [RestoreSink.Completion]) throws(RestoreWorker.Stop) {
         for completion in completions {
             guard let pending = inFlight.removeValue(forKey: completion.id) else { continue }
             if let failure = completion.failure {
@@ -470,7 +543,7 @@ private struct PassState {
     /// Passes over an entry's data without restoring it. In a compressed stream "skipping" decodes
     /// anyway, so it reads block by block to keep the ratio and progress checks alive during a bomb;
     /// where libarchive can seek (plain tar, zip's central directory) it skips.
-    private mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws {
+    private mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws(RestoreWorker.Stop) {
         let start = Clock.now
         defer { report.skipSeconds += Clock.seconds(since: start) }
         let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
@@ -485,7 +558,7 @@ private struct PassState {
             do {
                 block = try reader.readBlock()
             } catch {
-                if error.code == .corrupt { throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName)) }
+                if error.isFatal { throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName)) }
                 return  // this entry is unreadable, but it is not in the sample; the next header decides
             }
             guard let block else { return }
@@ -499,13 +572,13 @@ private struct PassState {
     /// Checks `limits.max_bytes` before the current entry grows to `end` bytes: the files restored
     /// so far plus this one, so a single huge entry is stopped too (not only by RLIMIT_FSIZE, which
     /// sees written bytes but not hashed sparse holes).
-    private mutating func chargeBytes(upTo end: Int64) throws {
+    private mutating func chargeBytes(upTo end: Int64) throws(RestoreWorker.Stop) {
         if report.bytesRestoredAll + end > request.limits.maxBytes {
             throw limit("more than \(ByteCount.format(request.limits.maxBytes)) restored (limits.max_bytes)")
         }
     }
 
-    private mutating func checkRatio() throws {
+    private mutating func checkRatio() throws(RestoreWorker.Stop) {
         guard decodedBytes > request.limits.ratioGraceBytes, archiveBytesRead > 0 else { return }
         let ratio = Double(decodedBytes) / Double(archiveBytesRead)
         if ratio > request.limits.maxRatio {
@@ -514,17 +587,22 @@ private struct PassState {
         }
     }
 
-    /// What a libarchive error means for the outcome. Running out of memory under the worker's
-    /// `RLIMIT_AS` (a hostile xz/7z header can demand a 4 GiB dictionary) is `limit_exceeded`, not a
-    /// corrupt archive; encryption is `encrypted_entry`; everything else is `archive_corrupt`.
+    /// What a libarchive error means for the outcome, from ArchiveKit's code (never the message):
+    /// running out of memory under the worker's `RLIMIT_AS` (a hostile xz/7z header can demand a
+    /// 4 GiB dictionary) is `limit_exceeded`; a codec or format the reader lacks is
+    /// `unsupported_format` (ours to fix, not the backup's); encryption is `encrypted_entry`; only
+    /// libarchive's verdict on the data itself is `archive_corrupt`.
     private func finding(for error: ArchiveError, path: String, context: String? = nil) -> Finding {
         let detail = context.map { "\($0): \(error.message)" } ?? error.message
-        if error.errno == ENOMEM || error.message.lowercased().contains("allocate") {
+        switch error.code {
+        case .outOfMemory:
             return Finding(
                 path: path, reason: .limitExceeded,
                 detail: "memory limit (limits.memory = \(ByteCount.format(request.limits.memoryBytes))) reached: \(detail)")
+        case .unsupported: return Finding(path: path, reason: .unsupportedFormat, detail: detail)
+        case .encrypted: return Finding(path: path, reason: .encryptedEntry, detail: detail)
+        default: return Finding(path: path, reason: .archiveCorrupt, detail: detail)
         }
-        return Finding(path: path, reason: error.code == .encrypted ? .encryptedEntry : .archiveCorrupt, detail: detail)
     }
 
     private func limit(_ detail: String) -> RestoreWorker.Stop {
@@ -557,16 +635,31 @@ private struct PassState {
     mutating func finish() {
         // Settling modes have settled every member by now; the evicting reservoir settles here.
         for candidate in candidates.values.sorted(by: { $0.name < $1.name }) {
-            if let finding = candidate.finding {
-                add(finding)
-            } else {
-                report.filesVerified += 1
-                report.bytesVerified += candidate.bytes
-            }
+            settle(candidate.slot, bytes: candidate.bytes, finding: candidate.finding)
         }
+        candidates.removeAll()
+        if report.fatal == nil { judgeHardLinks() }
+        report.rootStrippedNames = classifier.rootStripped
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if manifest != nil, report.fatal == nil { reportMissing() }
         report.findings.sort { $0.path < $1.path }
+    }
+
+    /// Hard-link members that carry no data hold their group's data after a restore: judged now that
+    /// every restored file has settled (see `HardLinkBook`).
+    private mutating func judgeHardLinks() {
+        for (member, verdict) in hardLinks.judge(ledger, emptyDigest: .ofEmpty) {
+            switch verdict {
+            case .unjudged:
+                continue
+            case .verified(let bytes):
+                settle(member.slot, bytes: bytes, finding: nil)
+            case .mismatch(let actual, let detail):
+                settle(member.slot, bytes: 0, finding: Finding(
+                    path: member.name.description, reason: .checksumMismatch, detail: detail,
+                    expectedSHA256: ledger.expectedDigest(member.slot)?.description, actualSHA256: actual?.description))
+            }
+        }
     }
 
     /// The index knows which manifest slots were never seen, but keeps no names: read the manifest

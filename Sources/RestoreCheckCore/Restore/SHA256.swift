@@ -11,8 +11,8 @@ public struct SHA256: ~Copyable {
     private let context: OpaquePointer
 
     public init() {
-        // EVP_MD_CTX_new fails only when out of memory; the worker then dies under its RLIMIT_AS,
-        // which the supervisor reports as `limit_exceeded`.
+        // EVP_MD_CTX_new fails only when out of memory; the worker then dies (worker_crashed, an
+        // error: from the outside a trap cannot be told from a bug, so it never blames the backup).
         guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
             fatalError("EVP_MD_CTX_new/EVP_DigestInit_ex(sha256) failed: out of memory")
         }

@@ -52,55 +52,79 @@ public struct ScratchDirectory: Sendable {
     }
 
     /// Removes every entry of the open directory `fd` (which it closes), recursing into
-    /// subdirectories on the same device only.
+    /// subdirectories on the same device only. Names are the directory's raw bytes: a backup of a
+    /// Latin-1 share restores names that are not UTF-8, and a name "repaired" into a String would
+    /// name nothing on disk.
     private static func empty(directory fd: Int32, device: UInt, path: String) throws(Failure) {
         guard let stream = fdopendir(fd) else {
             close(fd)
             throw Failure(path: path, operation: "fdopendir", errno: errno)
         }
         defer { closedir(stream) }
-        var names: [(String, Bool)] = []
+        var names: [([UInt8], Bool)] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name == "." || name == ".." { continue }
+            let name = rawName(entry)
+            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
             var status = stat()
-            guard fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard name.withCString({ fstatat(fd, $0, &status, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                throw Failure(path: "\(path)/\(display(name))", operation: "fstatat", errno: errno)
+            }
             let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
             if isDirectory && status.st_dev != device {
                 // A mount inside scratch (it should never happen): leave it, do not descend.
-                throw Failure(path: "\(path)/\(name)", operation: "refusing to cross a mount point at", errno: EXDEV)
+                throw Failure(path: "\(path)/\(display(name))", operation: "refusing to cross a mount point at", errno: EXDEV)
             }
             names.append((name, isDirectory))
         }
         for (name, isDirectory) in names {
+            let childPath = "\(path)/\(display(name))"
             if isDirectory {
-                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else { throw Failure(path: "\(path)/\(name)", operation: "open", errno: errno) }
-                try empty(directory: child, device: device, path: "\(path)/\(name)")
-                if unlinkat(fd, name, AT_REMOVEDIR) != 0 {
-                    throw Failure(path: "\(path)/\(name)", operation: "rmdir", errno: errno)
+                let child = name.withCString { openat(fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                guard child >= 0 else { throw Failure(path: childPath, operation: "open", errno: errno) }
+                try empty(directory: child, device: device, path: childPath)
+                if name.withCString({ unlinkat(fd, $0, AT_REMOVEDIR) }) != 0 {
+                    throw Failure(path: childPath, operation: "rmdir", errno: errno)
                 }
-            } else if unlinkat(fd, name, 0) != 0 {
-                throw Failure(path: "\(path)/\(name)", operation: "unlink", errno: errno)
+            } else if name.withCString({ unlinkat(fd, $0, 0) }) != 0 {
+                throw Failure(path: childPath, operation: "unlink", errno: errno)
             }
         }
     }
 
+    /// A directory entry's name as the bytes on disk.
+    private static func rawName(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
+        withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return Array(bytes.prefix { $0 != 0 })
+        }
+    }
+
+    /// A name for messages (not UTF-8 shows as U+FFFD).
+    private static func display(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
+
     /// Removes scratch directories a previous process left behind (crash, `kill -9`, power loss).
-    /// Returns the paths removed.
+    /// Returns the paths removed; a leftover that cannot be removed is returned in `failures`, so
+    /// start-up can say so instead of failing silently at every start.
     @discardableResult
-    public static func removeLeftovers(under base: String) -> [String] {
-        guard let stream = opendir(base) else { return [] }
+    public static func removeLeftovers(under base: String) -> (removed: [String], failures: [Failure]) {
+        guard let stream = opendir(base) else { return ([], []) }
         var found: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            // Our own names are ASCII (`restorecheck-<label>-XXXXXX`); anything else is not ours.
+            let name = display(rawName(entry))
             if name.hasPrefix(namePrefix) { found.append("\(base)/\(name)") }
         }
         closedir(stream)
-        return found.filter { (try? ScratchDirectory(path: $0).remove()) != nil }
+        var removed: [String] = []
+        var failures: [Failure] = []
+        for path in found {
+            do {
+                try ScratchDirectory(path: path).remove()
+                removed.append(path)
+            } catch {
+                failures.append(error)
+            }
+        }
+        return (removed, failures)
     }
 }

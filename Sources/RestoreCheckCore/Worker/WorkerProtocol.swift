@@ -93,6 +93,8 @@ public struct WorkerReport: Sendable, Codable {
     public var filesNotInManifest = 0
     public var duplicateNames: [String] = []
     public var linksRecorded = 0
+    /// Names that began with `/` and were restored below scratch with it stripped, as tar does.
+    public var rootStrippedNames = 0
     public var specialEntriesSkipped = 0
 
     /// Time spent creating and closing restored files (per-file cost).

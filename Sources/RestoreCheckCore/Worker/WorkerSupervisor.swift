@@ -44,7 +44,7 @@ public struct WorkerSupervisor: Sendable {
         do {
             requestData = try JSONEncoder().encode(request)
         } catch {
-            return .failed(.workerCrashed, message: "cannot encode the worker request: \(error)", seconds: 0)
+            return .failed(.internalError, message: "cannot encode the worker request: \(error)", seconds: 0)
         }
         let child: SpawnedChild
         do {
@@ -107,19 +107,18 @@ public struct WorkerSupervisor: Sendable {
         if let report, status.exitedCleanly {
             return .finished(report, seconds: seconds)
         }
-        return .failed(Self.classify(status, stderr: stderrText), message: Self.describe(status, stderr: stderrText), seconds: seconds)
+        return .failed(Self.classify(status), message: Self.describe(status, stderr: stderrText), seconds: seconds)
     }
 
-    /// A worker that died: out of memory or CPU under its rlimits is a limit, anything else a crash.
-    static func classify(_ status: SpawnedChild.Status, stderr: String) -> OutcomeReason {
-        let lowered = stderr.lowercased()
-        if lowered.contains("cannot allocate") || lowered.contains("out of memory") || lowered.contains("can't allocate") || lowered.contains("alloc") {
-            return .limitExceeded
-        }
+    /// A worker that ended without a report, judged by how it ended and never by what it printed:
+    /// stderr is text a crashing libarchive or glibc wrote (`malloc(): corrupted top size`), and a
+    /// heap corruption must not read as the customer's limit. The worker says "out of memory" itself,
+    /// in its report (libarchive's `ENOMEM`); here only the kernel's own limit signals are limits.
+    static func classify(_ status: SpawnedChild.Status) -> OutcomeReason {
         switch status {
-        case .signaled(SIGXCPU): return .timeout
-        case .signaled(SIGXFSZ): return .limitExceeded
-        default: return .workerCrashed
+        case .signaled(SIGXCPU): .timeout  // RLIMIT_CPU: out of CPU time, the deadline by another clock
+        case .signaled(SIGXFSZ): .limitExceeded  // RLIMIT_FSIZE (the worker ignores it; belt and braces)
+        default: .workerCrashed  // SIGSEGV, SIGABRT, SIGBUS, SIGKILL, or an exit without a report
         }
     }
 
