@@ -39,8 +39,9 @@ public struct ArchiveReader: ~Copyable {
         archive_read_support_filter_lzip(handle)  // plain filters over liblzma, like xz
         archive_read_support_filter_zstd(handle)
         archive_read_support_filter_lz4(handle)
+        // Opening already chooses the format (`archive_read_open1` bids filters, then formats).
         if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
-            let error = Self.error(handle, code: .openFailed)
+            let error = Self.unreadFormatError(path: path, Self.error(handle, code: .openFailed))
             archive_read_free(handle)
             throw error
         }
@@ -62,6 +63,10 @@ public struct ArchiveReader: ~Copyable {
         switch status {
         case ARCHIVE_EOF:
             currentEntry = nil
+            // An ISO image starts with 32 KiB of zeros, which the tar reader takes for an empty tar.
+            if headersRead == 0, let format = ArchiveSignature.unreadFormat(atPath: path) {
+                throw Self.unsupported(format, because: "no entries in any format restorecheck reads")
+            }
             return nil
         case ARCHIVE_OK, ARCHIVE_WARN:
             break
@@ -69,7 +74,8 @@ public struct ArchiveReader: ~Copyable {
             // The header was read but this entry cannot be extracted; libarchive can go on.
             if entry == nil { throw Self.error(handle, code: .corrupt) }
         default:
-            throw firstHeaderError(Self.error(handle, code: .corrupt))
+            let error = Self.error(handle, code: .corrupt)
+            throw headersRead == 0 ? Self.unreadFormatError(path: path, error) : error
         }
         guard let entry else { throw Self.error(handle, code: .corrupt) }
         currentEntry = entry
@@ -174,13 +180,13 @@ public struct ArchiveReader: ~Copyable {
 
     /// Before the first header, "no format recognised" is damage unless the file is a known format
     /// we leave off: then it is the reader's limit, and the error says which format.
-    private func firstHeaderError(_ error: ArchiveError) -> ArchiveError {
-        guard headersRead == 0, error.code == .corrupt, let format = ArchiveSignature.unreadFormat(atPath: path) else {
-            return error
-        }
-        return ArchiveError(
-            code: .unsupported, message: "\(format): a format restorecheck does not read (\(error.message))", errno: error.errno,
-            isFatal: true)
+    private static func unreadFormatError(path: String, _ error: ArchiveError) -> ArchiveError {
+        guard let format = ArchiveSignature.unreadFormat(atPath: path) else { return error }
+        return unsupported(format, because: error.message, errno: error.errno)
+    }
+
+    private static func unsupported(_ format: String, because reason: String, errno: Int32 = 0) -> ArchiveError {
+        ArchiveError(code: .unsupported, message: "\(format): a format restorecheck does not read (\(reason))", errno: errno, isFatal: true)
     }
 
     /// libarchive's messages for data it cannot decode because it lacks the codec, not because the

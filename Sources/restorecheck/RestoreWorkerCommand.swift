@@ -34,7 +34,15 @@ struct RestoreWorkerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("restore-worker: bad request: \(error)\n".utf8))
             throw ExitCode(ExitStatus.usage)
         }
-        WorkerLimits.apply(request.limits)
+        // Fail closed: a worker that could not put its limits on itself parses nothing hostile.
+        if let refused = WorkerLimits.apply(request.limits) {
+            var report = WorkerReport()
+            report.fatal = Finding(
+                path: request.displayPath ?? request.archivePath, reason: .internalError,
+                detail: "the restore worker could not confine itself (\(refused)); the archive was not read unconfined")
+            emit(.report(report))
+            return
+        }
         let worker = RestoreWorker(request: request) { progress in
             emit(.progress(progress))
         }
@@ -59,22 +67,25 @@ struct RestoreWorkerCommand: ParsableCommand {
 
 /// The rlimits a worker puts on itself before it parses anything hostile.
 enum WorkerLimits {
-    static func apply(_ limits: RestoreLimits) {
-        set(RLIMIT_AS, limits.memoryBytes)
-        // CPU time: the wall deadline plus a margin; the supervisor's deadline normally fires first.
-        set(RLIMIT_CPU, Int64(limits.timeout.seconds) + 60)
+    /// Sets every limit; returns a description of the first one refused (nil when all took effect).
+    static func apply(_ limits: RestoreLimits) -> String? {
         // Per-file size ceiling; EFBIG from write() becomes limit_exceeded instead of a SIGXFSZ death.
         signal(SIGXFSZ, SIG_IGN)
-        set(RLIMIT_FSIZE, limits.maxBytes)
-        set(RLIMIT_NOFILE, 64)
-        set(RLIMIT_CORE, 0)
-    }
-
-    private static func set(_ resource: __rlimit_resource, _ value: Int64) {
-        var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
-        if setrlimit(Int32(resource.rawValue), &limit) != 0 {
-            FileHandle.standardError.write(Data("restore-worker: setrlimit(\(resource.rawValue)) failed: \(String(cString: strerror(errno)))\n".utf8))
+        let wanted: [(String, __rlimit_resource, Int64)] = [
+            ("RLIMIT_AS", RLIMIT_AS, limits.memoryBytes),
+            // CPU time: the wall deadline plus a margin; the supervisor's deadline normally fires first.
+            ("RLIMIT_CPU", RLIMIT_CPU, Int64(limits.timeout.seconds) + 60),
+            ("RLIMIT_FSIZE", RLIMIT_FSIZE, limits.maxBytes),
+            ("RLIMIT_NOFILE", RLIMIT_NOFILE, 64),
+            ("RLIMIT_CORE", RLIMIT_CORE, 0),
+        ]
+        for (name, resource, value) in wanted {
+            var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+            if setrlimit(Int32(resource.rawValue), &limit) != 0 {
+                return "setrlimit(\(name), \(value)) failed: \(String(cString: strerror(errno)))"
+            }
         }
+        return nil
     }
 }
 

@@ -16,6 +16,9 @@ public enum FakeWorker {
     }
     /// A worker that dies of a segmentation fault.
     public static let segfaults = "#!/bin/sh\ncat >/dev/null\necho 'parser exploded' >&2\nkill -SEGV $$\n"
+    /// A worker that aborts as glibc does on heap corruption, with glibc's message (which contains
+    /// "alloc": a stderr search once took it for out-of-memory).
+    public static let abortsWithHeapCorruption = "#!/bin/sh\ncat >/dev/null\necho 'malloc(): corrupted top size' >&2\nkill -ABRT $$\n"
     /// A worker that exits without a report.
     public static let exitsEarly = "#!/bin/sh\necho 'cannot do it' >&2\nexit 7\n"
 

@@ -1,0 +1,240 @@
+import Foundation
+import Glibc
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+/// Verdicts on what everyday tools produce, through the spawned worker as in production. Each case
+/// guards both ways: a healthy backup must pass (a false failure trains operators to ignore alerts)
+/// and the same shape with a real defect must not.
+@Suite("Verdicts on archives and manifests made by real tools")
+struct RealToolVerdictTests {
+    func check(_ temp: TemporaryDirectory, _ archive: String, manifest: String? = "{archive}.sha256", worker: String = BuiltBinary.path) async throws -> Outcome {
+        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: worker))
+        let target = Target(
+            name: "t", tenant: "x", archiveGlob: archive, manifestTemplate: manifest,
+            rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 86_400), sample: SampleSpec(size: .all))
+        let outcome = try #require(await runner.check(target, seed: 1))
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty, "scratch left behind")
+        return outcome
+    }
+
+    /// A source tree with a file hard-linked under three names, and one more file.
+    func hardLinkedSource(_ temp: TemporaryDirectory) throws {
+        try Shell.run(
+            "mkdir src && cd src && echo 'hello world' > a && ln a b && ln a c && echo other > d && sha256sum a b c d > ../m.sha256",
+            in: temp.path)
+    }
+
+    static let hardLinkWriters = [
+        "printf 'a\\nb\\nc\\nd\\n' | cpio --quiet -o -H newc",  // data with the last link, earlier ones size 0
+        "printf 'a\\nb\\nc\\nd\\n' | cpio --quiet -o -H odc",  // data with every link
+        "bsdtar --format newc -cf - a b c d",
+        "tar -cf - a b c d",  // link headers after the data
+        "bsdtar --format pax -cf - a b c d",
+        "printf 'a\\nb\\nc\\nd\\n' | cpio --quiet -o -H newc | gzip",
+    ]
+
+    @Test("hard links restore as one file with the group's data", arguments: hardLinkWriters)
+    func hardLinksPass(writer: String) async throws {
+        let temp = TemporaryDirectory("hl")
+        try hardLinkedSource(temp)
+        try Shell.run("cd src && \(writer) > ../backup.bin && cp ../m.sha256 ../backup.bin.sha256", in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.bin"))
+        #expect(outcome.status == .passed, "\(writer): \(outcome.summary) \(outcome.findings)")
+        #expect(outcome.filesVerified == 4, "every name is verified against the group's data: \(outcome.summary)")
+    }
+
+    @Test("a hard link the manifest lists with other content is a mismatch", arguments: [hardLinkWriters[0], hardLinkWriters[3]])
+    func hardLinkWithOtherContentFails(writer: String) async throws {
+        let temp = TemporaryDirectory("hlbad")
+        try hardLinkedSource(temp)
+        // The manifest says `b` holds "other"; the archive makes `b` a link to `a`: a restore gives
+        // `b` a's content, which is not what was promised.
+        try Shell.run(
+            """
+            cd src && \(writer) > ../backup.bin
+            other=$(printf 'other\\n' | sha256sum | cut -d' ' -f1)
+            sed "s/^[0-9a-f]*  b$/$other  b/" ../m.sha256 > ../backup.bin.sha256
+            grep -q "^$other  b$" ../backup.bin.sha256
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.bin"))
+        #expect(outcome.status == .failed, "\(outcome.summary)")
+        #expect(outcome.reasons == [.checksumMismatch], "\(outcome.reasons)")
+        #expect(outcome.findings.map(\.path) == ["b"], "\(outcome.findings)")
+    }
+
+    @Test func aBrokenHardLinkGroupIsCaughtThroughItsLinks() async throws {
+        let temp = TemporaryDirectory("hlcorrupt")
+        try hardLinkedSource(temp)
+        // The data itself is altered after the manifest: every name of the group is wrong.
+        try Shell.run("cd src && echo 'HELLO WORLD' > a && tar -cf ../backup.tar a b c d && cp ../m.sha256 ../backup.tar.sha256", in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"))
+        #expect(outcome.reasons == [.checksumMismatch])
+        #expect(Set(outcome.findings.map(\.path)) == ["a", "b", "c"], "\(outcome.findings)")
+    }
+
+    @Test func absoluteNamesFromGNUTarPAreRestoredStripped() async throws {
+        let temp = TemporaryDirectory("abs")
+        try Shell.run(
+            """
+            mkdir -p src/data && echo one > src/data/one.txt && echo two > src/data/two.txt
+            tar -P -cf backup.tar "$PWD/src/data/one.txt" "$PWD/src/data/two.txt"
+            sha256sum "$PWD/src/data/one.txt" "$PWD/src/data/two.txt" > backup.tar.sha256
+            tar -tPf backup.tar | grep -q '^/'
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"))
+        #expect(outcome.status == .passed, "\(outcome.summary) \(outcome.findings)")
+        #expect(outcome.filesVerified == 2)
+        #expect(outcome.notes.contains { $0.contains("2 entry name(s) began with '/'") }, "\(outcome.notes)")
+    }
+
+    @Test("manifests with a byte-order mark, UTF-8 and UTF-16", arguments: ["utf8-bom", "UTF-16LE", "UTF-16BE"])
+    func manifestsWithAByteOrderMark(encoding: String) async throws {
+        let temp = TemporaryDirectory("bom")
+        // Windows tools write these (PowerShell's Out-File, Notepad): names with non-ASCII letters too.
+        let convert =
+            encoding == "utf8-bom"
+            ? "{ printf '\\357\\273\\277'; cat m.txt; }"
+            : "{ printf '\\357\\273\\277'; cat m.txt; } | iconv -f UTF-8 -t \(encoding)"
+        try Shell.run(
+            """
+            mkdir src && cd src && echo eins > 'Bericht März.txt' && echo zwei > plain.txt
+            sha256sum 'Bericht März.txt' plain.txt | sed 's/$/\\r/' > ../m.txt && tar -cf ../backup.tar .
+            cd .. && \(convert) > backup.tar.sha256
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"))
+        #expect(outcome.status == .passed, "\(encoding): \(outcome.summary) \(outcome.notes)")
+        #expect(outcome.filesVerified == 2)
+        // The same manifest against altered content must still fail: the mark is not a way to pass.
+        try Shell.run("cd src && echo drei > 'Bericht März.txt' && tar -cf ../backup.tar .", in: temp.path)
+        let altered = try await check(temp, temp.url("backup.tar"))
+        #expect(altered.reasons == [.checksumMismatch], "\(encoding): \(altered.summary)")
+        #expect(altered.findings.map(\.path) == ["Bericht März.txt"])
+    }
+
+    @Test func lzipAndLzmaAreRead() async throws {
+        let temp = TemporaryDirectory("lz")
+        try Shell.run(
+            """
+            mkdir src && echo lzip > src/f.txt && (cd src && sha256sum f.txt > ../m.sha256)
+            tar --lzip -cf backup.tar.lz -C src f.txt && cp m.sha256 backup.tar.lz.sha256
+            tar --lzma -cf backup.tar.lzma -C src f.txt && cp m.sha256 backup.tar.lzma.sha256
+            """, in: temp.path)
+        for name in ["backup.tar.lz", "backup.tar.lzma"] {
+            let outcome = try await check(temp, temp.url(name))
+            #expect(outcome.status == .passed, "\(name): \(outcome.summary)")
+        }
+    }
+
+    @Test func aCodecTheSystemLibarchiveLacksIsUnsupportedNotCorrupt() async throws {
+        let temp = TemporaryDirectory("codec")
+        // 7-Zip's Deflate64 codec: p7zip writes it, libarchive 3.6 cannot decode it.
+        try Shell.run(
+            "mkdir src && echo data > src/f.txt && (cd src && sha256sum f.txt > ../backup.7z.sha256 && 7z a -bd -bso0 -m0=Deflate64 ../backup.7z f.txt)",
+            in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.7z"))
+        #expect(outcome.status == .error, "restorecheck cannot read it; the backup is not known bad: \(outcome.summary)")
+        #expect(outcome.reasons == [.unsupportedFormat], "\(outcome.reasons)")
+        #expect(outcome.summary.contains("codec"), "\(outcome.summary)")
+    }
+
+    @Test("formats restorecheck does not read are named, not called corrupt", arguments: ["RAR", "ISO 9660 image", "Microsoft Cabinet"])
+    func unreadFormatsAreUnsupported(format: String) async throws {
+        let temp = TemporaryDirectory("fmt")
+        // The format's own signature ahead of junk: what libarchive would see of the real thing with
+        // its reader disabled.
+        let header =
+            switch format {
+            case "RAR": "sys.stdout.buffer.write(b'Rar!\\x1a\\x07\\x01\\x00' + os.urandom(4096))"
+            case "ISO 9660 image": "sys.stdout.buffer.write(bytes(0x8001) + b'CD001\\x01' + bytes(4096))"
+            default: "sys.stdout.buffer.write(b'MSCF' + bytes(4) + os.urandom(4096))"
+            }
+        try Shell.run("python3 -c \"import os, sys; \(header)\" > backup.bin", in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.bin"), manifest: nil)
+        #expect(outcome.status == .error, "\(outcome.summary)")
+        #expect(outcome.reasons == [.unsupportedFormat], "\(outcome.reasons)")
+        #expect(outcome.summary.contains(format), "\(outcome.summary)")
+    }
+
+    @Test func unknownBytesAreStillCorrupt() async throws {
+        let temp = TemporaryDirectory("junk")
+        try Shell.run("head -c 65536 /dev/urandom > backup.tar", in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"), manifest: nil)
+        #expect(outcome.status == .failed, "\(outcome.summary)")
+        #expect(outcome.reasons == [.archiveCorrupt])
+    }
+
+    @Test func aFIFOOrLinkWhereTheManifestListsAFileIsAFinding() async throws {
+        let temp = TemporaryDirectory("types")
+        try Shell.run(
+            """
+            mkdir src && cd src && echo content > real.txt && echo secret > /tmp/rc-outside-$$.txt
+            sha256sum real.txt > ../backup.tar.sha256
+            # What the backup job listed as files...
+            echo "$(printf 'pipe data\\n' | sha256sum | cut -d' ' -f1)  queue" >> ../backup.tar.sha256
+            sha256sum /tmp/rc-outside-$$.txt | sed "s|/tmp/rc-outside-$$.txt|config.txt|" >> ../backup.tar.sha256
+            sha256sum real.txt | sed 's/real.txt/alias.txt/' >> ../backup.tar.sha256
+            # ...the archive holds as a FIFO, a link leaving the tree, and a link to a listed file.
+            mkfifo queue && ln -s /tmp/rc-outside-$$.txt config.txt && ln -s real.txt alias.txt
+            tar -cf ../backup.tar real.txt queue config.txt alias.txt && rm -f /tmp/rc-outside-$$.txt
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.reasons == [.entryMissing], "\(outcome.reasons)")
+        #expect(Set(outcome.findings.map(\.path)) == ["queue", "config.txt"], "\(outcome.findings)")
+        #expect(outcome.findings.first { $0.path == "queue" }?.detail?.contains("fifo") == true)
+        #expect(outcome.filesVerified == 1)
+    }
+
+    @Test func aHardLinkThroughASymlinkOrOutOfTheTreeIsUnsafe() async throws {
+        let temp = TemporaryDirectory("hlsym")
+        try Shell.run(
+            """
+            python3 - <<'PY'
+            import io, tarfile
+            def add(t, name, type_=tarfile.REGTYPE, link="", data=b""):
+                i = tarfile.TarInfo(name); i.type = type_; i.linkname = link; i.size = len(data)
+                t.addfile(i, io.BytesIO(data))
+            with tarfile.open("backup.tar", "w") as t:
+                add(t, "ok.txt", data=b"ok\\n")
+                add(t, "d", tarfile.SYMTYPE, "/etc")
+                add(t, "d/passwd-copy", data=b"x\\n")
+                add(t, "via-link", tarfile.LNKTYPE, "d/passwd")
+                add(t, "abs", tarfile.LNKTYPE, "/etc/passwd")
+            PY
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar"), manifest: nil)
+        #expect(outcome.reasons == [.unsafeEntry], "\(outcome.reasons): \(outcome.findings)")
+        #expect(Set(outcome.findings.map(\.path)) == ["d/passwd-copy", "via-link", "abs"], "\(outcome.findings)")
+        #expect(outcome.filesVerified == 1)
+    }
+
+    @Test func aWorkerThatCannotSetItsLimitsDoesNotRun() async throws {
+        try #require(getuid() == 0, "dropping CAP_SYS_RESOURCE needs root")
+        let temp = TemporaryDirectory("rlimit")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        // The real worker, under a hard CPU limit below the one it sets and without the capability to
+        // raise it: setrlimit(RLIMIT_CPU) fails with EPERM.
+        let wrapper = try FakeWorker.install(
+            "#!/bin/sh\nexec prlimit --cpu=1000:1000 setpriv --bounding-set -sys_resource --inh-caps -sys_resource \"\(BuiltBinary.path)\" \"$@\"\n",
+            named: "confined-worker", in: temp)
+        let outcome = try await check(temp, set.archive, worker: wrapper)
+        #expect(outcome.status == .error, "\(outcome.summary)")
+        #expect(outcome.reasons == [.internalError], "\(outcome.reasons)")
+        #expect(outcome.summary.contains("RLIMIT_CPU") && outcome.summary.contains("not read unconfined"), "\(outcome.summary)")
+        #expect(outcome.filesVerified == 0)
+    }
+
+    @Test func aHeapCorruptionAbortIsACrashNotALimit() async throws {
+        let temp = TemporaryDirectory("abort")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        // glibc's own words when libarchive corrupts the heap; they contain "alloc".
+        let fake = try FakeWorker.install(FakeWorker.abortsWithHeapCorruption, named: "aborting-worker", in: temp)
+        let outcome = try await check(temp, set.archive, worker: fake)
+        #expect(outcome.status == .error, "a crash inside the verifier never blames the backup: \(outcome.summary)")
+        #expect(outcome.reasons == [.workerCrashed], "\(outcome.reasons)")
+        #expect(outcome.summary.contains("SIGABRT"))
+    }
+}
