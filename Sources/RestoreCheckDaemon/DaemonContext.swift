@@ -55,12 +55,10 @@ public final class DaemonContext: Sendable {
         let verified = try store.verifiedRestorePoints()
         var seeds: [String: OutcomeMetrics.Seed] = [:]
         for record in latest {
-            seeds[record.target] = OutcomeMetrics.Seed(
-                latest: record.outcome, verifiedBackup: verified[record.target]?.backup,
-                lastSuccess: verified[record.target]?.verifiedAt)
+            seeds[record.target] = OutcomeMetrics.Seed(latest: record.outcome, verified: verified[record.target])
         }
         for (target, point) in verified where seeds[target] == nil {
-            seeds[target] = OutcomeMetrics.Seed(latest: nil, verifiedBackup: point.backup, lastSuccess: point.verifiedAt)
+            seeds[target] = OutcomeMetrics.Seed(latest: nil, verified: point)
         }
         return seeds
     }

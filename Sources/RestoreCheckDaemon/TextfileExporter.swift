@@ -14,12 +14,9 @@ public enum TextfileExporter {
         var seeds = try store.map(DaemonContext.seeds(from:)) ?? [:]
         // This run's outcomes win over history (history may be unavailable).
         for outcome in outcomes {
-            var seed = seeds[outcome.target] ?? OutcomeMetrics.Seed(latest: nil, verifiedBackup: nil, lastSuccess: nil)
+            var seed = seeds[outcome.target] ?? OutcomeMetrics.Seed(latest: nil, verified: nil)
             seed.latest = outcome
-            if outcome.status == .passed {
-                seed.verifiedBackup = max(seed.verifiedBackup ?? .distantPast, outcome.backupTimestamp ?? .distantPast)
-                seed.lastSuccess = outcome.finished
-            }
+            seed.verified = VerifiedRestorePoint.folding(seed.verified, outcome)
             seeds[outcome.target] = seed
         }
         metrics.configure(targets: config.targets, seeds: seeds)

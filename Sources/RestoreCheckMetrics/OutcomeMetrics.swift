@@ -66,6 +66,9 @@ public final class OutcomeMetrics: Sendable {
         private(set) var gauges: [String: Gauge] = [:]
         let counters: [Counter]
         let runs, failures, verifiedBytesTotal: Counter?
+        /// The verified restore point so far (history's at start-up, then folded per test); read and
+        /// written only under `perTarget`'s lock.
+        var verified: VerifiedRestorePoint?
 
         init(registry: PrometheusCollectorRegistry, tenant: String, target: String, includeCounters: Bool) {
             self.tenant = tenant
@@ -92,12 +95,10 @@ public final class OutcomeMetrics: Sendable {
     /// What history knows about a target at start-up, so a restart does not blank dashboards.
     public struct Seed: Sendable {
         public var latest: Outcome?
-        public var verifiedBackup: Date?
-        public var lastSuccess: Date?
-        public init(latest: Outcome?, verifiedBackup: Date?, lastSuccess: Date?) {
+        public var verified: VerifiedRestorePoint?
+        public init(latest: Outcome?, verified: VerifiedRestorePoint?) {
             self.latest = latest
-            self.verifiedBackup = verifiedBackup
-            self.lastSuccess = lastSuccess
+            self.verified = verified
         }
     }
 
@@ -145,12 +146,15 @@ public final class OutcomeMetrics: Sendable {
 
     private func apply(_ seed: Seed, to entry: TargetSeries) {
         if let latest = seed.latest { setGauges(latest, entry) }
-        if let verified = seed.verifiedBackup {
-            entry.gauge(Family.verifiedBackup, in: registry).set(to: verified.timeIntervalSince1970)
-        }
-        if let lastSuccess = seed.lastSuccess {
-            entry.gauge(Family.lastSuccess, in: registry).set(to: lastSuccess.timeIntervalSince1970)
-        }
+        entry.verified = seed.verified
+        setVerified(entry)
+    }
+
+    /// The verified-RPO gauges from the series' folded point (see `VerifiedRestorePoint`).
+    private func setVerified(_ entry: TargetSeries) {
+        guard let verified = entry.verified else { return }
+        entry.gauge(Family.verifiedBackup, in: registry).set(to: verified.backup.timeIntervalSince1970)
+        entry.gauge(Family.lastSuccess, in: registry).set(to: verified.verifiedAt.timeIntervalSince1970)
     }
 
     private func setGauges(_ outcome: Outcome, _ entry: TargetSeries) {
@@ -163,10 +167,6 @@ public final class OutcomeMetrics: Sendable {
         set(Family.verifiedFiles, Double(outcome.filesVerified))
         set(Family.verifiedBytes, Double(outcome.bytesRestored))
         set(Family.mismatches, Double(outcome.findings.count { $0.reason == .checksumMismatch }))
-        if outcome.status == .passed {
-            set(Family.lastSuccess, outcome.finished.timeIntervalSince1970)
-            if let backup = outcome.backupTimestamp { set(Family.verifiedBackup, backup.timeIntervalSince1970) }
-        }
     }
 
     /// Records a finished test.
@@ -175,6 +175,8 @@ public final class OutcomeMetrics: Sendable {
         perTarget.withLock { series in
             guard let entry = series[outcome.target] else { return }
             setGauges(outcome, entry)
+            entry.verified = VerifiedRestorePoint.folding(entry.verified, outcome)
+            setVerified(entry)
             entry.runs?.increment()
             if outcome.status != .passed { entry.failures?.increment() }
             entry.verifiedBytesTotal?.increment(by: Int64(outcome.bytesRestored))

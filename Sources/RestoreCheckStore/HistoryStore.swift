@@ -181,19 +181,18 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Per target: the newest backup timestamp among runs that passed — the verified RPO — and
-    /// when that last passing test finished.
-    public func verifiedRestorePoints() throws -> [String: (backup: Date, verifiedAt: Date)] {
+    /// Per target: the verified restore point, folded from its passed runs by the rule's one home
+    /// (`VerifiedRestorePoint`); the SQL only selects the runs.
+    public func verifiedRestorePoints() throws -> [String: VerifiedRestorePoint] {
         try queue.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT target, MAX(backup_timestamp) AS backup, MAX(finished) AS verified FROM run
-                    WHERE status = 'passed' AND backup_timestamp IS NOT NULL GROUP BY target
-                    """)
-            var result: [String: (Date, Date)] = [:]
-            for row in rows {
-                result[row["target"]] = (Date(timeIntervalSince1970: row["backup"]), Date(timeIntervalSince1970: row["verified"]))
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT target, backup_timestamp, finished FROM run WHERE status = 'passed' AND finished IS NOT NULL")
+            var result: [String: VerifiedRestorePoint] = [:]
+            while let row = try rows.next() {
+                let target: String = row["target"]
+                result[target] = VerifiedRestorePoint.folding(
+                    result[target], status: .passed, backup: (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    finished: Date(timeIntervalSince1970: row["finished"]))
             }
             return result
         }

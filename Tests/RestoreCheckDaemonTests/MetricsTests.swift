@@ -100,8 +100,8 @@ struct MetricsTests {
     @Test func seedsFromHistoryFillSeriesAtStartUp() {
         let metrics = OutcomeMetrics(version: "1")
         let seed = OutcomeMetrics.Seed(
-            latest: outcome("fs", .failed), verifiedBackup: Date(timeIntervalSince1970: 1_600_000_000),
-            lastSuccess: Date(timeIntervalSince1970: 1_600_000_100))
+            latest: outcome("fs", .failed),
+            verified: VerifiedRestorePoint(backup: Date(timeIntervalSince1970: 1_600_000_000), verifiedAt: Date(timeIntervalSince1970: 1_600_000_100)))
         metrics.configure(targets: [target("fs")], seeds: ["fs": seed])
         let values = samples(metrics.expositionText())
         #expect(values[#"restorecheck_restore_success{tenant="acme",target="fs"}"#] == 0)
