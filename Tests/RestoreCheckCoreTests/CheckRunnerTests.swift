@@ -150,12 +150,39 @@ struct CheckRunnerTests {
     @Test func wallClockDeadlineAppliesEvenWithProgress() async throws {
         let temp = TemporaryDirectory("deadline")
         let set = try BackupSet.make(.gnuTar, in: temp)
-        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        // A worker that keeps reporting progress (so the stall watchdog never fires) but never ends.
+        let fake = try FakeWorker.install(FakeWorker.progressesForever, named: "busy-worker", in: temp)
         var limits = RestoreLimits()
-        limits.timeout = TimeSpan(seconds: 1)
+        limits.stallTimeout = TimeSpan(seconds: 1)
+        limits.timeout = TimeSpan(seconds: 3)
+        let start = Date()
         let outcome = try #require(await runner(temp, worker: fake).check(set.target(limits: limits), seed: 1))
         #expect(outcome.reasons == [.timeout])
-        #expect(outcome.summary.contains("limits.timeout"))
+        #expect(outcome.summary.contains("limits.timeout"), "the deadline, not the stall watchdog: \(outcome.summary)")
+        #expect(Date().timeIntervalSince(start) >= 3, "progress kept the stall watchdog quiet until the deadline")
+    }
+
+    /// A cancelled task (a ServiceGroup cancelling the scheduler) stops the worker at once: it does
+    /// not wait for `limits.timeout`.
+    @Test func taskCancellationStopsTheWorkerAndRemovesScratch() async throws {
+        let temp = TemporaryDirectory("taskcancel")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let fake = try FakeWorker.install(FakeWorker.hangs, named: "hanging-worker", in: temp)
+        defer { FakeWorker.killHanging(at: fake) }
+        var limits = RestoreLimits()
+        limits.stallTimeout = TimeSpan(seconds: 600)
+        let runner = runner(temp, worker: fake)
+        let target = set.target(limits: limits)
+        let start = Date()
+        let task = Task { await runner.check(target, seed: 1) }
+        try await Task.sleep(for: .milliseconds(500))
+        task.cancel()
+        let outcome = await task.value
+        #expect(outcome == nil)
+        #expect(Date().timeIntervalSince(start) < 10, "stopped by the cancellation, not a deadline")
+        #expect(temp.listing().filter { $0.hasPrefix("scratch/") }.isEmpty)
+        let pid = try String(contentsOfFile: fake + ".pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(kill(Int32(pid)!, 0) != 0, "the worker was killed")
     }
 
     @Test func cancellationStopsTheWorkerAndRemovesScratch() async throws {

@@ -19,6 +19,12 @@ public enum FakeWorker {
     /// A worker that aborts as glibc does on heap corruption, with glibc's message (which contains
     /// "alloc": a stderr search once took it for out-of-memory).
     public static let abortsWithHeapCorruption = "#!/bin/sh\ncat >/dev/null\necho 'malloc(): corrupted top size' >&2\nkill -ABRT $$\n"
+    /// A worker that reports progress every 0.2 s, in the real protocol's framing, and never finishes.
+    public static let progressesForever = #"""
+        #!/bin/sh
+        cat >/dev/null
+        while :; do echo '{"progress":{"_0":{"archiveBytesRead":1,"bytesRestored":1,"entries":1}}}'; sleep 0.2; done
+        """#
     /// A worker that exits without a report.
     public static let exitsEarly = "#!/bin/sh\necho 'cannot do it' >&2\nexit 7\n"
 

@@ -28,20 +28,27 @@ public struct CheckRunner: Sendable {
     }
 
     /// Runs the test. `cancellation` stops the worker and removes scratch; the outcome is then nil.
+    /// Cancelling the calling task does the same (a ServiceGroup cancelling the scheduler when
+    /// another service fails must not wait for a worker up to `limits.timeout`).
     public func check(
         _ target: Target, seed: UInt64, cancellation: CancellationFlag = CancellationFlag(),
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async -> Outcome? {
-        await withCheckedContinuation { continuation in
-            // The supervisor blocks in poll(2) for the whole test: it gets a thread of its own. Not a
-            // cooperative thread (there are only as many as cores) and not DispatchQueue.global(),
-            // whose width is also bounded by the core count: with max_concurrent above the number of
-            // cores, tests would queue behind each other's blocked threads and miss their deadlines.
-            let thread = Thread {
-                continuation.resume(returning: checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress))
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // The supervisor blocks in poll(2) for the whole test: it gets a thread of its own. Not a
+                // cooperative thread (there are only as many as cores) and not DispatchQueue.global(),
+                // whose width is also bounded by the core count: with max_concurrent above the number of
+                // cores, tests would queue behind each other's blocked threads and miss their deadlines.
+                let thread = Thread {
+                    continuation.resume(returning: checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress))
+                }
+                thread.name = "restorecheck supervisor \(target.name)"
+                thread.start()
             }
-            thread.name = "restorecheck supervisor \(target.name)"
-            thread.start()
+        } onCancel: {
+            // The supervisor's loop sees the flag within one poll (200 ms) and kills the worker's group.
+            cancellation.cancel()
         }
     }
 
