@@ -240,4 +240,15 @@ struct RunCommandTests {
         let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
         #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
     }
+
+    @Test func aMissingTextfileDirectoryIsSaidInPlainWords() throws {
+        let temp = TemporaryDirectory("cli-textfile-missing")
+        let config = try makeConfig(temp, broken: false)
+        let result = try restorecheck(["run", "--config", config, "--textfile-dir", temp.url("nosuch")])
+        #expect(result.status == 3, "the tests passed but the export could not be done: an error, as documented")
+        #expect(
+            result.stderr.contains("--textfile-dir: cannot use the directory \(temp.url("nosuch")): No such file or directory"),
+            "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains(".tmp"), "\(result.stderr)")
+    }
 }
