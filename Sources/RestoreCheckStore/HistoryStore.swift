@@ -37,9 +37,13 @@ public final class HistoryStore: Sendable {
 
     private static func open(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
+        // WAL set here, not with `configuration.journalMode = .wal`: GRDB's WAL set-up runs after
+        // `prepareDatabase` and sets `synchronous = NORMAL` ("many applications choose NORMAL"), which
+        // silently undid FULL. Order matters: journal mode first, then synchronous.
         configuration.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw DatabaseError(message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "?"))") }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -207,6 +211,12 @@ public final class HistoryStore: Sendable {
                     expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"])
             }
         }
+    }
+
+    /// A setting as the store's own connection has it (`PRAGMA journal_mode`, `synchronous`...):
+    /// per-connection settings are invisible to another process, so only this can prove them.
+    func pragma(_ name: String) throws -> String? {
+        try queue.read { try String.fetchOne($0, sql: "PRAGMA \(name)") }
     }
 
     /// `PRAGMA integrity_check` ("ok" when healthy).

@@ -1,6 +1,6 @@
 import Foundation
 @testable import RestoreCheckCore
-import RestoreCheckStore
+@testable import RestoreCheckStore
 import RestoreCheckTestSupport
 import Testing
 
@@ -75,8 +75,11 @@ struct HistoryStoreTests {
 
     @Test func walAndFullSyncAreInEffect() throws {
         let temp = TemporaryDirectory("store5")
-        _ = try HistoryStore(path: temp.url("h.sqlite"))
+        let store = try HistoryStore(path: temp.url("h.sqlite"))
         let mode = try Shell.run("sqlite3 \"$DB\" 'PRAGMA journal_mode;'", environment: ["DB": temp.url("h.sqlite")]).stdout
-        #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
+        #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "wal", "WAL is stored in the file")
+        // synchronous is per connection: only the store's own connection can show it. 2 = FULL.
+        #expect(try store.pragma("synchronous") == "2", "NORMAL (1) can roll back the last commits on power loss")
+        #expect(try store.pragma("journal_mode") == "wal")
     }
 }
