@@ -35,6 +35,10 @@ let package = Package(
         ),
         // zlib for gzip-encoded /metrics responses (Prometheus asks for gzip on every scrape).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc calls Swift cannot import as they are (_GNU_SOURCE-only or variadic): pipe2,
+        // posix_spawn_file_actions_addclosefrom_np, prctl. Fixed-argument C wrappers, as GRDB and
+        // swift-system keep such calls in C rather than in `@_silgen_name` declarations.
+        .target(name: "CSystemShim"),
         // The Swift face of libarchive: a reader, entries as values, errors as a struct.
         .target(name: "ArchiveKit", dependencies: ["CArchive"]),
         // The domain: config, manifests, sampling, the worker and its protocol, verdicts, outcomes.
@@ -43,6 +47,7 @@ let package = Package(
             dependencies: [
                 "ArchiveKit",
                 "CLibcrypto",
+                "CSystemShim",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -84,6 +89,7 @@ let package = Package(
         .executableTarget(
             name: "restorecheck",
             dependencies: [
+                "CSystemShim",
                 "RestoreCheckCore",
                 "RestoreCheckStore",
                 "RestoreCheckMetrics",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSystemShim
 import Foundation
 import Glibc
 import RestoreCheckCore
@@ -17,7 +18,7 @@ struct RestoreWorkerCommand: ParsableCommand {
         // Die with the parent: a daemon killed with SIGKILL must not leave a worker restoring into a
         // scratch directory that the next start-up is about to remove.
         let parent = getppid()
-        _ = systemPrctl(1 /* PR_SET_PDEATHSIG, <linux/prctl.h> */, UInt(SIGKILL))
+        _ = rc_set_parent_death_signal(SIGKILL)
         if getppid() != parent { Glibc.exit(1) }  // the parent died before prctl took effect
         // libarchive converts names through the locale; in "C" it returns NULL for UTF-8 names.
         setlocale(LC_CTYPE, "C.UTF-8")
@@ -88,7 +89,3 @@ enum WorkerLimits {
         return nil
     }
 }
-
-/// glibc's `prctl`, which is variadic and so not imported; called here with one argument only.
-@_silgen_name("prctl")
-private func systemPrctl(_ option: Int32, _ argument: UInt) -> Int32

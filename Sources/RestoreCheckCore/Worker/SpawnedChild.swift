@@ -1,3 +1,4 @@
+import CSystemShim
 import Foundation
 import Glibc
 
@@ -41,9 +42,9 @@ final class SpawnedChild {
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
         // O_CLOEXEC: only the dup2'ed copies reach the child; no other process inherits these ends.
-        guard systemPipe2(&stdinPipe, O_CLOEXEC) == 0 else { throw SpawnError(errno: errno) }
-        guard systemPipe2(&stdoutPipe, O_CLOEXEC) == 0 else { throw SpawnError(errno: errno) }
-        guard systemPipe2(&stderrPipe, O_CLOEXEC) == 0 else { throw SpawnError(errno: errno) }
+        guard rc_pipe_cloexec(&stdinPipe) == 0 else { throw SpawnError(errno: errno) }
+        guard rc_pipe_cloexec(&stdoutPipe) == 0 else { throw SpawnError(errno: errno) }
+        guard rc_pipe_cloexec(&stderrPipe) == 0 else { throw SpawnError(errno: errno) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -54,7 +55,9 @@ final class SpawnedChild {
         if let inherit { posix_spawn_file_actions_adddup2(&actions, inherit, 3) }
         // Only 0–2 (and the archive as 3) reach the worker: any descriptor the parent inherited without
         // O_CLOEXEC (a log file, a supervisor's pipe) would otherwise outlive the parent in an orphan.
-        systemAddCloseFrom(&actions, inherit == nil ? 3 : 4)
+        // posix_spawn_file_actions_* return the error number itself.
+        let closeFrom = rc_spawn_file_actions_addclosefrom(&actions, inherit == nil ? 3 : 4)
+        guard closeFrom == 0 else { throw SpawnError(errno: closeFrom) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -154,13 +157,3 @@ final class SpawnedChild {
         return .signaled(signal)
     }
 }
-
-/// glibc's `pipe2`, which Swift does not import without `_GNU_SOURCE`. Needed (rather than `pipe` +
-/// `fcntl`) so that a concurrent spawn cannot inherit another worker's pipe end in the window between
-/// the two calls, which would hold that worker's stdout open and hide its EOF.
-@_silgen_name("pipe2")
-private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
-
-/// glibc 2.34+'s `posix_spawn_file_actions_addclosefrom_np` (declared only with `_GNU_SOURCE`).
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-private func systemAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowFD: Int32) -> Int32

@@ -1,0 +1,16 @@
+// See include/CSystemShim.h. _GNU_SOURCE for pipe2 and posix_spawn_file_actions_addclosefrom_np;
+// prctl is variadic, which Swift does not call.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "CSystemShim.h"
+
+int rc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int rc_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int low_fd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, low_fd);
+}
+
+int rc_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL); }
