@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
+import NIOPosix
 import RestoreCheckCore
 import Synchronization
 
@@ -10,6 +11,10 @@ import Synchronization
 /// successful check is cached (keyed by a SHA-256 of user and password, never the password itself).
 /// An unknown user is checked against a fixed fake hash, so the response time does not reveal which
 /// user names exist.
+///
+/// bcrypt runs on NIO's blocking thread pool, as hummingbird-auth's verifier does, never on the
+/// cooperative pool: that pool has one thread per core (two here), and a flood of wrong passwords
+/// (~50 ms of CPU each) would otherwise starve the scheduler loop that feeds systemd's watchdog.
 public struct BasicAuthMiddleware: RouterMiddleware {
     public typealias Context = BasicRequestContext
     let users: [String: String]
@@ -21,20 +26,20 @@ public struct BasicAuthMiddleware: RouterMiddleware {
     public init(users: [String: String]) { self.users = users }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let (user, password) = Self.credentials(request.headers[.authorization]), authenticate(user, password) else {
+        guard let (user, password) = Self.credentials(request.headers[.authorization]), try await authenticate(user, password) else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"restorecheck\""])
         }
         return try await next(request, context)
     }
 
-    func authenticate(_ user: String, _ password: String) -> Bool {
+    func authenticate(_ user: String, _ password: String) async throws -> Bool {
         let key = SHA256.hex(of: Array("\(user)\u{0}\(password)".utf8))
         if cache.contains(key) { return true }
-        guard let hash = users[user] else {
-            _ = Bcrypt.verify(password, hash: Self.fakeHash)
-            return false
+        let hash = users[user]
+        let verified = try await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.verify(password, hash: hash ?? Self.fakeHash)
         }
-        guard Bcrypt.verify(password, hash: hash) else { return false }
+        guard hash != nil, verified else { return false }
         cache.insert(key)
         return true
     }

@@ -64,6 +64,71 @@ struct ProtectedEndpointTests {
         #expect(daemon.waitForExit() == 0, "\(daemon.log)")
     }
 
+    /// 200 concurrent wrong passwords (~50 ms of bcrypt each) while tests are due: bcrypt runs off the
+    /// cooperative pool, so tests still start on schedule and the watchdog keeps being fed.
+    @Test func aFloodOfWrongPasswordsStarvesNeitherSchedulerNorWatchdog() async throws {
+        try await Blocking.run { try Self().floodBody() }
+    }
+
+    func floodBody() throws {
+        let temp = TemporaryDirectory("flood")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let config = try temp.oneTargetConfig(archive: set.archive, defaults: "rpo: 1d, rto: 1h, every: 2s, jitter: 0s", manifest: false)
+        try temp.write("web.yml", "basic_auth_users:\n  prometheus: '$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6'\n")
+        let notify = try NotifySocket(path: temp.url("notify.sock"))
+        let daemon = try DaemonProcess(
+            config: config, in: temp, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"],
+            extraArguments: ["--web.config.file", temp.url("web.yml")])
+        #expect(notify.waitFor(timeout: 60) { $0.contains("READY=1") } != nil, "\(daemon.log)")
+        let url = "http://127.0.0.1:\(daemon.port)/metrics"
+        // 200 clients at once, each sending wrong passwords for 8 s.
+        let flood = Process()
+        flood.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        flood.arguments = [
+            "-c",
+            """
+            import base64, threading, time, urllib.request, urllib.error
+            auth = "Basic " + base64.b64encode(b"prometheus:wrong").decode()
+            end = time.time() + 8
+            codes = []
+            def client():
+                while time.time() < end:
+                    try:
+                        urllib.request.urlopen(urllib.request.Request("\(url)", headers={"Authorization": auth}), timeout=30)
+                        codes.append(200)
+                    except urllib.error.HTTPError as e:
+                        codes.append(e.code)
+                    except Exception:
+                        codes.append(0)
+            threads = [threading.Thread(target=client) for _ in range(200)]
+            [t.start() for t in threads]; [t.join() for t in threads]
+            print(len(codes), sum(1 for c in codes if c == 401), sum(1 for c in codes if c == 200))
+            """,
+        ]
+        let output = Pipe()
+        flood.standardOutput = output
+        let floodStart = Date()
+        try flood.run()
+        var pings: [Date] = []
+        while flood.isRunning {
+            if let message = notify.receive(timeout: 0.5), message.contains("WATCHDOG=1") { pings.append(Date()) }
+        }
+        let floodEnd = Date()
+        let counts = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(counts.count == 3 && counts[1] > 0 && counts[2] == 0, "wrong passwords are refused: \(counts)")
+        // The watchdog interval is 2 s: a gap that long means systemd would have killed the daemon.
+        let gaps = zip(pings, pings.dropFirst()).map { $1.timeIntervalSince($0) }
+        #expect(pings.count >= 5, "WATCHDOG=1 kept arriving during the flood: \(pings.count) pings")
+        #expect((gaps.max() ?? 99) < 2, "largest gap between watchdog pings: \(gaps.max() ?? 99) s")
+        // Tests every 2 s: at least two started while the flood ran.
+        let started = try Shell.run(
+            "sqlite3 \"$DB\" \"SELECT count(*) FROM run WHERE started >= \(floodStart.timeIntervalSince1970) AND started <= \(floodEnd.timeIntervalSince1970)\"",
+            environment: ["DB": temp.url("state/history.sqlite")]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(started) ?? 0) >= 2, "tests started during the flood: \(started)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0, "\(daemon.log)")
+    }
+
     @Test func basicAuthWithoutTLSIsRefusedOnANonLoopbackAddress() async throws {
         try await Blocking.run { try Self().basicAuthWithoutTLSIsRefusedOnANonLoopbackAddressBody() }
     }
