@@ -297,6 +297,11 @@ private struct PassState {
             let slot = ledger.slot(for: NameKey(name))
             let targetSlot = ledger.slot(for: NameKey(target))
             guard ledger.isSeen(targetSlot) else {
+                // The header-only plan cannot know the target is missing and counted a data-carrying
+                // link as a file, as `restoreFile` would have: keep the two passes' ordinals aligned.
+                if carriesData, case .offers = plan, !entry.isEncrypted, manifest == nil || ledger.isListed(slot), !includes.contains(name) {
+                    offerOrdinal += 1
+                }
                 ledger.markSeen(slot)
                 if manifest == nil || ledger.isListed(slot) {
                     add(Finding(
