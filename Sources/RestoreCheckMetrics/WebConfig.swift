@@ -1,4 +1,5 @@
 import Foundation
+import RestoreCheckCore
 import Yams
 
 /// `--web.config.file`: the exporter-toolkit YAML that every official Prometheus exporter accepts, so
@@ -46,63 +47,91 @@ public struct WebConfig: Sendable, Equatable {
     }
 
     /// Loads and validates `path`; relative file names are resolved against its directory.
+    ///
+    /// Read through the same strict reader as the restorecheck config (`YAMLReader`): an unknown key,
+    /// a duplicate, or a value of the wrong kind (a list where a file name belongs) is an error with
+    /// its line, never skipped.
     public static func load(path: String) throws(Error) -> WebConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Error(file: path, message: "cannot read the web config")
         }
-        let base = (path as NSString).deletingLastPathComponent
-        func resolve(_ file: String) -> String { file.hasPrefix("/") || base.isEmpty ? file : "\(base)/\(file)" }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch { throw Error(file: path, message: "YAML: \(error)") }
-        guard let mapping = root?.mapping else { throw Error(file: path, message: "expected a mapping") }
+        guard let root else { throw Error(file: path, message: "expected a mapping") }
+        let base = (path as NSString).deletingLastPathComponent
+        do throws(ConfigError) {
+            return try read(root, yaml: YAMLReader(file: path), resolve: { $0.hasPrefix("/") || base.isEmpty ? $0 : "\(base)/\($0)" })
+        } catch {
+            let location = path + (error.line.map { ":\($0)" } ?? "")
+            throw Error(file: location, message: error.keyPath.isEmpty ? error.message : "\(error.keyPath): \(error.message)")
+        }
+    }
+
+    /// `tls_server_config` as written, before validation.
+    struct TLSDraft {
+        var fields: [String: String] = [:]
+    }
+
+    private static func read(_ root: Node, yaml: YAMLReader, resolve: @escaping (String) -> String) throws(ConfigError) -> WebConfig {
         var config = WebConfig()
-        for (keyNode, value) in mapping {
-            let key = keyNode.string ?? ""
-            let line = keyNode.mark.map { ":\($0.line)" } ?? ""
-            switch key {
-            case "tls_server_config":
-                guard let tls = value.mapping else { throw Error(file: path + line, message: "tls_server_config: expected a mapping") }
-                var fields: [String: String] = [:]
-                for (k, v) in tls {
-                    guard let name = k.string, let string = v.string else { continue }
-                    guard ["cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file", "max_version", "cipher_suites"].contains(name) else {
-                        throw Error(file: path + (k.mark.map { ":\($0.line)" } ?? ""), message: "tls_server_config.\(name): unknown key")
-                    }
-                    fields[name] = string
-                }
-                guard let cert = fields["cert_file"], let key = fields["key_file"] else {
-                    throw Error(file: path + line, message: "tls_server_config needs cert_file and key_file")
-                }
-                guard let minVersion = TLS.MinVersion(rawValue: fields["min_version"] ?? "TLS12") else {
-                    throw Error(file: path + line, message: "tls_server_config.min_version: TLS12 or TLS13 (older versions are refused)")
-                }
-                guard let clientAuth = TLS.ClientAuth(rawValue: fields["client_auth_type"] ?? "NoClientCert") else {
-                    throw Error(file: path + line, message: "tls_server_config.client_auth_type: NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert")
-                }
-                if clientAuth != .none, fields["client_ca_file"] == nil {
-                    throw Error(file: path + line, message: "tls_server_config.client_ca_file is required with client_auth_type \(clientAuth.rawValue)")
-                }
-                config.tls = TLS(
-                    certFile: resolve(cert), keyFile: resolve(key), minVersion: minVersion, clientAuth: clientAuth,
-                    clientCAFile: fields["client_ca_file"].map(resolve))
-            case "basic_auth_users":
-                guard let users = value.mapping else { throw Error(file: path + line, message: "basic_auth_users: expected user: hash lines") }
-                for (user, hash) in users {
-                    guard let name = user.string, var hash = hash.string,
-                        hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$")
-                    else {
-                        throw Error(file: path + (user.mark.map { ":\($0.line)" } ?? ""), message: "basic_auth_users: each value must be a bcrypt hash ($2a$, $2b$ or $2y$)")
+        var tlsNode: Node?
+        var tls = TLSDraft()
+        let tlsSection = YAMLSection<TLSDraft>(
+            ["cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file", "max_version"].map { key in
+                (key, { yaml, node, path, draft throws(ConfigError) in draft.fields[key] = try yaml.string(node, path) })
+            } + [
+                // exporter-toolkit's list of suites: accepted for compatibility; restorecheck offers
+                // only TLS 1.2+ suites of its own.
+                ("cipher_suites", { yaml, node, path, _ throws(ConfigError) in
+                    guard let list = node.sequence else { throw yaml.error(node, path, "expected a list of cipher suite names") }
+                    for (index, item) in list.enumerated() { _ = try yaml.string(item, "\(path)[\(index)]") }
+                }),
+            ])
+        let top = YAMLSection<WebConfig>([
+            ("tls_server_config", { yaml, node, path, _ throws(ConfigError) in
+                tlsNode = node
+                try yaml.read(node, path, tlsSection, into: &tls)
+            }),
+            ("basic_auth_users", { yaml, node, path, config throws(ConfigError) in
+                guard let users = node.mapping else { throw yaml.error(node, path, "expected user: hash lines") }
+                for (user, hashNode) in users {
+                    let name = try yaml.string(user, path)
+                    var hash = try yaml.string(hashNode, "\(path).\(name)")
+                    guard hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$") else {
+                        throw yaml.error(hashNode, "\(path).\(name)", "each value must be a bcrypt hash ($2a$, $2b$ or $2y$)")
                     }
                     // htpasswd writes $2y$; it is the same algorithm as $2b$, which the bcrypt library reads.
                     if hash.hasPrefix("$2y$") { hash = "$2b$" + hash.dropFirst(4) }
                     config.basicAuthUsers[name] = hash
                 }
-            case "http_server_config", "rate_limit":
-                continue  // accepted for compatibility; restorecheck applies its own fixed limits
-            default:
-                throw Error(file: path + line, message: "\(key): unknown key (tls_server_config, basic_auth_users)")
-            }
+            }),
+            // Accepted for compatibility (mappings); restorecheck applies its own fixed limits.
+            ("http_server_config", { yaml, node, path, _ throws(ConfigError) in
+                guard node.mapping != nil else { throw yaml.error(node, path, "expected a mapping") }
+            }),
+            ("rate_limit", { yaml, node, path, _ throws(ConfigError) in
+                guard node.mapping != nil else { throw yaml.error(node, path, "expected a mapping") }
+            }),
+        ])
+        try yaml.read(root, "", top, into: &config)
+        guard let tlsNode else { return config }
+        let fields = tls.fields
+        guard let cert = fields["cert_file"], let key = fields["key_file"] else {
+            throw yaml.error(tlsNode, "", "tls_server_config needs cert_file and key_file")
         }
+        guard let minVersion = TLS.MinVersion(rawValue: fields["min_version"] ?? "TLS12") else {
+            throw yaml.error(tlsNode, "tls_server_config.min_version", "TLS12 or TLS13 (older versions are refused)")
+        }
+        guard let clientAuth = TLS.ClientAuth(rawValue: fields["client_auth_type"] ?? "NoClientCert") else {
+            throw yaml.error(
+                tlsNode, "tls_server_config.client_auth_type", "NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert")
+        }
+        if clientAuth != .none, fields["client_ca_file"] == nil {
+            throw yaml.error(tlsNode, "", "tls_server_config.client_ca_file is required with client_auth_type \(clientAuth.rawValue)")
+        }
+        config.tls = TLS(
+            certFile: resolve(cert), keyFile: resolve(key), minVersion: minVersion, clientAuth: clientAuth,
+            clientCAFile: fields["client_ca_file"].map(resolve))
         return config
     }
 }

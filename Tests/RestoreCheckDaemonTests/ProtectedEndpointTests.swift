@@ -155,6 +155,10 @@ struct ProtectedEndpointTests {
         ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n", "client_ca_file is required"),
         ("basic_auth_users:\n  alice: plaintext\n", "bcrypt hash"),
         ("tsl_server_config: {}\n", "unknown key"),
+        // Values of the wrong kind were skipped, so a list here was silently no CA at all.
+        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: [x, y]\n", "web.yml:4: tls_server_config.client_ca_file: expected a non-empty string"),
+        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  key_file: c\n", "duplicated key(s): 'key_file'"),
+        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: TLS_AES_128_GCM_SHA256\n", "expected a list"),
     ])
     func webConfigErrorsAreClear(yaml: String, fragment: String) throws {
         let temp = TemporaryDirectory("webcfg")

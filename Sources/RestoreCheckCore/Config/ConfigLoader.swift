@@ -86,82 +86,17 @@ public struct ConfigLoader: Sendable {
     }
 }
 
-/// Walks the YAML node tree, keeping the key path for messages.
+/// Walks the YAML node tree through the config's schema: one `YAMLSection` per section below is the
+/// only list of its keys, and says how each is read.
 private struct NodeReader {
     let file: String
     let baseDirectory: String
+    var yaml: YAMLReader { YAMLReader(file: file) }
 
-    static let topKeys: Set<String> = ["scratch_dir", "state_dir", "defaults", "targets", "max_concurrent", "history_days"]
-    static let targetKeys: Set<String> = [
-        "name", "tenant", "archives", "manifest", "rpo", "rto", "sample", "limits", "every", "window", "jitter",
-    ]
-    static let defaultKeys: Set<String> = ["manifest", "rpo", "rto", "sample", "limits", "every", "window", "jitter"]
-    static let sampleKeys: Set<String> = ["files", "bytes", "percent", "include"]
-    static let limitKeys: Set<String> = ["max_bytes", "max_entries", "max_ratio", "timeout", "stall_timeout", "memory"]
-
-    func error(_ node: Node?, _ path: String, _ message: String) -> ConfigError {
-        ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, keyPath: path, message: message)
-    }
-
-    /// The node's mapping with its keys checked against `allowed`.
-    func mapping(_ node: Node, _ path: String, allowed: Set<String>) throws(ConfigError) -> [(key: String, keyNode: Node, value: Node)] {
-        guard let mapping = node.mapping else {
-            throw error(node, path, "expected a mapping (key: value lines)")
-        }
-        var seen: Set<String> = []
-        var result: [(String, Node, Node)] = []
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.string else { throw error(keyNode, path, "keys must be plain strings") }
-            let keyPath = path.isEmpty ? key : "\(path).\(key)"
-            guard allowed.contains(key) else {
-                let suggestion = allowed.sorted().joined(separator: ", ")
-                throw error(keyNode, keyPath, "unknown key (allowed here: \(suggestion))")
-            }
-            guard seen.insert(key).inserted else { throw error(keyNode, keyPath, "duplicate key") }
-            result.append((key, keyNode, value))
-        }
-        return result
-    }
-
-    func string(_ node: Node, _ path: String) throws(ConfigError) -> String {
-        guard let scalar = node.scalar, !scalar.string.isEmpty else {
-            throw error(node, path, "expected a non-empty string")
-        }
-        return scalar.string
-    }
-
-    func timeSpan(_ node: Node, _ path: String) throws(ConfigError) -> TimeSpan {
-        let text = try string(node, path)
-        guard let span = TimeSpan(parsing: text), span.seconds > 0 else {
-            throw error(node, path, "'\(text)' is not a duration (use forms like 90s, 15m, 26h, 7d, 1h30m)")
-        }
-        return span
-    }
-
-    func byteCount(_ node: Node, _ path: String) throws(ConfigError) -> Int64 {
-        let text = try string(node, path)
-        guard let size = ByteCount(parsing: text), size.bytes > 0 else {
-            throw error(node, path, "'\(text)' is not a size (use forms like 4096, 512MiB, 2GiB, 10GB)")
-        }
-        return size.bytes
-    }
-
-    func positiveInt(_ node: Node, _ path: String) throws(ConfigError) -> Int {
-        guard let text = node.scalar?.string, let value = Int(text), value > 0 else {
-            throw error(node, path, "expected a whole number greater than 0")
-        }
-        return value
-    }
-
-    func positiveDouble(_ node: Node, _ path: String) throws(ConfigError) -> Double {
-        guard let text = node.scalar?.string, let value = Double(text), value > 0, value.isFinite else {
-            throw error(node, path, "expected a number greater than 0")
-        }
-        return value
-    }
+    func error(_ node: Node?, _ path: String, _ message: String) -> ConfigError { yaml.error(node, path, message) }
 
     func path(_ node: Node, _ keyPath: String) throws(ConfigError) -> String {
-        resolve(try string(node, keyPath))
+        resolve(try yaml.string(node, keyPath))
     }
 
     /// Anchors a relative path at the config's directory and removes `.`/`..` so that messages and
@@ -184,34 +119,137 @@ private struct NodeReader {
         var jitter: TimeSpan?
     }
 
-    mutating func config(_ root: Node) throws(ConfigError) -> Config {
+    /// The top level as read, before targets are built.
+    struct TopLevel {
         var scratch = "/var/cache/restorecheck"
         var state = "/var/lib/restorecheck"
         var defaults = Inheritable()
+        var targets: Node?
         var maxConcurrent = 1
         var historyDays = 400
-        var targetsNode: (key: Node, value: Node)?
-        for (key, keyNode, value) in try mapping(root, "", allowed: Self.topKeys) {
-            switch key {
-            case "scratch_dir": scratch = try path(value, key)
-            case "state_dir": state = try path(value, key)
-            case "defaults": defaults = try inheritable(value, key, base: Inheritable(), allowed: Self.defaultKeys)
-            case "targets": targetsNode = (keyNode, value)
-            case "max_concurrent": maxConcurrent = try positiveInt(value, key)
-            case "history_days": historyDays = try positiveInt(value, key)
-            default: break
+    }
+
+    /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
+    struct TargetDraft {
+        var settings: Inheritable
+        var name: String?
+        var tenant: String?
+        var archives: String?
+    }
+
+    var topLevel: YAMLSection<TopLevel> {
+        YAMLSection([
+            ("scratch_dir", { _, node, path, top throws(ConfigError) in top.scratch = try self.path(node, path) }),
+            ("state_dir", { _, node, path, top throws(ConfigError) in top.state = try self.path(node, path) }),
+            ("defaults", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.inheritable, into: &top.defaults) }),
+            ("targets", { _, node, _, top throws(ConfigError) in top.targets = node }),
+            ("max_concurrent", { yaml, node, path, top throws(ConfigError) in top.maxConcurrent = try yaml.positiveInt(node, path) }),
+            ("history_days", { yaml, node, path, top throws(ConfigError) in top.historyDays = try yaml.positiveInt(node, path) }),
+        ])
+    }
+
+    var inheritable: YAMLSection<Inheritable> {
+        YAMLSection([
+            ("manifest", { yaml, node, path, value throws(ConfigError) in value.manifest = try yaml.string(node, path) }),
+            ("rpo", { yaml, node, path, value throws(ConfigError) in value.rpo = try yaml.timeSpan(node, path) }),
+            ("rto", { yaml, node, path, value throws(ConfigError) in value.rto = try yaml.timeSpan(node, path) }),
+            ("sample", { yaml, node, path, value throws(ConfigError) in value.sample = try self.sample(node, path, base: value.sample) }),
+            ("limits", { yaml, node, path, value throws(ConfigError) in try yaml.read(node, path, Self.limits, into: &value.limits) }),
+            ("every", { yaml, node, path, value throws(ConfigError) in value.every = try yaml.timeSpan(node, path) }),
+            ("jitter", { yaml, node, path, value throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                guard let span = TimeSpan(parsing: text) else {
+                    throw yaml.error(node, path, "'\(text)' is not a duration (use forms like 0s, 90s, 15m)")
+                }
+                value.jitter = span
+            }),
+            ("window", { yaml, node, path, value throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                guard let window = DailyWindow(parsing: text) else {
+                    throw yaml.error(node, path, "'\(text)' is not a daily window (use HH:MM-HH:MM, e.g. \"22:00-06:00\")")
+                }
+                value.window = window
+            }),
+        ])
+    }
+
+    var target: YAMLSection<TargetDraft> {
+        inheritable.lifted(into: \TargetDraft.settings).adding([
+            ("name", { _, node, path, draft throws(ConfigError) in draft.name = try self.identifier(node, path) }),
+            ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
+            ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
+        ])
+    }
+
+    static var limits: YAMLSection<RestoreLimits> { YAMLSection([
+        ("max_bytes", { yaml, node, path, limits throws(ConfigError) in limits.maxBytes = try yaml.byteCount(node, path) }),
+        ("max_entries", { yaml, node, path, limits throws(ConfigError) in limits.maxEntries = try yaml.positiveInt(node, path) }),
+        ("max_ratio", { yaml, node, path, limits throws(ConfigError) in limits.maxRatio = try yaml.positiveDouble(node, path) }),
+        ("timeout", { yaml, node, path, limits throws(ConfigError) in limits.timeout = try yaml.timeSpan(node, path) }),
+        ("stall_timeout", { yaml, node, path, limits throws(ConfigError) in limits.stallTimeout = try yaml.timeSpan(node, path) }),
+        ("memory", { yaml, node, path, limits throws(ConfigError) in
+            limits.memoryBytes = try yaml.byteCount(node, path)
+            guard limits.memoryBytes >= 256 << 20 else {
+                throw yaml.error(node, path, "at least 256MiB: the worker's runtime alone maps ~100 MiB")
             }
+        }),
+    ]) }
+
+    /// A sample: the size keys (one of them) and `include`.
+    static var sampleSection: YAMLSection<(spec: SampleSpec, sizeKeys: [String])> { YAMLSection([
+        ("files", { yaml, node, path, sample throws(ConfigError) in
+            sample.sizeKeys.append("files")
+            if node.scalar?.string == "all" {
+                sample.spec.size = .all
+            } else {
+                guard let text = node.scalar?.string, let count = Int(text), count > 0 else {
+                    throw yaml.error(node, path, "expected a whole number greater than 0, or 'all'")
+                }
+                sample.spec.size = .files(count)
+            }
+        }),
+        ("bytes", { yaml, node, path, sample throws(ConfigError) in
+            sample.sizeKeys.append("bytes")
+            sample.spec.size = .bytes(try yaml.byteCount(node, path))
+        }),
+        ("percent", { yaml, node, path, sample throws(ConfigError) in
+            sample.sizeKeys.append("percent")
+            let percent = try yaml.positiveDouble(node, path)
+            guard percent <= 100 else { throw yaml.error(node, path, "a percentage must be at most 100") }
+            sample.spec.size = .percent(percent)
+        }),
+        ("include", { yaml, node, path, sample throws(ConfigError) in
+            guard let list = node.sequence else { throw yaml.error(node, path, "expected a list of paths") }
+            var includes: [String] = []
+            for (index, item) in list.enumerated() {
+                includes.append(try yaml.string(item, "\(path)[\(index)]"))
+            }
+            sample.spec.include = includes
+        }),
+    ]) }
+
+    func sample(_ node: Node, _ path: String, base: SampleSpec) throws(ConfigError) -> SampleSpec {
+        var sample = (spec: SampleSpec(size: base.size, include: base.include), sizeKeys: [String]())
+        try yaml.read(node, path, Self.sampleSection, into: &sample)
+        if sample.sizeKeys.count > 1 {
+            throw error(node, path, "choose one of files, bytes, percent (found \(sample.sizeKeys.joined(separator: " and ")))")
         }
-        guard let targetsNode else {
+        return sample.spec
+    }
+
+    mutating func config(_ root: Node) throws(ConfigError) -> Config {
+        var top = TopLevel()
+        try yaml.read(root, "", topLevel, into: &top)
+        guard let targetsNode = top.targets else {
             throw error(root, "targets", "missing required key (a list of backup targets)")
         }
-        guard let list = targetsNode.value.sequence, !list.isEmpty else {
-            throw error(targetsNode.value, "targets", "expected a non-empty list of targets")
+        guard let list = targetsNode.sequence, !list.isEmpty else {
+            throw error(targetsNode, "targets", "expected a non-empty list of targets")
         }
         var targets: [Target] = []
         var names: [String: Int] = [:]
         for (index, node) in list.enumerated() {
-            let target = try target(node, "targets[\(index)]", defaults: defaults)
+            let target = try target(node, "targets[\(index)]", defaults: top.defaults)
             if let firstLine = names[target.name] {
                 throw error(node, "targets[\(index)].name", "duplicate target name '\(target.name)' (first defined on line \(firstLine))")
             }
@@ -219,67 +257,32 @@ private struct NodeReader {
             targets.append(target)
         }
         return Config(
-            scratchDirectory: scratch, stateDirectory: state, targets: targets, maxConcurrent: maxConcurrent,
-            historyDays: historyDays, sourcePath: file)
-    }
-
-    func inheritable(_ node: Node, _ path: String, base: Inheritable, allowed: Set<String>) throws(ConfigError) -> Inheritable {
-        var result = base
-        for (key, _, value) in try mapping(node, path, allowed: allowed) {
-            let keyPath = "\(path).\(key)"
-            switch key {
-            case "manifest": result.manifest = try string(value, keyPath)
-            case "rpo": result.rpo = try timeSpan(value, keyPath)
-            case "rto": result.rto = try timeSpan(value, keyPath)
-            case "sample": result.sample = try sample(value, keyPath, base: base.sample)
-            case "limits": result.limits = try limits(value, keyPath, base: base.limits)
-            case "every": result.every = try timeSpan(value, keyPath)
-            case "jitter":
-                let text = try string(value, keyPath)
-                guard let span = TimeSpan(parsing: text) else {
-                    throw error(value, keyPath, "'\(text)' is not a duration (use forms like 0s, 90s, 15m)")
-                }
-                result.jitter = span
-            case "window":
-                let text = try string(value, keyPath)
-                guard let window = DailyWindow(parsing: text) else {
-                    throw error(value, keyPath, "'\(text)' is not a daily window (use HH:MM-HH:MM, e.g. \"22:00-06:00\")")
-                }
-                result.window = window
-            default: break
-            }
-        }
-        return result
+            scratchDirectory: top.scratch, stateDirectory: top.state, targets: targets, maxConcurrent: top.maxConcurrent,
+            historyDays: top.historyDays, sourcePath: file)
     }
 
     func target(_ node: Node, _ path: String, defaults: Inheritable) throws(ConfigError) -> Target {
-        let settings = try inheritable(node, path, base: defaults, allowed: Self.targetKeys)
-        let entries = try mapping(node, path, allowed: Self.targetKeys)
-        func required(_ key: String) throws(ConfigError) -> Node {
-            guard let entry = entries.first(where: { $0.key == key }) else {
-                throw error(node, "\(path).\(key)", "missing required key")
-            }
-            return entry.value
-        }
-        let name = try identifier(try required("name"), "\(path).name")
-        let tenant = try identifier(try required("tenant"), "\(path).tenant")
-        let archives = try self.path(try required("archives"), "\(path).archives")
+        var draft = TargetDraft(settings: defaults)
+        try yaml.read(node, path, target, into: &draft)
+        guard let name = draft.name else { throw error(node, "\(path).name", "missing required key") }
+        guard let tenant = draft.tenant else { throw error(node, "\(path).tenant", "missing required key") }
+        guard let archives = draft.archives else { throw error(node, "\(path).archives", "missing required key") }
+        let settings = draft.settings
         guard let rpo = settings.rpo else {
             throw error(node, "\(path).rpo", "missing: set rpo on the target or under defaults")
         }
         guard let rto = settings.rto else {
             throw error(node, "\(path).rto", "missing: set rto on the target or under defaults")
         }
-        let manifest = settings.manifest.map(resolve)
         return Target(
-            name: name, tenant: tenant, archiveGlob: archives, manifestTemplate: manifest,
+            name: name, tenant: tenant, archiveGlob: archives, manifestTemplate: settings.manifest.map(resolve),
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
     }
 
     /// Names become metric label values and scratch directory names: keep them to a safe alphabet.
     func identifier(_ node: Node, _ path: String) throws(ConfigError) -> String {
-        let text = try string(node, path)
+        let text = try yaml.string(node, path)
         let allowed = text.unicodeScalars.allSatisfy {
             ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "-_.".unicodeScalars.contains($0)
         }
@@ -287,66 +290,5 @@ private struct NodeReader {
             throw error(node, path, "'\(text)' must be 1–128 characters of A–Z, a–z, 0–9, '-', '_', '.' (not starting with '.')")
         }
         return text
-    }
-
-    func sample(_ node: Node, _ path: String, base: SampleSpec) throws(ConfigError) -> SampleSpec {
-        var result = SampleSpec(size: base.size, include: base.include)
-        var sizeKeys: [String] = []
-        for (key, _, value) in try mapping(node, path, allowed: Self.sampleKeys) {
-            let keyPath = "\(path).\(key)"
-            switch key {
-            case "files":
-                sizeKeys.append(key)
-                if value.scalar?.string == "all" {
-                    result.size = .all
-                } else {
-                    guard let text = value.scalar?.string, let count = Int(text), count > 0 else {
-                        throw error(value, keyPath, "expected a whole number greater than 0, or 'all'")
-                    }
-                    result.size = .files(count)
-                }
-            case "bytes":
-                sizeKeys.append(key)
-                result.size = .bytes(try byteCount(value, keyPath))
-            case "percent":
-                sizeKeys.append(key)
-                let percent = try positiveDouble(value, keyPath)
-                guard percent <= 100 else { throw error(value, keyPath, "a percentage must be at most 100") }
-                result.size = .percent(percent)
-            case "include":
-                guard let list = value.sequence else { throw error(value, keyPath, "expected a list of paths") }
-                var includes: [String] = []
-                for (index, item) in list.enumerated() {
-                    includes.append(try string(item, "\(keyPath)[\(index)]"))
-                }
-                result.include = includes
-            default: break
-            }
-        }
-        if sizeKeys.count > 1 {
-            throw error(node, path, "choose one of files, bytes, percent (found \(sizeKeys.joined(separator: " and ")))")
-        }
-        return result
-    }
-
-    func limits(_ node: Node, _ path: String, base: RestoreLimits) throws(ConfigError) -> RestoreLimits {
-        var result = base
-        for (key, _, value) in try mapping(node, path, allowed: Self.limitKeys) {
-            let keyPath = "\(path).\(key)"
-            switch key {
-            case "max_bytes": result.maxBytes = try byteCount(value, keyPath)
-            case "max_entries": result.maxEntries = try positiveInt(value, keyPath)
-            case "max_ratio": result.maxRatio = try positiveDouble(value, keyPath)
-            case "timeout": result.timeout = try timeSpan(value, keyPath)
-            case "stall_timeout": result.stallTimeout = try timeSpan(value, keyPath)
-            case "memory":
-                result.memoryBytes = try byteCount(value, keyPath)
-                guard result.memoryBytes >= 256 << 20 else {
-                    throw error(value, keyPath, "at least 256MiB: the worker's runtime alone maps ~100 MiB")
-                }
-            default: break
-            }
-        }
-        return result
     }
 }
