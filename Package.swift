@@ -97,6 +97,7 @@ let package = Package(
                 "RestoreCheckDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Test helpers: scratch folders, real archive tools, the built binary. Not shipped.

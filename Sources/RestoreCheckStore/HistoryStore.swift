@@ -92,47 +92,75 @@ public final class HistoryStore: Sendable {
 
     /// Records that a test of `target` is starting; returns the run's id.
     public func beginRun(target: String, tenant: String, started: Date, origin: String) throws -> Int64 {
-        try queue.write { db in
-            try db.execute(
-                sql: "INSERT INTO run (target, tenant, status, origin, started) VALUES (?, ?, 'started', ?, ?)",
-                arguments: [target, tenant, origin, started.timeIntervalSince1970])
-            return db.lastInsertedRowID
-        }
+        try queue.write { try Self.insertRun($0, target: target, tenant: tenant, started: started, origin: origin) }
+    }
+
+    /// `beginRun` for async callers (the scheduler, `run`): the write waits on GRDB's writer queue,
+    /// not on one of the cooperative pool's two threads (a busy database may take up to the 10 s
+    /// busy timeout, and the scheduler loop that feeds systemd's watchdog runs on that pool).
+    public func beginRun(target: String, tenant: String, started: Date, origin: String) async throws -> Int64 {
+        try await queue.write { try Self.insertRun($0, target: target, tenant: tenant, started: started, origin: origin) }
     }
 
     /// Completes a run with its outcome and findings, in one transaction.
     public func complete(runID: Int64, outcome: Outcome) throws {
-        let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
-        try queue.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE run SET status = ?, reasons = ?, started = ?, finished = ?, archive = ?, backup_timestamp = ?,
-                      restore_seconds = ?, projected_full_restore_seconds = ?, files_verified = ?, bytes_restored = ?,
-                      checksum_mismatches = ?, outcome_json = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    outcome.status.rawValue, outcome.reasons.map(\.rawValue).joined(separator: ","),
-                    outcome.started.timeIntervalSince1970, outcome.finished.timeIntervalSince1970, outcome.archive,
-                    outcome.backupTimestamp?.timeIntervalSince1970, outcome.restoreSeconds,
-                    outcome.projectedFullRestoreSeconds, outcome.filesVerified, outcome.bytesRestored,
-                    outcome.findings.count { $0.reason == .checksumMismatch }, json, runID,
-                ])
-            for finding in outcome.findings {
-                try db.execute(
-                    sql: "INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [runID, finding.path, finding.reason.rawValue, finding.detail, finding.expectedSHA256, finding.actualSHA256])
-            }
-        }
+        let json = try Self.json(outcome)
+        try queue.write { try Self.complete($0, runID: runID, outcome: outcome, json: json) }
+    }
+
+    /// `complete` for async callers (see the async `beginRun`).
+    public func complete(runID: Int64, outcome: Outcome) async throws {
+        let json = try Self.json(outcome)
+        try await queue.write { try Self.complete($0, runID: runID, outcome: outcome, json: json) }
     }
 
     /// Marks a run that was stopped before it finished (shutdown, Ctrl-C).
     public func abort(runID: Int64, at date: Date) throws {
-        try queue.write { db in
+        try queue.write { try Self.abort($0, runID: runID, at: date) }
+    }
+
+    /// `abort` for async callers (see the async `beginRun`).
+    public func abort(runID: Int64, at date: Date) async throws {
+        try await queue.write { try Self.abort($0, runID: runID, at: date) }
+    }
+
+    private static func insertRun(_ db: Database, target: String, tenant: String, started: Date, origin: String) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO run (target, tenant, status, origin, started) VALUES (?, ?, 'started', ?, ?)",
+            arguments: [target, tenant, origin, started.timeIntervalSince1970])
+        return db.lastInsertedRowID
+    }
+
+    private static func json(_ outcome: Outcome) throws -> String {
+        String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
+    }
+
+    private static func complete(_ db: Database, runID: Int64, outcome: Outcome, json: String) throws {
+        try db.execute(
+            sql: """
+                UPDATE run SET status = ?, reasons = ?, started = ?, finished = ?, archive = ?, backup_timestamp = ?,
+                  restore_seconds = ?, projected_full_restore_seconds = ?, files_verified = ?, bytes_restored = ?,
+                  checksum_mismatches = ?, outcome_json = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                outcome.status.rawValue, outcome.reasons.map(\.rawValue).joined(separator: ","),
+                outcome.started.timeIntervalSince1970, outcome.finished.timeIntervalSince1970, outcome.archive,
+                outcome.backupTimestamp?.timeIntervalSince1970, outcome.restoreSeconds,
+                outcome.projectedFullRestoreSeconds, outcome.filesVerified, outcome.bytesRestored,
+                outcome.findings.count { $0.reason == .checksumMismatch }, json, runID,
+            ])
+        for finding in outcome.findings {
             try db.execute(
-                sql: "UPDATE run SET status = 'aborted', finished = ? WHERE id = ? AND status = 'started'",
-                arguments: [date.timeIntervalSince1970, runID])
+                sql: "INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [runID, finding.path, finding.reason.rawValue, finding.detail, finding.expectedSHA256, finding.actualSHA256])
         }
+    }
+
+    private static func abort(_ db: Database, runID: Int64, at date: Date) throws {
+        try db.execute(
+            sql: "UPDATE run SET status = 'aborted', finished = ? WHERE id = ? AND status = 'started'",
+            arguments: [date.timeIntervalSince1970, runID])
     }
 
     /// Turns runs left `started` by a process that died (kill -9, power loss) into `aborted`.

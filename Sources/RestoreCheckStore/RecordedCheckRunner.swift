@@ -25,7 +25,7 @@ public struct RecordedCheckRunner: Sendable {
     ) async -> Outcome? {
         var runID: Int64?
         do {
-            runID = try store?.beginRun(target: target.name, tenant: target.tenant, started: runner.now(), origin: origin)
+            runID = try await store?.beginRun(target: target.name, tenant: target.tenant, started: runner.now(), origin: origin)
         } catch {
             warn("history: cannot record the start of \(target.tenant)/\(target.name): \(error)")
         }
@@ -33,9 +33,9 @@ public struct RecordedCheckRunner: Sendable {
         guard let runID, let store else { return outcome }
         do {
             if let outcome {
-                try store.complete(runID: runID, outcome: outcome)
+                try await store.complete(runID: runID, outcome: outcome)
             } else {
-                try store.abort(runID: runID, at: runner.now())
+                try await store.abort(runID: runID, at: runner.now())
             }
         } catch {
             warn("history: cannot record the outcome of \(target.tenant)/\(target.name): \(error)")

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import RestoreCheckCore
+import UnixSignals
 import RestoreCheckDaemon
 import RestoreCheckMetrics
 import RestoreCheckStore
@@ -41,9 +42,16 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("restorecheck: \(error)\n".utf8))
             throw ExitCode(ExitStatus.usage)
         }
+        // SIGINT/SIGTERM set the cancellation flag instead of killing us, so the worker is stopped and
+        // scratch removed before exit. Trapped through swift-service-lifecycle's UnixSignals, as the
+        // daemon's shutdown and reload signals are: one way of handling signals in the binary. The
+        // sequence is made here, before the first test, so no signal falls between.
         let cancellation = CancellationFlag()
-        let signals = Self.trapInterrupts(cancellation)
-        defer { signals.forEach { $0.cancel() } }
+        let interrupts = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let watcher = Task {
+            for await _ in interrupts { cancellation.cancel() }
+        }
+        defer { watcher.cancel() }
 
         let store = Self.openHistory(config)
         let runner = RecordedCheckRunner(
@@ -89,18 +97,6 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("restorecheck: history unavailable (\(config.historyPath)): \(error); results are not recorded\n".utf8))
             return nil
-        }
-    }
-
-    /// SIGINT/SIGTERM set the cancellation flag instead of killing us, so the worker is stopped and
-    /// scratch removed before exit.
-    static func trapInterrupts(_ flag: CancellationFlag) -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { flag.cancel() }
-            source.resume()
-            return source
         }
     }
 
