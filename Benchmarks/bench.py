@@ -28,8 +28,11 @@ parser.add_argument("--reps", type=int, default=3)
 parser.add_argument("--scale", type=int, default=4, help="the larger set for the RSS check is this many times bigger")
 parser.add_argument("--skip-scale", action="store_true")
 parser.add_argument("--formats", default="tar.gz,tar.zst,zip")
+parser.add_argument("--projection-formats", default="tar.gz,tar.zst,tar.xz,zip",
+                    help="formats whose RTO projection (20-file sample) is compared with a full restore")
 args = parser.parse_args()
 formats = args.formats.split(",")
+projection_formats = args.projection_formats.split(",")
 
 
 def sh(command, **kwargs):
@@ -54,7 +57,7 @@ def prepare(size_mib):
             "zip": f"cd {data} && zip -q -r -6 {archives}/set.zip .",
         }
         for name, command in makers.items():
-            if name in formats or name == "tar.zst":
+            if name in formats or name in projection_formats or name == "tar.zst":
                 sh(command)
                 shutil.copy(f"{base}/manifest.sha256", f"{archives}/set.{name}.sha256")
         open(f"{base}/.complete", "w").close()
@@ -101,6 +104,27 @@ def passed(code, out):
     return result["status"] == "passed"
 
 
+def outcome(command):
+    """The JSON result of one `restorecheck run`."""
+    done = subprocess.run(command, capture_output=True)
+    result = json.loads(done.stdout)["results"][0]
+    if result["status"] != "passed":
+        sys.exit(f"{command}: {result['status']}: {result['summary']}")
+    return result
+
+
+def projection(base, fmt):
+    """The RTO projection of a 20-file sample (median over seeds 1-3) against the measured time of a
+    full restore of the same archive (the worker's pass, median of `reps` runs): the ratio RTO
+    verdicts rest on. Both numbers are restorecheck's own, from the same run of this script."""
+    archive = f"{base}/archives/set.{fmt}"
+    full = config(base, "projection-full", archive, "{ files: all }")
+    sample = config(base, "projection-sample", archive, "{ files: 20 }")
+    actual = statistics.median(outcome([BIN, "run", "--config", full, "--json"])["projected_full_restore_seconds"] for _ in range(args.reps))
+    projected = [outcome([BIN, "run", "--config", sample, "--json", "--seed", str(seed)])["projected_full_restore_seconds"] for seed in (1, 2, 3)]
+    return {"format": fmt, "actual": actual, "projected": projected, "ratio": statistics.median(projected) / actual}
+
+
 def fresh(path):
     def clean():
         shutil.rmtree(path, ignore_errors=True)
@@ -132,12 +156,13 @@ def main():
             r["sample20"] = measure([BIN, "run", "--config", sample, "--json"], args.reps, check=passed)
         rows.append(r)
         print(f"measured {fmt}", file=sys.stderr)
+    projections = [projection(base, fmt) for fmt in projection_formats]
     scale = None
     if not args.skip_scale:
         big = prepare(args.size_mib * args.scale)
         archive = f"{big}/archives/set.tar.zst"
         scale = measure([BIN, "run", "--config", config(big, "scaled", archive, "{ files: all }"), "--json"], 1, check=passed)
-    report(rows, scale)
+    report(rows, projections, scale)
     shutil.rmtree(SHM, ignore_errors=True)
 
 
@@ -145,7 +170,7 @@ def cell(m):
     return f"{m['median']:.2f} s ({m['min']:.2f}–{m['max']:.2f})"
 
 
-def report(rows, scale):
+def report(rows, projections, scale):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     lines = [
         f"restorecheck benchmark — {args.size_mib} MiB dataset, {args.reps} runs after a warm-up, medians (min–max)",
@@ -166,6 +191,12 @@ def report(rows, scale):
             lines.append(
                 f"| {r['format']} | {cell(s)} | {s['median'] / r['restorecheck']['median'] * 100:.1f} % "
                 f"| {s['median'] / r['floor']['median']:.2f}× |")
+    files = sum(1 for _ in open(f"{prepare(args.size_mib)}/manifest.sha256"))
+    lines += ["", f"RTO projection: 20-file sample (seeds 1-3) vs the full restore it projects ({files} files; target 0.67-1.5x)",
+              "| archive | full restore | projected, seeds 1 / 2 / 3 | median ÷ full |", "|---|---|---|---|"]
+    for p in projections:
+        flag = "" if 0.67 <= p["ratio"] <= 1.5 else " **outside 0.67-1.5**"
+        lines.append(f"| {p['format']} | {p['actual']:.2f} s | {' / '.join(f'{x:.2f}' for x in p['projected'])} s | {p['ratio']:.2f}×{flag} |")
     if scale:
         small = next((r["restorecheck"]["rss"] for r in rows if r["format"] == "tar.zst"), None)
         lines += ["", f"peak RSS, full verify of tar.zst: {small:.0f} MiB at {args.size_mib} MiB, "

@@ -62,6 +62,9 @@ final class RestoreSink: @unchecked Sendable {
     /// Files created and not yet closed (guarded by `condition`).
     private var openFiles = 0
     private var producerFailed = false
+    /// Time this thread spent hashing and writing data, and the bytes (guarded by `condition`; set
+    /// when the thread stops).
+    private var work: (seconds: Double, bytes: Int64, fit: LinearFit) = (0, 0, LinearFit())
 
     init(slots: Int = RestoreSink.defaultSlots) {
         self.slots = slots
@@ -168,6 +171,15 @@ final class RestoreSink: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// This thread's time on data and the bytes it handled; complete once `finish` has returned.
+    /// `fit`: each file's time here against its size (the per-call costs of small files' writes
+    /// would otherwise read as a per-byte cost).
+    var measuredWork: (seconds: Double, bytes: Int64, fit: LinearFit) {
+        condition.lock()
+        defer { condition.unlock() }
+        return work
+    }
+
     // MARK: Sink thread
 
     private func nextJob() -> Job {
@@ -213,11 +225,23 @@ final class RestoreSink: @unchecked Sendable {
 
     private func run() {
         var current: Entry?
+        var busySeconds = 0.0
+        var busyBytes: Int64 = 0
+        var fit = LinearFit()
+        var entrySeconds = 0.0
         while true {
             switch nextJob() {
             case .begin(let id, let fd):
                 current = Entry(id: id, fd: fd)
+                entrySeconds = 0
             case .data(let buffer, let count, let offset, let written, let failure):
+                let start = Clock.now
+                defer {
+                    let seconds = Clock.seconds(since: start)
+                    busySeconds += seconds
+                    entrySeconds += seconds
+                    busyBytes += Int64(count)
+                }
                 if let entry = current {
                     let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                     entry.hasher.update(bytes)
@@ -247,12 +271,14 @@ final class RestoreSink: @unchecked Sendable {
                 }
                 close(entry.fd)
                 releaseFileSlot()
+                fit.add(x: Double(entry.bytes), y: entrySeconds)
                 complete(Completion(id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure))
             case .stop:
                 // An entry cut short (a limit hit mid-file) never got its `.end`: close its file so
                 // the worker holds nothing in scratch when it reports.
                 if let entry = current { close(entry.fd) }
                 condition.lock()
+                work = (busySeconds, busyBytes, fit)
                 stopped = true
                 condition.broadcast()
                 condition.unlock()

@@ -169,6 +169,13 @@ private struct PassState {
         } catch {
             throw RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: error.message))
         }
+        defer {
+            report.directorySeconds = writer.directorySeconds
+            report.directoriesCreated = writer.directoriesCreated
+        }
+        /// The last regular file's declared size and the archive position after its header: its span
+        /// in the archive is known at the next header (a seekable zip skips data lazily).
+        var previousFile: (declared: Int64, start: Int64)?
         while true {
             let entry: ArchiveEntry?
             do {
@@ -176,7 +183,10 @@ private struct PassState {
             } catch {
                 throw RestoreWorker.Stop(finding: finding(for: error, path: archiveName, context: "after entry \(report.entries)"))
             }
-            guard let entry else { break }
+            guard let entry else {
+                noteSpan(of: &previousFile, reader.compressedBytesRead)
+                break
+            }
             if report.entries == 0 {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
@@ -193,10 +203,22 @@ private struct PassState {
             if report.entries > request.limits.maxEntries {
                 throw limit("more than \(request.limits.maxEntries) entries (limits.max_entries)")
             }
+            noteSpan(of: &previousFile, reader.compressedBytesRead)
+            if entry.kind == .regular, let declared = entry.declaredSize { previousFile = (declared, reader.compressedBytesRead) }
             try handle(entry, reader: &reader, writer: &writer)
             archiveBytesRead = reader.compressedBytesRead
             try checkRatio()
             reportProgressIfDue()
+        }
+    }
+
+    /// Counts a file the archive holds uncompressed (see `RestoreProjection.isIncompressible`) once
+    /// its span is known, at the next header or the end.
+    private mutating func noteSpan(of file: inout (declared: Int64, start: Int64)?, _ position: Int64) {
+        guard let known = file else { return }
+        file = nil
+        if RestoreProjection.isIncompressible(declared: known.declared, archiveBytes: position - known.start) {
+            report.incompressibleBytes += known.declared
         }
     }
 
@@ -258,7 +280,10 @@ private struct PassState {
             add(Finding(path: entry.displayName, reason: .unsafeEntry, detail: detail))
             try discard(entry, reader: &reader)
             return
-        case .root, .directory:
+        case .root:
+            return
+        case .directory:
+            report.directoryEntries += 1
             return
         case .symlink(let name, let target):
             // Recorded as data, never created: a link's target is outside our control.
@@ -449,6 +474,7 @@ private struct PassState {
         // Data time includes waiting for the sink when it is the slower stage: it is the pipeline's
         // real throughput, which is what the RTO projection needs.
         let dataStart = Clock.now
+        let compressedStart = reader.compressedBytesRead
         var position: Int64 = 0
         let declared = entry.declaredSize
         var finding: Finding?
@@ -504,7 +530,13 @@ private struct PassState {
             }
         }
         sink.end(truncateTo: truncateTo)
-        report.dataSeconds += Clock.seconds(since: dataStart)
+        let dataSeconds = Clock.seconds(since: dataStart)
+        report.dataSeconds += dataSeconds
+        if RestoreProjection.isIncompressible(declared: position, archiveBytes: reader.compressedBytesRead - compressedStart) {
+            report.incompressibleFit.add(x: Double(position), y: dataSeconds)
+        } else {
+            report.dataFit.add(x: Double(position), y: dataSeconds)
+        }
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
         inFlight[id] = (name, slot, finding)
@@ -568,6 +600,7 @@ private struct PassState {
             }
             guard let block else { return }
             decodedBytes += Int64(block.bytes.count)
+            report.skipDecodedBytes += Int64(block.bytes.count)
             archiveBytesRead = reader.compressedBytesRead
             try checkRatio()
             reportProgressIfDue()
@@ -645,6 +678,7 @@ private struct PassState {
         candidates.removeAll()
         if report.fatal == nil { judgeHardLinks() }
         report.rootStrippedNames = classifier.rootStripped
+        (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if manifest != nil, report.fatal == nil { reportMissing() }
         report.findings.sort { $0.path < $1.path }

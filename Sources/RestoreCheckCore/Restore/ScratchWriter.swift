@@ -12,6 +12,10 @@ struct ScratchWriter: ~Copyable {
     /// The most recently used parent directory: archives are grouped by directory, so this avoids
     /// re-walking the path for every entry.
     private var cachedParent: (path: ArraySlice<UInt8>, fd: Int32)?
+    /// Time spent walking to (and creating) parent directories on a cache miss, and directories made:
+    /// the RTO projection charges these per directory, not per file.
+    private(set) var directorySeconds = 0.0
+    private(set) var directoriesCreated = 0
 
     struct Failure: Error {
         var errno: Int32
@@ -66,13 +70,15 @@ struct ScratchWriter: ~Copyable {
         let slash = name.bytes.lastIndex(of: UInt8(ascii: "/"))
         let wanted = name.bytes[..<(slash ?? 0)]
         if let cachedParent, cachedParent.path.elementsEqual(wanted) { return cachedParent.fd }
+        let start = Clock.now
+        defer { directorySeconds += Clock.seconds(since: start) }
         var current = dup(root)
         guard current >= 0 else { throw Failure(errno: errno, operation: "dup", path: ".") }
         for slice in wanted.split(separator: UInt8(ascii: "/")) {
             let component = Array(slice)
             var next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if next < 0, errno == ENOENT {
-                _ = component.withCString { mkdirat(current, $0, 0o700) }
+                if component.withCString({ mkdirat(current, $0, 0o700) }) == 0 { directoriesCreated += 1 }
                 next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             } else if next < 0, errno == ENOTDIR {
                 // An earlier entry restored a file where this one needs a directory: like tar, replace it.

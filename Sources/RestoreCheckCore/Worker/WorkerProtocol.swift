@@ -97,8 +97,28 @@ public struct WorkerReport: Sendable, Codable {
     public var rootStrippedNames = 0
     public var specialEntriesSkipped = 0
 
-    /// Time spent creating and closing restored files (per-file cost).
+    /// Time spent creating and closing restored files (per-file cost), including `directorySeconds`.
     public var fileOverheadSeconds = 0.0
+    /// Of that, time spent walking to and creating parent directories, and how many were created: a
+    /// sample's files land in scattered directories, a full restore's share them (see RestoreProjection).
+    public var directorySeconds = 0.0
+    public var directoriesCreated = 0
+    /// Directory entries in the archive: the directories a full restore creates.
+    public var directoryEntries = 0
+    /// Each restored file's data time against its size (see `LinearFit`), for files that were
+    /// compressed in the archive, and for files that were not (`RestoreProjection.isIncompressible`).
+    public var dataFit = LinearFit()
+    public var incompressibleFit = LinearFit()
+    /// Declared bytes of the archive's files that were not compressed in it: they cost a copy to
+    /// decode, not an inflate (a zip's stored media files), and are projected at their own rate.
+    public var incompressibleBytes: Int64 = 0
+    /// Bytes decoded while skipping (a compressed stream decodes what it skips): with `skipSeconds`,
+    /// the decoder's own rate over most of the archive.
+    public var skipDecodedBytes: Int64 = 0
+    /// Time the hash/write thread spent on data, the bytes it handled, and per file (`LinearFit`).
+    public var sinkSeconds = 0.0
+    public var sinkBytes: Int64 = 0
+    public var sinkFit = LinearFit()
     /// Time spent reading, writing and hashing restored data (per-byte cost).
     public var dataSeconds = 0.0
     /// Time spent skipping data that was not sampled.

@@ -1,0 +1,109 @@
+import Testing
+
+@testable import RestoreCheckCore
+
+/// The RTO projection's arithmetic, on reports whose rates are known exactly (no archive, no clock).
+/// How close it lands to a real full restore is measured by `make bench`, not asserted here: timings
+/// on a shared machine would make such a test flaky.
+@Suite("RTO projection: each cost charged the way a full restore pays it")
+struct RestoreProjectionTests {
+    /// A 20-file sample of an archive of 1,000 files and 10 GB, with no costs measured yet.
+    func sample() -> WorkerReport {
+        var report = WorkerReport()
+        report.regularFiles = 1000
+        report.totalFileBytes = 10_000_000_000
+        report.filesRestoredAll = 20
+        report.bytesRestoredAll = 1_000_000
+        report.elapsedSeconds = 1
+        return report
+    }
+
+    @Test func aLeastSquaresLineIsRecovered() throws {
+        var fit = LinearFit()
+        for x in [1_000.0, 8_000, 64_000, 500_000] { fit.add(x: x, y: 50e-6 + 2e-9 * x) }
+        let line = try #require(fit.line)
+        #expect(abs(line.intercept - 50e-6) < 1e-12)
+        #expect(abs(line.slope - 2e-9) < 1e-18)
+        var two = LinearFit()
+        two.add(x: 1, y: 1)
+        two.add(x: 2, y: 2)
+        #expect(two.line == nil, "two points are not enough to trust a slope")
+        var flat = LinearFit()
+        for _ in 0..<5 { flat.add(x: 4096, y: 1e-5) }
+        #expect(flat.line == nil, "all files of one size show no slope")
+    }
+
+    @Test func directoriesArePaidPerDirectoryNotPerFile() throws {
+        var report = sample()
+        // The sample's 20 files landed in 50 new directories: 15 of its 20 ms of file time.
+        report.fileOverheadSeconds = 0.020
+        report.directorySeconds = 0.015
+        report.directoriesCreated = 50
+        report.directoryEntries = 100
+        report.dataSeconds = 0
+        report.elapsedSeconds = 0.020
+        let projected = try #require(RestoreProjection.fullRestoreSeconds(report))
+        // files 1000 × (5 ms / 20) = 0.25 s; directories 100 × (15 ms / 50) = 30 ms; no data time.
+        // Per file, as before, it was 1000 × 1 ms = 1 s.
+        #expect(abs(projected - 0.28) < 1e-9, "\(projected)")
+        // An archive without directory entries still has at least the directories the sample made.
+        report.directoryEntries = 0
+        #expect(abs(try #require(RestoreProjection.fullRestoreSeconds(report)) - 0.265) < 1e-9)
+    }
+
+    @Test func aFileDataCostIsNotChargedPerByte() throws {
+        var report = sample()
+        // Small files: 50 µs each whatever the size, then 2 ns per byte.
+        for x in [1_000.0, 4_000, 16_000, 64_000, 250_000] { report.dataFit.add(x: x, y: 50e-6 + 2e-9 * x) }
+        report.dataSeconds = 5 * 50e-6 + 2e-9 * 335_000
+        report.bytesRestoredAll = 335_000
+        report.elapsedSeconds = report.dataSeconds
+        let projected = try #require(RestoreProjection.fullRestoreSeconds(report))
+        // 1000 × 50 µs + 1e10 × 2 ns = 0.05 + 20 s. Charged per byte, the 50 µs would have made
+        // the bytes cost (0.92 ms / 0.335 MB) ≈ 2.7 ns each: 27 s.
+        #expect(abs(projected - 20.05) < 1e-6, "\(projected)")
+    }
+
+    @Test func theSkipRateStandsForTheDecoderOfAStream() throws {
+        var report = sample()
+        report.dataSeconds = 0.005  // 5 ns per byte on the few sampled bytes
+        report.skipDecodedBytes = 1_000_000_000
+        report.skipSeconds = 2  // 2 ns per byte over most of the stream
+        report.elapsedSeconds = 2.005
+        let projected = try #require(RestoreProjection.fullRestoreSeconds(report))
+        #expect(abs(projected - 20) < 1e-6, "1e10 bytes at the skip rate: \(projected)")
+    }
+
+    @Test("the two threads overlap: a byte costs max(decode, (decode + hash/write) / 2)", arguments: [
+        (decode: 2e-9, hashWrite: 1e-9, perByte: 2e-9),
+        (decode: 1e-9, hashWrite: 3e-9, perByte: 2e-9),
+    ])
+    func threadsOverlap(decode: Double, hashWrite: Double, perByte: Double) throws {
+        var report = sample()
+        report.dataSeconds = decode * 1_000_000
+        report.elapsedSeconds = report.dataSeconds
+        report.sinkSeconds = hashWrite * 1_000_000
+        report.sinkBytes = 1_000_000
+        let projected = try #require(RestoreProjection.fullRestoreSeconds(report))
+        #expect(abs(projected - 1e10 * perByte) < 1e-6, "\(projected)")
+    }
+
+    @Test func filesHeldUncompressedAreProjectedApart() throws {
+        var report = sample()
+        // Sampled text inflates at 4 ns per byte; 4 of the 10 GB are stored media, none sampled:
+        // they cost a copy, bounded by the hash/write thread (1 ns per byte, half of it overlapped).
+        report.dataSeconds = 4e-9 * 1_000_000
+        report.elapsedSeconds = report.dataSeconds
+        report.sinkSeconds = 1e-9 * 1_000_000
+        report.sinkBytes = 1_000_000
+        report.incompressibleBytes = 4_000_000_000
+        let projected = try #require(RestoreProjection.fullRestoreSeconds(report))
+        #expect(abs(projected - (6e9 * 4e-9 + 4e9 * 0.5e-9)) < 1e-6, "\(projected)")
+    }
+
+    @Test func classifiesUncompressedFilesBySpan() {
+        #expect(RestoreProjection.isIncompressible(declared: 100 << 20, archiveBytes: 100 << 20 + 100))
+        #expect(!RestoreProjection.isIncompressible(declared: 100 << 20, archiveBytes: 40 << 20), "compressed 2.5:1")
+        #expect(!RestoreProjection.isIncompressible(declared: 64 << 10, archiveBytes: 256 << 10), "too small to judge by block-sized reads")
+    }
+}
