@@ -30,14 +30,6 @@ public struct RestoreWorker {
         var finding: Finding
     }
 
-    /// One file chosen for the sample and restored.
-    struct Restored {
-        var name: EntryName
-        var slot: Int32
-        var bytes: Int64
-        var finding: Finding?
-    }
-
     public func run() -> WorkerReport {
         var state = PassState(request: request, progress: progress)
         state.loadManifest()
@@ -67,16 +59,16 @@ private struct PassState {
     var ledger = NameLedger(manifest: nil)
     var includes: Set<EntryName> = []
     var sampler: ReservoirSampler
-    var plan = SamplePlan.onTheFly
+    var plan = SamplePlan.onTheFly {
+        // The plan is settled before the first file is restored; the book follows its mode.
+        didSet { book = SampleBook(settles: settles) }
+    }
     /// Counts sampler offers, in the same order in the planning pass and the restoring pass.
     var offerOrdinal = 0
-    /// Restored sample members whose result is not settled yet. In the modes that can evict (see
-    /// `settles`) that is every member, since a later file may still displace it; otherwise only
-    /// those whose digest has not come back from the sink, so this stays small however many files
-    /// a full verify restores.
-    var candidates: [Int: RestoreWorker.Restored] = [:]
-    /// Which candidate holds a name, so a duplicate entry finds its earlier copy in O(1).
-    var candidateBySlot: [Int32: Int] = [:]
+    /// Restored members not yet final and digests not yet back (see `SampleBook`).
+    var book: SampleBook
+    /// `limits` as checks (see `RestoreBudget`).
+    let budget: RestoreBudget
     var nextID = 0
     var decodedBytes: Int64 = 0
     var lastProgress = Clock.now
@@ -87,9 +79,6 @@ private struct PassState {
     var format = ArchiveReader.Format.other(0)
     /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
     let sink = RestoreSink()
-    /// Entries queued to the sink whose digest has not come back yet: id → name and any finding the
-    /// archive thread already made (a lying size, a CRC error).
-    var inFlight: [Int: (name: EntryName, slot: Int32, finding: Finding?)] = [:]
 
     /// How the sample is chosen.
     enum SamplePlan {
@@ -117,6 +106,8 @@ private struct PassState {
         self.request = request
         self.progress = progress
         self.sampler = ReservoirSampler(size: request.sample.size, seed: request.seed)
+        self.budget = RestoreBudget(limits: request.limits)
+        self.book = SampleBook(settles: !ReservoirSampler.evicts(request.sample.size))
         for include in request.sample.include {
             if case .success(let name) = EntryName.validate(Array(include.utf8)) { includes.insert(name) }
         }
@@ -200,9 +191,7 @@ private struct PassState {
                 }
             }
             report.entries += 1
-            if report.entries > request.limits.maxEntries {
-                throw limit("more than \(request.limits.maxEntries) entries (limits.max_entries)")
-            }
+            if let exceeded = budget.entriesExceeded(report.entries) { throw limit(exceeded) }
             noteSpan(of: &previousFile, reader.compressedBytesRead)
             if entry.kind == .regular, let declared = entry.declaredSize { previousFile = (declared, reader.compressedBytesRead) }
             try handle(entry, reader: &reader, writer: &writer)
@@ -404,13 +393,10 @@ private struct PassState {
                 offerOrdinal += 1
             case .onTheFly:
                 let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
-                for evicted in decision.evicted {
-                    if let dropped = candidates.removeValue(forKey: evicted) {
-                        candidateBySlot.removeValue(forKey: dropped.slot)
-                        writer.remove(dropped.name)
-                        // A failure found is never thrown away, even if the file leaves the sample.
-                        if let finding = dropped.finding { add(finding) }
-                    }
+                for dropped in book.evict(decision.evicted) {
+                    writer.remove(dropped.name)
+                    // A failure found is never thrown away, even if the file leaves the sample.
+                    if let finding = dropped.finding { add(finding) }
                 }
                 chosen = decision.admit
             }
@@ -419,18 +405,15 @@ private struct PassState {
             try discard(entry, reader: &reader)
             return
         }
-        candidates[id] = try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer)
-        candidateBySlot[slot] = id
+        // Registered before completions are applied: a fast completion of this very entry must find it.
+        book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
         try apply(sink.takeCompletions())
     }
 
     /// A duplicate name replaces the earlier copy, as on a real restore: the earlier copy leaves the
     /// sample, and a result already settled for it is taken back.
     private mutating func supersede(_ slot: Int32, name: EntryName) {
-        if let earlier = candidateBySlot.removeValue(forKey: slot) {
-            candidates.removeValue(forKey: earlier)
-            inFlight.removeValue(forKey: earlier)  // the last copy wins; the earlier one's digest is moot
-        }
+        book.supersede(slot)  // the last copy wins; the earlier one's digest is moot
         switch ledger.unsettle(slot) {
         case .none:
             break
@@ -463,7 +446,7 @@ private struct PassState {
     /// hashes it on the other core. The digest comes back later as a completion (`apply`).
     private mutating func restore(
         _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
-    ) throws(RestoreWorker.Stop) -> RestoreWorker.Restored {
+    ) throws(RestoreWorker.Stop) -> SampleBook.Member {
         let openStart = Clock.now
         do {
             try sink.begin(id: id) { () throws(ScratchWriter.Failure) in try writer.create(name) }
@@ -497,10 +480,10 @@ private struct PassState {
                 sink.zeros(block.offset - position)
                 position = block.offset
             }
-            var bytes = block.bytes
-            if let declared, position + Int64(bytes.count) > declared {
+            let (writable, overflows) = RestoreBudget.writable(block.bytes.count, at: position, declared: declared)
+            let bytes = UnsafeRawBufferPointer(rebasing: block.bytes.prefix(writable))
+            if overflows, let declared {
                 // The entry delivers more than its header declared: never let it write past that.
-                bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(max(0, declared - position))))
                 finding = Finding(
                     path: name.description, reason: .sizeMismatch,
                     detail: "entry delivers more data than the \(declared) bytes its header declares",
@@ -516,13 +499,16 @@ private struct PassState {
             reportProgressIfDue()
         }
         var truncateTo: Int64?
-        if finding == nil, let declared, position < declared {
-            if entry.isSparse {
-                try chargeBytes(upTo: declared)
-                sink.zeros(declared - position)
-                truncateTo = declared
-                position = declared
-            } else {
+        if finding == nil {
+            switch RestoreBudget.ending(at: position, declared: declared, sparse: entry.isSparse) {
+            case .complete:
+                break
+            case .sparseTail(let end):
+                try chargeBytes(upTo: end)
+                sink.zeros(end - position)
+                truncateTo = end
+                position = end
+            case .short(let declared):
                 finding = Finding(
                     path: name.description, reason: .sizeMismatch,
                     detail: "entry delivered \(position) of the \(declared) bytes its header declares",
@@ -539,11 +525,7 @@ private struct PassState {
         }
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
-        inFlight[id] = (name, slot, finding)
-        // Completions are applied by the caller once this entry is registered as a candidate:
-        // applied here, a fast completion of this very entry would find no candidate, be filed as a
-        // loose finding, and the entry would then also count as verified.
-        return RestoreWorker.Restored(name: name, slot: slot, bytes: position, finding: finding)
+        return SampleBook.Member(name: name, slot: slot, bytes: position, finding: finding)
     }
 
     /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,
@@ -551,27 +533,17 @@ private struct PassState {
     /// of an entry that has left the sample meanwhile is still reported.
     mutating func apply(_ completions: [RestoreSink.Completion]) throws(RestoreWorker.Stop) {
         for completion in completions {
-            guard let pending = inFlight.removeValue(forKey: completion.id) else { continue }
-            if let failure = completion.failure {
-                throw scratchStop(ScratchWriter.Failure(errno: failure.errno, operation: failure.operation, path: pending.name.description))
-            }
-            var finding = pending.finding
-            if finding == nil, let expected = ledger.expectedDigest(pending.slot), expected != completion.digest {
-                finding = Finding(
-                    path: pending.name.description, reason: .checksumMismatch,
-                    detail: "restored bytes differ from the manifest", expectedSHA256: expected.description,
-                    actualSHA256: completion.digest.description, actualSize: completion.bytes)
-            }
-            if settles {
-                let bytes = candidates.removeValue(forKey: completion.id)?.bytes ?? completion.bytes
-                if candidateBySlot[pending.slot] == completion.id { candidateBySlot.removeValue(forKey: pending.slot) }
-                settle(pending.slot, bytes: bytes, finding: finding)
+            let completed = book.complete(
+                id: completion.id, digest: completion.digest, bytes: completion.bytes, failure: completion.failure,
+                expected: { ledger.expectedDigest($0) })
+            switch completed {
+            case .nothing:
                 continue
-            }
-            guard let finding else { continue }
-            if candidates[completion.id] != nil {
-                candidates[completion.id]?.finding = finding
-            } else {
+            case .writeFailed(let name, let failure):
+                throw scratchStop(ScratchWriter.Failure(errno: failure.errno, operation: failure.operation, path: name.description))
+            case .settled(let slot, let bytes, let finding):
+                settle(slot, bytes: bytes, finding: finding)
+            case .lostMemberFailed(let finding):
                 add(finding)
             }
         }
@@ -611,18 +583,11 @@ private struct PassState {
     /// so far plus this one, so a single huge entry is stopped too (not only by RLIMIT_FSIZE, which
     /// sees written bytes but not hashed sparse holes).
     private mutating func chargeBytes(upTo end: Int64) throws(RestoreWorker.Stop) {
-        if report.bytesRestoredAll + end > request.limits.maxBytes {
-            throw limit("more than \(ByteCount.format(request.limits.maxBytes)) restored (limits.max_bytes)")
-        }
+        if let exceeded = budget.bytesExceeded(restoredBefore: report.bytesRestoredAll, entryEnd: end) { throw limit(exceeded) }
     }
 
     private mutating func checkRatio() throws(RestoreWorker.Stop) {
-        guard decodedBytes > request.limits.ratioGraceBytes, archiveBytesRead > 0 else { return }
-        let ratio = Double(decodedBytes) / Double(archiveBytesRead)
-        if ratio > request.limits.maxRatio {
-            throw limit(
-                "decompression ratio \(Int(ratio)):1 above \(Int(request.limits.maxRatio)):1 (limits.max_ratio): a decompression bomb?")
-        }
+        if let exceeded = budget.ratioExceeded(decoded: decodedBytes, archiveRead: archiveBytesRead) { throw limit(exceeded) }
     }
 
     /// What a libarchive error means for the outcome, from ArchiveKit's code (never the message):
@@ -672,10 +637,9 @@ private struct PassState {
     /// Turns the final sample and the manifest's unseen entries into the report.
     mutating func finish() {
         // Settling modes have settled every member by now; the evicting reservoir settles here.
-        for candidate in candidates.values.sorted(by: { $0.name < $1.name }) {
-            settle(candidate.slot, bytes: candidate.bytes, finding: candidate.finding)
+        for member in book.drain() {
+            settle(member.slot, bytes: member.bytes, finding: member.finding)
         }
-        candidates.removeAll()
         if report.fatal == nil { judgeHardLinks() }
         report.rootStrippedNames = classifier.rootStripped
         (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork

@@ -17,7 +17,7 @@ struct ScratchWriter: ~Copyable {
     private(set) var directorySeconds = 0.0
     private(set) var directoriesCreated = 0
 
-    struct Failure: Error {
+    struct Failure: Error, Equatable {
         var errno: Int32
         var operation: String
         var path: String
