@@ -57,14 +57,8 @@ private struct PassState {
     var manifest: Manifest? { ledger.manifest }
     /// Everything remembered per name, in a few bytes each (see `NameLedger`).
     var ledger = NameLedger(manifest: nil)
-    var includes: Set<EntryName> = []
-    var sampler: ReservoirSampler
-    var plan = SamplePlan.onTheFly {
-        // The plan is settled before the first file is restored; the book follows its mode.
-        didSet { book = SampleBook(settles: settles) }
-    }
-    /// Counts sampler offers, in the same order in the planning pass and the restoring pass.
-    var offerOrdinal = 0
+    /// How the sample is chosen (see `SamplePlan`); its mode is settled before the first file.
+    var plan: SamplePlan
     /// Restored members not yet final and digests not yet back (see `SampleBook`).
     var book: SampleBook
     /// `limits` as checks (see `RestoreBudget`).
@@ -80,37 +74,15 @@ private struct PassState {
     /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
     let sink = RestoreSink()
 
-    /// How the sample is chosen.
-    enum SamplePlan {
-        /// One pass: the reservoir decides as entries arrive and may evict (streams, unless the sample
-        /// was drawn from the manifest).
-        case onTheFly
-        /// A header-only planning pass chose these sampler offers, by ordinal (seekable archives).
-        case offers(Set<Int>)
-        /// Chosen from the manifest before the archive is opened: these manifest slots.
-        case slots(Set<Int>)
-    }
-
-    /// Whether every admission is final, so a result can be settled into the ledger (and forgotten)
-    /// as soon as its digest is back. Only the on-the-fly `files`/`bytes` reservoir takes admissions
-    /// back.
-    var settles: Bool {
-        if case .onTheFly = plan { return !ReservoirSampler.evicts(request.sample.size) }
-        return true
-    }
-
     /// The archive's name in findings.
     var archiveName: String { request.displayPath ?? request.archivePath }
 
     init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
         self.request = request
         self.progress = progress
-        self.sampler = ReservoirSampler(size: request.sample.size, seed: request.seed)
+        self.plan = SamplePlan(request.sample, seed: request.seed)
         self.budget = RestoreBudget(limits: request.limits)
-        self.book = SampleBook(settles: !ReservoirSampler.evicts(request.sample.size))
-        for include in request.sample.include {
-            if case .success(let name) = EntryName.validate(Array(include.utf8)) { includes.insert(name) }
-        }
+        self.book = SampleBook(settles: plan.settles)
     }
 
     mutating func loadManifest() {
@@ -120,25 +92,11 @@ private struct PassState {
             ledger = NameLedger(manifest: parsed)
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
-            if case .files(let count) = request.sample.size {
-                plan = .slots(Self.choose(count, from: parsed, excluding: includes, seed: request.seed))
-            }
+            plan.draw(from: parsed)
+            book = SampleBook(settles: plan.settles)
         } catch {
             report.manifestError = error.description
         }
-    }
-
-    /// A `files: k` sample with a manifest is drawn from the manifest, before the archive is read:
-    /// the manifest is the population (what the backup promised), so the restoring pass decodes only
-    /// the chosen files and nothing is restored and then dropped, as the one-pass reservoir must.
-    /// A chosen name that the archive lacks is an `entry_missing` finding, as it would be anyway.
-    static func choose(_ count: Int, from manifest: Manifest, excluding includes: Set<EntryName>, seed: UInt64) -> Set<Int> {
-        let included = Set(includes.compactMap { manifest.slot(of: NameKey($0)) })
-        var sampler = ReservoirSampler(size: .files(count), seed: seed)
-        for slot in 0..<manifest.count where !included.contains(slot) {
-            _ = sampler.offer(id: slot, bytes: 0)
-        }
-        return Set(sampler.members)
     }
 
     mutating func pass() throws(RestoreWorker.Stop) {
@@ -146,7 +104,7 @@ private struct PassState {
         defer { report.elapsedSeconds = Clock.seconds(since: start) }
         var reader: ArchiveReader
         do {
-            reader = try ArchiveReader(path: request.archivePath, blockSize: readBlockSize())
+            reader = try ArchiveReader(path: request.archivePath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(
@@ -182,13 +140,9 @@ private struct PassState {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
                 format = reader.formatFamily
-                // Planning pays where the one-pass reservoir would restore early files and drop them
-                // later (k·ln(n/k) restores for k of n): only in the modes that evict.
-                if case .onTheFly = plan, ReservoirSampler.evicts(request.sample.size), !reader.isFiltered,
-                    [.zip, .tar, .cpio].contains(reader.formatFamily), let offers = planSample()
-                {
-                    plan = .offers(offers)
-                }
+                plan.planIfSeekable(
+                    archivePath: request.archivePath, filtered: reader.isFiltered, format: reader.formatFamily, manifest: manifest)
+                book = SampleBook(settles: plan.settles)
             }
             report.entries += 1
             if let exceeded = budget.entriesExceeded(report.entries) { throw limit(exceeded) }
@@ -208,57 +162,6 @@ private struct PassState {
         file = nil
         if RestoreProjection.isIncompressible(declared: known.declared, archiveBytes: position - known.start) {
             report.incompressibleBytes += known.declared
-        }
-    }
-
-    /// Block size for passes that seek from header to header: each seek reads a whole block, and
-    /// 10,000 seeks into 256 KiB blocks copy gigabytes for a few kilobytes of headers.
-    static let seekingBlockSize = 16 * 1024
-
-    /// 256 KiB blocks measured fastest for streaming decode; a planned sample of a seekable archive
-    /// mostly seeks, so it reads small ones.
-    func readBlockSize() -> Int {
-        guard ReservoirSampler.evicts(request.sample.size), ArchiveSignature.isSeekableContainer(atPath: request.archivePath) else {
-            return 256 * 1024
-        }
-        return Self.seekingBlockSize
-    }
-
-    /// The header-only pass for seekable archives: where libarchive can seek past data (zip through its
-    /// central directory, uncompressed tar and cpio), reading every header costs almost nothing, so the
-    /// sample is chosen exactly first and only the chosen files are decoded afterwards. Offers are made
-    /// under the same conditions and in the same order as in `handle`, with a sampler of the same seed,
-    /// so the plan is the sample the one-pass path would have ended with. Nil if the pass fails: the
-    /// restoring pass then samples on the fly and reports the damage itself.
-    private func planSample() -> Set<Int>? {
-        guard var reader = try? ArchiveReader(path: request.archivePath, blockSize: Self.seekingBlockSize) else { return nil }
-        var planner = ReservoirSampler(size: request.sample.size, seed: request.seed)
-        var classifier = EntryClassifier()
-        var members: Set<Int> = []
-        var ordinal = 0
-        while true {
-            let next: ArchiveEntry?
-            do { next = try reader.nextEntry() } catch { return nil }
-            guard let entry = next else { break }
-            defer { try? reader.skipData() }
-            guard !entry.isEncrypted, let name = Self.sampledFile(classifier.classify(entry, format: reader.formatFamily)),
-                !includes.contains(name), manifest.map({ $0.slot(of: NameKey(name)) != nil }) ?? true
-            else { continue }
-            let decision = planner.offer(id: ordinal, bytes: max(0, entry.declaredSize ?? 0))
-            members.subtract(decision.evicted)
-            if decision.admit { members.insert(ordinal) }
-            ordinal += 1
-        }
-        return members
-    }
-
-    /// The name of a header whose data a restore writes as a file of that name: the entries the
-    /// sample is drawn from (a hard link that carries data writes it into the group's file).
-    static func sampledFile(_ kind: EntryClassifier.Kind) -> EntryName? {
-        switch kind {
-        case .regular(let name): name
-        case .hardlink(let name, _, carriesData: true): name
-        default: nil
         }
     }
 
@@ -313,9 +216,7 @@ private struct PassState {
             guard ledger.isSeen(targetSlot) else {
                 // The header-only plan cannot know the target is missing and counted a data-carrying
                 // link as a file, as `restoreFile` would have: keep the two passes' ordinals aligned.
-                if carriesData, case .offers = plan, !entry.isEncrypted, manifest == nil || ledger.isListed(slot), !includes.contains(name) {
-                    offerOrdinal += 1
-                }
+                if carriesData { plan.passOver(entry, name, listed: manifest == nil || ledger.isListed(slot)) }
                 ledger.markSeen(slot)
                 if manifest == nil || ledger.isListed(slot) {
                     add(Finding(
@@ -381,25 +282,11 @@ private struct PassState {
         supersede(slot, name: name)
         let id = nextID
         nextID += 1
-        let chosen: Bool
-        if includes.contains(name) {
-            chosen = true
-        } else {
-            switch plan {
-            case .slots(let slots):
-                chosen = slots.contains(Int(slot))
-            case .offers(let offers):
-                chosen = offers.contains(offerOrdinal)  // chosen exactly, up front: nothing is ever evicted
-                offerOrdinal += 1
-            case .onTheFly:
-                let decision = sampler.offer(id: id, bytes: max(0, entry.declaredSize ?? 0))
-                for dropped in book.evict(decision.evicted) {
-                    writer.remove(dropped.name)
-                    // A failure found is never thrown away, even if the file leaves the sample.
-                    if let finding = dropped.finding { add(finding) }
-                }
-                chosen = decision.admit
-            }
+        let (chosen, evicted) = plan.choose(name, slot: slot, id: id, bytes: entry.declaredSize ?? 0)
+        for dropped in book.evict(evicted) {
+            writer.remove(dropped.name)
+            // A failure found is never thrown away, even if the file leaves the sample.
+            if let finding = dropped.finding { add(finding) }
         }
         guard chosen else {
             try discard(entry, reader: &reader)
