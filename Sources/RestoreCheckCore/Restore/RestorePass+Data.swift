@@ -1,0 +1,154 @@
+import ArchiveKit
+import Glibc
+
+/// Streaming one file's data to the hash/write thread under the budget, passing over data that is
+/// not sampled, and applying the digests that come back.
+extension RestorePass {
+    /// Restores one entry: creates its file, then streams its data to the sink, which writes and
+    /// hashes it on the other core. The digest comes back later as a completion (`apply`).
+    mutating func restore(
+        _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
+    ) throws(RestoreWorker.Stop) -> SampleBook.Member {
+        let openStart = Clock.now
+        do {
+            try sink.begin(id: id) { () throws(ScratchWriter.Failure) in try writer.create(name) }
+        } catch {
+            throw scratchStop(error)
+        }
+        report.fileOverheadSeconds += Clock.seconds(since: openStart)
+        // Data time includes waiting for the sink when it is the slower stage: it is the pipeline's
+        // real throughput, which is what the RTO projection needs.
+        let dataStart = Clock.now
+        let compressedStart = reader.compressedBytesRead
+        var position: Int64 = 0
+        let declared = entry.declaredSize
+        var finding: Finding?
+        readLoop: while true {
+            let block: ArchiveReader.DataBlock?
+            do {
+                block = try reader.readBlock()
+            } catch {
+                if error.isFatal {
+                    sink.end(truncateTo: nil)
+                    throw RestoreWorker.Stop(finding: self.finding(for: error, path: name.description))
+                }
+                finding = self.finding(for: error, path: name.description)
+                break readLoop
+            }
+            guard let block else { break }
+            if block.offset > position {
+                // A sparse hole: zeros in the logical file. Hashed; left a hole on disk.
+                try chargeBytes(upTo: block.offset)
+                sink.zeros(block.offset - position)
+                position = block.offset
+            }
+            let (writable, overflows) = RestoreBudget.writable(block.bytes.count, at: position, declared: declared)
+            let bytes = UnsafeRawBufferPointer(rebasing: block.bytes.prefix(writable))
+            if overflows, let declared {
+                // The entry delivers more than its header declared: never let it write past that.
+                finding = Finding(
+                    path: name.description, reason: .sizeMismatch,
+                    detail: "entry delivers more data than the \(declared) bytes its header declares",
+                    expectedSize: declared)
+            }
+            try chargeBytes(upTo: position + Int64(bytes.count))
+            sink.write(bytes, at: position)
+            position += Int64(bytes.count)
+            decodedBytes += Int64(block.bytes.count)
+            archiveBytesRead = reader.compressedBytesRead
+            try checkRatio()
+            if finding != nil { break readLoop }
+            reportProgressIfDue()
+        }
+        var truncateTo: Int64?
+        if finding == nil {
+            switch RestoreBudget.ending(at: position, declared: declared, sparse: entry.isSparse) {
+            case .complete:
+                break
+            case .sparseTail(let end):
+                try chargeBytes(upTo: end)
+                sink.zeros(end - position)
+                truncateTo = end
+                position = end
+            case .short(let declared):
+                finding = Finding(
+                    path: name.description, reason: .sizeMismatch,
+                    detail: "entry delivered \(position) of the \(declared) bytes its header declares",
+                    expectedSize: declared, actualSize: position)
+            }
+        }
+        sink.end(truncateTo: truncateTo)
+        let dataSeconds = Clock.seconds(since: dataStart)
+        report.dataSeconds += dataSeconds
+        if RestoreProjection.isIncompressible(declared: position, archiveBytes: reader.compressedBytesRead - compressedStart) {
+            report.incompressibleFit.add(x: Double(position), y: dataSeconds)
+        } else {
+            report.dataFit.add(x: Double(position), y: dataSeconds)
+        }
+        report.bytesRestoredAll += position
+        report.filesRestoredAll += 1
+        return SampleBook.Member(name: name, slot: slot, bytes: position, finding: finding)
+    }
+
+    /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,
+    /// or the size limit), a digest that differs from the manifest is `checksum_mismatch`. A failure
+    /// of an entry that has left the sample meanwhile is still reported.
+    mutating func apply(_ completions: [RestoreSink.Completion]) throws(RestoreWorker.Stop) {
+        for completion in completions {
+            let completed = book.complete(
+                id: completion.id, digest: completion.digest, bytes: completion.bytes, failure: completion.failure,
+                expected: { ledger.expectedDigest($0) })
+            switch completed {
+            case .nothing:
+                continue
+            case .writeFailed(let name, let failure):
+                throw scratchStop(ScratchWriter.Failure(errno: failure.errno, operation: failure.operation, path: name.description))
+            case .settled(let slot, let bytes, let finding):
+                settle(slot, bytes: bytes, finding: finding)
+            case .lostMemberFailed(let finding):
+                add(finding)
+            }
+        }
+    }
+
+    /// Passes over an entry's data without restoring it. In a compressed stream "skipping" decodes
+    /// anyway, so it reads block by block to keep the ratio and progress checks alive during a bomb;
+    /// where libarchive can seek (plain tar, zip's central directory) it skips.
+    mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws(RestoreWorker.Stop) {
+        let start = Clock.now
+        defer { report.skipSeconds += Clock.seconds(since: start) }
+        let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
+        if !mustDecode {
+            do { try reader.skipData() } catch {
+                throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName))
+            }
+            return
+        }
+        while true {
+            let block: ArchiveReader.DataBlock?
+            do {
+                block = try reader.readBlock()
+            } catch {
+                if error.isFatal { throw RestoreWorker.Stop(finding: finding(for: error, path: entry.displayName)) }
+                return  // this entry is unreadable, but it is not in the sample; the next header decides
+            }
+            guard let block else { return }
+            decodedBytes += Int64(block.bytes.count)
+            report.skipDecodedBytes += Int64(block.bytes.count)
+            archiveBytesRead = reader.compressedBytesRead
+            try checkRatio()
+            reportProgressIfDue()
+        }
+    }
+
+    /// Checks `limits.max_bytes` before the current entry grows to `end` bytes: the files restored
+    /// so far plus this one, so a single huge entry is stopped too (not only by RLIMIT_FSIZE, which
+    /// sees written bytes but not hashed sparse holes).
+    mutating func chargeBytes(upTo end: Int64) throws(RestoreWorker.Stop) {
+        if let exceeded = budget.bytesExceeded(restoredBefore: report.bytesRestoredAll, entryEnd: end) { throw limit(exceeded) }
+    }
+
+    mutating func checkRatio() throws(RestoreWorker.Stop) {
+        if let exceeded = budget.ratioExceeded(decoded: decodedBytes, archiveRead: archiveBytesRead) { throw limit(exceeded) }
+    }
+}

@@ -1,0 +1,112 @@
+import ArchiveKit
+import Glibc
+
+/// Errors and limits as findings, progress, and the final report: settled members, hard-link
+/// verdicts, and the manifest entries the archive lacks.
+extension RestorePass {
+    /// What a libarchive error means for the outcome, from ArchiveKit's code (never the message):
+    /// running out of memory under the worker's `RLIMIT_AS` (a hostile xz/7z header can demand a
+    /// 4 GiB dictionary) is `limit_exceeded`; a codec or format the reader lacks is
+    /// `unsupported_format` (ours to fix, not the backup's); encryption is `encrypted_entry`; only
+    /// libarchive's verdict on the data itself is `archive_corrupt`.
+    func finding(for error: ArchiveError, path: String, context: String? = nil) -> Finding {
+        let detail = context.map { "\($0): \(error.message)" } ?? error.message
+        switch error.code {
+        case .outOfMemory:
+            return Finding(
+                path: path, reason: .limitExceeded,
+                detail: "memory limit (limits.memory = \(ByteCount.format(request.limits.memoryBytes))) reached: \(detail)")
+        case .unsupported: return Finding(path: path, reason: .unsupportedFormat, detail: detail)
+        case .encrypted: return Finding(path: path, reason: .encryptedEntry, detail: detail)
+        default: return Finding(path: path, reason: .archiveCorrupt, detail: detail)
+        }
+    }
+
+    func limit(_ detail: String) -> RestoreWorker.Stop {
+        RestoreWorker.Stop(finding: Finding(path: archiveName, reason: .limitExceeded, detail: detail))
+    }
+
+    func scratchStop(_ failure: ScratchWriter.Failure) -> RestoreWorker.Stop {
+        if failure.isSizeLimit {
+            return limit("file size limit reached: \(failure.message)")
+        }
+        return RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: failure.message))
+    }
+
+    mutating func add(_ finding: Finding) {
+        if report.findings.count < RestoreWorker.maxFindings {
+            report.findings.append(finding)
+        } else {
+            report.findingsOmitted += 1
+        }
+    }
+
+    mutating func reportProgressIfDue() {
+        let now = Clock.now
+        guard Clock.seconds(from: lastProgress, to: now) >= request.progressInterval else { return }
+        lastProgress = now
+        progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: report.bytesRestoredAll, entries: report.entries))
+    }
+
+    /// Turns the final sample and the manifest's unseen entries into the report.
+    mutating func finish() {
+        // Settling modes have settled every member by now; the evicting reservoir settles here.
+        for member in book.drain() {
+            settle(member.slot, bytes: member.bytes, finding: member.finding)
+        }
+        if report.fatal == nil { judgeHardLinks() }
+        report.rootStrippedNames = classifier.rootStripped
+        (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork
+        // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
+        if manifest != nil, report.fatal == nil { reportMissing() }
+        report.findings.sort { $0.path < $1.path }
+    }
+
+    /// Hard-link members that carry no data hold their group's data after a restore: judged now that
+    /// every restored file has settled (see `HardLinkBook`).
+    mutating func judgeHardLinks() {
+        for (member, verdict) in hardLinks.judge(ledger, emptyDigest: .ofEmpty) {
+            switch verdict {
+            case .unjudged:
+                continue
+            case .verified(let bytes):
+                settle(member.slot, bytes: bytes, finding: nil)
+            case .mismatch(let actual, let detail):
+                settle(member.slot, bytes: 0, finding: Finding(
+                    path: member.name.description, reason: .checksumMismatch, detail: detail,
+                    expectedSHA256: ledger.expectedDigest(member.slot)?.description, actualSHA256: actual?.description))
+            }
+        }
+    }
+
+    /// The index knows which manifest slots were never seen, but keeps no names: read the manifest
+    /// again to name them. Only runs when something is missing.
+    mutating func reportMissing() {
+        var unnamed = ledger.unseenListedCount
+        guard unnamed > 0, let path = request.manifestPath, let manifest else { return }
+        var named: [Finding] = []
+        var namedCount = 0
+        do {
+            try Manifest.forEachEntry(inFile: path) { name, digest in
+                guard let slot = manifest.slot(of: NameKey(name)), !ledger.isSeen(Int32(slot)) else { return true }
+                ledger.markSeen(Int32(slot))  // a name listed twice is reported once
+                namedCount += 1
+                if named.count < RestoreWorker.maxFindings {
+                    named.append(Finding(path: name.description, reason: .entryMissing,
+                                         detail: "listed in the manifest, absent from the archive", expectedSHA256: digest.description))
+                }
+                return namedCount < unnamed
+            }
+        } catch {
+            // Fall through: the manifest vanished or changed since it was read; say so rather than guess.
+        }
+        for finding in named { add(finding) }
+        report.findingsOmitted += namedCount - named.count
+        unnamed -= namedCount
+        if unnamed > 0 {
+            add(Finding(path: path, reason: .entryMissing,
+                        detail: "\(unnamed) entries listed in the manifest are absent from the archive; the manifest "
+                            + "changed while it was being read, so they cannot be named"))
+        }
+    }
+}
