@@ -70,16 +70,24 @@ public struct CheckRunner: Sendable {
         // Open once and judge what was opened: age and size from fstat, and the same descriptor goes
         // to the worker. A backup job renaming a new archive into place mid-test cannot make the
         // verdict mix two restore points.
-        let fd = open(candidate.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code = errno
+        let fd: Int32
+        switch SystemCalls.open(candidate.path, O_RDONLY | O_CLOEXEC) {
+        case .success(let opened):
+            fd = opened
+        case .failure(let error):
             outcome.archive = candidate.path
-            let reason: OutcomeReason = code == EACCES || code == EPERM ? .archiveUnreadable : .noArchive
-            return finish(&outcome, reasons: [reason], summary: "cannot open \(candidate.path): \(String(cString: strerror(code)))")
+            let reason: OutcomeReason = error.rawValue == EACCES || error.rawValue == EPERM ? .archiveUnreadable : .noArchive
+            return finish(&outcome, reasons: [reason], summary: "cannot open \(candidate.path): \(error)")
         }
-        defer { close(fd) }
-        var status = stat()
-        fstat(fd, &status)
+        defer { SystemCalls.close(fd) }
+        let status: stat
+        switch SystemCalls.fstat(fd) {
+        case .success(let found):
+            status = found
+        case .failure(let error):
+            outcome.archive = candidate.path
+            return finish(&outcome, reasons: [.archiveUnreadable], summary: "cannot stat \(candidate.path): \(error)")
+        }
         let archive = ArchiveLocator.Candidate(
             path: candidate.path,
             modificationTime: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9,

@@ -119,19 +119,20 @@ public struct Manifest: Sendable {
     }
 
     private static func readChunks(of path: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> Void) throws(ParseError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ParseError(file: path, line: 0, message: "cannot be read: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        let fd: Int32
+        switch SystemCalls.open(path, O_RDONLY | O_CLOEXEC) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw ParseError(file: path, line: 0, message: "cannot be read: \(error)")
+        }
+        defer { SystemCalls.close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ParseError(file: path, line: 0, message: "cannot be read: \(String(cString: strerror(errno)))")
+            switch SystemCalls.read(fd, into: buffer) {
+            case .failure(let error): throw ParseError(file: path, line: 0, message: "cannot be read: \(error)")
+            case .success(0): return
+            case .success(let count): try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             }
-            if count == 0 { return }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
     }
 

@@ -266,17 +266,17 @@ final class RestoreSink: @unchecked Sendable {
                 guard let entry = current else { continue }
                 current = nil
                 var failure = entry.failure
-                if let size = truncateTo, failure == nil, ftruncate(entry.fd, off_t(size)) != 0 {
-                    failure = ScratchWriter.Failure(errno: errno, operation: "truncate", path: "")
+                if let size = truncateTo, failure == nil, let error = SystemCalls.ftruncate(entry.fd, size) {
+                    failure = ScratchWriter.Failure(errno: error.rawValue, operation: "truncate", path: "")
                 }
-                close(entry.fd)
+                SystemCalls.close(entry.fd)
                 releaseFileSlot()
                 fit.add(x: Double(entry.bytes), y: entrySeconds)
                 complete(Completion(id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure))
             case .stop:
                 // An entry cut short (a limit hit mid-file) never got its `.end`: close its file so
                 // the worker holds nothing in scratch when it reports.
-                if let entry = current { close(entry.fd) }
+                if let entry = current { SystemCalls.close(entry.fd) }
                 condition.lock()
                 work = (busySeconds, busyBytes, fit)
                 stopped = true
@@ -288,15 +288,6 @@ final class RestoreSink: @unchecked Sendable {
     }
 
     private static func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer, at offset: Int64) -> ScratchWriter.Failure? {
-        var done = 0
-        while done < bytes.count {
-            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                return ScratchWriter.Failure(errno: errno, operation: "write", path: "")
-            }
-            done += written
-        }
-        return nil
+        SystemCalls.pwriteAll(fd, bytes, at: offset).map { ScratchWriter.Failure(errno: $0.rawValue, operation: "write", path: "") }
     }
 }

@@ -22,33 +22,34 @@ public struct ScratchDirectory: Sendable {
 
     /// Makes `<base>/restorecheck-<label>-XXXXXX` (mode 0700). `base` is created (0700) if missing.
     public static func create(under base: String, label: String) throws(Failure) -> ScratchDirectory {
-        if mkdir(base, 0o700) != 0, errno != EEXIST {
-            throw Failure(path: base, operation: "mkdir", errno: errno)
+        if let error = SystemCalls.mkdir(base, 0o700), error.rawValue != EEXIST {
+            throw Failure(path: base, operation: "mkdir", errno: error.rawValue)
         }
-        var template = Array("\(base)/\(namePrefix)\(label)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw Failure(path: base, operation: "mkdtemp in", errno: errno) }
-        let path = String(cString: template.map { UInt8(bitPattern: $0) })
-        return ScratchDirectory(path: path)
+        switch SystemCalls.mkdtemp("\(base)/\(namePrefix)\(label)-XXXXXX") {
+        case .success(let path): return ScratchDirectory(path: path)
+        case .failure(let error): throw Failure(path: base, operation: "mkdtemp in", errno: error.rawValue)
+        }
     }
 
     public init(path: String) { self.path = path }
 
     /// Removes the directory and everything below it.
     public func remove() throws(Failure) {
-        var status = stat()
-        guard lstat(path, &status) == 0 else {
-            if errno == ENOENT { return }
-            throw Failure(path: path, operation: "lstat", errno: errno)
+        let status: stat
+        switch SystemCalls.lstat(path) {
+        case .success(let found): status = found
+        case .failure(let error) where error.rawValue == ENOENT: return
+        case .failure(let error): throw Failure(path: path, operation: "lstat", errno: error.rawValue)
         }
         guard (status.st_mode & S_IFMT) == S_IFDIR else {
-            if unlink(path) != 0 { throw Failure(path: path, operation: "unlink", errno: errno) }
+            if let error = SystemCalls.unlink(path) { throw Failure(path: path, operation: "unlink", errno: error.rawValue) }
             return
         }
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(path: path, operation: "open", errno: errno) }
-        try Self.empty(directory: fd, device: status.st_dev, path: path)
-        if rmdir(path) != 0 { throw Failure(path: path, operation: "rmdir", errno: errno) }
+        switch SystemCalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let fd): try Self.empty(directory: fd, device: status.st_dev, path: path)
+        case .failure(let error): throw Failure(path: path, operation: "open", errno: error.rawValue)
+        }
+        if let error = SystemCalls.rmdir(path) { throw Failure(path: path, operation: "rmdir", errno: error.rawValue) }
     }
 
     /// Removes every entry of the open directory `fd` (which it closes), recursing into
@@ -56,46 +57,37 @@ public struct ScratchDirectory: Sendable {
     /// Latin-1 share restores names that are not UTF-8, and a name "repaired" into a String would
     /// name nothing on disk.
     private static func empty(directory fd: Int32, device: UInt, path: String) throws(Failure) {
-        guard let stream = fdopendir(fd) else {
-            close(fd)
-            throw Failure(path: path, operation: "fdopendir", errno: errno)
+        // Listed through a second descriptor: `directoryNames` closes the one it is given.
+        let listing: [[UInt8]]
+        switch SystemCalls.dup(fd).flatMap(SystemCalls.directoryNames) {
+        case .success(let names): listing = names
+        case .failure(let error):
+            SystemCalls.close(fd)
+            throw Failure(path: path, operation: "read directory", errno: error.rawValue)
         }
-        defer { closedir(stream) }
-        var names: [([UInt8], Bool)] = []
-        while let entry = readdir(stream) {
-            let name = rawName(entry)
-            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
-            var status = stat()
-            guard name.withCString({ fstatat(fd, $0, &status, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-                throw Failure(path: "\(path)/\(display(name))", operation: "fstatat", errno: errno)
-            }
-            let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
-            if isDirectory && status.st_dev != device {
-                // A mount inside scratch (it should never happen): leave it, do not descend.
-                throw Failure(path: "\(path)/\(display(name))", operation: "refusing to cross a mount point at", errno: EXDEV)
-            }
-            names.append((name, isDirectory))
-        }
-        for (name, isDirectory) in names {
+        defer { SystemCalls.close(fd) }
+        for name in listing {
             let childPath = "\(path)/\(display(name))"
-            if isDirectory {
-                let child = name.withCString { openat(fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-                guard child >= 0 else { throw Failure(path: childPath, operation: "open", errno: errno) }
-                try empty(directory: child, device: device, path: childPath)
-                if name.withCString({ unlinkat(fd, $0, AT_REMOVEDIR) }) != 0 {
-                    throw Failure(path: childPath, operation: "rmdir", errno: errno)
-                }
-            } else if name.withCString({ unlinkat(fd, $0, 0) }) != 0 {
-                throw Failure(path: childPath, operation: "unlink", errno: errno)
+            let status: stat
+            switch SystemCalls.lstatat(fd, name) {
+            case .success(let found): status = found
+            case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
             }
-        }
-    }
-
-    /// A directory entry's name as the bytes on disk.
-    private static func rawName(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
-        withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            return Array(bytes.prefix { $0 != 0 })
+            guard (status.st_mode & S_IFMT) == S_IFDIR else {
+                if let error = SystemCalls.unlinkat(fd, name, 0) { throw Failure(path: childPath, operation: "unlink", errno: error.rawValue) }
+                continue
+            }
+            if status.st_dev != device {
+                // A mount inside scratch (it should never happen): leave it, do not descend.
+                throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
+            }
+            switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+            case .success(let child): try empty(directory: child, device: device, path: childPath)
+            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
+            }
+            if let error = SystemCalls.unlinkat(fd, name, AT_REMOVEDIR) {
+                throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
+            }
         }
     }
 
@@ -107,14 +99,10 @@ public struct ScratchDirectory: Sendable {
     /// start-up can say so instead of failing silently at every start.
     @discardableResult
     public static func removeLeftovers(under base: String) -> (removed: [String], failures: [Failure]) {
-        guard let stream = opendir(base) else { return ([], []) }
-        var found: [String] = []
-        while let entry = readdir(stream) {
-            // Our own names are ASCII (`restorecheck-<label>-XXXXXX`); anything else is not ours.
-            let name = display(rawName(entry))
-            if name.hasPrefix(namePrefix) { found.append("\(base)/\(name)") }
-        }
-        closedir(stream)
+        guard case .success(let names) = SystemCalls.open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC).flatMap(SystemCalls.directoryNames)
+        else { return ([], []) }
+        // Our own names are ASCII (`restorecheck-<label>-XXXXXX`); anything else is not ours.
+        let found = names.map(display).filter { $0.hasPrefix(namePrefix) }.map { "\(base)/\($0)" }
         var removed: [String] = []
         var failures: [Failure] = []
         for path in found {

@@ -29,15 +29,18 @@ struct ScratchWriter: ~Copyable {
     }
 
     init(rootPath: String) throws(Failure) {
-        let fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(errno: errno, operation: "open", path: rootPath) }
-        root = fd
+        switch SystemCalls.open(rootPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let fd): root = fd
+        case .failure(let error): throw Failure(errno: error.rawValue, operation: "open", path: rootPath)
+        }
     }
 
     deinit {
-        if let cachedParent { close(cachedParent.fd) }
-        close(root)
+        if let cachedParent { SystemCalls.close(cachedParent.fd) }
+        SystemCalls.close(root)
     }
+
+    private static let directoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
 
     /// Creates `name` for writing, making its parent directories (0700). A file left by an earlier
     /// entry of the same name is replaced (a real restore keeps the last copy).
@@ -45,19 +48,21 @@ struct ScratchWriter: ~Copyable {
         let parent = try parentDirectory(of: name)
         let leaf = Array(Self.leaf(of: name))
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        var fd = leaf.withCString { openat(parent, $0, flags, 0o600) }
-        if fd < 0, errno == EEXIST {
-            _ = leaf.withCString { unlinkat(parent, $0, 0) }
-            fd = leaf.withCString { openat(parent, $0, flags, 0o600) }
+        var opened = SystemCalls.openat(parent, leaf, flags, 0o600)
+        if case .failure(let error) = opened, error.rawValue == EEXIST {
+            _ = SystemCalls.unlinkat(parent, leaf, 0)
+            opened = SystemCalls.openat(parent, leaf, flags, 0o600)
         }
-        guard fd >= 0 else { throw Failure(errno: errno, operation: "create", path: name.description) }
-        return fd
+        switch opened {
+        case .success(let fd): return fd
+        case .failure(let error): throw Failure(errno: error.rawValue, operation: "create", path: name.description)
+        }
     }
 
     /// Removes a restored file that left the sample.
     mutating func remove(_ name: EntryName) {
         guard let parent = try? parentDirectory(of: name) else { return }
-        _ = Array(Self.leaf(of: name)).withCString { unlinkat(parent, $0, 0) }
+        _ = SystemCalls.unlinkat(parent, Array(Self.leaf(of: name)), 0)
     }
 
     /// The last component of a name.
@@ -72,38 +77,31 @@ struct ScratchWriter: ~Copyable {
         if let cachedParent, cachedParent.path.elementsEqual(wanted) { return cachedParent.fd }
         let start = Clock.now
         defer { directorySeconds += Clock.seconds(since: start) }
-        var current = dup(root)
-        guard current >= 0 else { throw Failure(errno: errno, operation: "dup", path: ".") }
+        var current: Int32
+        switch SystemCalls.dup(root) {
+        case .success(let fd): current = fd
+        case .failure(let error): throw Failure(errno: error.rawValue, operation: "dup", path: ".")
+        }
         for slice in wanted.split(separator: UInt8(ascii: "/")) {
             let component = Array(slice)
-            var next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            if next < 0, errno == ENOENT {
-                if component.withCString({ mkdirat(current, $0, 0o700) }) == 0 { directoriesCreated += 1 }
-                next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            } else if next < 0, errno == ENOTDIR {
+            var next = SystemCalls.openat(current, component, Self.directoryFlags)
+            if case .failure(let error) = next, error.rawValue == ENOENT {
+                if SystemCalls.mkdirat(current, component, 0o700) == nil { directoriesCreated += 1 }
+                next = SystemCalls.openat(current, component, Self.directoryFlags)
+            } else if case .failure(let error) = next, error.rawValue == ENOTDIR {
                 // An earlier entry restored a file where this one needs a directory: like tar, replace it.
-                _ = component.withCString { unlinkat(current, $0, 0) }
-                _ = component.withCString { mkdirat(current, $0, 0o700) }
-                next = component.withCString { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                _ = SystemCalls.unlinkat(current, component, 0)
+                _ = SystemCalls.mkdirat(current, component, 0o700)
+                next = SystemCalls.openat(current, component, Self.directoryFlags)
             }
-            let savedErrno = errno
-            close(current)
-            guard next >= 0 else { throw Failure(errno: savedErrno, operation: "mkdir", path: name.description) }
-            current = next
+            SystemCalls.close(current)
+            switch next {
+            case .success(let fd): current = fd
+            case .failure(let error): throw Failure(errno: error.rawValue, operation: "mkdir", path: name.description)
+            }
         }
-        if let cachedParent { close(cachedParent.fd) }
+        if let cachedParent { SystemCalls.close(cachedParent.fd) }
         cachedParent = (wanted, current)
         return current
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Calls `body` with the bytes as a NUL-terminated C string.
-    func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
-        var terminated = self
-        terminated.append(0)
-        return terminated.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
-        }
     }
 }

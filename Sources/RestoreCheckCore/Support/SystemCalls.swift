@@ -1,0 +1,141 @@
+import Glibc
+
+/// An `errno` value, kept with the call that set it (the global is overwritten by the next call).
+struct Errno: Error, Equatable, CustomStringConvertible {
+    let rawValue: Int32
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
+    /// The current thread's `errno`.
+    static var current: Errno { Errno(errno) }
+    var description: String { String(cString: strerror(rawValue)) }
+}
+
+/// The file-system calls of restorecheck's restore and clean-up, in one thin layer, as
+/// swift-system's `Syscalls.swift` does: each wrapper names the C function it calls, takes names as
+/// raw bytes (a restored name need not be UTF-8), retries `EINTR` where the call can be
+/// interrupted, and returns the `errno` as a typed error rather than leaving it in a global.
+///
+/// Process spawning stays in `SpawnedChild` (posix_spawn, poll, waitpid: one job, one file), and
+/// libarchive's and libcrypto's calls in their own wrappers (`ArchiveKit`, `SHA256`).
+enum SystemCalls {
+    /// `openat(directory, name, flags, mode)`.
+    static func openat(_ directory: Int32, _ name: [UInt8], _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+        let fd = name.withCString { Glibc.openat(directory, $0, flags, mode) }
+        return fd >= 0 ? .success(fd) : .failure(.current)
+    }
+
+    /// `open(path, flags, mode)`.
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+        let fd = Glibc.open(path, flags, mode)
+        return fd >= 0 ? .success(fd) : .failure(.current)
+    }
+
+    /// `mkdirat(directory, name, mode)`.
+    static func mkdirat(_ directory: Int32, _ name: [UInt8], _ mode: mode_t) -> Errno? {
+        name.withCString { Glibc.mkdirat(directory, $0, mode) } == 0 ? nil : .current
+    }
+
+    /// `unlinkat(directory, name, flags)` (`AT_REMOVEDIR` for a directory).
+    static func unlinkat(_ directory: Int32, _ name: [UInt8], _ flags: Int32) -> Errno? {
+        name.withCString { Glibc.unlinkat(directory, $0, flags) } == 0 ? nil : .current
+    }
+
+    /// `fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW)`: never follows a link.
+    static func lstatat(_ directory: Int32, _ name: [UInt8]) -> Result<stat, Errno> {
+        var status = stat()
+        return name.withCString { fstatat(directory, $0, &status, AT_SYMLINK_NOFOLLOW) } == 0 ? .success(status) : .failure(.current)
+    }
+
+    /// `lstat(path, &status)`.
+    static func lstat(_ path: String) -> Result<stat, Errno> {
+        var status = stat()
+        return Glibc.lstat(path, &status) == 0 ? .success(status) : .failure(.current)
+    }
+
+    /// `fstat(fd, &status)`.
+    static func fstat(_ fd: Int32) -> Result<stat, Errno> {
+        var status = stat()
+        return Glibc.fstat(fd, &status) == 0 ? .success(status) : .failure(.current)
+    }
+
+    /// `dup(fd)`.
+    static func dup(_ fd: Int32) -> Result<Int32, Errno> {
+        let copy = Glibc.dup(fd)
+        return copy >= 0 ? .success(copy) : .failure(.current)
+    }
+
+    /// `close(fd)`. Its result is not acted on: on Linux the descriptor is gone either way.
+    static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// `pwrite` until every byte is written at `offset`, retrying `EINTR` and short writes.
+    static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) -> Errno? {
+        var done = 0
+        while done < bytes.count {
+            let written = Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                return .current
+            }
+            done += written
+        }
+        return nil
+    }
+
+    /// `ftruncate(fd, size)`.
+    static func ftruncate(_ fd: Int32, _ size: Int64) -> Errno? {
+        Glibc.ftruncate(fd, off_t(size)) == 0 ? nil : .current
+    }
+
+    /// `read(fd, buffer, count)`, retrying `EINTR`; 0 at the end of the file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return .success(count) }
+            if errno != EINTR { return .failure(.current) }
+        }
+    }
+
+    /// The names in the open directory `fd` as raw bytes, without `.` and `..` (`fdopendir`,
+    /// `readdir`, `closedir`). Takes ownership of `fd`: it is closed whatever happens.
+    static func directoryNames(_ fd: Int32) -> Result<[[UInt8]], Errno> {
+        guard let stream = fdopendir(fd) else {
+            let failure = Errno.current
+            Glibc.close(fd)
+            return .failure(failure)
+        }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.bindMemory(to: UInt8.self).prefix { $0 != 0 }) }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            names.append(name)
+        }
+        return .success(names)
+    }
+
+    /// `mkdir(path, mode)`.
+    static func mkdir(_ path: String, _ mode: mode_t) -> Errno? {
+        Glibc.mkdir(path, mode) == 0 ? nil : .current
+    }
+
+    /// `mkdtemp(template)`: `template` ends in `XXXXXX`; returns the directory made.
+    static func mkdtemp(_ template: String) -> Result<String, Errno> {
+        var bytes = Array(template.utf8CString)
+        guard bytes.withUnsafeMutableBufferPointer({ Glibc.mkdtemp($0.baseAddress!) }) != nil else { return .failure(.current) }
+        return .success(String(cString: bytes.map { UInt8(bitPattern: $0) }))
+    }
+
+    /// `rmdir(path)` / `unlink(path)`.
+    static func rmdir(_ path: String) -> Errno? { Glibc.rmdir(path) == 0 ? nil : .current }
+    static func unlink(_ path: String) -> Errno? { Glibc.unlink(path) == 0 ? nil : .current }
+}
+
+extension Array where Element == UInt8 {
+    /// Calls `body` with the bytes as a NUL-terminated C string.
+    func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+        var terminated = self
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+        }
+    }
+}
