@@ -56,10 +56,8 @@ public enum RestoreProjection {
             byteSeconds = bytes * overlapped(report.skipSeconds / Double(report.skipDecodedBytes))
         } else {
             let stored = Double(min(report.incompressibleBytes, report.totalFileBytes))
-            let storedDecode =
-                report.incompressibleFit.count > 0
-                ? dataLine(report.incompressibleFit, fallback: report.incompressibleFit.means.y / max(1, report.incompressibleFit.means.x)).slope
-                : 0
+            // No stored file sampled: a copy, bounded by the hash/write thread (`overlapped(0)`).
+            let storedDecode = dataLine(report.incompressibleFit, fallback: 0).slope
             byteSeconds = (bytes - stored) * overlapped(slope) + stored * overlapped(storedDecode)
         }
         return fixed + Double(report.regularFiles) * (open + intercept) + directories * perDirectory + byteSeconds
