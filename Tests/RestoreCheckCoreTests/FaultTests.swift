@@ -68,9 +68,10 @@ struct FaultTests {
         let temp = TemporaryDirectory("perm")
         chmod(temp.path, 0o755)
         // `nobody` may not be able to reach the build tree (CI clones into a 0700 directory): run a copy.
+        // Copied by `cp` in a child process: a write descriptor in this one could be inherited by a
+        // parallel test's fork and make the exec fail with ETXTBSY.
         let binary = temp.url("restorecheck")
-        try FileManager.default.copyItem(atPath: BuiltBinary.path, toPath: binary)
-        chmod(binary, 0o755)
+        try Shell.run("cp \"$SRC\" \"$DST\" && chmod 755 \"$DST\"", environment: ["SRC": BuiltBinary.path, "DST": binary])
         let set = try BackupSet.make(.gnuTar, in: temp)
         chmod(set.archive, 0o000)
         let config = try temp.oneTargetConfig(archive: set.archive)

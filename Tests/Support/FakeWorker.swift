@@ -29,9 +29,14 @@ public enum FakeWorker {
     public static let exitsEarly = "#!/bin/sh\necho 'cannot do it' >&2\nexit 7\n"
 
     /// Writes `script` as an executable file in `directory` and returns its path.
+    ///
+    /// Written by a short-lived `sh`, not by this process: tests spawn processes in parallel, and a
+    /// fork that inherits a write descriptor of the script makes its exec fail with ETXTBSY ("Text
+    /// file busy"), which once failed CI.
     public static func install(_ script: String, named name: String, in directory: TemporaryDirectory) throws -> String {
-        let path = try directory.write(name, script)
-        chmod(path, 0o755)
+        let path = directory.url(name)
+        let result = try Shell.execute("/bin/sh", ["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh", path], input: Data(script.utf8))
+        guard result.status == 0 else { throw Shell.Failure(command: "install \(path)", result: result) }
         return path
     }
 }
