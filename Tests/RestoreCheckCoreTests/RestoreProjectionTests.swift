@@ -108,10 +108,7 @@ struct RestoreProjectionTests {
     }
 
     @Test func projectionChargesEveryFileAndByteAtMeasuredRates() throws {
-        var report = WorkerReport()
-        report.regularFiles = 1000
-        report.totalFileBytes = 10_000_000_000
-        report.filesRestoredAll = 20
+        var report = sample()
         report.bytesRestoredAll = 100_000_000
         report.fileOverheadSeconds = 0.02  // 1 ms per file
         report.dataSeconds = 0.5  // 5 ns per byte (200 MB/s)

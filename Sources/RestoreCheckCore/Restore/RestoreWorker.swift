@@ -97,10 +97,16 @@ struct RestorePass {
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
             plan.draw(from: parsed)
-            book = SampleBook(settles: plan.settles)
+            followPlan()
         } catch {
             report.manifestError = error.description
         }
+    }
+
+    /// The book settles as the plan's mode does; the mode changes only before the first file.
+    mutating func followPlan() {
+        precondition(book.isEmpty, "the sample plan changed after a file was restored")
+        book = SampleBook(settles: plan.settles)
     }
 
     mutating func pass() throws(RestoreWorker.Stop) {
@@ -146,7 +152,7 @@ struct RestorePass {
                 format = reader.formatFamily
                 plan.planIfSeekable(
                     archivePath: request.archivePath, filtered: reader.isFiltered, format: reader.formatFamily, manifest: manifest)
-                book = SampleBook(settles: plan.settles)
+                followPlan()
             }
             report.entries += 1
             if let exceeded = budget.entriesExceeded(report.entries) { throw limit(exceeded) }
