@@ -83,3 +83,14 @@ struct HistoryStoreTests {
         #expect(try store.pragma("journal_mode") == "wal")
     }
 }
+
+@Suite("Findings through the JSON contract")
+struct FindingContractTests {
+    @Test func bothDigestsSurviveTheSnakeCaseRoundTrip() throws {
+        let finding = Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e1", actualSHA256: "a1")
+        let json = String(decoding: try Outcome.jsonEncoder().encode(finding), as: UTF8.self)
+        #expect(json.contains("\"expected_sha256\" : \"e1\"") && json.contains("\"actual_sha256\" : \"a1\""))
+        let decoded = try Outcome.jsonDecoder().decode(Finding.self, from: Data(json.utf8))
+        #expect(decoded == finding, "before the fix both digests decoded as nil")
+    }
+}

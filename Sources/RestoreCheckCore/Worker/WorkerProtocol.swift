@@ -53,6 +53,15 @@ public struct Finding: Sendable, Codable, Hashable {
     public var expectedSize: Int64?
     public var actualSize: Int64?
 
+    /// `expectedSha256`, not `expectedSHA256`: the contract's snake_case decoder turns
+    /// `expected_sha256` into `expectedSha256`, so the acronym spelling never matched and a finding
+    /// read back from the history (or a JSON report) lost both digests.
+    enum CodingKeys: String, CodingKey {
+        case path, reason, detail, expectedSize, actualSize
+        case expectedSHA256 = "expectedSha256"
+        case actualSHA256 = "actualSha256"
+    }
+
     public init(
         path: String, reason: OutcomeReason, detail: String? = nil, expectedSHA256: String? = nil,
         actualSHA256: String? = nil, expectedSize: Int64? = nil, actualSize: Int64? = nil
@@ -76,6 +85,8 @@ public struct WorkerReport: Sendable, Codable {
     /// Whether a manifest was parsed and used (false: integrity only).
     public var verifiedAgainstManifest = false
     public var manifestEntries = 0
+    /// SHA-256 of the manifest's bytes as the worker read them (evidence of what the test compared with).
+    public var manifestSHA256: String?
     /// Set when the manifest could not be parsed (`manifest_invalid`), with file and line.
     public var manifestError: String?
 
