@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // System libraries. Debian: libarchive-dev, libssl-dev (for libcrypto's SHA-256 with SHA-NI).
@@ -56,6 +57,11 @@ let package = Package(
             name: "RestoreCheckStore",
             dependencies: ["RestoreCheckCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Restore-assurance reports: numbers from the history's query API, rendered through templates.
+        .target(
+            name: "RestoreCheckReport",
+            dependencies: ["RestoreCheckCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         // Prometheus registry fed from outcomes, and the HTTP endpoint that serves it.
         .target(
             name: "RestoreCheckMetrics",
@@ -81,6 +87,7 @@ let package = Package(
                 "RestoreCheckCore",
                 "RestoreCheckStore",
                 "RestoreCheckMetrics",
+                "RestoreCheckReport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +102,7 @@ let package = Package(
                 "RestoreCheckStore",
                 "RestoreCheckMetrics",
                 "RestoreCheckDaemon",
+                "RestoreCheckReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -110,6 +118,13 @@ let package = Package(
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
         .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
+        .testTarget(
+            name: "RestoreCheckReportTests",
+            dependencies: [
+                "RestoreCheckReport", "RestoreCheckStore", "RestoreCheckTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "RestoreCheckDaemonTests",
             dependencies: [

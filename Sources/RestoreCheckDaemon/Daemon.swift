@@ -24,7 +24,9 @@ public enum Daemon {
         }
         let bound = BoundPorts(expected: listenAddresses.count)
         let servers: [any Service] = try listenAddresses.enumerated().map { index, address in
-            try MetricsEndpoint.application(metrics: context.metrics, address: address, web: web, logger: context.logger) { port in
+            try MetricsEndpoint.application(
+                metrics: context.metrics, address: address, web: web, reports: DaemonReportPages(context: context), logger: context.logger
+            ) { port in
                 if let ports = bound.add(index: index, port: port) {
                     // Every port is bound: now systemd may consider us started.
                     context.logger.notice("metrics endpoint listening", metadata: [

@@ -12,22 +12,34 @@ import Synchronization
 /// An unknown user is checked against a fixed fake hash, so the response time does not reveal which
 /// user names exist.
 ///
+/// A user listed in `tenant_users` is limited to those tenants' reports: any other path, `/metrics`
+/// and `/reports/` included, is 403 (the metrics carry every tenant's series, so there is no part of
+/// them such a user may see).
+///
 /// bcrypt runs on NIO's blocking thread pool, as hummingbird-auth's verifier does, never on the
 /// cooperative pool: that pool has one thread per core (two here), and a flood of wrong passwords
 /// (~50 ms of CPU each) would otherwise starve the scheduler loop that feeds systemd's watchdog.
 public struct BasicAuthMiddleware: RouterMiddleware {
     public typealias Context = BasicRequestContext
     let users: [String: String]
+    /// User → the tenants whose reports alone that user may read.
+    let tenantUsers: [String: Set<String>]
     let cache = VerifiedCache()
 
     /// A bcrypt hash of a random string, for unknown users (cost 10, like htpasswd's default).
     static let fakeHash = "$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6"
 
-    public init(users: [String: String]) { self.users = users }
+    public init(users: [String: String], tenantUsers: [String: Set<String>] = [:]) {
+        self.users = users
+        self.tenantUsers = tenantUsers
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let (user, password) = Self.credentials(request.headers[.authorization]), try await authenticate(user, password) else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"restorecheck\""])
+        }
+        if let tenants = tenantUsers[user], !Self.allows(path: request.uri.path, tenants: tenants) {
+            return Response(status: .forbidden)
         }
         return try await next(request, context)
     }
@@ -42,6 +54,14 @@ public struct BasicAuthMiddleware: RouterMiddleware {
         guard hash != nil, verified else { return false }
         cache.insert(key)
         return true
+    }
+
+    /// Whether a tenant-limited user may read `path`: exactly `/reports/<one of tenants>`.
+    static func allows(path: String, tenants: Set<String>) -> Bool {
+        let prefix = "/reports/"
+        guard path.hasPrefix(prefix) else { return false }
+        let name = String(path.dropFirst(prefix.count))
+        return tenants.contains(name.removingPercentEncoding ?? name) || tenants.contains(name)
     }
 
     static func credentials(_ header: String?) -> (String, String)? {

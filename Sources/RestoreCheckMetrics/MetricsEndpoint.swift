@@ -23,9 +23,12 @@ public enum MetricsEndpoint {
     }
 
     /// The routes, separate from the server so tests can reuse them.
-    public static func router(metrics: OutcomeMetrics, basicAuthUsers: [String: String] = [:]) -> Router<BasicRequestContext> {
+    public static func router(
+        metrics: OutcomeMetrics, basicAuthUsers: [String: String] = [:], tenantUsers: [String: Set<String>] = [:],
+        reports: (any ReportPages)? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router()
-        if !basicAuthUsers.isEmpty { router.add(middleware: BasicAuthMiddleware(users: basicAuthUsers)) }
+        if !basicAuthUsers.isEmpty { router.add(middleware: BasicAuthMiddleware(users: basicAuthUsers, tenantUsers: tenantUsers)) }
         let metricsHandler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             var headers: HTTPFields = [.contentType: contentType, .vary: "Accept-Encoding"]
             let body = metrics.render(gzip: acceptsGzip(request.headers[.acceptEncoding]))
@@ -34,13 +37,14 @@ public enum MetricsEndpoint {
         }
         router.get("/metrics", use: metricsHandler)
         router.head("/metrics", use: metricsHandler)
+        if let reports { ReportRoutes.add(to: router, pages: reports) }
         router.get("/") { _, _ -> Response in
             let page = """
                 <!DOCTYPE html>
                 <html><head><meta charset="utf-8"><title>restorecheck</title></head>
                 <body><h1>restorecheck</h1>
                 <p>Proves backups can be restored: intact, within RTO, within RPO.</p>
-                <ul><li><a href="/metrics">Metrics</a></li></ul>
+                <ul><li><a href="/metrics">Metrics</a></li><li><a href="/reports/">Reports</a> (when report.serve is on)</li></ul>
                 </body></html>
 
                 """
@@ -103,7 +107,7 @@ public enum MetricsEndpoint {
 
     /// One HTTP(S) server on `address`; `onRunning` is called once the port is bound (for `READY=1`).
     public static func application(
-        metrics: OutcomeMetrics, address: ListenAddress, web: WebConfig? = nil, logger: Logger,
+        metrics: OutcomeMetrics, address: ListenAddress, web: WebConfig? = nil, reports: (any ReportPages)? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let http1 = HTTPServerBuilder.http1(
@@ -115,7 +119,8 @@ public enum MetricsEndpoint {
                     maxHeaderFieldCount: Limits.maxHeaderFields)))
         let server = try web?.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try tlsConfiguration($0)) } ?? http1
         return Application(
-            router: router(metrics: metrics, basicAuthUsers: web?.basicAuthUsers ?? [:]),
+            router: router(
+                metrics: metrics, basicAuthUsers: web?.basicAuthUsers ?? [:], tenantUsers: web?.tenantUsers ?? [:], reports: reports),
             server: server,
             configuration: .init(
                 address: .hostname(address.host, port: address.port), serverName: "restorecheck",

@@ -14,11 +14,16 @@ import Yams
 ///   client_ca_file: /etc/restorecheck/clients-ca.crt
 /// basic_auth_users:
 ///   prometheus: $2y$10$...                    # bcrypt, e.g. from `htpasswd -nBC 10 prometheus`
+///   acme-viewer: $2y$10$...
+/// tenant_users:                               # restorecheck's own: users limited to tenants' reports
+///   acme-viewer: [acme]
 /// ```
 public struct WebConfig: Sendable, Equatable {
     public var tls: TLS?
     /// User name → bcrypt hash (`$2y$` rewritten to the identical `$2b$`).
     public var basicAuthUsers: [String: String]
+    /// User → the only tenants whose `/reports/<tenant>` that user may read (403 for anything else).
+    public var tenantUsers: [String: Set<String>] = [:]
 
     public struct TLS: Sendable, Equatable {
         public var certFile: String
@@ -105,6 +110,18 @@ public struct WebConfig: Sendable, Equatable {
                     config.basicAuthUsers[name] = hash
                 }
             }),
+            ("tenant_users", { yaml, node, path, config throws(ConfigError) in
+                guard let users = node.mapping else { throw yaml.error(node, path, "expected user: [tenant, ...] lines") }
+                for (user, tenantsNode) in users {
+                    let name = try yaml.string(user, path)
+                    guard let list = tenantsNode.sequence, !list.isEmpty else {
+                        throw yaml.error(tenantsNode, "\(path).\(name)", "expected a non-empty list of tenants")
+                    }
+                    var tenants: Set<String> = []
+                    for (index, item) in list.enumerated() { tenants.insert(try yaml.string(item, "\(path).\(name)[\(index)]")) }
+                    config.tenantUsers[name] = tenants
+                }
+            }),
             // Accepted for compatibility (mappings); restorecheck applies its own fixed limits.
             ("http_server_config", { yaml, node, path, _ throws(ConfigError) in
                 guard node.mapping != nil else { throw yaml.error(node, path, "expected a mapping") }
@@ -114,6 +131,9 @@ public struct WebConfig: Sendable, Equatable {
             }),
         ])
         try yaml.read(root, "", top, into: &config)
+        if let stray = config.tenantUsers.keys.sorted().first(where: { config.basicAuthUsers[$0] == nil }) {
+            throw yaml.error(root, "tenant_users.\(stray)", "'\(stray)' is not in basic_auth_users: a limit needs a user to apply to")
+        }
         guard let tlsNode else { return config }
         let fields = tls.fields
         guard let cert = fields["cert_file"], let key = fields["key_file"] else {

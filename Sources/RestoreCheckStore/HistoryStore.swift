@@ -87,6 +87,40 @@ public final class HistoryStore: Sendable {
             }
             try db.create(index: "finding_by_run", on: "finding", columns: ["run_id"])
         }
+        migrator.registerMigration("v2: report columns and the evidence chain") { db in
+            try db.alter(table: "run") { table in
+                table.add(column: "archive_bytes", .integer)
+                table.add(column: "manifest_sha256", .text)
+                table.add(column: "sample", .text)
+                table.add(column: "seed", .text)
+                table.add(column: "rpo_seconds", .double)
+                table.add(column: "rto_seconds", .double)
+                table.add(column: "rto_met", .boolean)
+                table.add(column: "findings_count", .integer)
+                table.add(column: "chain_seq", .integer)
+                table.add(column: "prev_hash", .text)
+                table.add(column: "entry_hash", .text)
+            }
+            try db.create(index: "run_chain", on: "run", columns: ["chain_seq"], options: .unique)
+            try db.create(index: "run_by_tenant", on: "run", columns: ["tenant", "finished"])
+            // The last chain entry retention deleted: `verify` starts from it (one row, id 1).
+            try db.create(table: "evidence_anchor") { table in
+                table.column("id", .integer).primaryKey().check { $0 == 1 }
+                table.column("chain_seq", .integer).notNull()
+                table.column("entry_hash", .text).notNull()
+                table.column("pruned_at", .double).notNull()
+            }
+            // Older runs: the report columns from their stored outcome, then chained in finish order.
+            let rows = try Row.fetchAll(db, sql: "SELECT id, outcome_json FROM run WHERE outcome_json IS NOT NULL")
+            for row in rows {
+                let json: String = row["outcome_json"]
+                guard let outcome = try? Outcome.jsonDecoder().decode(Outcome.self, from: Data(json.utf8)) else { continue }
+                try db.execute(sql: "UPDATE run SET \(reportColumnAssignments) WHERE id = ?", arguments: reportColumnValues(outcome) + [row["id"]])
+            }
+            let finished = try Int64.fetchAll(
+                db, sql: "SELECT id FROM run WHERE status != 'started' ORDER BY COALESCE(finished, started), id")
+            for id in finished { try EvidenceChain.link(db, runID: id) }
+        }
         return migrator
     }
 
@@ -150,33 +184,64 @@ public final class HistoryStore: Sendable {
                 outcome.projectedFullRestoreSeconds, outcome.filesVerified, outcome.bytesRestored,
                 outcome.findings.count { $0.reason == .checksumMismatch }, json, runID,
             ])
+        try db.execute(sql: "UPDATE run SET \(reportColumnAssignments) WHERE id = ?", arguments: reportColumnValues(outcome) + [runID])
         for finding in outcome.findings {
             try db.execute(
                 sql: "INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [runID, finding.path, finding.reason.rawValue, finding.detail, finding.expectedSHA256, finding.actualSHA256])
         }
+        try EvidenceChain.link(db, runID: runID)
+    }
+
+    /// The columns reports read without decoding the outcome (see `RecordedRun`).
+    private static let reportColumnAssignments =
+        "archive_bytes = ?, manifest_sha256 = ?, sample = ?, seed = ?, rpo_seconds = ?, rto_seconds = ?, rto_met = ?, findings_count = ?"
+
+    private static func reportColumnValues(_ outcome: Outcome) -> StatementArguments {
+        [
+            outcome.archiveBytes, outcome.manifestSha256, outcome.sample, String(outcome.seed), outcome.rpoSeconds,
+            outcome.rtoSeconds, outcome.rtoMet, outcome.findings.count + outcome.findingsOmitted,
+        ]
     }
 
     private static func abort(_ db: Database, runID: Int64, at date: Date) throws {
         try db.execute(
             sql: "UPDATE run SET status = 'aborted', finished = ? WHERE id = ? AND status = 'started'",
             arguments: [date.timeIntervalSince1970, runID])
+        if db.changesCount > 0 { try EvidenceChain.link(db, runID: runID) }
     }
 
     /// Turns runs left `started` by a process that died (kill -9, power loss) into `aborted`.
     @discardableResult
     public func abortLeftovers() throws -> Int {
         try queue.write { db in
-            try db.execute(sql: "UPDATE run SET status = 'aborted' WHERE status = 'started'")
-            return db.changesCount
+            let leftovers = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'started' ORDER BY started, id")
+            for id in leftovers {
+                try db.execute(sql: "UPDATE run SET status = 'aborted' WHERE id = ?", arguments: [id])
+                try EvidenceChain.link(db, runID: id)
+            }
+            return leftovers.count
         }
     }
 
-    /// Deletes runs (and their findings) that started before `cutoff`.
+    /// Deletes runs (and their findings) that started before `cutoff`. The evidence chain loses only
+    /// a prefix: every chained run up to the newest chain entry among them goes, and that entry's
+    /// hash is kept as the anchor `verify` starts from.
     @discardableResult
     public func prune(before cutoff: Date) throws -> Int {
         try queue.write { db in
-            try db.execute(sql: "DELETE FROM run WHERE started < ?", arguments: [cutoff.timeIntervalSince1970])
+            let cutoffSeconds = cutoff.timeIntervalSince1970
+            guard let last = try Int64.fetchOne(
+                db, sql: "SELECT MAX(chain_seq) FROM run WHERE started < ? AND chain_seq IS NOT NULL", arguments: [cutoffSeconds])
+            else {
+                try db.execute(sql: "DELETE FROM run WHERE started < ? AND status = 'started'", arguments: [cutoffSeconds])
+                return db.changesCount
+            }
+            let hash = try String.fetchOne(db, sql: "SELECT entry_hash FROM run WHERE chain_seq = ?", arguments: [last])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at) VALUES (1, ?, ?, ?)",
+                arguments: [last, hash, Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM run WHERE chain_seq <= ?", arguments: [last])
             return db.changesCount
         }
     }
@@ -239,6 +304,11 @@ public final class HistoryStore: Sendable {
                     expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"])
             }
         }
+    }
+
+    /// A read on the store's connection, for the store's own extensions (evidence, reports).
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.read(body)
     }
 
     /// A setting as the store's own connection has it (`PRAGMA journal_mode`, `synchronous`...):

@@ -15,7 +15,8 @@ struct RestoreCheckCommand: AsyncParsableCommand {
             """,
         version: RestoreCheckVersion.current,
         subcommands: [
-            RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, CheckConfigCommand.self,
+            RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, ReportCommand.self, EvidenceCommand.self,
+            CheckConfigCommand.self,
             RestoreWorkerCommand.self,
         ],
         defaultSubcommand: nil

@@ -155,6 +155,7 @@ public struct CheckRunner: Sendable {
             reasons.insert(.manifestInvalid)
             outcome.notes.append("manifest unusable (\(manifestError)): verified for integrity only")
         }
+        outcome.manifestSha256 = report.manifestSHA256
         outcome.filesVerified = report.filesVerified
         outcome.bytesRestored = report.bytesVerified
         outcome.filesInArchive = report.regularFiles

@@ -29,6 +29,8 @@ public struct Outcome: Sendable, Codable {
     public var archiveBytes: Int64?
     public var archiveFormat: String?
     public var manifest: String?
+    /// SHA-256 of the manifest file the sample was verified against (hex), as the worker read it.
+    public var manifestSha256: String?
     public var verification: Verification
     /// The archive's modification time: the restore point.
     public var backupTimestamp: Date?

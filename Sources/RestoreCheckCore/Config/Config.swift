@@ -15,6 +15,8 @@ public struct Config: Sendable {
     public var historyDays: Int
     /// The file this was loaded from, for messages.
     public var sourcePath: String
+    /// Branding and serving of restore-assurance reports.
+    public var report = ReportSettings()
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,
@@ -30,6 +32,12 @@ public struct Config: Sendable {
 
     /// The history database inside `state_dir`.
     public var historyPath: String { "\(stateDirectory)/history.sqlite" }
+
+    /// The key that signs reports (created on first use, 0600) inside `state_dir`.
+    public var signingKeyPath: String { "\(stateDirectory)/report-signing-key.pem" }
+
+    /// The tenants of the configured targets, sorted.
+    public var tenants: [String] { Set(targets.map(\.tenant)).sorted() }
 
     /// The targets named, in config order; throws naming the first unknown name.
     public func targets(named names: [String]) throws(UnknownTarget) -> [Target] {

@@ -127,6 +127,7 @@ private struct NodeReader {
         var targets: Node?
         var maxConcurrent = 1
         var historyDays = 400
+        var report = ReportSettings()
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -145,6 +146,19 @@ private struct NodeReader {
             ("targets", { _, node, _, top throws(ConfigError) in top.targets = node }),
             ("max_concurrent", { yaml, node, path, top throws(ConfigError) in top.maxConcurrent = try yaml.positiveInt(node, path) }),
             ("history_days", { yaml, node, path, top throws(ConfigError) in top.historyDays = try yaml.positiveInt(node, path) }),
+            ("report", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.report, into: &top.report) }),
+        ])
+    }
+
+    var report: YAMLSection<ReportSettings> {
+        YAMLSection([
+            ("company", { yaml, node, path, report throws(ConfigError) in report.company = try yaml.string(node, path) }),
+            ("logo", { _, node, path, report throws(ConfigError) in report.logoPath = try self.path(node, path) }),
+            ("template_dir", { _, node, path, report throws(ConfigError) in report.templateDirectory = try self.path(node, path) }),
+            ("serve", { yaml, node, path, report throws(ConfigError) in
+                report.serve = try yaml.choice(node, path, [("true", true), ("false", false)])
+            }),
+            ("period", { yaml, node, path, report throws(ConfigError) in report.period = try yaml.timeSpan(node, path) }),
         ])
     }
 
@@ -256,9 +270,11 @@ private struct NodeReader {
             names[target.name] = node.mark?.line ?? 0
             targets.append(target)
         }
-        return Config(
+        var config = Config(
             scratchDirectory: top.scratch, stateDirectory: top.state, targets: targets, maxConcurrent: top.maxConcurrent,
             historyDays: top.historyDays, sourcePath: file)
+        config.report = top.report
+        return config
     }
 
     func target(_ node: Node, _ path: String, defaults: Inheritable) throws(ConfigError) -> Target {

@@ -17,6 +17,9 @@ public struct Manifest: Sendable {
     private(set) var digests: ContiguousArray<SHA256Digest> = []
 
     public var count: Int { digests.count }
+    /// SHA-256 of the manifest file's bytes as parsed (nil when parsed from memory): the evidence of
+    /// which manifest a test was judged against, hashed from the very bytes the worker read.
+    public private(set) var fileSHA256: SHA256Digest?
 
     /// The expected digest of `name`, as hex.
     public subscript(name: EntryName) -> String? { slot(of: NameKey(name)).map { digests[$0].description } }
@@ -51,10 +54,13 @@ public struct Manifest: Sendable {
         slotByKey.reserveCapacity(capacity)
         digests.reserveCapacity(capacity)
         var lines = LineSplitter(file: path)
+        var hasher = SHA256()
         try Self.readChunks(of: path) { (chunk) throws(ParseError) in
+            hasher.update(chunk)
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
         }
         try lines.finish { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
+        fileSHA256 = hasher.finalize()
     }
 
     /// Calls `body` with every entry of the manifest file in file order (repeats included), until it

@@ -96,6 +96,7 @@ struct RestorePass {
             ledger = NameLedger(manifest: parsed)
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
+            report.manifestSHA256 = parsed.fileSHA256?.description
             plan.draw(from: parsed)
             followPlan()
         } catch {

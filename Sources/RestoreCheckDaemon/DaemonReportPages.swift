@@ -1,0 +1,34 @@
+import Foundation
+import RestoreCheckCore
+import RestoreCheckMetrics
+import RestoreCheckReport
+
+/// The reports `serve` publishes, built on request from the history and the current config (a reload
+/// that adds a tenant or turns `report.serve` off takes effect at the next request).
+struct DaemonReportPages: ReportPages {
+    let context: DaemonContext
+
+    func tenants() -> [String]? {
+        let config = context.config
+        return config.report.serve ? config.tenants : nil
+    }
+
+    func report(tenant: String, period: String?) throws -> String {
+        let config = context.config
+        var span = config.report.period
+        if let period {
+            guard let parsed = TimeSpan(parsing: period), parsed.seconds > 0, parsed.seconds <= 3660 * 86_400 else {
+                throw ReportPageError("since=\(period) is not a duration of at most ten years (use forms like 30d, 90d)")
+            }
+            span = parsed
+        }
+        let report = try ReportBuilder(history: context.store).build(config: config, tenant: tenant, period: span, now: context.now())
+        return try ReportRenderer(settings: config.report).render(report, as: .html)
+    }
+
+    func index(tenants: [String]) -> String {
+        let config = context.config
+        return (try? ReportRenderer(settings: config.report))?.renderIndex(tenants: tenants, company: config.report.company)
+            ?? ReportRenderer.fallbackIndex(tenants: tenants)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import RestoreCheckCore
+
+/// Geometry of a target's three inline-SVG charts, from its `ChartSeries`. Only numbers here; the
+/// markup is in the `chart` template partial, so a branded template can restyle it.
+///
+/// Drawn for greyscale print: lines differ by dash pattern and markers by shape, and results in the
+/// strip by fill pattern (passed light, failed black, error hatched, aborted outlined).
+struct ReportCharts {
+    static let width = 640.0
+    static let height = 150.0
+    static let left = 64.0
+    static let right = 12.0
+    static let top = 10.0
+    static let bottom = 22.0
+    static var plotWidth: Double { width - left - right }
+    static var plotHeight: Double { height - top - bottom }
+
+    let from: Date
+    let to: Date
+
+    func x(_ time: Date) -> Double {
+        let span = max(1, to.timeIntervalSince(from))
+        return Self.left + Self.plotWidth * min(1, max(0, time.timeIntervalSince(from) / span))
+    }
+
+    func y(_ value: Double, max ceiling: Double) -> Double {
+        Self.top + Self.plotHeight * (1 - min(1, max(0, value / ceiling)))
+    }
+
+    /// The verified backup's age against the RPO line.
+    func age(_ summary: TargetSummary) -> [String: Any] {
+        let ages = summary.chart.verifiedAge.flatMap { $0.map(\.ageSeconds) }
+        let ceiling = Swift.max(summary.rpoSeconds * 1.25, ages.max() ?? 0, 1)
+        let lines = summary.chart.verifiedAge.map { line in
+            ["points": line.map { "\(fmt(x($0.time))),\(fmt(y($0.ageSeconds, max: ceiling)))" }.joined(separator: " ")]
+        }
+        return frame(ceiling: ceiling, limit: summary.rpoSeconds, limitLabel: "RPO") + [
+            "lines": lines, "empty": lines.isEmpty,
+            "title": "Age of the verified backup, \(ReportFormat.day(from)) to \(ReportFormat.day(to)), against the RPO of \(TimeSpan.format(summary.rpoSeconds))",
+        ]
+    }
+
+    /// Measured restore time (circles) and projected full restore (squares) against the RTO line.
+    func restoreTimes(_ summary: TargetSummary) -> [String: Any] {
+        let points = summary.chart.restoreTimes
+        let values = points.flatMap { [$0.measuredSeconds, $0.projectedSeconds].compactMap { $0 } }
+        let ceiling = Swift.max(summary.rtoSeconds * 1.25, values.max() ?? 0, 1)
+        let measured = points.compactMap { point in
+            point.measuredSeconds.map { ["cx": fmt(x(point.time)), "cy": fmt(y($0, max: ceiling))] }
+        }
+        let projected = points.compactMap { point in
+            point.projectedSeconds.map { ["x": fmt(x(point.time) - 3), "y": fmt(y($0, max: ceiling) - 3)] }
+        }
+        return frame(ceiling: ceiling, limit: summary.rtoSeconds, limitLabel: "RTO") + [
+            "measured": measured, "projected": projected, "empty": points.isEmpty,
+            "title": "Measured restore time (circles) and projected full restore (squares) against the RTO of \(TimeSpan.format(summary.rtoSeconds))",
+        ]
+    }
+
+    /// One mark per test, by result.
+    func strip(_ runs: [EvidenceRun]) -> [String: Any] {
+        let width = Swift.max(1.5, Swift.min(8, Self.plotWidth / Double(Swift.max(1, runs.count))))
+        let marks = runs.map { run in
+            ["x": fmt(x(run.finished) - width / 2), "width": fmt(width), "status": run.status.rawValue]
+        }
+        return [
+            "marks": marks, "empty": runs.isEmpty, "left": fmt(Self.left), "plot_width": fmt(Self.plotWidth),
+            "title": "Result of each test: passed (light), failed (black), error (hatched), aborted (outline)",
+        ]
+    }
+
+    private func frame(ceiling: Double, limit: Double, limitLabel: String) -> [String: Any] {
+        [
+            "width": fmt(Self.width), "height": fmt(Self.height), "left": fmt(Self.left), "right_edge": fmt(Self.width - Self.right),
+            "top": fmt(Self.top), "baseline": fmt(Self.top + Self.plotHeight), "limit_y": fmt(y(limit, max: ceiling)),
+            "limit_label": "\(limitLabel) \(TimeSpan.format(limit))", "ceiling_label": TimeSpan.format(ceiling),
+            "from_label": ReportFormat.day(from), "to_label": ReportFormat.day(to), "label_y": fmt(Self.height - 6),
+            "to_x": fmt(Self.width - Self.right),
+        ]
+    }
+
+    private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    static func + (lhs: [String: Any], rhs: [String: Any]) -> [String: Any] { lhs.merging(rhs) { $1 } }
+}

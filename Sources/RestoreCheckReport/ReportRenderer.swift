@@ -1,0 +1,101 @@
+import Foundation
+import Mustache
+import RestoreCheckCore
+
+/// Renders a `TenantReport` as HTML (self-contained, printable), Markdown, or JSON (the contract).
+///
+/// HTML and Markdown go through Mustache templates: the built-in ones (`BuiltInTemplates`), each of
+/// which a file `<name>.mustache` in the configured `template_dir` replaces, so an MSP can brand the
+/// report without touching the numbers.
+public struct ReportRenderer: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        case html, markdown, json
+
+        /// The file extension of a report written in this format.
+        public var fileExtension: String {
+            switch self {
+            case .html: "html"
+            case .markdown: "md"
+            case .json: "json"
+            }
+        }
+    }
+
+    /// A template that could not be loaded: names the file.
+    public struct TemplateError: Error, CustomStringConvertible {
+        public var file: String
+        public var message: String
+        public var description: String { "\(file): \(message)" }
+    }
+
+    private let library: MustacheLibrary
+    private let logoDataURI: String?
+
+    /// Loads the built-in templates, then every `*.mustache` in `templateDirectory` over them, and the
+    /// logo (PNG, JPEG or SVG) to embed as a data URI.
+    public init(settings: ReportSettings = ReportSettings()) throws {
+        var library = MustacheLibrary()
+        for (name, text) in BuiltInTemplates.all {
+            do { try library.register(text, named: name) } catch { throw TemplateError(file: "built-in \(name)", message: "\(error)") }
+        }
+        if let directory = settings.templateDirectory {
+            let files: [String]
+            do { files = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+                throw TemplateError(file: directory, message: "cannot be read: \(error.localizedDescription)")
+            }
+            for file in files.sorted() where file.hasSuffix(".mustache") {
+                let path = "\(directory)/\(file)"
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw TemplateError(file: path, message: "cannot be read as UTF-8")
+                }
+                do { try library.register(text, named: String(file.dropLast(".mustache".count))) } catch {
+                    throw TemplateError(file: path, message: "\(error)")
+                }
+            }
+        }
+        self.library = library
+        logoDataURI = try settings.logoPath.map(Self.dataURI)
+    }
+
+    public func render(_ report: TenantReport, as format: Format) throws -> String {
+        switch format {
+        case .json:
+            return String(decoding: try TenantReport.jsonEncoder().encode(report), as: UTF8.self) + "\n"
+        case .html, .markdown:
+            let name = format == .html ? "report.html" : "report.md"
+            let view = ReportView(report: report, logoDataURI: logoDataURI).dictionary
+            guard let text = library.render(view, withTemplate: name) else {
+                throw TemplateError(file: name, message: "no such template")
+            }
+            return text
+        }
+    }
+
+    /// The `/reports/` page: links to the tenants' reports.
+    public func renderIndex(tenants: [String], company: String?) -> String {
+        let view: [String: Any] = [
+            "company": company ?? "", "has_company": company != nil,
+            "tenants": tenants.map { ["tenant": $0, "path": $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0] },
+        ]
+        return library.render(view, withTemplate: "index.html") ?? ""
+    }
+
+    /// The index with the built-in templates only (when a branded template directory cannot be read).
+    public static func fallbackIndex(tenants: [String]) -> String {
+        ((try? ReportRenderer())?.renderIndex(tenants: tenants, company: nil)) ?? ""
+    }
+
+    private static func dataURI(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TemplateError(file: path, message: "logo cannot be read")
+        }
+        let type: String
+        switch (path as NSString).pathExtension.lowercased() {
+        case "png": type = "image/png"
+        case "jpg", "jpeg": type = "image/jpeg"
+        case "svg": type = "image/svg+xml"
+        default: throw TemplateError(file: path, message: "logo must be a .png, .jpg or .svg file")
+        }
+        return "data:\(type);base64,\(data.base64EncodedString())"
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import RestoreCheckCore
+
+/// One tenant's restore-assurance report for a period: the numbers every format shows.
+///
+/// This is the JSON contract (`restorecheck report --format json`, `schema` 1): snake_case keys,
+/// ISO 8601 UTC times, durations in seconds, percentages 0–100 (null when there was nothing to
+/// measure). Fields are added, never renamed or removed, within a schema version.
+public struct TenantReport: Sendable, Codable, Hashable {
+    public var schema = 1
+    public var tenant: String
+    public var company: String?
+    public var generated: Date
+    public var period: Period
+    public var targets: [TargetSummary]
+    /// Open events first, then by opening time, newest first.
+    public var breaches: [Breach]
+    /// Every test that finished in the period, newest first.
+    public var evidence: [EvidenceRun]
+
+    public struct Period: Sendable, Codable, Hashable {
+        public var from: Date
+        public var to: Date
+    }
+}
+
+/// One target's line in the summary, and the series its charts draw.
+public struct TargetSummary: Sendable, Codable, Hashable {
+    public var target: String
+    public var rpoSeconds: Double
+    public var rtoSeconds: Double
+    /// Age at the report's end of the newest restore point that passed (the verified RPO); nil when
+    /// none ever passed.
+    public var verifiedBackupAgeSeconds: Double?
+    public var verifiedBackupTimestamp: Date?
+    public var rpoMet: Bool
+    public var lastResult: RunStatus?
+    public var lastTest: Date?
+    public var lastReasons: [String]
+    /// Share of the measured part of the period during which a restore point within the RPO had been
+    /// verified (README "Report numbers"). Nil when the target had no test by the period's end.
+    public var rpoCompliancePercent: Double?
+    /// Seconds of the period that were measured (from the later of the period start and the target's
+    /// first recorded test).
+    public var measuredSeconds: Double
+    /// Share of the period's tests with a projected full restore that were within the RTO.
+    public var rtoCompliancePercent: Double?
+    public var tests: TestCounts
+    public var filesVerified: Int
+    public var bytesVerified: Int64
+    public var openBreaches: Int
+    public var chart: ChartSeries
+}
+
+/// Tests in the period by result. `run` = passed + failed + error; aborted tests verified nothing.
+public struct TestCounts: Sendable, Codable, Hashable {
+    public var run = 0
+    public var passed = 0
+    public var failed = 0
+    public var error = 0
+    public var aborted = 0
+}
+
+/// What the charts draw, as data (times and seconds), so a PSA tool can draw its own.
+public struct ChartSeries: Sendable, Codable, Hashable {
+    /// The verified backup's age over the period: polylines of (time, age seconds); a break where no
+    /// restore point had been verified yet.
+    public var verifiedAge: [[AgePoint]]
+    /// Each test with a measured restore time or a projection, in time order.
+    public var restoreTimes: [RestoreTimePoint]
+
+    public struct AgePoint: Sendable, Codable, Hashable {
+        public var time: Date
+        public var ageSeconds: Double
+    }
+
+    public struct RestoreTimePoint: Sendable, Codable, Hashable {
+        public var time: Date
+        public var status: RunStatus
+        public var measuredSeconds: Double?
+        public var projectedSeconds: Double?
+    }
+}
+
+/// An event in the breach ledger.
+public struct Breach: Sendable, Codable, Hashable {
+    public enum Kind: String, Sendable, Codable, Hashable, CaseIterable {
+        /// The verified restore point was older than the RPO.
+        case rpoBreach = "rpo_breach"
+        /// No restore point of the target has ever passed.
+        case neverVerified = "never_verified"
+        /// Tests projected the full restore over the RTO.
+        case rtoBreach = "rto_breach"
+        /// Tests failed: the backup would not restore as promised.
+        case failedTest = "failed_test"
+        /// Tests ended in error: restorecheck could not tell.
+        case errorStreak = "error_streak"
+        /// No test finished for longer than `ReportRules.untestedAfter`.
+        case notTested = "not_tested"
+    }
+
+    public var target: String
+    public var kind: Kind
+    public var opened: Date
+    /// Nil while the event is open at the report's end.
+    public var resolved: Date?
+    /// Until resolved, or until the report's end for an open event.
+    public var durationSeconds: Double
+    /// Tests that made up the event (0 for events of time alone).
+    public var tests: Int
+    public var detail: String
+    public var isOpen: Bool { resolved == nil }
+}
+
+/// One test, as evidence.
+public struct EvidenceRun: Sendable, Codable, Hashable {
+    public var runId: Int64
+    public var target: String
+    public var started: Date
+    public var finished: Date
+    public var status: RunStatus
+    public var reasons: [String]
+    public var archive: String?
+    public var archiveBytes: Int64?
+    /// The restore point's time (the archive's modification time).
+    public var backupTimestamp: Date?
+    public var manifestSha256: String?
+    public var sample: String?
+    public var seed: String?
+    public var filesVerified: Int
+    public var bytesVerified: Int64
+    public var restoreSeconds: Double?
+    public var projectedFullRestoreSeconds: Double?
+    /// The first findings (at most `ReportRules.findingsPerRun`), and how many more were recorded.
+    public var findings: [Finding]
+    public var findingsOmitted: Int
+    /// The run's link in the evidence chain (`restorecheck evidence verify --report` checks it).
+    public var entryHash: String?
+}
+
+extension TenantReport {
+    /// The contract's encoder (snake_case, ISO 8601, sorted keys).
+    public static func jsonEncoder() -> JSONEncoder { Outcome.jsonEncoder() }
+    public static func jsonDecoder() -> JSONDecoder { Outcome.jsonDecoder() }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import RestoreCheckCore
+
+/// The store's query API for reports (`HistoryQuery`): reports never see SQL.
+extension HistoryStore: HistoryQuery {
+    public func finishedRuns(tenant: String, through: Date) throws -> [RecordedRun] {
+        try read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, target, tenant, status, reasons, started, finished, archive, archive_bytes, backup_timestamp,
+                      manifest_sha256, sample, seed, files_verified, bytes_restored, restore_seconds,
+                      projected_full_restore_seconds, rpo_seconds, rto_seconds, rto_met, findings_count, entry_hash
+                    FROM run WHERE tenant = ? AND status != 'started' AND finished IS NOT NULL AND finished <= ?
+                    ORDER BY finished, id
+                    """,
+                arguments: [tenant, through.timeIntervalSince1970])
+            var runs: [RecordedRun] = []
+            while let row = try rows.next() {
+                let reasons: String = row["reasons"]
+                runs.append(RecordedRun(
+                    id: row["id"], target: row["target"], tenant: row["tenant"],
+                    status: RunStatus(rawValue: row["status"]) ?? .error,
+                    reasons: reasons.isEmpty ? [] : reasons.split(separator: ",").map(String.init),
+                    started: Date(timeIntervalSince1970: row["started"]), finished: Date(timeIntervalSince1970: row["finished"]),
+                    archive: row["archive"], archiveBytes: row["archive_bytes"],
+                    backupTimestamp: (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    manifestSha256: row["manifest_sha256"], sample: row["sample"], seed: row["seed"],
+                    filesVerified: row["files_verified"] ?? 0, bytesRestored: row["bytes_restored"] ?? 0,
+                    restoreSeconds: row["restore_seconds"], projectedFullRestoreSeconds: row["projected_full_restore_seconds"],
+                    rpoSeconds: row["rpo_seconds"], rtoSeconds: row["rto_seconds"], rtoMet: row["rto_met"],
+                    findingCount: row["findings_count"] ?? 0, entryHash: row["entry_hash"]))
+            }
+            return runs
+        }
+    }
+
+    public func findings(runIDs: [Int64], perRun: Int) throws -> [Int64: [Finding]] {
+        try read { db in
+            var result: [Int64: [Finding]] = [:]
+            for start in stride(from: 0, to: runIDs.count, by: 500) {
+                let ids = Array(runIDs[start..<min(start + 500, runIDs.count)])
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT * FROM (SELECT f.*, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY rowid) AS position FROM finding f
+                          WHERE run_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))) WHERE position <= ? ORDER BY run_id, position
+                        """,
+                    arguments: StatementArguments(ids) + [perRun])
+                while let row = try rows.next() {
+                    result[row["run_id"], default: []].append(Finding(
+                        path: row["path"], reason: OutcomeReason(rawValue: row["reason"]) ?? .archiveCorrupt, detail: row["detail"],
+                        expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"]))
+                }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import RestoreCheckCore
+import RestoreCheckReport
+
+/// `restorecheck report`: a tenant's restore-assurance report, from the history alone.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write restore-assurance reports for tenants, from the recorded history (never runs a test).",
+        discussion: """
+            Examples:
+              restorecheck report --tenant acme --since 90d --format html --output acme-2026-q4.html
+              restorecheck report --all-tenants --since 30d --output-dir /var/lib/restorecheck/reports --sign
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The tenant to report on.") var tenant: String?
+    @Flag(help: "Every tenant of the config (needs --output-dir).") var allTenants = false
+    @Option(help: "The period, ending now (e.g. 30d, 90d, 400d). Default: report.period, else 30d.") var since: String?
+    @Option(help: "html, markdown or json.") var format: String = "html"
+    @Option(help: "Write the report to this file (default: standard output).") var output: String?
+    @Option(help: "Write one report per tenant into this directory, as <tenant>.<format>.") var outputDir: String?
+    @Flag(help: "Write a detached Ed25519 signature beside each report (<file>.sig).") var sign = false
+
+    func run() async throws {
+        let config = try options.load()
+        guard let format = ReportRenderer.Format(rawValue: format) else {
+            throw ValidationError("--format must be one of \(ReportRenderer.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let tenants: [String]
+        switch (tenant, allTenants) {
+        case (let name?, false):
+            guard config.tenants.contains(name) else {
+                throw ValidationError("no tenant '\(name)' in \(config.sourcePath) (tenants: \(config.tenants.joined(separator: ", ")))")
+            }
+            tenants = [name]
+        case (nil, true):
+            guard outputDir != nil else { throw ValidationError("--all-tenants writes one file per tenant: give --output-dir") }
+            tenants = config.tenants
+        default:
+            throw ValidationError("give either --tenant NAME or --all-tenants")
+        }
+        if output != nil, outputDir != nil { throw ValidationError("give --output or --output-dir, not both") }
+        if sign, output == nil, outputDir == nil { throw ValidationError("--sign needs a file: give --output or --output-dir") }
+        let period: TimeSpan
+        if let since {
+            guard let parsed = TimeSpan(parsing: since), parsed.seconds > 0 else {
+                throw ValidationError("--since '\(since)' is not a duration (use forms like 30d, 90d, 12h)")
+            }
+            period = parsed
+        } else {
+            period = config.report.period
+        }
+
+        let store = try HistoryCommands.open(config)
+        let renderer: ReportRenderer
+        do { renderer = try ReportRenderer(settings: config.report) } catch {
+            FileHandle.standardError.write(Data("restorecheck: report template: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
+        let key = try sign ? EvidenceCommands.signingKey(config) : nil
+        let now = Date()
+        for tenant in tenants {
+            let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
+            let text = try renderer.render(report, as: format)
+            let path = outputDir.map { "\($0)/\(tenant).\(format.fileExtension)" } ?? output
+            guard let path else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+                continue
+            }
+            if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
+            let bytes = Data(text.utf8)
+            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+            if let key {
+                try Data(key.sign(Array(bytes))).write(to: URL(fileURLWithPath: path + ".sig"), options: .atomic)
+            }
+            print(path + (key != nil ? " (signed: \(path).sig)" : ""))
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+@testable import RestoreCheckCore
+@testable import RestoreCheckStore
+import RestoreCheckTestSupport
+import Testing
+
+/// The hash chain over recorded runs: tampering with the SQLite file by hand (the `sqlite3` CLI, as
+/// an attacker with file access would) is caught and named; retention is not mistaken for deletion.
+@Suite("Evidence chain")
+struct EvidenceChainTests {
+    typealias H = SyntheticHistory
+
+    static func store(_ temp: TemporaryDirectory, days: Int = 10) throws -> HistoryStore {
+        let store = try HistoryStore(path: temp.url("history.sqlite"))
+        for day in 0..<days {
+            try H(store: store).record("fs", H.Test(day: day, status: day == 3 ? .failed : .passed, reasons: day == 3 ? [.checksumMismatch] : [], findings: day == 3 ? 2 : 0))
+        }
+        return store
+    }
+
+    static func sqlite(_ temp: TemporaryDirectory, _ sql: String) throws {
+        _ = try Shell.run("sqlite3 \"$DB\" \"$SQL\"", environment: ["DB": temp.url("history.sqlite"), "SQL": sql])
+    }
+
+    @Test func anIntactHistoryVerifiesAndEveryRunIsLinked() throws {
+        let temp = TemporaryDirectory("chain-intact")
+        let store = try Self.store(temp)
+        let check = try store.verifyEvidence()
+        #expect(check.isIntact && check.entriesChecked == 10)
+        let runs = try store.finishedRuns(tenant: "acme", through: H.at(100))
+        #expect(check.headHash == runs.last?.entryHash)
+        #expect(Set(runs.compactMap(\.entryHash)).count == 10)
+    }
+
+    @Test func aChangedRowAFindingAndADeletedRowAreEachNamed() throws {
+        let temp = TemporaryDirectory("chain-tamper")
+        let store = try Self.store(temp)
+        try Self.sqlite(temp, "UPDATE run SET status = 'passed', reasons = '' WHERE id = 4")
+        #expect(try store.verifyEvidence().problems == [.changed(runID: 4, seq: 4)])
+        try Self.sqlite(temp, "UPDATE run SET status = 'failed', reasons = 'checksum_mismatch' WHERE id = 4")
+        #expect(try store.verifyEvidence().isIntact, "restored exactly: the chain agrees again")
+
+        try Self.sqlite(temp, "UPDATE finding SET path = 'other.txt' WHERE run_id = 4")
+        #expect(try store.verifyEvidence().problems == [.changed(runID: 4, seq: 4)], "findings are part of the record")
+        try Self.sqlite(temp, "UPDATE finding SET path = 'docs/file-0.txt' WHERE rowid = (SELECT MIN(rowid) FROM finding WHERE run_id = 4)")
+        try Self.sqlite(temp, "UPDATE finding SET path = 'docs/file-1.txt' WHERE rowid = (SELECT MAX(rowid) FROM finding WHERE run_id = 4)")
+        #expect(try store.verifyEvidence().isIntact)
+
+        try Self.sqlite(temp, "DELETE FROM run WHERE id = 7")
+        let problems = try store.verifyEvidence().problems
+        #expect(problems == [.deleted(seqs: 7...7, after: 6, before: 8)], "the run after it is not blamed: \(problems)")
+        #expect(problems.first?.description == "chain entry 7 deleted (after run 6, before run 8)")
+    }
+
+    @Test func anInsertedRowAndAForgedLinkAreCaught() throws {
+        let temp = TemporaryDirectory("chain-insert")
+        let store = try Self.store(temp)
+        try Self.sqlite(temp, "INSERT INTO run (target, tenant, status, origin, started, finished) VALUES ('fs', 'acme', 'passed', 'serve', 1, 2)")
+        #expect(try store.verifyEvidence().problems == [.inserted(runID: 11)])
+        try Self.sqlite(temp, "DELETE FROM run WHERE id = 11")
+        // A row given a made-up place in the chain: its hash cannot be right without the previous one.
+        try Self.sqlite(temp, "UPDATE run SET entry_hash = '\(String(repeating: "0", count: 64))' WHERE id = 5")
+        let problems = try store.verifyEvidence().problems
+        #expect(problems == [.changed(runID: 5, seq: 5), .changed(runID: 6, seq: 6)], "\(problems)")
+    }
+
+    @Test func retentionKeepsTheChainVerifiable() throws {
+        let temp = TemporaryDirectory("chain-prune")
+        let store = try Self.store(temp)
+        #expect(try store.prune(before: H.at(4)) == 4)
+        #expect(try store.verifyEvidence().isIntact, "the anchor holds the last deleted link")
+        #expect(try store.verifyEvidence().entriesChecked == 6)
+        // Deleting the oldest surviving run by hand is still a deletion, not retention.
+        try Self.sqlite(temp, "DELETE FROM run WHERE id = 5")
+        #expect(try store.verifyEvidence().problems == [.deleted(seqs: 5...5, after: nil, before: 6)])
+    }
+
+    @Test func abortedRunsAreChainedToo() throws {
+        let temp = TemporaryDirectory("chain-abort")
+        let store = try Self.store(temp, days: 2)
+        let running = try store.beginRun(target: "fs", tenant: "acme", started: H.at(5), origin: "serve")
+        #expect(try store.verifyEvidence().isIntact, "a test still running is not in the chain yet, and not an insertion")
+        try store.abort(runID: running, at: H.at(5, 60))
+        let leftover = try store.beginRun(target: "fs", tenant: "acme", started: H.at(6), origin: "serve")
+        #expect(try store.abortLeftovers() == 1)
+        let check = try store.verifyEvidence()
+        #expect(check.isIntact && check.entriesChecked == 4)
+        #expect(try store.finishedRuns(tenant: "acme", through: H.at(7)).map(\.status) == [.passed, .passed, .aborted])
+        _ = leftover
+    }
+
+    @Test func sinceChecksOnlyTheRecentEntries() throws {
+        let temp = TemporaryDirectory("chain-since")
+        let store = try Self.store(temp)
+        try Self.sqlite(temp, "UPDATE run SET files_verified = 1 WHERE id = 2")
+        #expect(try store.verifyEvidence().problems == [.changed(runID: 2, seq: 2)])
+        let recent = try store.verifyEvidence(since: H.at(5))
+        #expect(recent.isIntact && recent.entriesChecked == 5)
+    }
+
+    @Test func migrationChainsAHistoryRecordedBeforeTheChain() throws {
+        let temp = TemporaryDirectory("chain-migrate")
+        let path = temp.url("history.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try HistoryStore.migrator.migrate(queue, upTo: "v1: runs and findings")
+            let finding = Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e", actualSHA256: "f")
+            for day in 0..<3 {
+                var outcome = Outcome(
+                    target: "fs", tenant: "acme", status: day == 1 ? .failed : .passed, reasons: day == 1 ? [.checksumMismatch] : [],
+                    summary: "old", archive: "/b/fs.tar", archiveBytes: 4_096, manifestSha256: nil, verification: .manifest,
+                    backupTimestamp: H.at(day), started: H.started(day), finished: H.finished(day), sample: "20 files", seed: 9,
+                    filesVerified: 20, bytesRestored: 100, rpoSeconds: 86_400, rtoSeconds: 3_600, rtoMet: true,
+                    findings: day == 1 ? [finding] : [], findingsOmitted: 0, notes: [])
+                outcome.projectedFullRestoreSeconds = 60
+                let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
+                try queue.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO run (target, tenant, status, reasons, origin, started, finished, backup_timestamp, files_verified,
+                              bytes_restored, outcome_json) VALUES ('fs', 'acme', ?, ?, 'serve', ?, ?, ?, 20, 100, ?)
+                            """,
+                        arguments: [outcome.status.rawValue, outcome.reasons.map(\.rawValue).joined(separator: ","),
+                                    H.started(day).timeIntervalSince1970, H.finished(day).timeIntervalSince1970,
+                                    H.at(day).timeIntervalSince1970, json])
+                    if day == 1 {
+                        try db.execute(sql: "INSERT INTO finding (run_id, path, reason) VALUES (?, 'a.txt', 'checksum_mismatch')", arguments: [db.lastInsertedRowID])
+                    }
+                }
+            }
+            try queue.write { try $0.execute(sql: "INSERT INTO run (target, tenant, status, origin, started) VALUES ('fs', 'acme', 'started', 'serve', 5)") }
+        }
+        let store = try HistoryStore(path: path)
+        let check = try store.verifyEvidence()
+        #expect(check.isIntact && check.entriesChecked == 3, "finished runs chained by the migration; the running one is not")
+        let runs = try store.finishedRuns(tenant: "acme", through: H.at(10))
+        #expect(runs.map(\.archiveBytes) == [4_096, 4_096, 4_096], "report columns filled from the stored outcomes")
+        #expect(runs.map(\.rtoMet) == [true, true, true] && runs[1].findingCount == 1 && runs[0].seed == "9")
+    }
+
+    @Test func anIndependentImplementationOfTheDocumentedFormatAgrees() throws {
+        let temp = TemporaryDirectory("chain-python")
+        let store = try Self.store(temp)
+        _ = try store.prune(before: H.at(2))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Benchmarks/evidence_chain.py").path
+        let intact = try Shell.execute("/usr/bin/python3", [script, "verify", temp.url("history.sqlite")])
+        #expect(intact.status == 0, "\(intact.stdout)\(intact.stderr)")
+        #expect(intact.stdout.contains("head \(try store.verifyEvidence().headHash ?? "?")"))
+        try Self.sqlite(temp, "UPDATE run SET archive = '/b/other.tar' WHERE id = 5")
+        let broken = try Shell.execute("/usr/bin/python3", [script, "verify", temp.url("history.sqlite")])
+        #expect(broken.status == 1 && broken.stdout.contains("run 5 (chain entry 5) changed"))
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+@testable import RestoreCheckCore
+@testable import RestoreCheckReport
+import RestoreCheckStore
+import RestoreCheckTestSupport
+import Testing
+
+/// The formats a person reads: HTML opened in a real headless Chromium with the network blocked,
+/// Markdown, and templates an MSP brands.
+@Suite("Report rendering", .serialized)
+struct ReportRenderingTests {
+    typealias H = SyntheticHistory
+
+    static func report(_ temp: TemporaryDirectory, company: String? = "Example MSP") throws -> TenantReport {
+        try ReportBuilder(history: try ReportLogicTests.history(in: temp))
+            .build(tenant: "acme", targets: ReportLogicTests.targets, from: H.at(0), to: H.at(90), company: company)
+    }
+
+    /// `chromium --headless` on a file, offline: every request goes to a closed port.
+    static func chromium(_ arguments: [String], page: String, in temp: TemporaryDirectory) throws -> Shell.Result {
+        try Shell.execute(
+            "/usr/bin/chromium",
+            ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+             "--disable-background-networking", "--no-first-run", "--user-data-dir=\(temp.url("chromium-profile"))"]
+                + arguments + ["file://\(page)"])
+    }
+
+    @Test func theHTMLRendersInARealBrowserWithTheJSONReportsNumbers() throws {
+        let temp = TemporaryDirectory("report-browser")
+        let report = try Self.report(temp)
+        let renderer = try ReportRenderer()
+        let page = try temp.write("acme.html", try renderer.render(report, as: .html))
+        let json = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(try renderer.render(report, as: .json).utf8))
+
+        let dom = try Self.chromium(["--dump-dom"], page: page, in: temp)
+        #expect(dom.status == 0, "\(dom.stderr)")
+        let html = dom.stdout
+        for target in json.targets {
+            let row = try #require(Self.summaryRow(target.target, in: html), "summary row for \(target.target)")
+            #expect(Self.cell("rpo-compliance", in: row) == ReportFormat.percent(target.rpoCompliancePercent))
+            #expect(Self.cell("rto-compliance", in: row) == ReportFormat.percent(target.rtoCompliancePercent))
+            #expect(html.contains("<section class=\"charts\" data-target=\"\(target.target)\">"))
+        }
+        #expect(Self.cell("rpo-compliance", in: Self.summaryRow("fs", in: html) ?? "") == "82.94 %", "as a person reads it")
+        #expect(Self.count("<tr class=\"open\" data-kind=", in: html) == json.breaches.count { $0.isOpen })
+        #expect(Self.count("<tr data-run=", in: html) == json.evidence.count)
+        #expect(Self.count("<polyline class=\"series\"", in: html) == 1, "fs has one age line; mail and db none")
+        // Nothing leaves the page: no external reference survives rendering, and the CSP forbids any.
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("url(http"))
+        #expect(html.contains("default-src 'none'"))
+
+        let png = temp.url("acme.png")
+        let shot = try Self.chromium(["--screenshot=\(png)", "--window-size=1200,2400", "--hide-scrollbars"], page: page, in: temp)
+        #expect(shot.status == 0, "\(shot.stderr)")
+        let bytes = try #require(FileManager.default.contents(atPath: png))
+        #expect(bytes.count > 20_000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "a real screenshot")
+    }
+
+    @Test func markdownHasTheSameNumbersAndNoHTMLEscaping() throws {
+        let temp = TemporaryDirectory("report-markdown")
+        let report = try Self.report(temp, company: "Smith & Sons IT")
+        let text = try ReportRenderer().render(report, as: .markdown)
+        #expect(text.hasPrefix("# Restore assurance report: acme"))
+        #expect(text.contains("Prepared by Smith & Sons IT."), "TEXT content type: no &amp;")
+        #expect(text.contains("| fs | 1d0h | 1d6h | passed | 82.94 % | 98.71 % | 80 (74 / 4 / 2) | 1560 |"))
+        #expect(text.contains("| mail | Never verified |"))
+        #expect(text.contains("  - and 1 more finding(s)"))
+    }
+
+    @Test func htmlEscapesWhatTheHistoryHolds() throws {
+        let temp = TemporaryDirectory("report-escape")
+        let store = try HistoryStore(path: temp.url("history.sqlite"))
+        let id = try store.beginRun(target: "fs", tenant: "acme", started: H.started(0), origin: "run")
+        var outcome = Outcome(
+            target: "fs", tenant: "acme", status: .failed, reasons: [.checksumMismatch], summary: "x",
+            archive: "/b/<script>alert(1)</script>.tar", verification: .manifest, backupTimestamp: H.at(0), started: H.started(0),
+            finished: H.finished(0), sample: "20 files", seed: 1, filesVerified: 1, bytesRestored: 1, rpoSeconds: 86_400, rtoSeconds: 60,
+            findings: [Finding(path: "<img src=x onerror=alert(1)>", reason: .checksumMismatch)], findingsOmitted: 0, notes: [])
+        outcome.rtoMet = true
+        try store.complete(runID: id, outcome: outcome)
+        let report = try ReportBuilder(history: store).build(
+            tenant: "acme", targets: [ReportTarget(name: "fs", rpoSeconds: 86_400, rtoSeconds: 60)], from: H.at(0), to: H.at(1))
+        let html = try ReportRenderer().render(report, as: .html)
+        #expect(!html.contains("<script>") && !html.contains("<img src=x"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+    }
+
+    @Test func aTemplateDirectoryBrandsTheReportAndABrokenTemplateIsNamed() throws {
+        let temp = TemporaryDirectory("report-brand")
+        let report = try Self.report(temp)
+        _ = try temp.write("templates/style.mustache", "body { font-family: 'Brand Sans'; }")
+        _ = try temp.write("logo.png", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        let settings = ReportSettings(company: "Brand Co", logoPath: temp.url("logo.png"), templateDirectory: temp.url("templates"))
+        let html = try ReportRenderer(settings: settings).render(report, as: .html)
+        #expect(html.contains("font-family: 'Brand Sans'"), "the partial was replaced")
+        #expect(html.contains("<img class=\"logo\" src=\"data:image/png;base64,iVBORw0KGgo=\""), "the logo is embedded, not linked")
+        #expect(html.contains("82.94 %"), "the numbers are untouched")
+
+        _ = try temp.write("templates/report.md.mustache", "{{#targets}}{{target}}\n")
+        #expect(throws: ReportRenderer.TemplateError.self) { try ReportRenderer(settings: settings) }
+        do {
+            _ = try ReportRenderer(settings: settings)
+        } catch {
+            #expect("\(error)".hasPrefix(temp.url("templates/report.md.mustache")), "\(error)")
+        }
+        let gif = ReportSettings(logoPath: try temp.write("logo.gif", "GIF89a"))
+        #expect(throws: ReportRenderer.TemplateError.self) { try ReportRenderer(settings: gif) }
+    }
+
+    static func summaryRow(_ target: String, in html: String) -> String? {
+        guard let table = html.range(of: "<table class=\"summary\""), let start = html.range(of: "<tr data-target=\"\(target)\">", range: table.upperBound..<html.endIndex),
+            let end = html.range(of: "</tr>", range: start.upperBound..<html.endIndex)
+        else { return nil }
+        return String(html[start.upperBound..<end.lowerBound])
+    }
+
+    static func cell(_ className: String, in row: String) -> String? {
+        guard let start = row.range(of: "<td class=\"\(className)\">"), let end = row.range(of: "</td>", range: start.upperBound..<row.endIndex) else { return nil }
+        return String(row[start.upperBound..<end.lowerBound])
+    }
+
+    static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+}

@@ -1,0 +1,52 @@
+import Foundation
+@testable import RestoreCheckCore
+import RestoreCheckStore
+
+/// Histories written through the store's own API (`beginRun`/`complete`), as the daemon writes them:
+/// one test a day at 02:00 of the backup taken at 00:00 that day.
+struct SyntheticHistory {
+    static let t0 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01 00:00 UTC
+    static let day = 86_400.0
+    /// Tests start at 02:00 and take 5 s.
+    static let testOffset = 7_200.0
+    static let testSeconds = 5.0
+
+    let store: HistoryStore
+
+    /// One test of `target` on `day`: how it ended and what it projected.
+    struct Test {
+        var day: Int
+        var status: OutcomeStatus = .passed
+        var reasons: [OutcomeReason] = []
+        var projected: Double? = 3_600
+        var rto: Double = 4 * 3_600
+        var findings = 0
+    }
+
+    static func started(_ day: Int) -> Date { t0.addingTimeInterval(Double(day) * Self.day + testOffset) }
+    static func finished(_ day: Int) -> Date { started(day).addingTimeInterval(testSeconds) }
+    static func at(_ day: Int, _ seconds: Double = 0) -> Date { t0.addingTimeInterval(Double(day) * Self.day + seconds) }
+
+    @discardableResult
+    func record(_ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, _ test: Test) throws -> Int64 {
+        let started = Self.started(test.day)
+        let id = try store.beginRun(target: target, tenant: tenant, started: started, origin: "serve")
+        let findings = (0..<test.findings).map {
+            Finding(path: "docs/file-\($0).txt", reason: .checksumMismatch, detail: "restored bytes differ", expectedSHA256: "aa", actualSHA256: "bb")
+        }
+        let backup = Self.at(test.day)
+        let outcome = Outcome(
+            target: target, tenant: tenant, status: test.status, reasons: test.reasons, summary: "synthetic",
+            archive: "/srv/backup/\(target)-day\(test.day).tar.gz", archiveBytes: 1_000_000 + Int64(test.day),
+            manifestSha256: String(repeating: "ab", count: 32), verification: .manifest, backupTimestamp: backup,
+            backupAgeSeconds: Self.testOffset, started: started, finished: started.addingTimeInterval(Self.testSeconds),
+            restoreSeconds: test.status == .error ? nil : Self.testSeconds,
+            projectedFullRestoreSeconds: test.status == .error ? nil : test.projected, sample: "20 files", seed: UInt64(test.day),
+            filesVerified: test.status == .error ? 0 : 20, bytesRestored: test.status == .error ? 0 : 2_000, rpoSeconds: rpo,
+            rpoMet: true, rtoSeconds: test.rto,
+            rtoMet: test.status == .error ? nil : test.projected.map { $0 <= test.rto },
+            findings: Array(findings.prefix(3)), findingsOmitted: max(0, test.findings - 3), notes: [])
+        try store.complete(runID: id, outcome: outcome)
+        return id
+    }
+}
