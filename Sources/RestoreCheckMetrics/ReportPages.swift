@@ -19,7 +19,6 @@ enum ReportRoutes {
     static let html = "text/html; charset=utf-8"
 
     static func add(to router: Router<BasicRequestContext>, pages: any ReportPages) {
-        router.get("/reports") { _, _ in Response(status: .movedPermanently, headers: [.location: "/reports/"]) }
         router.get("/reports/") { _, _ -> Response in
             guard let tenants = pages.tenants() else { return Response(status: .notFound) }
             return page(pages.index(tenants: tenants))

@@ -75,7 +75,7 @@ public struct ReportRenderer: Sendable {
     public func renderIndex(tenants: [String], company: String?) -> String {
         let view: [String: Any] = [
             "company": company ?? "", "has_company": company != nil,
-            "tenants": tenants.map { ["tenant": $0, "path": $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0] },
+            "tenants": tenants.map { ["tenant": $0, "path": "/reports/" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0)] },
         ]
         return library.render(view, withTemplate: "index.html") ?? ""
     }

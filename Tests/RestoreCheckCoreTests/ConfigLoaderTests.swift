@@ -117,3 +117,31 @@ struct ConfigLoaderTests {
         }
     }
 }
+
+@Suite("Config: the report section")
+struct ReportConfigTests {
+    let base = "targets:\n  - { name: fs, tenant: acme, archives: /b/*.tar, rpo: 1d, rto: 1h }\n"
+
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func brandingPathsResolveAgainstTheConfigAndServingIsOffByDefault() throws {
+        #expect(try parse(base).report == ReportSettings())
+        let config = try parse(base + "report: { company: \"Example MSP\", logo: brand/logo.png, template_dir: brand, serve: true, period: 90d }\n")
+        #expect(config.report.company == "Example MSP")
+        #expect(config.report.logoPath == "/etc/restorecheck/brand/logo.png" && config.report.templateDirectory == "/etc/restorecheck/brand")
+        #expect(config.report.serve && config.report.period.seconds == 90 * 86_400)
+        #expect(config.tenants == ["acme"])
+    }
+
+    @Test func aTypoOrABadValueIsALocatedError() {
+        #expect(throws: ConfigError.self) { try parse(base + "report: { compnay: x }\n") }
+        do {
+            _ = try parse(base + "report:\n  serve: yes-please\n")
+            Issue.record("accepted serve: yes-please")
+        } catch {
+            #expect(error.line == 4 && error.description.contains("report.serve") && error.description.contains("true, false"), "\(error)")
+        }
+    }
+}

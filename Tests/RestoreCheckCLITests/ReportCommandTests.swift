@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+import RestoreCheckCore
+import RestoreCheckTestSupport
+import Testing
+
+/// `restorecheck report` and `restorecheck evidence` from the command line, on a history written by
+/// real `restorecheck run`s; signatures checked with the openssl CLI a customer would use.
+@Suite("restorecheck report / evidence from the command line")
+struct ReportCommandTests {
+    let cli = RunCommandTests()
+
+    func restorecheck(_ arguments: [String]) throws -> Shell.Result { try cli.restorecheck(arguments) }
+
+    /// Two real runs: acme/fileserver passes, initech/nas fails (a flipped byte).
+    func history(_ temp: TemporaryDirectory) throws -> String {
+        let config = try cli.makeConfig(temp, broken: true)
+        for _ in 0..<2 { #expect(try restorecheck(["run", "--config", config]).status == 1) }
+        return config
+    }
+
+    @Test func aSignedReportVerifiesWithOpenSSLAndFailsWhenChanged() throws {
+        let temp = TemporaryDirectory("cli-report-sign")
+        let config = try history(temp)
+        let written = try restorecheck(["report", "--config", config, "--all-tenants", "--since", "7d", "--output-dir", temp.url("reports"), "--sign"])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.contains(temp.url("reports/acme.html")) && written.stdout.contains(temp.url("reports/initech.html")))
+        let key = try restorecheck(["evidence", "public-key", "--config", config])
+        #expect(key.stdout.hasPrefix("-----BEGIN PUBLIC KEY-----"))
+        let publicKey = try temp.write("msp.pub.pem", key.stdout)
+        let mode = try FileManager.default.attributesOfItem(atPath: temp.url("state/report-signing-key.pem"))[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the private key is readable by its owner only")
+
+        let verify = "openssl pkeyutl -verify -pubin -inkey \"$KEY\" -rawin -in \"$REPORT\" -sigfile \"$REPORT.sig\""
+        let good = try Shell.execute("/bin/sh", ["-c", verify], environment: ["KEY": publicKey, "REPORT": temp.url("reports/initech.html")])
+        #expect(good.status == 0 && good.stdout.contains("Signature Verified Successfully"), "\(good.stdout)\(good.stderr)")
+        let html = try String(contentsOfFile: temp.url("reports/initech.html"), encoding: .utf8)
+        #expect(html.contains("<tr data-target=\"nas\">") && html.contains("Failed test"))
+        try html.replacingOccurrences(of: "failed", with: "passed").write(toFile: temp.url("reports/initech.html"), atomically: true, encoding: .utf8)
+        let bad = try Shell.execute("/bin/sh", ["-c", verify], environment: ["KEY": publicKey, "REPORT": temp.url("reports/initech.html")])
+        #expect(bad.status != 0 && bad.stdout.contains("Signature Verification Failure"))
+    }
+
+    @Test func evidenceVerifyExitsOneAndNamesTheRunAfterARowIsEdited() throws {
+        let temp = TemporaryDirectory("cli-evidence")
+        let config = try history(temp)
+        let intact = try restorecheck(["evidence", "verify", "--config", config])
+        #expect(intact.status == 0 && intact.stdout.contains("evidence intact: 4 recorded test(s) checked"), "\(intact.stdout)\(intact.stderr)")
+
+        let report = temp.url("initech.json")
+        #expect(try restorecheck(["report", "--config", config, "--tenant", "initech", "--format", "json", "--output", report, "--sign"]).status == 0)
+        #expect(try restorecheck(["evidence", "verify", "--config", config, "--report", report]).status == 0)
+
+        let db = temp.url("state/history.sqlite")
+        _ = try Shell.run("sqlite3 \"$DB\" \"UPDATE run SET status = 'passed', reasons = '' WHERE target = 'nas' AND id = (SELECT MIN(id) FROM run WHERE target = 'nas')\"", environment: ["DB": db])
+        let nasRun = try Shell.run("sqlite3 \"$DB\" \"SELECT MIN(id) FROM run WHERE target = 'nas'\"", environment: ["DB": db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let edited = try restorecheck(["evidence", "verify", "--config", config])
+        #expect(edited.status == 1)
+        #expect(edited.stdout.contains("run \(nasRun) (chain entry"), "\(edited.stdout)")
+
+        // A report whose tests were changed after it was written: its hashes and signature no longer match.
+        var json = try String(contentsOfFile: report, encoding: .utf8)
+        let hash = try #require(json.range(of: "\"entry_hash\" : \"")).upperBound
+        json.replaceSubrange(hash..<json.index(hash, offsetBy: 4), with: "0000")
+        try json.write(toFile: report, atomically: true, encoding: .utf8)
+        let checked = try restorecheck(["evidence", "verify", "--config", config, "--report", report])
+        #expect(checked.status == 1)
+        #expect(checked.stdout.contains("initech.json.sig is not this host's signature"))
+        #expect(checked.stdout.contains("has chain hash 0000"))
+    }
+
+    @Test func theEvidenceNamesTheManifestByTheSHA256OfItsBytes() throws {
+        let temp = TemporaryDirectory("cli-report-manifest")
+        let config = try history(temp)
+        let json = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let run = try #require((report["evidence"] as? [[String: Any]])?.first)
+        let archive = try #require(run["archive"] as? String)
+        let expected = try Shell.run("sha256sum \"$M\" | cut -c1-64", environment: ["M": archive + ".sha256"]).stdout
+        #expect(run["manifest_sha256"] as? String == expected.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(run["seed"] as? String != nil && run["sample"] as? String == "5 files" && run["status"] as? String == "passed")
+        let summary = try #require((report["targets"] as? [[String: Any]])?.first)
+        #expect(summary["rto_compliance_percent"] as? Double == 100)
+        #expect((summary["tests"] as? [String: Int])?["passed"] == 2)
+    }
+
+    @Test func badRequestsAreUsageErrorsThatSayWhy() throws {
+        let temp = TemporaryDirectory("cli-report-usage")
+        let config = try history(temp)
+        let unknown = try restorecheck(["report", "--config", config, "--tenant", "nobody"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no tenant 'nobody'") && unknown.stderr.contains("acme, initech"))
+        #expect(try restorecheck(["report", "--config", config, "--all-tenants"]).status == 2)
+        let format = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "pdf"])
+        #expect(format.status == 2 && format.stderr.contains("html, markdown, json"))
+        let markdown = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "markdown"])
+        #expect(markdown.status == 0 && markdown.stdout.contains("| fileserver |"))
+    }
+}
