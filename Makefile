@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # builds the optimised binary.
 DEMO_BIN = .build/debug/restorecheck
 
-.PHONY: all deps build release demo demo-check test bench bench-smoke soak install clean
+.PHONY: all deps build release demo demo-check demo-reports report-screenshot test bench bench-smoke soak install clean
 
 all: build
 
@@ -32,6 +32,24 @@ demo: build
 	@$(DEMO_BIN) run --config $(CONFIG); status=$$?; \
 	  if [ $$status -eq 1 ]; then echo "(exit 1: a target failed — initech/nas is broken on purpose; see README)"; exit 0; fi; \
 	  exit $$status
+	@$(MAKE) --no-print-directory demo-reports
+
+# The customers' reports from the demo's history (signed), and the check an auditor runs on it.
+demo-reports:
+	@echo
+	@echo "$$ restorecheck report --config $(CONFIG) --all-tenants --output-dir .demo/reports --sign"
+	@$(DEMO_BIN) report --config $(CONFIG) --all-tenants --since 30d --output-dir .demo/reports --sign
+	@$(DEMO_BIN) report --config $(CONFIG) --all-tenants --since 30d --format json --output-dir .demo/reports >/dev/null
+	@echo
+	@echo "$$ restorecheck evidence verify --config $(CONFIG)"
+	@$(DEMO_BIN) evidence verify --config $(CONFIG)
+	@echo
+	@echo "Open a report in a browser, e.g. file://$(CURDIR)/.demo/reports/initech.html"
+
+# The README's screenshot, made from the demo's report of the broken tenant by headless Chromium.
+report-screenshot: demo
+	chromium --headless --no-sandbox --disable-gpu --proxy-server=127.0.0.1:9 --hide-scrollbars \
+	  --window-size=1100,1500 --screenshot=config/demo/report-initech.png file://$(CURDIR)/.demo/reports/initech.html
 
 # CI's stricter form of the demo: exactly the deliberately broken target fails, for the right reasons.
 demo-check: build
@@ -41,6 +59,12 @@ demo-check: build
 	  bad=[t for t,x in r.items() if x["status"]!="passed"]; \
 	  assert bad==["nas"], bad; assert r["nas"]["reasons"]==["rpo_exceeded","checksum_mismatch"], r["nas"]["reasons"]; \
 	  print("demo-check: 4 passed, initech/nas failed as designed")'
+	@$(DEMO_BIN) report --config $(CONFIG) --all-tenants --format json --output-dir .demo/reports >/dev/null
+	@python3 -c 'import json; r=json.load(open(".demo/reports/initech.json")); nas=r["targets"][0]; \
+	  assert nas["target"]=="nas" and nas["rpo_met"] is False, nas; \
+	  kinds={b["kind"] for b in r["breaches"] if "resolved" not in b}; \
+	  assert {"failed_test","never_verified"} <= kinds, kinds; print("demo-check: initech report shows the open breaches", sorted(kinds))'
+	@$(DEMO_BIN) evidence verify --config $(CONFIG) >/dev/null && echo "demo-check: evidence chain intact"
 
 # The full output is kept in .build/test-output.log; on failure the failing expectations are repeated
 # last, so a CI log that keeps only its tail still names them.
@@ -58,6 +82,7 @@ bench: release
 	@command -v wrk >/dev/null || RESTORECHECK_BENCH=1 bash .ci/install-deps
 	python3 Benchmarks/bench.py $(BENCH_ARGS)
 	python3 Benchmarks/daemon_bench.py
+	python3 Benchmarks/report_bench.py
 
 # A one-minute version to check the harness itself.
 bench-smoke: release

@@ -13,7 +13,7 @@ struct DaemonReportPages: ReportPages {
         return config.report.serve ? config.tenants : nil
     }
 
-    func report(tenant: String, period: String?) throws -> String {
+    func report(tenant: String, period: String?) throws -> [String] {
         let config = context.config
         var span = config.report.period
         if let period {
@@ -23,7 +23,8 @@ struct DaemonReportPages: ReportPages {
             span = parsed
         }
         let report = try ReportBuilder(history: context.store).build(config: config, tenant: tenant, period: span, now: context.now())
-        return try ReportRenderer(settings: config.report).render(report, as: .html)
+        // One core: the other stays free for /metrics and the scheduler while a report renders.
+        return try ReportRenderer(settings: config.report, parallel: false).render(report, as: .html).pieces
     }
 
     func index(tenants: [String]) -> String {

@@ -8,8 +8,9 @@ import NIOPosix
 public protocol ReportPages: Sendable {
     /// The tenants whose reports are served; nil when `report.serve` is off (the routes answer 404).
     func tenants() -> [String]?
-    /// The HTML report of `tenant` (one of `tenants()`), over `period` (e.g. `90d`) or the configured one.
-    func report(tenant: String, period: String?) throws -> String
+    /// The HTML report of `tenant` (one of `tenants()`), over `period` (e.g. `90d`) or the configured
+    /// one, in the pieces it was rendered in (sent one after another, never joined).
+    func report(tenant: String, period: String?) throws -> [String]
     /// The `/reports/` page listing `tenants`.
     func index(tenants: [String]) -> String
 }
@@ -21,7 +22,7 @@ enum ReportRoutes {
     static func add(to router: Router<BasicRequestContext>, pages: any ReportPages) {
         router.get("/reports/") { _, _ -> Response in
             guard let tenants = pages.tenants() else { return Response(status: .notFound) }
-            return page(pages.index(tenants: tenants))
+            return page([pages.index(tenants: tenants)])
         }
         router.get("/reports/{tenant}") { request, context -> Response in
             // The name is only ever compared with the config's tenants, never used as a path.
@@ -32,8 +33,8 @@ enum ReportRoutes {
             // Rendering is CPU work (a 400-day report of 50 targets: ~0.5 s): off the event loops and
             // the cooperative pool, so /metrics answers as fast while a report renders.
             do {
-                let html = try await NIOThreadPool.singleton.runIfActive { try pages.report(tenant: tenant, period: period) }
-                return page(html)
+                let pieces = try await NIOThreadPool.singleton.runIfActive { try pages.report(tenant: tenant, period: period) }
+                return page(pieces)
             } catch let error as ReportPageError {
                 return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: error.message + "\n")))
@@ -41,11 +42,15 @@ enum ReportRoutes {
         }
     }
 
-    private static func page(_ html: String) -> Response {
-        Response(
+    private static func page(_ pieces: [String]) -> Response {
+        let length = pieces.reduce(0) { $0 + $1.utf8.count }
+        return Response(
             status: .ok,
-            headers: [.contentType: html, .cacheControl: "no-store", .init("X-Content-Type-Options")!: "nosniff"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+            headers: [.contentType: Self.html, .cacheControl: "no-store", .init("X-Content-Type-Options")!: "nosniff"],
+            body: ResponseBody(contentLength: length) { writer in
+                for piece in pieces { try await writer.write(ByteBuffer(string: piece)) }
+                try await writer.finish(nil)
+            })
     }
 }
 

@@ -3,12 +3,14 @@
 enum BuiltInTemplates {
     static let all: [(name: String, text: String)] = [
         ("report.html", reportHTML), ("report.md", reportMarkdown), ("index.html", indexHTML),
-        ("style", style), ("chart-age", chartAge), ("chart-restore", chartRestore), ("chart-strip", chartStrip),
+        ("style", style), ("evidence-rows.html", evidenceRowsHTML), ("evidence-rows.md", evidenceRowsMarkdown),
+        ("evidence-details", evidenceDetails), ("chart-age", chartAge), ("chart-restore", chartRestore), ("chart-strip", chartStrip),
     ]
 
     /// Self-contained: no script, nothing fetched (the Content-Security-Policy forbids it too), so
     /// the file opens offline and prints to a clean PDF.
     static let reportHTML = #"""
+    {{% CONTENT_TYPE: HTML}}
     <!DOCTYPE html>
     <html lang="en">
     <head>
@@ -20,6 +22,8 @@ enum BuiltInTemplates {
     <body>
     <svg width="0" height="0" aria-hidden="true" style="position:absolute"><defs>
     <pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#fff"/><line x1="0" y1="0" x2="0" y2="4" stroke="#555" stroke-width="2"/></pattern>
+    <marker id="dot" viewBox="0 0 6 6" refX="3" refY="3" markerWidth="6" markerHeight="6" markerUnits="userSpaceOnUse"><circle cx="3" cy="3" r="2.5" fill="#fff" stroke="#000"/></marker>
+    <marker id="square" viewBox="0 0 6 6" refX="3" refY="3" markerWidth="6" markerHeight="6" markerUnits="userSpaceOnUse"><rect x="0.5" y="0.5" width="5" height="5" fill="#777" stroke="#000"/></marker>
     </defs></svg>
     <header>
     {{#has_logo}}<img class="logo" src="{{logo}}" alt="logo">{{/has_logo}}
@@ -28,7 +32,7 @@ enum BuiltInTemplates {
     <p class="meta">{{#has_company}}Prepared by {{company}} · {{/has_company}}Period {{period_from}} to {{period_to}} · generated {{generated}} from the verifier's recorded history</p>
     </div>
     </header>
-    <p class="headline" id="headline">{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore tests in the period · {{open_breaches}} open breach(es)</p>
+    <p class="headline" id="headline">{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)</p>
 
     <h2>1. Summary</h2>
     <table class="summary" id="summary">
@@ -67,9 +71,9 @@ enum BuiltInTemplates {
     {{#targets}}
     <section class="charts" data-target="{{target}}">
     <h3>{{target}}</h3>
-    {{#chart_age}}{{> chart-age}}{{/chart_age}}
-    {{#chart_restore}}{{> chart-restore}}{{/chart_restore}}
-    {{#chart_strip}}{{> chart-strip}}{{/chart_strip}}
+    {{#chart_age}}<p class="caption">{{title}}</p>{{> chart-age}}{{/chart_age}}
+    {{#chart_restore}}<p class="caption">{{title}}</p>{{> chart-restore}}{{/chart_restore}}
+    {{#chart_strip}}<p class="caption">{{title}}</p>{{> chart-strip}}{{/chart_strip}}
     </section>
     {{/targets}}
 
@@ -78,17 +82,7 @@ enum BuiltInTemplates {
     <table class="evidence" id="evidence">
     <thead><tr><th>Test</th><th>Restore point</th><th>Sample</th><th>Result</th><th>Evidence-chain hash</th></tr></thead>
     <tbody>
-    {{#evidence}}
-    <tr data-run="{{run_id}}">
-    <td>#{{run_id}} {{target}}<br><small>{{finished}}</small></td>
-    <td class="path">{{archive}}<br><small>{{archive_bytes}}, modified {{backup_time}}<br>manifest SHA-256 <code>{{manifest_sha256}}</code></small></td>
-    <td>{{sample}}, seed {{seed}}<br><small>{{files_verified}} files, {{bytes_verified}} in {{restore_time}}; full restore projected {{projected}}</small></td>
-    <td class="result-{{status}}">{{status}}{{#has_reasons}}<br><small>{{reasons}}</small>{{/has_reasons}}
-    {{#findings}}<br><small class="path">{{reason}}: {{path}}{{#has_detail}} — {{detail}}{{/has_detail}}</small>{{/findings}}
-    {{#has_more_findings}}<br><small>and {{findings_omitted}} more finding(s)</small>{{/has_more_findings}}</td>
-    <td><code class="hash">{{entry_hash}}</code></td>
-    </tr>
-    {{/evidence}}
+    {{{evidence_rows}}}
     </tbody>
     </table>
     {{/has_evidence}}
@@ -120,40 +114,80 @@ enum BuiltInTemplates {
     svg.chart text { font-size: 10px; fill: #222; } svg.chart .axis { stroke: #444; stroke-width: 1; }
     svg.chart .limit { stroke: #000; stroke-width: 1.2; stroke-dasharray: 6 4; }
     svg.chart .series { fill: none; stroke: #222; stroke-width: 1.6; }
-    svg.chart .measured { fill: #fff; stroke: #000; stroke-width: 1.2; } svg.chart .projected { fill: #777; stroke: #000; stroke-width: .8; }
+    svg.chart .measured { fill: none; stroke: #000; stroke-width: 1.2; marker-start: url(#dot); marker-mid: url(#dot); marker-end: url(#dot); }
+    svg.chart .projected { fill: none; stroke: #555; stroke-width: 1; stroke-dasharray: 3 2; marker-start: url(#square); marker-mid: url(#square); marker-end: url(#square); }
     svg.chart .passed { fill: #ccc; } svg.chart .failed { fill: #000; } svg.chart .error { fill: url(#hatch); stroke: #555; stroke-width: .5; }
     svg.chart .aborted { fill: #fff; stroke: #000; stroke-width: .8; }
-    dl.controls dt { font-weight: 600; margin-top: .6em; }
+    dl.controls dt { font-weight: 600; margin-top: .6em; } p.caption { margin: .6em 0 0; font-size: .9em; color: #333; }
     @media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; } tr, section.charts { break-inside: avoid; } }
     """
 
+    /// The evidence table's rows, for one chunk of tests (`evidence`); the report places all of them
+    /// where it says `{{{evidence_rows}}}`.
+    static let evidenceRowsHTML = """
+    {{% CONTENT_TYPE: HTML}}
+    {{#evidence}}
+    <tr data-run="{{run_id}}"><td>{{test}}<br><small>{{finished}}</small></td>
+    <td class="path">{{archive}}<br><small>{{restore_point}}<br>manifest SHA-256 <code>{{manifest_sha256}}</code></small></td>
+    <td>{{sample_line}}<br><small>{{measured}}</small></td>
+    <td class="result-{{status}}">{{status}}{{#has_details}}{{> evidence-details}}{{/has_details}}</td>
+    <td><code class="hash">{{entry_hash}}</code></td></tr>
+    {{/evidence}}
+
+    """
+
+    static let evidenceRowsMarkdown = """
+    {{% CONTENT_TYPE: TEXT}}
+    {{#evidence}}
+    - **{{test}}**, {{finished}}: **{{status}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. Restore point `{{archive}}` ({{restore_point}}); manifest SHA-256 `{{manifest_sha256}}`; sample {{sample_line}}: {{measured}}. Chain hash `{{entry_hash}}`.
+    {{#findings}}
+      - {{reason}}: `{{path}}`{{#has_detail}} — {{detail}}{{/has_detail}}
+    {{/findings}}
+    {{#has_more_findings}}
+      - and {{findings_omitted}} more finding(s)
+    {{/has_more_findings}}
+    {{/evidence}}
+
+    """
+
+    /// Reasons and findings of a test that did not pass (a partial: most tests have none).
+    static let evidenceDetails = """
+    {{% CONTENT_TYPE: HTML}}
+    {{#has_reasons}}<br><small>{{reasons}}</small>{{/has_reasons}}
+    {{#findings}}<br><small class="path">{{reason}}: {{path}}{{#has_detail}} — {{detail}}{{/has_detail}}</small>{{/findings}}
+    {{#has_more_findings}}<br><small>and {{findings_omitted}} more finding(s)</small>{{/has_more_findings}}
+    """
+
     static let chartAge = """
+    {{% CONTENT_TYPE: HTML}}
     <svg class="chart age" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
     <line class="axis" x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{baseline}}"/><line class="axis" x1="{{left}}" y1="{{baseline}}" x2="{{right_edge}}" y2="{{baseline}}"/>
     <line class="limit" x1="{{left}}" y1="{{limit_y}}" x2="{{right_edge}}" y2="{{limit_y}}"/>
     <text x="2" y="{{limit_y}}">{{limit_label}}</text><text x="2" y="{{top}}">{{ceiling_label}}</text>
     {{#lines}}<polyline class="series" points="{{points}}"/>{{/lines}}
-    {{#empty}}<text x="{{left}}" y="40">no restore point verified in the period</text>{{/empty}}
+    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no restore point verified in the period</text>{{/empty}}
     <text x="{{left}}" y="{{label_y}}">{{from_label}}</text><text x="{{to_x}}" y="{{label_y}}" text-anchor="end">{{to_label}}</text>
     </svg>
     """
 
     static let chartRestore = """
+    {{% CONTENT_TYPE: HTML}}
     <svg class="chart restore" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
     <line class="axis" x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{baseline}}"/><line class="axis" x1="{{left}}" y1="{{baseline}}" x2="{{right_edge}}" y2="{{baseline}}"/>
     <line class="limit" x1="{{left}}" y1="{{limit_y}}" x2="{{right_edge}}" y2="{{limit_y}}"/>
     <text x="2" y="{{limit_y}}">{{limit_label}}</text><text x="2" y="{{top}}">{{ceiling_label}}</text>
-    {{#projected}}<rect class="projected" x="{{x}}" y="{{y}}" width="6" height="6"/>{{/projected}}
-    {{#measured}}<circle class="measured" cx="{{cx}}" cy="{{cy}}" r="3"/>{{/measured}}
-    {{#empty}}<text x="{{left}}" y="40">no timed test in the period</text>{{/empty}}
+    {{#has_projected}}<polyline class="projected" points="{{projected}}"/>{{/has_projected}}
+    {{#has_measured}}<polyline class="measured" points="{{measured}}"/>{{/has_measured}}
+    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no timed test in the period</text>{{/empty}}
     <text x="{{left}}" y="{{label_y}}">{{from_label}}</text><text x="{{to_x}}" y="{{label_y}}" text-anchor="end">{{to_label}}</text>
     </svg>
     """
 
     static let chartStrip = """
+    {{% CONTENT_TYPE: HTML}}
     <svg class="chart strip" role="img" viewBox="0 0 640 26" width="640" height="26"><title>{{title}}</title>
     <rect x="{{left}}" y="4" width="{{plot_width}}" height="16" fill="none" stroke="#999" stroke-width=".5"/>
-    {{#marks}}<rect class="{{status}}" x="{{x}}" y="4" width="{{width}}" height="16"/>{{/marks}}
+    {{#marks}}<path class="{{status}}" d="{{path}}"/>{{/marks}}
     <text x="2" y="16">results</text>
     </svg>
     """
@@ -164,7 +198,7 @@ enum BuiltInTemplates {
 
     {{#has_company}}Prepared by {{company}}. {{/has_company}}Period {{period_from}} to {{period_to}}; generated {{generated}} from the verifier's recorded history.
 
-    **{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore tests in the period · {{open_breaches}} open breach(es)**
+    **{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)**
 
     ## 1. Summary
 
@@ -193,15 +227,7 @@ enum BuiltInTemplates {
 
     ## 4. Evidence
 
-    {{#evidence}}
-    - **#{{run_id}} {{target}}**, {{finished}}: **{{status}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. Restore point `{{archive}}` ({{archive_bytes}}, modified {{backup_time}}); manifest SHA-256 `{{manifest_sha256}}`; sample {{sample}}, seed {{seed}}: {{files_verified}} files, {{bytes_verified}} in {{restore_time}}, full restore projected {{projected}}. Chain hash `{{entry_hash}}`.
-    {{#findings}}
-      - {{reason}}: `{{path}}`{{#has_detail}} — {{detail}}{{/has_detail}}
-    {{/findings}}
-    {{#has_more_findings}}
-      - and {{findings_omitted}} more finding(s)
-    {{/has_more_findings}}
-    {{/evidence}}
+    {{{evidence_rows}}}
     {{^has_evidence}}
     No test finished in the period.
     {{/has_evidence}}
@@ -225,6 +251,7 @@ enum BuiltInTemplates {
     """#
 
     static let indexHTML = #"""
+    {{% CONTENT_TYPE: HTML}}
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8">
     <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -30,10 +30,14 @@ public struct ReportRenderer: Sendable {
 
     private let library: MustacheLibrary
     private let logoDataURI: String?
+    /// Whether long reports render on all cores (`report`) or on the calling thread only (`serve`).
+    private let parallel: Bool
 
     /// Loads the built-in templates, then every `*.mustache` in `templateDirectory` over them, and the
     /// logo (PNG, JPEG or SVG) to embed as a data URI.
-    public init(settings: ReportSettings = ReportSettings()) throws {
+    public init(settings: ReportSettings = ReportSettings(), parallel: Bool = true) throws {
+        self.parallel = parallel
+        FastHTMLEscaping.register()
         var library = MustacheLibrary()
         for (name, text) in BuiltInTemplates.all {
             do { try library.register(text, named: name) } catch { throw TemplateError(file: "built-in \(name)", message: "\(error)") }
@@ -57,19 +61,37 @@ public struct ReportRenderer: Sendable {
         logoDataURI = try settings.logoPath.map(Self.dataURI)
     }
 
-    public func render(_ report: TenantReport, as format: Format) throws -> String {
+    public func render(_ report: TenantReport, as format: Format) throws -> RenderedReport {
         switch format {
         case .json:
-            return String(decoding: try TenantReport.jsonEncoder().encode(report), as: UTF8.self) + "\n"
+            return RenderedReport(pieces: try ReportJSON.pieces(report, parallel: parallel))
         case .html, .markdown:
-            let name = format == .html ? "report.html" : "report.md"
-            let view = ReportView(report: report, logoDataURI: logoDataURI).dictionary
+            let (name, rowsName) = format == .html ? ("report.html", "evidence-rows.html") : ("report.md", "evidence-rows.md")
+            // The evidence rows render apart, in chunks on all cores, and take the place of the
+            // `evidence_rows` value in the report template.
+            let library = self.library
+            let chunks = report.evidence.chunks(of: Self.evidenceChunk)
+            let rows = renderInParallel(chunks.count, parallel: parallel) { index in
+                library.render(["evidence": LazyRows(elements: Array(chunks[index]), row: EvidenceRowView.init)], withTemplate: rowsName) ?? ""
+            }
+            var view = ReportView(report: report, logoDataURI: logoDataURI).dictionary
+            view["evidence_rows"] = Self.rowsMarker
             guard let text = library.render(view, withTemplate: name) else {
                 throw TemplateError(file: name, message: "no such template")
             }
-            return text
+            var pieces: [String] = []
+            for (index, part) in text.components(separatedBy: Self.rowsMarker).enumerated() {
+                if index > 0 { pieces += rows }
+                pieces.append(part)
+            }
+            return RenderedReport(pieces: pieces)
         }
     }
+
+    /// Tests per chunk of evidence rows (small enough to spread over two cores evenly).
+    static let evidenceChunk = 500
+    /// Stands for the rendered evidence rows in the report template's output until they are spliced in.
+    static let rowsMarker = "\u{1}restorecheck-evidence-rows\u{1}"
 
     /// The `/reports/` page: links to the tenants' reports.
     public func renderIndex(tenants: [String], company: String?) -> String {

@@ -36,20 +36,6 @@ struct ReportView {
                 "open": breach.isOpen, "duration": TimeSpan.format(breach.durationSeconds), "tests": breach.tests, "detail": breach.detail,
             ]
         }
-        let evidence: [[String: Any]] = report.evidence.map { run in
-            [
-                "run_id": run.runId, "target": run.target, "finished": ReportFormat.time(run.finished), "status": run.status.rawValue,
-                "reasons": run.reasons.joined(separator: ", "), "has_reasons": !run.reasons.isEmpty, "archive": run.archive ?? "—",
-                "archive_bytes": ReportFormat.bytes(run.archiveBytes), "backup_time": run.backupTimestamp.map(ReportFormat.time) ?? "—",
-                "manifest_sha256": run.manifestSha256 ?? "none (integrity only)", "sample": run.sample ?? "—", "seed": run.seed ?? "—",
-                "files_verified": run.filesVerified, "bytes_verified": ReportFormat.bytes(run.bytesVerified),
-                "restore_time": ReportFormat.duration(run.restoreSeconds),
-                "projected": ReportFormat.duration(run.projectedFullRestoreSeconds),
-                "findings": run.findings.map { ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail ?? "", "has_detail": $0.detail != nil] },
-                "findings_omitted": run.findingsOmitted, "has_more_findings": run.findingsOmitted > 0,
-                "entry_hash": run.entryHash ?? "—",
-            ]
-        }
         let met = report.targets.count { $0.rpoMet }
         return [
             "tenant": report.tenant, "company": report.company ?? "", "has_company": report.company != nil,
@@ -61,7 +47,7 @@ struct ReportView {
             "tests_run": report.targets.reduce(0) { $0 + $1.tests.run },
             "open_breaches": report.breaches.count { $0.isOpen },
             "breaches": breaches, "has_breaches": !breaches.isEmpty,
-            "evidence": evidence, "has_evidence": !evidence.isEmpty,
+            "has_evidence": !report.evidence.isEmpty,
             "controls": ReportText.controls.map { ["control": $0.control, "evidence": $0.evidence] },
             "method": ReportText.method.map { ["heading": $0.heading, "text": $0.text] },
         ]

@@ -4,8 +4,9 @@ import RestoreCheckCore
 /// One tenant's restore-assurance report for a period: the numbers every format shows.
 ///
 /// This is the JSON contract (`restorecheck report --format json`, `schema` 1): snake_case keys,
-/// ISO 8601 UTC times, durations in seconds, percentages 0–100 (null when there was nothing to
-/// measure). Fields are added, never renamed or removed, within a schema version.
+/// ISO 8601 UTC times, durations in seconds, percentages 0–100. An optional field is absent when
+/// there is nothing to say (no test to measure, an event still open). Fields are added, never
+/// renamed or removed, within a schema version.
 public struct TenantReport: Sendable, Codable, Hashable {
     public var schema = 1
     public var tenant: String
@@ -139,7 +140,12 @@ public struct EvidenceRun: Sendable, Codable, Hashable {
 }
 
 extension TenantReport {
-    /// The contract's encoder (snake_case, ISO 8601, sorted keys).
-    public static func jsonEncoder() -> JSONEncoder { Outcome.jsonEncoder() }
+    /// The contract's encoder: snake_case, ISO 8601, sorted keys, compact (a 400-day report is
+    /// tens of megabytes; pipe it through `jq` to read it).
+    public static func jsonEncoder() -> JSONEncoder {
+        let encoder = Outcome.jsonEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
     public static func jsonDecoder() -> JSONDecoder { Outcome.jsonDecoder() }
 }

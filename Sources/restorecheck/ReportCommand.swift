@@ -63,16 +63,17 @@ struct ReportCommand: AsyncParsableCommand {
         let now = Date()
         for tenant in tenants {
             let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
-            let text = try renderer.render(report, as: format)
+            let rendered = try renderer.render(report, as: format)
             let path = outputDir.map { "\($0)/\(tenant).\(format.fileExtension)" } ?? output
             guard let path else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                for piece in rendered.pieces { FileHandle.standardOutput.write(Data(piece.utf8)) }
                 continue
             }
             if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
-            let bytes = Data(text.utf8)
-            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try rendered.write(to: path)
             if let key {
+                // Signed as written: the file's bytes, read back (Ed25519 signs a whole message).
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
                 try Data(key.sign(Array(bytes))).write(to: URL(fileURLWithPath: path + ".sig"), options: .atomic)
             }
             print(path + (key != nil ? " (signed: \(path).sig)" : ""))

@@ -60,7 +60,7 @@ struct ReportCommandTests {
 
         // A report whose tests were changed after it was written: its hashes and signature no longer match.
         var json = try String(contentsOfFile: report, encoding: .utf8)
-        let hash = try #require(json.range(of: "\"entry_hash\" : \"")).upperBound
+        let hash = try #require(json.range(of: "\"entry_hash\":\"")).upperBound
         json.replaceSubrange(hash..<json.index(hash, offsetBy: 4), with: "0000")
         try json.write(toFile: report, atomically: true, encoding: .utf8)
         let checked = try restorecheck(["evidence", "verify", "--config", config, "--report", report])

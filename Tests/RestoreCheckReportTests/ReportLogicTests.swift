@@ -153,13 +153,47 @@ struct ReportLogicTests {
         let temp = TemporaryDirectory("report-json")
         let report = try ReportBuilder(history: try Self.history(in: temp))
             .build(tenant: "acme", targets: Self.targets, from: H.at(0), to: H.at(90), company: "Example MSP")
-        let text = try ReportRenderer().render(report, as: .json)
+        let text = try ReportRenderer().render(report, as: .json).text
         #expect(text.contains("\"rpo_compliance_percent\"") && text.contains("\"entry_hash\"") && text.contains("\"breaches\""))
-        #expect(text.contains("\"schema\" : 1"))
+        #expect(text.contains("\"schema\":1"))
         let decoded = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(text.utf8))
         #expect(decoded.targets == report.targets, "summaries and chart series")
         #expect(decoded.breaches == report.breaches)
         #expect(decoded.evidence == report.evidence)
         #expect(decoded.period == report.period && decoded.generated == report.generated && decoded.company == "Example MSP")
+    }
+}
+
+@Suite("Report formatting")
+struct ReportFormatTests {
+    @Test func timesAreUTCAndAgreeWithFoundationAcrossCenturiesAndLeapDays() {
+        #expect(ReportFormat.time(Date(timeIntervalSince1970: 0)) == "1970-01-01 00:00:00 UTC")
+        #expect(ReportFormat.time(Date(timeIntervalSince1970: 951_825_599)) == "2000-02-29 11:59:59 UTC")
+        #expect(ReportFormat.time(Date(timeIntervalSince1970: -1)) == "1969-12-31 23:59:59 UTC")
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for step in stride(from: -2_208_988_800.0, to: 4_102_444_800, by: 7_776_013.7) {
+            let date = Date(timeIntervalSince1970: step)
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(ReportFormat.time(date) == expected)
+        }
+    }
+
+    @Test func percentagesAreTruncatedNeverRoundedUpToFull() {
+        #expect(ReportFormat.percent(99.996) == "99.99 %")
+        #expect(ReportFormat.percent(100) == "100 %")
+        #expect(ReportFormat.percent(nil) == "—")
+        #expect(ReportFormat.percent(0) == "0.00 %")
+    }
+}
+
+extension ReportFormatTests {
+    @Test func byteCountsUseBinaryUnitsWithOneDecimal() {
+        #expect(ReportFormat.bytes(1023) == "1023 B")
+        #expect(ReportFormat.bytes(1024) == "1.0 KiB")
+        #expect(ReportFormat.bytes(3_040_000) == "2.9 MiB")
+        #expect(ReportFormat.bytes(1_073_741_824 * 5 / 2) == "2.5 GiB")
+        #expect(ReportFormat.bytes(nil) == "—")
     }
 }

@@ -29,8 +29,8 @@ struct ReportRenderingTests {
         let temp = TemporaryDirectory("report-browser")
         let report = try Self.report(temp)
         let renderer = try ReportRenderer()
-        let page = try temp.write("acme.html", try renderer.render(report, as: .html))
-        let json = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(try renderer.render(report, as: .json).utf8))
+        let page = try temp.write("acme.html", try renderer.render(report, as: .html).text)
+        let json = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(try renderer.render(report, as: .json).text.utf8))
 
         let dom = try Self.chromium(["--dump-dom"], page: page, in: temp)
         #expect(dom.status == 0, "\(dom.stderr)")
@@ -59,7 +59,7 @@ struct ReportRenderingTests {
     @Test func markdownHasTheSameNumbersAndNoHTMLEscaping() throws {
         let temp = TemporaryDirectory("report-markdown")
         let report = try Self.report(temp, company: "Smith & Sons IT")
-        let text = try ReportRenderer().render(report, as: .markdown)
+        let text = try ReportRenderer().render(report, as: .markdown).text
         #expect(text.hasPrefix("# Restore assurance report: acme"))
         #expect(text.contains("Prepared by Smith & Sons IT."), "TEXT content type: no &amp;")
         #expect(text.contains("| fs | 1d0h | 1d6h | passed | 82.94 % | 98.71 % | 80 (74 / 4 / 2) | 1560 |"))
@@ -80,7 +80,7 @@ struct ReportRenderingTests {
         try store.complete(runID: id, outcome: outcome)
         let report = try ReportBuilder(history: store).build(
             tenant: "acme", targets: [ReportTarget(name: "fs", rpoSeconds: 86_400, rtoSeconds: 60)], from: H.at(0), to: H.at(1))
-        let html = try ReportRenderer().render(report, as: .html)
+        let html = try ReportRenderer().render(report, as: .html).text
         #expect(!html.contains("<script>") && !html.contains("<img src=x"))
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
     }
@@ -91,7 +91,7 @@ struct ReportRenderingTests {
         _ = try temp.write("templates/style.mustache", "body { font-family: 'Brand Sans'; }")
         _ = try temp.write("logo.png", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         let settings = ReportSettings(company: "Brand Co", logoPath: temp.url("logo.png"), templateDirectory: temp.url("templates"))
-        let html = try ReportRenderer(settings: settings).render(report, as: .html)
+        let html = try ReportRenderer(settings: settings).render(report, as: .html).text
         #expect(html.contains("font-family: 'Brand Sans'"), "the partial was replaced")
         #expect(html.contains("<img class=\"logo\" src=\"data:image/png;base64,iVBORw0KGgo=\""), "the logo is embedded, not linked")
         #expect(html.contains("82.94 %"), "the numbers are untouched")
@@ -120,4 +120,48 @@ struct ReportRenderingTests {
     }
 
     static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+}
+
+/// Long reports render in chunks on all cores; the pieces must add up to exactly the one-piece result.
+@Suite("Report rendering in pieces")
+struct ReportPiecesTests {
+    /// A report with 1,234 tests (three chunks of evidence) built in memory.
+    static func longReport() -> TenantReport {
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        let evidence = (0..<1_234).reversed().map { (index: Int) -> EvidenceRun in
+            let failed = index % 100 == 7
+            let finished = start.addingTimeInterval(Double(index) * 3_600 + 5)
+            let findings = failed ? [Finding(path: "a&b.txt", reason: .checksumMismatch)] : []
+            return EvidenceRun(
+                runId: Int64(index + 1), target: "t\(index % 3)", started: finished.addingTimeInterval(-5), finished: finished,
+                status: failed ? .failed : .passed, reasons: failed ? ["checksum_mismatch"] : [], archive: "/b/<t\(index % 3)>-\(index).tar",
+                archiveBytes: 1_000, backupTimestamp: start, manifestSha256: nil, sample: "20 files", seed: "\(index)", filesVerified: 20,
+                bytesVerified: 2_000, restoreSeconds: 1, projectedFullRestoreSeconds: 60, findings: findings, findingsOmitted: 0,
+                entryHash: String(repeating: "a", count: 64))
+        }
+        let summary = TargetSummary(
+            target: "t0", rpoSeconds: 86_400, rtoSeconds: 3_600, verifiedBackupAgeSeconds: 10, verifiedBackupTimestamp: start, rpoMet: true,
+            lastResult: .passed, lastTest: start, lastReasons: [], rpoCompliancePercent: 99.5, measuredSeconds: 100,
+            rtoCompliancePercent: 100, tests: TestCounts(run: 1_234, passed: 1_222, failed: 12), filesVerified: 1, bytesVerified: 1,
+            openBreaches: 0,
+            chart: ChartSeries(verifiedAge: [[.init(time: start, ageSeconds: 1), .init(time: start.addingTimeInterval(9), ageSeconds: 10)]], restoreTimes: []))
+        return TenantReport(
+            tenant: "acme", company: nil, generated: start.addingTimeInterval(5_000_000),
+            period: .init(from: start, to: start.addingTimeInterval(5_000_000)), targets: [summary, summary], breaches: [], evidence: evidence)
+    }
+
+    @Test func jsonInPiecesEqualsTheWholeReportEncodedAtOnce() throws {
+        let report = Self.longReport()
+        let rendered = try ReportRenderer().render(report, as: .json)
+        #expect(rendered.pieces.count > 4, "evidence and targets were spliced in chunks")
+        #expect(rendered.text == String(decoding: try TenantReport.jsonEncoder().encode(report), as: UTF8.self) + "\n")
+    }
+
+    @Test func htmlEvidenceRowsComeInOrderAndEscapedAcrossChunks() throws {
+        let html = try ReportRenderer().render(Self.longReport(), as: .html).text
+        let ids = html.components(separatedBy: "<tr data-run=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(ids == Array((1...1_234).reversed()), "every test once, newest first")
+        #expect(html.contains("/b/&lt;t1&gt;-1000.tar") && html.contains("a&amp;b.txt"))
+        #expect(!html.contains("\u{1}"), "the placeholder for the rows never reaches the output")
+    }
 }

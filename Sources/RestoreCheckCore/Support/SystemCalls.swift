@@ -80,6 +80,22 @@ enum SystemCalls {
         return nil
     }
 
+    /// `rename(from, to)`: atomically replaces `to` on the same file system.
+    static func rename(_ from: String, _ to: String) -> Errno? {
+        Glibc.rename(from, to) == 0 ? nil : .current
+    }
+
+    /// `fsync(fd)`.
+    static func fsync(_ fd: Int32) -> Errno? {
+        Glibc.fsync(fd) == 0 ? nil : .current
+    }
+
+    /// `fstatat(AT_FDCWD, path, &status, 0)`: `stat(path)`, following symlinks, unlike `lstat`.
+    static func fileStatus(_ path: String) -> Result<stat, Errno> {
+        var status = stat()
+        return fstatat(AT_FDCWD, path, &status, 0) == 0 ? .success(status) : .failure(.current)
+    }
+
     /// `ftruncate(fd, size)`.
     static func ftruncate(_ fd: Int32, _ size: Int64) -> Errno? {
         Glibc.ftruncate(fd, off_t(size)) == 0 ? nil : .current

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Report benchmark (`make bench`): a tenant with 50 targets and 400 days of daily history.
+
+Writes the history with Benchmarks/evidence_chain.py (runs chained exactly as restorecheck chains
+them), then measures with the release binary:
+  - `restorecheck report --since 400d` in html and json: wall time and peak RSS (median of 3);
+  - `restorecheck evidence verify` over the whole chain;
+  - /metrics latency of a running `restorecheck serve`, idle and while /reports/<tenant> renders in a
+    loop on another connection (p50/p99 of sequential scrapes for 3 s each).
+Targets: a report under 1 s and 100 MiB; /metrics p99 unchanged while a report renders.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BINARY = os.path.join(HERE, "..", ".build", "release", "restorecheck")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed(command):
+    """Wall seconds and peak RSS (MiB) of a command, via GNU time."""
+    started = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed: {result.stderr}")
+    rss_kib = int(result.stderr.strip().splitlines()[-1])
+    return wall, rss_kib / 1024
+
+
+def latencies(url, seconds):
+    """Sequential scrapes for `seconds`: (p50, p99) in ms."""
+    values = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+        values.append((time.perf_counter() - started) * 1000)
+    values.sort()
+    return values[len(values) // 2], values[int(len(values) * 0.99) - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets", type=int, default=50)
+    parser.add_argument("--days", type=int, default=400)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="restorecheck-report-bench-")
+    try:
+        config = os.path.join(work, "rc.yaml")
+        with open(config, "w") as f:
+            f.write(f"scratch_dir: {work}/scratch\nstate_dir: {work}/state\n")
+            f.write("defaults: { rpo: 26h, rto: 4h }\nreport: { serve: true, period: 400d, company: Bench MSP }\ntargets:\n")
+            for index in range(args.targets):
+                f.write(f"  - {{ name: t{index:03d}, tenant: bench, archives: {work}/none/t{index:03d}-*.tar.gz }}\n")
+        # One real (error: no archive) run creates the history with its schema; then the synthetic runs.
+        subprocess.run([BINARY, "run", "--config", config, "t000"], capture_output=True)
+        history = os.path.join(work, "state", "history.sqlite")
+        subprocess.run([sys.executable, os.path.join(HERE, "evidence_chain.py"), "synthesize", history,
+                        "--targets", str(args.targets), "--days", str(args.days), "--tenant", "bench"], check=True)
+        runs = args.targets * args.days
+        print(f"\n== Report: {args.targets} targets x {args.days} days = {runs} runs (+1 real), release build ==")
+        for fmt in ("html", "json"):
+            out = os.path.join(work, f"bench.{fmt}")
+            samples = [timed([BINARY, "report", "--config", config, "--tenant", "bench", "--since", f"{args.days}d",
+                              "--format", fmt, "--output", out]) for _ in range(3)]
+            wall = statistics.median(s[0] for s in samples)
+            rss = statistics.median(s[1] for s in samples)
+            size = os.path.getsize(out) / 1024 / 1024
+            verdict = "met" if wall < 1.0 and rss < 100 else "NOT met"
+            print(f"report --format {fmt:<5} {wall:6.2f} s   peak RSS {rss:6.1f} MiB   ({size:.1f} MiB written)   target < 1 s, < 100 MiB: {verdict}")
+        wall, rss = timed([BINARY, "evidence", "verify", "--config", config])
+        print(f"evidence verify      {wall:6.2f} s   peak RSS {rss:6.1f} MiB   ({runs + 1} entries)")
+
+        port = free_port()
+        log = open(os.path.join(work, "serve.log"), "w")
+        daemon = subprocess.Popen([BINARY, "serve", "--config", config, "--web.listen-address", f"127.0.0.1:{port}"],
+                                  stdout=log, stderr=log)
+        try:
+            metrics = f"http://127.0.0.1:{port}/metrics"
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(metrics, timeout=1).read()
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            idle = latencies(metrics, 3)
+            # Reports requested in a loop by curl, another process (a Python thread here would
+            # compete with the scraper for the GIL and measure Python, not the daemon).
+            count_file = os.path.join(work, "rendered")
+            loop = subprocess.Popen(
+                ["bash", "-c", f'n=0; while true; do curl -sf -o /dev/null http://127.0.0.1:{port}/reports/bench || exit 1; n=$((n+1)); echo $n > {count_file}; done'])
+            time.sleep(0.3)
+            busy = latencies(metrics, 3)
+            loop.terminate()
+            loop.wait()
+            rendered = [int(open(count_file).read()) if os.path.exists(count_file) else 0]
+            print(f"/metrics latency     idle p50 {idle[0]:5.1f} ms p99 {idle[1]:5.1f} ms; while reports render "
+                  f"p50 {busy[0]:5.1f} ms p99 {busy[1]:5.1f} ms ({rendered[0]} reports of {runs} runs served meanwhile)")
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
