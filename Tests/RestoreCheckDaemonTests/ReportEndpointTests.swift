@@ -49,6 +49,8 @@ struct ReportEndpointTests {
         }
         let html = try #require(page, "the daemon's first test shows in the served report: \(daemon.log)")
         #expect(html.contains("<tr data-target=\"fileserver\">") && html.contains("Prepared by Example MSP"))
+        let type = try Shell.execute("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{content_type}", "-u", "admin:adminpass", "\(base)/reports/acme"])
+        #expect(type.stdout == "text/html; charset=utf-8", "a header, not the page: \(type.stdout.prefix(80))")
         #expect(!html.contains("mail"), "another tenant's target never appears")
 
         #expect(Loopback.status("\(base)/reports/") == 401)
