@@ -4,7 +4,7 @@ enum BuiltInTemplates {
     static let all: [(name: String, text: String)] = [
         ("report.html", reportHTML), ("report.md", reportMarkdown), ("index.html", indexHTML),
         ("style", style), ("evidence-rows.html", evidenceRowsHTML), ("evidence-rows.md", evidenceRowsMarkdown),
-        ("evidence-details", evidenceDetails), ("chart-age", chartAge), ("chart-restore", chartRestore), ("chart-strip", chartStrip),
+        ("evidence-details", evidenceDetails), ("chart-axes", chartAxes), ("chart-dates", chartDates), ("chart-age", chartAge), ("chart-restore", chartRestore), ("chart-strip", chartStrip),
     ]
 
     /// Self-contained: no script, nothing fetched (the Content-Security-Policy forbids it too), so
@@ -158,28 +158,38 @@ enum BuiltInTemplates {
     {{#has_more_findings}}<br><small>and {{findings_omitted}} more finding(s)</small>{{/has_more_findings}}
     """
 
-    static let chartAge = """
+    /// The axes, the RPO or RTO line and its label, shared by the two time charts.
+    static let chartAxes = """
     {{% CONTENT_TYPE: HTML}}
-    <svg class="chart age" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
     <line class="axis" x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{baseline}}"/><line class="axis" x1="{{left}}" y1="{{baseline}}" x2="{{right_edge}}" y2="{{baseline}}"/>
     <line class="limit" x1="{{left}}" y1="{{limit_y}}" x2="{{right_edge}}" y2="{{limit_y}}"/>
     <text x="2" y="{{limit_y}}">{{limit_label}}</text><text x="2" y="{{top}}">{{ceiling_label}}</text>
+    """
+
+    /// The period's first and last day under a time chart.
+    static let chartDates = """
+    {{% CONTENT_TYPE: HTML}}
+    <text x="{{left}}" y="{{label_y}}">{{from_label}}</text><text x="{{to_x}}" y="{{label_y}}" text-anchor="end">{{to_label}}</text>
+    """
+
+    static let chartAge = """
+    {{% CONTENT_TYPE: HTML}}
+    <svg class="chart age" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
+    {{> chart-axes}}
     {{#lines}}<polyline class="series" points="{{points}}"/>{{/lines}}
     {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no restore point verified in the period</text>{{/empty}}
-    <text x="{{left}}" y="{{label_y}}">{{from_label}}</text><text x="{{to_x}}" y="{{label_y}}" text-anchor="end">{{to_label}}</text>
+    {{> chart-dates}}
     </svg>
     """
 
     static let chartRestore = """
     {{% CONTENT_TYPE: HTML}}
     <svg class="chart restore" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
-    <line class="axis" x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{baseline}}"/><line class="axis" x1="{{left}}" y1="{{baseline}}" x2="{{right_edge}}" y2="{{baseline}}"/>
-    <line class="limit" x1="{{left}}" y1="{{limit_y}}" x2="{{right_edge}}" y2="{{limit_y}}"/>
-    <text x="2" y="{{limit_y}}">{{limit_label}}</text><text x="2" y="{{top}}">{{ceiling_label}}</text>
+    {{> chart-axes}}
     {{#has_projected}}<polyline class="projected" points="{{projected}}"/>{{/has_projected}}
     {{#has_measured}}<polyline class="measured" points="{{measured}}"/>{{/has_measured}}
     {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no timed test in the period</text>{{/empty}}
-    <text x="{{left}}" y="{{label_y}}">{{from_label}}</text><text x="{{to_x}}" y="{{label_y}}" text-anchor="end">{{to_label}}</text>
+    {{> chart-dates}}
     </svg>
     """
 
