@@ -29,6 +29,11 @@ public struct SystemdNotifier: Sendable {
     public func stopping() { send("STOPPING=1") }
 
     /// Sends `message`; failures are ignored (systemd may be gone during shutdown).
+    ///
+    /// Never blocks: `MSG_DONTWAIT`. A datagram socket whose reader has stopped reading fills its
+    /// queue (`net.unix.max_dgram_qlen`), and a blocking `sendto` then waits forever — on the
+    /// scheduler's cooperative thread, which stopped the daemon from shutting down (seen in CI).
+    /// A notification that does not fit is dropped; the next watchdog ping comes a moment later.
     public func send(_ message: String) {
         guard let socketPath else { return }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -46,7 +51,7 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         _ = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sockaddrPointer, length)
             }
         }
     }
