@@ -17,6 +17,11 @@ public enum Daemon {
         onListening: @escaping @Sendable ([Int]) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         try MetricsEndpoint.validate(web, addresses: listenAddresses)
+        let exposed = MetricsEndpoint.reportsExposed(web, addresses: listenAddresses)
+        if context.config.report.serve, let exposed {
+            throw MetricsEndpoint.SecurityError(
+                description: "report.serve on \(exposed) without basic_auth_users: every customer's report would be readable by anyone who can reach the port; add basic auth (and TLS) in --web.config.file, or listen on loopback")
+        }
         context.metrics.configure(targets: context.config.targets, seeds: try context.seeds())
         context.metrics.configLoaded(successfully: true, at: context.now())
         if let aside = context.store.quarantinedPath {
@@ -25,7 +30,8 @@ public enum Daemon {
         let bound = BoundPorts(expected: listenAddresses.count)
         let servers: [any Service] = try listenAddresses.enumerated().map { index, address in
             try MetricsEndpoint.application(
-                metrics: context.metrics, address: address, web: web, reports: DaemonReportPages(context: context), logger: context.logger
+                metrics: context.metrics, address: address, web: web, reports: DaemonReportPages(context: context, exposedAt: exposed),
+                logger: context.logger
             ) { port in
                 if let ports = bound.add(index: index, port: port) {
                     // Every port is bound: now systemd may consider us started.

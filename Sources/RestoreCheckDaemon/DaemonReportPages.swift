@@ -7,10 +7,18 @@ import RestoreCheckReport
 /// that adds a tenant or turns `report.serve` off takes effect at the next request).
 struct DaemonReportPages: ReportPages {
     let context: DaemonContext
+    /// Set when the endpoint listens beyond loopback without basic auth: reports are then never
+    /// served, even if a reload turns `report.serve` on (start-up refuses that config outright).
+    let exposedAt: ListenAddress?
 
     func tenants() -> [String]? {
         let config = context.config
-        return config.report.serve ? config.tenants : nil
+        guard config.report.serve else { return nil }
+        if let exposedAt {
+            context.logger.warning("report.serve is on, but \(exposedAt) has no basic auth: reports are not served")
+            return nil
+        }
+        return config.tenants
     }
 
     func report(tenant: String, period: String?) throws -> [String] {

@@ -70,6 +70,7 @@ public enum MetricsEndpoint {
     /// A web config that must not be used as it stands.
     public struct SecurityError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Refuses basic auth without TLS on a non-loopback address: the password would cross the
@@ -79,6 +80,13 @@ public enum MetricsEndpoint {
         if let exposed = addresses.first(where: { !$0.isLoopback }) {
             throw SecurityError(description: "basic_auth_users without tls_server_config on \(exposed): passwords would cross the network in clear text; add TLS or listen on loopback")
         }
+    }
+
+    /// The listen address through which served reports would be open to anyone: a non-loopback one
+    /// when no basic auth is configured. Reports are one customer's data; they are not served there.
+    public static func reportsExposed(_ web: WebConfig?, addresses: [ListenAddress]) -> ListenAddress? {
+        guard web?.basicAuthUsers.isEmpty != false else { return nil }
+        return addresses.first { !$0.isLoopback }
     }
 
     /// NIOSSL's server configuration from the web config: TLS 1.2 at least, client certificates

@@ -174,7 +174,7 @@ public final class HistoryStore: Sendable {
             sql: """
                 UPDATE run SET status = ?, reasons = ?, started = ?, finished = ?, archive = ?, backup_timestamp = ?,
                   restore_seconds = ?, projected_full_restore_seconds = ?, files_verified = ?, bytes_restored = ?,
-                  checksum_mismatches = ?, outcome_json = ?
+                  checksum_mismatches = ?, outcome_json = ?, \(reportColumnAssignments)
                 WHERE id = ?
                 """,
             arguments: [
@@ -182,9 +182,8 @@ public final class HistoryStore: Sendable {
                 outcome.started.timeIntervalSince1970, outcome.finished.timeIntervalSince1970, outcome.archive,
                 outcome.backupTimestamp?.timeIntervalSince1970, outcome.restoreSeconds,
                 outcome.projectedFullRestoreSeconds, outcome.filesVerified, outcome.bytesRestored,
-                outcome.findings.count { $0.reason == .checksumMismatch }, json, runID,
-            ])
-        try db.execute(sql: "UPDATE run SET \(reportColumnAssignments) WHERE id = ?", arguments: reportColumnValues(outcome) + [runID])
+                outcome.findings.count { $0.reason == .checksumMismatch }, json,
+            ] + reportColumnValues(outcome) + [runID])
         for finding in outcome.findings {
             try db.execute(
                 sql: "INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256) VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RestoreCheckMetrics
 import RestoreCheckTestSupport
 import Testing
 
@@ -75,6 +76,20 @@ struct ReportEndpointTests {
         #expect(Loopback.eventually(timeout: 20) { Loopback.status("\(base)/reports/acme", asAdmin) == 404 ? true : nil } == true, "\(daemon.log)")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0, "\(daemon.log)")
+    }
+
+    @Test func reportsAreNeverServedBeyondLoopbackWithoutBasicAuth() throws {
+        let temp = TemporaryDirectory("report-exposed")
+        let set = try BackupSet.make(.gnuTar, in: temp)
+        let config = try temp.write(
+            "rc.yaml",
+            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\nreport: { serve: true }\n"
+                + "targets:\n  - { name: t, tenant: x, archives: \(set.archive), rpo: 1d, rto: 1h }\n")
+        let result = try Shell.execute(BuiltBinary.path, ["serve", "--config", config, "--web.listen-address", "0.0.0.0:\(Loopback.freePort())"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("report.serve on 0.0.0.0") && result.stderr.contains("without basic_auth_users"), "\(result.stderr)")
+        #expect(MetricsEndpoint.reportsExposed(WebConfig(basicAuthUsers: ["a": "$2b$10$x"]), addresses: [ListenAddress(host: "10.0.0.1", port: 1)]) == nil)
+        #expect(MetricsEndpoint.reportsExposed(nil, addresses: [.default]) == nil, "loopback needs no auth")
     }
 
     @Test func aTenantUserWhoIsNotABasicAuthUserIsAConfigError() throws {
