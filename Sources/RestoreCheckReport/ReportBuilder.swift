@@ -29,15 +29,16 @@ public struct ReportBuilder: Sendable {
     }
 
     /// The report of `tenant` for `from...to`. `targets` are the tenant's configured targets; a target
-    /// that has history but is no longer configured is reported too, with the RPO and RTO its last
-    /// test recorded.
+    /// no longer configured is reported too while it has tests in the period, with the RPO and RTO its
+    /// last test recorded.
     public func build(tenant: String, targets: [ReportTarget], from: Date, to: Date, company: String? = nil) throws -> TenantReport {
         let runs = try history.finishedRuns(tenant: tenant, through: to)
         let byTarget = Dictionary(grouping: runs, by: \.target)
         var all = targets
+        // A target removed from the config is reported while it has tests in the period.
         for name in byTarget.keys.sorted() where !targets.contains(where: { $0.name == name }) {
-            let last = byTarget[name]?.last
-            all.append(ReportTarget(name: name, rpoSeconds: last?.rpoSeconds ?? 0, rtoSeconds: last?.rtoSeconds ?? 0))
+            guard let last = byTarget[name]?.last, last.finished >= from else { continue }
+            all.append(ReportTarget(name: name, rpoSeconds: last.rpoSeconds ?? 0, rtoSeconds: last.rtoSeconds ?? 0))
         }
         var summaries: [TargetSummary] = []
         var breaches: [Breach] = []

@@ -147,6 +147,10 @@ struct ReportLogicTests {
             .build(tenant: "acme", targets: [Self.targets[2]], from: H.at(0), to: H.at(90))
         #expect(report.targets.map(\.target) == ["db", "fs", "mail"])
         #expect(report.targets[1].rpoSeconds == Self.rpo && report.targets[1].rtoSeconds == Self.rto)
+        // mail's tests are on days 85–89: a later period without them does not list it.
+        let later = try ReportBuilder(history: try HistoryStore(path: temp.url("history.sqlite")))
+            .build(tenant: "acme", targets: [Self.targets[2]], from: H.at(91), to: H.at(100))
+        #expect(later.targets.map(\.target) == ["db"])
     }
 
     @Test func theJSONContractRoundTripsWithSnakeCaseKeys() throws {
