@@ -10,6 +10,8 @@ struct DaemonReportPages: ReportPages {
     /// Set when the endpoint listens beyond loopback without basic auth: reports are then never
     /// served, even if a reload turns `report.serve` on (start-up refuses that config outright).
     let exposedAt: ListenAddress?
+    /// Reports render here: one at a time, at the lowest CPU priority (see `BackgroundWorker`).
+    let renderer = BackgroundWorker(name: "restorecheck reports")
 
     func tenants() -> [String]? {
         let config = context.config
@@ -21,7 +23,7 @@ struct DaemonReportPages: ReportPages {
         return config.tenants
     }
 
-    func report(tenant: String, period: String?) throws -> [String] {
+    func report(tenant: String, period: String?) async throws -> [String] {
         let config = context.config
         var span = config.report.period
         if let period {
@@ -30,9 +32,12 @@ struct DaemonReportPages: ReportPages {
             }
             span = parsed
         }
-        let report = try ReportBuilder(history: context.store).build(config: config, tenant: tenant, period: span, now: context.now())
-        // One core: the other stays free for /metrics and the scheduler while a report renders.
-        return try ReportRenderer(settings: config.report, parallel: false).render(report, as: .html).pieces
+        let (store, now, period) = (context.store, context.now(), span)
+        return try await renderer.run {
+            let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
+            // One core: the other stays free for /metrics and the scheduler while a report renders.
+            return try ReportRenderer(settings: config.report, parallel: false).render(report, as: .html).pieces
+        }
     }
 
     func index(tenants: [String]) -> String {

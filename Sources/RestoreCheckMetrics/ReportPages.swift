@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOPosix
 
 /// The reports `serve` publishes at `/reports/` and `/reports/<tenant>`, on the metrics listener.
 /// The daemon implements it over the history and the live config; the endpoint only routes.
@@ -9,8 +8,9 @@ public protocol ReportPages: Sendable {
     /// The tenants whose reports are served; nil when `report.serve` is off (the routes answer 404).
     func tenants() -> [String]?
     /// The HTML report of `tenant` (one of `tenants()`), over `period` (e.g. `90d`) or the configured
-    /// one, in the pieces it was rendered in (sent one after another, never joined).
-    func report(tenant: String, period: String?) throws -> [String]
+    /// one, in the pieces it was rendered in (sent one after another, never joined). Rendering is CPU
+    /// work: implementations run it off the event loops and the cooperative pool.
+    func report(tenant: String, period: String?) async throws -> [String]
     /// The `/reports/` page listing `tenants`.
     func index(tenants: [String]) -> String
 }
@@ -30,11 +30,8 @@ enum ReportRoutes {
                 return Response(status: .notFound)
             }
             let period = request.uri.queryParameters.get("since")
-            // Rendering is CPU work (a 400-day report of 50 targets: ~0.5 s): off the event loops and
-            // the cooperative pool, so /metrics answers as fast while a report renders.
             do {
-                let pieces = try await NIOThreadPool.singleton.runIfActive { try pages.report(tenant: tenant, period: period) }
-                return page(pieces)
+                return page(try await pages.report(tenant: tenant, period: period))
             } catch let error as ReportPageError {
                 return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: error.message + "\n")))

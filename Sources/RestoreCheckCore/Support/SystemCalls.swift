@@ -96,6 +96,12 @@ enum SystemCalls {
         return fstatat(AT_FDCWD, path, &status, 0) == 0 ? .success(status) : .failure(.current)
     }
 
+    /// `setpriority(PRIO_PROCESS, 0, nice)`: on Linux the nice value is per thread, and `0` means the
+    /// calling thread only.
+    static func setCurrentThreadNice(_ nice: Int32) -> Errno? {
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 ? nil : .current
+    }
+
     /// `ftruncate(fd, size)`.
     static func ftruncate(_ fd: Int32, _ size: Int64) -> Errno? {
         Glibc.ftruncate(fd, off_t(size)) == 0 ? nil : .current
