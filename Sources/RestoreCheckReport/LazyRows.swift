@@ -40,7 +40,7 @@ struct EvidenceRowView: MustacheParent {
         case "archive_bytes": Text(ReportFormat.bytes(run.archiveBytes))
         case "backup_time": Text(run.backupTimestamp.map(ReportFormat.time) ?? "—")
         case "restore_point":
-            Text("\(ReportFormat.bytes(run.archiveBytes)), modified \(run.backupTimestamp.map(ReportFormat.time) ?? "—")")
+            Text("\(ReportFormat.bytes(run.archiveBytes)), restore point of \(run.backupTimestamp.map(ReportFormat.time) ?? "—")")
         case "manifest_sha256": Text(run.manifestSha256 ?? "none (integrity only)")
         case "sample": Text(run.sample ?? "—")
         case "seed": Text(run.seed ?? "—")

@@ -16,6 +16,7 @@ struct RestoreCheckCommand: AsyncParsableCommand {
         version: RestoreCheckVersion.current,
         subcommands: [
             RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, ReportCommand.self, EvidenceCommand.self,
+            CanaryCommand.self,
             CheckConfigCommand.self,
             RestoreWorkerCommand.self,
         ],

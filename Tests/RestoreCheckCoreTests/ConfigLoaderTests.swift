@@ -145,3 +145,27 @@ struct ReportConfigTests {
         }
     }
 }
+
+@Suite("Config: canaries")
+struct CanaryConfigTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func theEntryIsInheritedAndTheKeyDefaultsToStateDir() throws {
+        let config = try parse(
+            "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, canary: ./.restorecheck-canary }\ntargets:\n"
+                + "  - { name: a, tenant: t, archives: /b/a.tar }\n  - { name: b, tenant: t, archives: /b/b.tar, canary_key: keys/b.key }\n")
+        #expect(config.targets[0].canary == CanarySpec(entry: "./.restorecheck-canary", keyPath: "/var/lib/rc/canary.key"))
+        #expect(config.targets[1].canary?.keyPath == "/etc/restorecheck/keys/b.key")
+    }
+
+    @Test func aNameNoArchiveCanHoldIsALocatedError() {
+        do {
+            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h, canary: ../x }\n")
+            Issue.record("accepted canary: ../x")
+        } catch {
+            #expect(error.line == 2 && error.description.contains("canary") && error.description.contains("'../x'"), "\(error)")
+        }
+    }
+}

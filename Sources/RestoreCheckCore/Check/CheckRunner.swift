@@ -94,11 +94,22 @@ public struct CheckRunner: Sendable {
             size: Int64(status.st_size))
         outcome.archive = archive.path
         outcome.archiveBytes = archive.size
-        outcome.backupTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
-        let age = max(0, started.timeIntervalSince1970 - archive.modificationTime)
-        outcome.backupAgeSeconds = age
-        outcome.rpoMet = age <= target.rpo.seconds
-        if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
+        outcome.archiveModifiedTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
+        var canaryKey: [UInt8]?
+        if let canary = target.canary {
+            // The restore point's time comes from the restored canary, judged after the restore.
+            outcome.restorePointSource = "canary"
+            do { canaryKey = try Canary.key(at: canary.keyPath, create: false) } catch {
+                return finish(&outcome, reasons: [.internalError], summary: "cannot read the canary key: \(error)")
+            }
+        } else {
+            outcome.restorePointSource = "archive_mtime"
+            outcome.backupTimestamp = outcome.archiveModifiedTimestamp
+            let age = max(0, started.timeIntervalSince1970 - archive.modificationTime)
+            outcome.backupAgeSeconds = age
+            outcome.rpoMet = age <= target.rpo.seconds
+            if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
+        }
 
         let manifestPath = target.manifestPath(forArchive: archive.path)
         outcome.manifest = manifestPath
@@ -117,15 +128,18 @@ public struct CheckRunner: Sendable {
             return finish(&outcome, reasons: reasons, summary: "cannot prepare scratch: \(error)")
         }
 
+        var sample = target.sample
+        if let canary = target.canary { sample.include.append(canary.entry) }
         var request = WorkerRequest(
             archivePath: "/proc/self/fd/3", scratchPath: scratch.path, manifestPath: usableManifest,
-            sample: target.sample, seed: seed, limits: target.limits)
+            sample: sample, seed: seed, limits: target.limits)
         request.displayPath = archive.path
         let result = supervisor.run(request, archive: fd, cancellation: cancellation) { update in
             progress(Progress(
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
+        let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
         do { try scratch.remove() } catch {
             outcome.notes.append("scratch not fully removed: \(error)")
         }
@@ -140,6 +154,9 @@ public struct CheckRunner: Sendable {
         case .finished(let report, let seconds):
             outcome.restoreSeconds = seconds
             apply(report, to: &outcome, reasons: &reasons, target: target)
+            if let canary = target.canary, let canaryKey {
+                judge(canary, restored: canaryBytes, key: canaryKey, target: target, started: started, outcome: &outcome, reasons: &reasons)
+            }
             return finish(&outcome, reasons: reasons, summary: summarize(report, outcome: outcome, reasons: reasons))
         }
     }
@@ -193,6 +210,35 @@ public struct CheckRunner: Sendable {
             reasons.insert(.entryMissing)
             outcome.findings.append(Finding(
                 path: outcome.archive ?? "", reason: .entryMissing, detail: "the archive holds no files"))
+        }
+    }
+
+    /// The RPO judged on the restored canary's capture time: a missing, unreadable, forged or stale
+    /// canary is `rpo_exceeded` (nothing proves the restore point is recent enough).
+    private func judge(
+        _ canary: CanarySpec, restored: [UInt8]?, key: [UInt8], target: Target, started: Date, outcome: inout Outcome,
+        reasons: inout Set<OutcomeReason>
+    ) {
+        let modifiedAge = outcome.archiveModifiedTimestamp.map { max(0, started.timeIntervalSince($0)) }
+        let verdict = restored.map { Canary.verify($0, key: key, target: target.name) } ?? .failure(.missing(canary.entry))
+        switch verdict {
+        case .success(let proof):
+            let age = max(0, started.timeIntervalSince(proof.captured))
+            outcome.backupTimestamp = proof.captured
+            outcome.backupAgeSeconds = age
+            outcome.rpoMet = age <= target.rpo.seconds
+            outcome.notes.append(
+                "restore point from the canary: captured \(TimeSpan.format(age)) before the test; the archive was modified \(modifiedAge.map(TimeSpan.format) ?? "?") before it")
+            if outcome.rpoMet == false {
+                reasons.insert(.rpoExceeded)
+                outcome.findings.append(Finding(
+                    path: canary.entry, reason: .rpoExceeded,
+                    detail: "canary stale: captured \(TimeSpan.format(age)) before the test, RPO \(TimeSpan.format(target.rpo.seconds))"))
+            }
+        case .failure(let problem):
+            outcome.rpoMet = false
+            reasons.insert(.rpoExceeded)
+            outcome.findings.append(Finding(path: canary.entry, reason: .rpoExceeded, detail: problem.description))
         }
     }
 

@@ -32,8 +32,13 @@ public struct Outcome: Sendable, Codable {
     /// SHA-256 of the manifest file the sample was verified against (hex), as the worker read it.
     public var manifestSha256: String?
     public var verification: Verification
-    /// The archive's modification time: the restore point.
+    /// The restore point's time: the archive's modification time, or, for a target with a canary,
+    /// the capture time the restored canary proves (`restorePointSource` says which).
     public var backupTimestamp: Date?
+    /// `archive_mtime` or `canary`.
+    public var restorePointSource: String?
+    /// The archive's modification time, whichever decides the restore point.
+    public var archiveModifiedTimestamp: Date?
     public var backupAgeSeconds: Double?
 
     public var started: Date

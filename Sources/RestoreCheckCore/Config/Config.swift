@@ -58,6 +58,19 @@ public struct Config: Sendable {
     }
 }
 
+/// `canary:`: the canary file's name inside the archive, and the key that signs it.
+public struct CanarySpec: Sendable, Hashable {
+    /// The entry name as the archive holds it (`.restorecheck-canary`, `srv/data/.restorecheck-canary`).
+    public var entry: String
+    /// `canary_key`, else `state_dir/canary.key`.
+    public var keyPath: String
+
+    public init(entry: String, keyPath: String) {
+        self.entry = entry
+        self.keyPath = keyPath
+    }
+}
+
 /// One backup target of one tenant: where its archives are and what it promises.
 public struct Target: Sendable, Hashable {
     /// Unique in the config; used as the `target` metric label.
@@ -76,6 +89,8 @@ public struct Target: Sendable, Hashable {
     public var limits: RestoreLimits
     /// When the daemon tests it.
     public var schedule: Schedule
+    /// The canary that proves the restore point's time (nil: the archive's modification time does).
+    public var canary: CanarySpec?
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,

@@ -117,6 +117,8 @@ private struct NodeReader {
         var every = TimeSpan(seconds: 86_400)
         var window: DailyWindow?
         var jitter: TimeSpan?
+        var canary: String?
+        var canaryKey: String?
     }
 
     /// The top level as read, before targets are built.
@@ -170,6 +172,14 @@ private struct NodeReader {
             ("sample", { yaml, node, path, value throws(ConfigError) in value.sample = try self.sample(node, path, base: value.sample) }),
             ("limits", { yaml, node, path, value throws(ConfigError) in try yaml.read(node, path, Self.limits, into: &value.limits) }),
             ("every", { yaml, node, path, value throws(ConfigError) in value.every = try yaml.timeSpan(node, path) }),
+            ("canary", { yaml, node, path, value throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                guard case .success = EntryName.validate(EntryName.strippingRoot(Array(text.utf8)).bytes) else {
+                    throw yaml.error(node, path, "'\(text)' is not an entry name an archive can hold (no '..', not empty)")
+                }
+                value.canary = text
+            }),
+            ("canary_key", { _, node, path, value throws(ConfigError) in value.canaryKey = try self.path(node, path) }),
             ("jitter", { yaml, node, path, value throws(ConfigError) in
                 let text = try yaml.string(node, path)
                 guard let span = TimeSpan(parsing: text) else {
@@ -263,7 +273,7 @@ private struct NodeReader {
         var targets: [Target] = []
         var names: [String: Int] = [:]
         for (index, node) in list.enumerated() {
-            let target = try target(node, "targets[\(index)]", defaults: top.defaults)
+            let target = try target(node, "targets[\(index)]", defaults: top.defaults, stateDirectory: top.state)
             if let firstLine = names[target.name] {
                 throw error(node, "targets[\(index)].name", "duplicate target name '\(target.name)' (first defined on line \(firstLine))")
             }
@@ -277,7 +287,7 @@ private struct NodeReader {
         return config
     }
 
-    func target(_ node: Node, _ path: String, defaults: Inheritable) throws(ConfigError) -> Target {
+    func target(_ node: Node, _ path: String, defaults: Inheritable, stateDirectory: String) throws(ConfigError) -> Target {
         var draft = TargetDraft(settings: defaults)
         try yaml.read(node, path, target, into: &draft)
         guard let name = draft.name else { throw error(node, "\(path).name", "missing required key") }
@@ -290,10 +300,12 @@ private struct NodeReader {
         guard let rto = settings.rto else {
             throw error(node, "\(path).rto", "missing: set rto on the target or under defaults")
         }
-        return Target(
+        var target = Target(
             name: name, tenant: tenant, archiveGlob: archives, manifestTemplate: settings.manifest.map(resolve),
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
+        target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
+        return target
     }
 
     /// Names become metric label values and scratch directory names: keep them to a safe alphabet.

@@ -39,6 +39,23 @@ public struct SHA256: ~Copyable {
         return digest.withUnsafeBytes { SHA256Digest(bytes: $0) }
     }
 
+    /// HMAC-SHA-256 of `message` under `key` (libcrypto's one-shot `HMAC`).
+    public static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &digest, &length) != nil, length == 32 else {
+            fatalError("HMAC(SHA-256) failed: out of memory")
+        }
+        return digest
+    }
+
+    /// `count` cryptographically random bytes (`RAND_bytes`).
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        guard RAND_bytes(&bytes, Int32(count)) == 1 else { fatalError("RAND_bytes failed") }
+        return bytes
+    }
+
     /// The digest of a whole buffer.
     public static func hex(of bytes: some Collection<UInt8>) -> String {
         var hasher = SHA256()

@@ -33,6 +33,31 @@ public struct ScratchDirectory: Sendable {
 
     public init(path: String) { self.path = path }
 
+    /// Up to `limit` bytes of the restored file `entry` (named as the archive names it), opened one
+    /// component at a time with `O_NOFOLLOW` from this directory; nil when it was not restored.
+    func readRestoredFile(_ entry: String, limit: Int) -> [UInt8]? {
+        guard case .success(let name) = EntryName.validate(EntryName.strippingRoot(Array(entry.utf8)).bytes) else { return nil }
+        guard case .success(var directory) = SystemCalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) else { return nil }
+        let components = name.bytes.split(separator: UInt8(ascii: "/")).map(Array.init)
+        for component in components.dropLast() {
+            let next = SystemCalls.openat(directory, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+            SystemCalls.close(directory)
+            guard case .success(let opened) = next else { return nil }
+            directory = opened
+        }
+        let file = SystemCalls.openat(directory, components.last ?? [], O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
+        SystemCalls.close(directory)
+        guard case .success(let fd) = file else { return nil }
+        defer { SystemCalls.close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit, alignment: 1)
+        defer { buffer.deallocate() }
+        var bytes: [UInt8] = []
+        while bytes.count < limit, case .success(let count) = SystemCalls.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(limit - bytes.count)])), count > 0 {
+            bytes += buffer[0..<count]
+        }
+        return bytes
+    }
+
     /// Removes the directory and everything below it.
     public func remove() throws(Failure) {
         let status: stat

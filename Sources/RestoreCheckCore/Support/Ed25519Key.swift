@@ -37,30 +37,19 @@ public struct Ed25519Key: Sendable {
         publicKey = bytes
     }
 
-    /// Reads the key at `path`, or creates it (0600, never replacing a file that appeared meanwhile).
+    /// Reads the key at `path`, or creates it (`SecretFile`: 0600, never replacing one that appeared
+    /// meanwhile).
     public static func loadOrCreate(at path: String) throws(KeyError) -> Ed25519Key {
-        if let data = FileManager.default.contents(atPath: path) {
-            guard let der = pemBody(String(decoding: data, as: UTF8.self), label: "PRIVATE KEY"),
-                der.count == 48, Array(der.prefix(16)) == privatePrefix
-            else { throw KeyError(path: path, message: "not an Ed25519 private key in PKCS#8 PEM form") }
-            do { return try Ed25519Key(seed: Array(der.suffix(32))) } catch { throw KeyError(path: path, message: error.message) }
+        let text: String
+        do {
+            text = try SecretFile.loadOrCreate(at: path) { pem(privatePrefix + SHA256.randomBytes(32), label: "PRIVATE KEY") }
+        } catch {
+            throw KeyError(path: path, message: error.message)
         }
-        var seed = [UInt8](repeating: 0, count: 32)
-        guard RAND_bytes(&seed, 32) == 1 else { throw KeyError(path: path, message: "RAND_bytes failed") }
-        let key: Ed25519Key
-        do { key = try Ed25519Key(seed: seed) } catch { throw KeyError(path: path, message: error.message) }
-        let pem = pem(privatePrefix + seed, label: "PRIVATE KEY")
-        let fd: Int32
-        switch SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) {
-        case .success(let opened): fd = opened
-        case .failure(let error) where error.rawValue == EEXIST: return try loadOrCreate(at: path)
-        case .failure(let error): throw KeyError(path: path, message: "cannot be created: \(error)")
+        guard let der = pemBody(text, label: "PRIVATE KEY"), der.count == 48, Array(der.prefix(16)) == privatePrefix else {
+            throw KeyError(path: path, message: "not an Ed25519 private key in PKCS#8 PEM form (delete it to create a new key; reports signed with it will no longer verify)")
         }
-        defer { SystemCalls.close(fd) }
-        if let error = Array(pem.utf8).withUnsafeBytes({ SystemCalls.pwriteAll(fd, $0, at: 0) }) {
-            throw KeyError(path: path, message: "cannot be written: \(error)")
-        }
-        return key
+        do { return try Ed25519Key(seed: Array(der.suffix(32))) } catch { throw KeyError(path: path, message: error.message) }
     }
 
     /// The public key as a PEM `PUBLIC KEY` block (what `openssl pkeyutl -pubin -inkey` reads).
