@@ -19,6 +19,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
             print("    manifest \(manifest); sample \(target.sample.summary); rpo \(target.rpo); rto \(target.rto)")
+            if let canary = target.canary {
+                let key = FileManager.default.fileExists(atPath: canary.keyPath)
+                    ? canary.keyPath : "\(canary.keyPath) MISSING: run 'restorecheck canary write' first (tests will be internal_error)"
+                print("    canary \(canary.entry); key \(key)")
+            }
         }
+        if config.report.serve { print("  reports: served at /reports/ (period \(config.report.period))") }
     }
 }

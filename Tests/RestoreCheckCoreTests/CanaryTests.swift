@@ -73,6 +73,12 @@ struct CanaryTests {
         let captured = try #require(outcome.backupTimestamp)
         #expect(abs(captured.timeIntervalSinceNow) < 120)
         #expect(outcome.filesVerified == 2, "the sampled file and the canary, always restored")
+        let shown = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
+        #expect(shown.stdout.contains("canary .restorecheck-canary; key \(temp.url("state/canary.key"))\n"), "\(shown.stdout)")
+        try FileManager.default.removeItem(atPath: temp.url("state/canary.key"))
+        #expect(try Shell.execute(BuiltBinary.path, ["check-config", "--config", config]).stdout.contains("canary.key MISSING"))
+        let keyless = try await check(config, at: Date())
+        #expect(keyless.status == .error && keyless.reasons == [.internalError], "a verifier without the key cannot tell")
     }
 
     @Test func aCanaryTheManifestDoesNotListIsMissingAndTheMessageSaysWhy() async throws {
