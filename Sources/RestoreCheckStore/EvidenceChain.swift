@@ -44,6 +44,11 @@ enum EvidenceChain {
             throw DatabaseError(message: "run \(runID) is not in the history")
         }
         let findings = try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID])
+        return canonicalRecord(run: row, findings: findings)
+    }
+
+    /// The canonical JSON of a `run` row (`SELECT *`) and its `finding` rows in recorded order.
+    static func canonicalRecord(run row: Row, findings: [Row]) -> [UInt8] {
         var out: [UInt8] = []
         object(row, extra: findings, into: &out)
         return out

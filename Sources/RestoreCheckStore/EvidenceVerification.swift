@@ -48,13 +48,19 @@ extension HistoryStore {
             var expectedPrevious = (anchor?["entry_hash"] as String?) ?? EvidenceChain.hex(EvidenceChain.genesis)
             var previousRun: Int64?
             var checked = 0
-            var sql = "SELECT id, chain_seq, prev_hash, entry_hash FROM run WHERE chain_seq IS NOT NULL"
+            var selection = "chain_seq IS NOT NULL"
             var arguments: StatementArguments = []
             if let since {
-                sql += " AND chain_seq >= (SELECT MIN(chain_seq) FROM run WHERE chain_seq IS NOT NULL AND finished >= ?)"
+                selection += " AND chain_seq >= (SELECT MIN(chain_seq) FROM run WHERE chain_seq IS NOT NULL AND finished >= ?)"
                 arguments = [since.timeIntervalSince1970]
             }
-            let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY chain_seq", arguments: arguments)
+            // Two reads in all, not two per run: the findings (few: only tests that did not pass have
+            // any) grouped by run, then the runs in chain order.
+            let findingRows = try Row.fetchAll(
+                db, sql: "SELECT * FROM finding WHERE run_id IN (SELECT id FROM run WHERE \(selection)) ORDER BY run_id, rowid",
+                arguments: arguments)
+            let findings = Dictionary(grouping: findingRows) { $0["run_id"] as Int64 }
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM run WHERE \(selection) ORDER BY chain_seq", arguments: arguments)
             var first = true
             while let row = try rows.next() {
                 let id: Int64 = row["id"]
@@ -74,7 +80,8 @@ extension HistoryStore {
                     expectedPrevious = link
                 }
                 let recomputed = EvidenceChain.entryHash(
-                    previous: EvidenceChain.hexBytes(expectedPrevious) ?? [], record: try EvidenceChain.canonicalRecord(db, runID: id))
+                    previous: EvidenceChain.hexBytes(expectedPrevious) ?? [],
+                    record: EvidenceChain.canonicalRecord(run: row, findings: findings[id] ?? []))
                 if recomputed != stored || link != expectedPrevious {
                     problems.append(.changed(runID: id, seq: seq))
                 }
