@@ -104,11 +104,7 @@ public struct CheckRunner: Sendable {
             }
         } else {
             outcome.restorePointSource = "archive_mtime"
-            outcome.backupTimestamp = outcome.archiveModifiedTimestamp
-            let age = max(0, started.timeIntervalSince1970 - archive.modificationTime)
-            outcome.backupAgeSeconds = age
-            outcome.rpoMet = age <= target.rpo.seconds
-            if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
+            judgeRestorePoint(Date(timeIntervalSince1970: archive.modificationTime), started: started, target: target, outcome: &outcome, reasons: &reasons)
         }
 
         let manifestPath = target.manifestPath(forArchive: archive.path)
@@ -213,6 +209,18 @@ public struct CheckRunner: Sendable {
         }
     }
 
+    /// The RPO rule: the restore point at `time` is `age` old when the test starts, and met when
+    /// that is at most the target's RPO. Returns the age.
+    @discardableResult
+    private func judgeRestorePoint(_ time: Date, started: Date, target: Target, outcome: inout Outcome, reasons: inout Set<OutcomeReason>) -> Double {
+        let age = max(0, started.timeIntervalSince(time))
+        outcome.backupTimestamp = time
+        outcome.backupAgeSeconds = age
+        outcome.rpoMet = age <= target.rpo.seconds
+        if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
+        return age
+    }
+
     /// The RPO judged on the restored canary's capture time: a missing, unreadable, forged or stale
     /// canary is `rpo_exceeded` (nothing proves the restore point is recent enough).
     private func judge(
@@ -223,14 +231,10 @@ public struct CheckRunner: Sendable {
         let verdict = restored.map { Canary.verify($0, key: key, target: target.name) } ?? .failure(.missing(canary.entry))
         switch verdict {
         case .success(let proof):
-            let age = max(0, started.timeIntervalSince(proof.captured))
-            outcome.backupTimestamp = proof.captured
-            outcome.backupAgeSeconds = age
-            outcome.rpoMet = age <= target.rpo.seconds
+            let age = judgeRestorePoint(proof.captured, started: started, target: target, outcome: &outcome, reasons: &reasons)
             outcome.notes.append(
                 "restore point from the canary: captured \(TimeSpan.format(age)) before the test; the archive was modified \(modifiedAge.map(TimeSpan.format) ?? "?") before it")
             if outcome.rpoMet == false {
-                reasons.insert(.rpoExceeded)
                 outcome.findings.append(Finding(
                     path: canary.entry, reason: .rpoExceeded,
                     detail: "canary stale: captured \(TimeSpan.format(age)) before the test, RPO \(TimeSpan.format(target.rpo.seconds))"))
