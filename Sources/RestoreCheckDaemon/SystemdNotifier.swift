@@ -25,20 +25,29 @@ public struct SystemdNotifier: Sendable {
     }
 
     public func status(_ text: String) { send("STATUS=\(text)") }
-    public func watchdog() { send("WATCHDOG=1") }
+    /// Droppable: the next ping follows within half the watchdog interval.
+    public func watchdog() { send("WATCHDOG=1", mayDrop: true) }
     public func stopping() { send("STOPPING=1") }
+
+    /// How long a state change (`READY=1`, `RELOADING=1`, `STOPPING=1`, `STATUS=`) may wait for room
+    /// in a full notify socket before it is given up.
+    static let stateChangeTimeout = timeval(tv_sec: 2, tv_usec: 0)
 
     /// Sends `message`; failures are ignored (systemd may be gone during shutdown).
     ///
-    /// Never blocks: `MSG_DONTWAIT`. A datagram socket whose reader has stopped reading fills its
-    /// queue (`net.unix.max_dgram_qlen`), and a blocking `sendto` then waits forever — on the
-    /// scheduler's cooperative thread, which stopped the daemon from shutting down (seen in CI).
-    /// A notification that does not fit is dropped; the next watchdog ping comes a moment later.
-    public func send(_ message: String) {
+    /// Never blocks for long. A datagram socket whose reader has stopped reading fills its queue
+    /// (`net.unix.max_dgram_qlen`, 10 here), and a plain blocking `sendto` then waits forever — on
+    /// the scheduler's cooperative thread, which stopped the daemon from shutting down (seen in CI).
+    /// A droppable message (the watchdog ping) is sent with `MSG_DONTWAIT`; a state change waits
+    /// for room at most `stateChangeTimeout` (`SO_SNDTIMEO`): systemd waits for `READY=1`, so
+    /// dropping it the moment the queue is full would be wrong too (also seen in CI).
+    public func send(_ message: String, mayDrop: Bool = false) {
         guard let socketPath else { return }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
+        var timeout = Self.stateChangeTimeout
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         var pathBytes = Array(socketPath.utf8)
@@ -51,7 +60,7 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         _ = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sockaddrPointer, length)
+                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL) | (mayDrop ? Int32(MSG_DONTWAIT) : 0), sockaddrPointer, length)
             }
         }
     }

@@ -66,6 +66,10 @@ struct DaemonTests {
 
             // An invalid config: logged, old config kept, reload gauge 0, systemd told RELOADING then READY.
             try "targets: [ { name: fs } ]\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+            // The reload below runs on this thread and notifies before this test reads again: room
+            // for RELOADING=1 and READY=1 first (a slow run let 10 pings fill the queue, and the
+            // state changes then waited their 2 s for room and were given up).
+            notify.drain()
             #expect(ReloadService(context: context).reload() == false)
             #expect(context.config.targets.map(\.name) == ["fs"])
             #expect(try await Blocking.run { Loopback.get(url) }?.contains("restorecheck_config_last_reload_successful 0.0") == true)
@@ -74,6 +78,7 @@ struct DaemonTests {
 
             // A valid config swaps in: the removed target's series vanish, the new one appears.
             try Self.configText(archive: set.archive, temp: temp, targets: ["mail"]).write(toFile: configPath, atomically: true, encoding: .utf8)
+            notify.drain()
             #expect(ReloadService(context: context).reload() == true)
             #expect(context.config.targets.map(\.name) == ["mail"])
             let after = try await Blocking.run { Loopback.get(url) } ?? ""
@@ -206,6 +211,29 @@ struct SystemdNotifierTests {
             done.signal()
         }
         #expect(done.wait(timeout: .now() + 60) == .success, "5,000 pings to an unread socket did not return")
+        // A state change waits a bounded time for room (systemd waits for READY=1), then gives up.
+        let stateChange = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            notifier.ready(status: "serving")
+            stateChange.signal()
+        }
+        #expect(stateChange.wait(timeout: .now() + 30) == .success, "READY=1 to a full socket did not return")
         #expect(notify.receive(timeout: 1) == "WATCHDOG=1", "what fitted was delivered")
+    }
+
+    @Test func aStateChangeWaitsForRoomRatherThanBeingDropped() throws {
+        let temp = TemporaryDirectory("notify-wait")
+        let notify = try NotifySocket(path: temp.url("notify.sock"))
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": notify.path])
+        for _ in 0..<100 { notifier.watchdog() }  // the queue is full now
+        let sent = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            notifier.ready(status: "serving")
+            sent.signal()
+        }
+        // The reader drains the queue within the wait: READY=1 arrives after the pings.
+        let seen = notify.waitFor(timeout: 10) { $0.hasPrefix("READY=1") }
+        #expect(seen?.last == "READY=1\nSTATUS=serving", "\(seen ?? [])")
+        #expect(sent.wait(timeout: .now() + 10) == .success)
     }
 }

@@ -36,6 +36,12 @@ public final class NotifySocket: @unchecked Sendable {
         return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
     }
 
+    /// Discards every message waiting (as systemd would have read them): a test that stops reading
+    /// for a while lets watchdog pings fill the socket's queue (`max_dgram_qlen`, 10 here).
+    public func drain() {
+        while receive(timeout: 0) != nil {}
+    }
+
     /// Reads messages until one satisfies `match`; returns every message read, or nil on timeout.
     public func waitFor(timeout: Double = 30, _ match: (String) -> Bool) -> [String]? {
         let deadline = Date().addingTimeInterval(timeout)
