@@ -27,11 +27,11 @@ enum EvidenceChain {
         let anchor = try Row.fetchOne(db, sql: "SELECT chain_seq, entry_hash FROM evidence_anchor WHERE id = 1")
         let previous: (seq: Int64, hash: String?) =
             if let head { (head["chain_seq"], head["entry_hash"]) } else if let anchor { (anchor["chain_seq"], anchor["entry_hash"]) } else { (0, nil) }
-        let previousBytes = previous.hash.flatMap(hexBytes) ?? genesis
+        let previousBytes = previous.hash.flatMap(Hex.decode) ?? genesis
         let hash = entryHash(previous: previousBytes, record: try canonicalRecord(db, runID: runID))
         try db.execute(
             sql: "UPDATE run SET chain_seq = ?, prev_hash = ?, entry_hash = ? WHERE id = ?",
-            arguments: [previous.seq + 1, hex(previousBytes), hash, runID])
+            arguments: [previous.seq + 1, Hex.encode(previousBytes), hash, runID])
     }
 
     static func entryHash(previous: [UInt8], record: [UInt8]) -> String {
@@ -85,7 +85,7 @@ enum EvidenceChain {
         case .int64(let integer): out += Array(String(integer).utf8)
         case .double(let real): out += Array((real.isFinite ? real.description : "null").utf8)
         case .string(let text): string(text, into: &out)
-        case .blob(let data): string(hex(Array(data)), into: &out)
+        case .blob(let data): string(Hex.encode(data), into: &out)
         }
     }
 
@@ -100,27 +100,5 @@ enum EvidenceChain {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: utf8.count, by: 2) {
-            guard let byte = UInt8(String(decoding: utf8[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }

@@ -45,7 +45,7 @@ extension HistoryStore {
             var problems: [EvidenceProblem] = []
             let anchor = try Row.fetchOne(db, sql: "SELECT chain_seq, entry_hash FROM evidence_anchor WHERE id = 1")
             var expectedSeq: Int64 = (anchor?["chain_seq"] as Int64? ?? 0) + 1
-            var expectedPrevious = (anchor?["entry_hash"] as String?) ?? EvidenceChain.hex(EvidenceChain.genesis)
+            var expectedPrevious = (anchor?["entry_hash"] as String?) ?? Hex.encode(EvidenceChain.genesis)
             var previousRun: Int64?
             var checked = 0
             var selection = "chain_seq IS NOT NULL"
@@ -80,7 +80,7 @@ extension HistoryStore {
                     expectedPrevious = link
                 }
                 let recomputed = EvidenceChain.entryHash(
-                    previous: EvidenceChain.hexBytes(expectedPrevious) ?? [],
+                    previous: Hex.decode(expectedPrevious) ?? [],
                     record: EvidenceChain.canonicalRecord(run: row, findings: findings[id] ?? []))
                 if recomputed != stored || link != expectedPrevious {
                     problems.append(.changed(runID: id, seq: seq))

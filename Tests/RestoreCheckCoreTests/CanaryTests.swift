@@ -134,3 +134,12 @@ struct CanaryTests {
         #expect(mode == 0o600)
     }
 }
+
+@Suite("Hex")
+struct HexTests {
+    @Test func roundTripsAndRefusesWhatIsNotHex() {
+        #expect(Hex.encode([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
+        #expect(Hex.decode("000fA5ff") == [0x00, 0x0f, 0xa5, 0xff])
+        #expect(Hex.decode("abc") == nil && Hex.decode("zz") == nil && Hex.decode("") == [])
+    }
+}

@@ -47,12 +47,12 @@ public struct Canary: Sendable, Hashable {
         self.nonce = nonce
     }
 
-    public static func randomNonce() -> String { hex(SHA256.randomBytes(16)) }
+    public static func randomNonce() -> String { Hex.encode(SHA256.randomBytes(16)) }
 
     /// The file's text, signed with `key`.
     public func text(key: [UInt8]) -> String {
         let body = Self.body(target: target, captured: captured, nonce: nonce)
-        return body + "hmac-sha256: \(Self.hex(SHA256.hmac(key: key, message: Array(body.utf8))))\n"
+        return body + "hmac-sha256: \(Hex.encode(SHA256.hmac(key: key, message: Array(body.utf8))))\n"
     }
 
     /// The canary in `bytes`, if it is well-formed, for `target`, and signed with `key`.
@@ -69,7 +69,7 @@ public struct Canary: Sendable, Hashable {
         guard let captured = try? Date(capturedText, strategy: .iso8601) else {
             return .failure(.malformed("captured '\(capturedText)' is not an ISO 8601 time"))
         }
-        let expected = hex(SHA256.hmac(key: key, message: Array(body(target: name, captured: captured, nonce: nonce).utf8)))
+        let expected = Hex.encode(SHA256.hmac(key: key, message: Array(body(target: name, captured: captured, nonce: nonce).utf8)))
         // The signed text must be exactly what these fields produce again (no reformatting slips by).
         guard mac == expected, lines[0...3].joined(separator: "\n") + "\n" == body(target: name, captured: captured, nonce: nonce) else {
             return .failure(.badSignature)
@@ -82,22 +82,22 @@ public struct Canary: Sendable, Hashable {
         "\(header)\ntarget: \(target)\ncaptured: \(captured.formatted(.iso8601))\nnonce: \(nonce)\n"
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     /// The canary key at `path`: 32 random bytes as hex. `canary write` creates it (0600) on first
     /// use; a test never does (a new key would make every canary look forged).
     public static func key(at path: String, create: Bool) throws -> [UInt8] {
         let text: String
         if create {
-            text = try SecretFile.loadOrCreate(at: path) { hex(SHA256.randomBytes(32)) + "\n" }
+            text = try SecretFile.loadOrCreate(at: path) { Hex.encode(SHA256.randomBytes(32)) + "\n" }
         } else {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SecretFile.Failure(path: path, message: "no canary key (run 'restorecheck canary write' first, or copy the key here)")
             }
             text = String(decoding: data, as: UTF8.self)
         }
-        let digits = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-        guard digits.count == 64 else { throw SecretFile.Failure(path: path, message: "not a canary key (64 hex digits)") }
-        return stride(from: 0, to: 64, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
+        guard let key = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), key.count == 32 else {
+            throw SecretFile.Failure(path: path, message: "not a canary key (64 hex digits)")
+        }
+        return key
     }
 }
