@@ -6,10 +6,17 @@ usage: generate_dataset.py OUT_DIR [--size-mib N] [--seed S]
 Roughly 30 % of the bytes in many small text-like files (1-64 KiB), 30 % in medium documents
 (1-10 MiB, partly compressible), 40 % in a few large incompressible media files (~100 MiB each,
 fewer on small sizes). The same seed and size give the same bytes on every machine.
+
+Documents and media carry their formats' real structure, as on a real file server (and as the content
+check expects): each .docx is a zip (stored, so the archive's compressor still sees its text) holding
+the document's XML and a JPEG-headed image; each .mp4 is an ISO media file (ftyp box, then one mdat).
 """
 import argparse
+import io
 import os
 import random
+import struct
+import zipfile
 
 parser = argparse.ArgumentParser()
 parser.add_argument("out")
@@ -35,13 +42,28 @@ def text_bytes(size):
     return (text * (size // len(text) + 1))[start : start + size] if size >= len(text) else text[start : start + size]
 
 
+JFIF = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+
+
+def docx(text, image):
+    """An Office Open XML package: a zip with fixed timestamps, members stored uncompressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as package:
+        for name, data in [("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document>" + text + b"</w:document>"),
+                           ("word/media/image1.jpeg", JFIF + image)]:
+            package.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
+    return buffer.getvalue()
+
+
 written = 0
 # Large media: incompressible.
 media_budget = int(total * 0.4)
 media_size = min(100 << 20, max(1 << 20, media_budget // 4))
 index = 0
 while written + media_size <= media_budget:
-    write(f"{args.out}/media/video-{index:03d}.mp4", rng.randbytes(media_size))
+    ftyp = struct.pack(">I4s4sI", 24, b"ftyp", b"isom", 512) + b"isomavc1"
+    mdat = struct.pack(">I4s", media_size - len(ftyp), b"mdat")
+    write(f"{args.out}/media/video-{index:03d}.mp4", ftyp + mdat + rng.randbytes(media_size - len(ftyp) - len(mdat)))
     written += media_size
     index += 1
 # Medium documents: half text, half random (a compressible container with embedded images).
@@ -50,7 +72,7 @@ index = 0
 while written < document_budget:
     size = min(rng.randint(1 << 20, 10 << 20), document_budget - written)
     half = size // 2
-    write(f"{args.out}/documents/dept-{index % 7}/report-{index:04d}.docx", text_bytes(half) + rng.randbytes(size - half))
+    write(f"{args.out}/documents/dept-{index % 7}/report-{index:04d}.docx", docx(text_bytes(half), rng.randbytes(size - half)))
     written += size
     index += 1
 # Small text-like files in nested home directories.

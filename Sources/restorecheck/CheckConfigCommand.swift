@@ -18,7 +18,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         for target in config.targets {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
-            print("    manifest \(manifest); sample \(target.sample.summary); rpo \(target.rpo); rto \(target.rto)")
+            print("    manifest \(manifest); sample \(target.sample.summary); rpo \(target.rpo); rto \(target.rto); content checks \(target.contentChecks.rawValue)")
             if let canary = target.canary {
                 let key = FileManager.default.fileExists(atPath: canary.keyPath)
                     ? canary.keyPath : "\(canary.keyPath) MISSING: run 'restorecheck canary write' first (tests will be internal_error)"

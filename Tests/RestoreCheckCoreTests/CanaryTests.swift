@@ -13,7 +13,7 @@ struct CanaryTests {
     /// A real GNU tar of a directory holding documents and a canary written by `restorecheck canary
     /// write` (the command a pre-backup hook runs), with a manifest taken after it.
     static func backup(_ temp: TemporaryDirectory, canary: Bool = true, edit: String? = nil) throws -> (config: String, archive: String) {
-        try Shell.run("mkdir -p src/docs && printf 'minutes of the meeting\\n' > src/docs/minutes.txt && head -c 20000 /dev/urandom > src/docs/photo.jpg", in: temp.path)
+        try Shell.run("mkdir -p src/docs && printf 'minutes of the meeting\\n' > src/docs/minutes.txt && (printf '\\377\\330\\377\\340' && head -c 20000 /dev/urandom) > src/docs/photo.jpg", in: temp.path)
         let config = try temp.write(
             "rc.yaml",
             """

@@ -169,3 +169,28 @@ struct CanaryConfigTests {
         }
     }
 }
+
+@Suite("Config: content checks")
+struct ContentCheckConfigTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func failByDefaultInheritedAndOverridden() throws {
+        let config = try parse(
+            "defaults: { rpo: 1d, rto: 1h, content_checks: warn }\ntargets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n"
+                + "  - { name: b, tenant: t, archives: /b/b.tar, content_checks: off }\n")
+        #expect(config.targets.map(\.contentChecks) == [.warn, .off])
+        #expect(try parse("targets:\n  - { name: a, tenant: t, archives: /a, rpo: 1d, rto: 1h }\n").targets[0].contentChecks == .fail)
+    }
+
+    @Test func anUnknownModeIsALocatedError() {
+        do {
+            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      content_checks: yes }\n")
+            Issue.record("accepted content_checks: yes")
+        } catch {
+            #expect(error.line == 3 && error.description.contains("content_checks: 'yes' is not one of fail, warn, off"), "\(error)")
+        }
+    }
+}
+

@@ -72,13 +72,18 @@ public struct BackupSet: Sendable {
             "srv/share/Rechnungen Ünïcødé/rechnung-1.txt": Data("Total: 113 EUR\n".utf8),
         ]
         var generator = SystemRandomNumberGenerator()
-        files["home/bob/photo.jpg"] = Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        // A photo's payload is incompressible, and like every JPEG it starts with the JPEG/JFIF
+        // signature (random bytes without it are what the content check calls ransomware's work).
+        files["home/bob/photo.jpg"] = Data(jfifHeader + (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
         files["srv/share/big.log"] = Data((0..<20_000).map { "line \($0) of the log\n" }.joined().utf8)
         for index in 0..<30 {
             files["srv/share/docs/doc-\(index).txt"] = Data("document \(index)\n\(String(repeating: "x", count: index * 97))".utf8)
         }
         return files
     }()
+
+    /// The first bytes of a JPEG/JFIF file (SOI, APP0 "JFIF"), for test photos with random payloads.
+    public static let jfifHeader: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
 
     /// Makes the source tree, the manifest (`sha256sum` over the source) and the archive.
     public static func make(

@@ -16,7 +16,8 @@ make_tree() { # make_tree DIR SEED — a small office file server: text, documen
     seq "$((i * seed))" "$((i * seed + 400))" > "$dir/home/alice/Documents/report-$i.txt"
   done
   for i in $(seq 1 12); do
-    head -c "$((200000 + i * 7919))" /dev/urandom > "$dir/home/bob/Pictures/IMG_$((1000 + i)).jpg"
+    # a photo: the JPEG/JFIF signature, then an incompressible payload
+    { printf '\377\330\377\340\000\020JFIF\000'; head -c "$((200000 + i * 7919))" /dev/urandom; } > "$dir/home/bob/Pictures/IMG_$((1000 + i)).jpg"
   done
   for i in $(seq 1 25); do
     printf 'Invoice %s\nCustomer: Ünïcødé GmbH\nTotal: %s EUR\n' "$i" "$((i * 113))" > "$dir/srv/share/Invoices 2026/rechnung-$i.txt"

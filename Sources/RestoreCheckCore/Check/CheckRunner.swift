@@ -130,6 +130,7 @@ public struct CheckRunner: Sendable {
             archivePath: "/proc/self/fd/3", scratchPath: scratch.path, manifestPath: usableManifest,
             sample: sample, seed: seed, limits: target.limits)
         request.displayPath = archive.path
+        request.checkContent = target.contentChecks != .off
         let result = supervisor.run(request, archive: fd, cancellation: cancellation) { update in
             progress(Progress(
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
@@ -175,7 +176,16 @@ public struct CheckRunner: Sendable {
         outcome.bytesInArchive = report.totalFileBytes
         outcome.findings = report.findings
         outcome.findingsOmitted = report.findingsOmitted
-        for finding in report.findings { reasons.insert(finding.reason) }
+        if target.contentChecks == .warn {
+            // `content_checks: warn`: recorded, not judged.
+            let suspicious = outcome.findings.filter { $0.reason == .suspiciousContent }
+            outcome.findings.removeAll { $0.reason == .suspiciousContent }
+            for finding in suspicious.prefix(20) {
+                outcome.notes.append("suspicious content (content_checks: warn): \(finding.path): \(finding.detail ?? "")")
+            }
+            if suspicious.count > 20 { outcome.notes.append("\(suspicious.count - 20) more suspicious file(s) (content_checks: warn)") }
+        }
+        for finding in outcome.findings { reasons.insert(finding.reason) }
         if let fatal = report.fatal {
             reasons.insert(fatal.reason)
             outcome.findings.insert(fatal, at: 0)

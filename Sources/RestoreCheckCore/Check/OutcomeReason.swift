@@ -10,6 +10,11 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     case entryMissing = "entry_missing"
     case checksumMismatch = "checksum_mismatch"
     case sizeMismatch = "size_mismatch"
+    /// A restored file looks like ransomware's work: random-like bytes where its name promises text
+    /// or a format with a signature, or a ransom note's name or a ransomware extension among the
+    /// entry names (`ContentRule`, `RansomwareNames`). The bytes may match the manifest: a manifest
+    /// taken after the encryption matches the ciphertext.
+    case suspiciousContent = "suspicious_content"
     case manifestMissing = "manifest_missing"
     case manifestInvalid = "manifest_invalid"
     case unsafeEntry = "unsafe_entry"

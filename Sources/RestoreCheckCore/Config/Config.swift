@@ -71,6 +71,17 @@ public struct CanarySpec: Sendable, Hashable {
     }
 }
 
+/// `content_checks:`: what a suspicious restored file (`ContentRule`, `RansomwareNames`) does to the
+/// verdict.
+public enum ContentCheckMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A finding `suspicious_content`: the test fails (the default).
+    case fail
+    /// A note on the outcome; the verdict is not changed.
+    case warn
+    /// Not checked (no histogram, no name check).
+    case off
+}
+
 /// One backup target of one tenant: where its archives are and what it promises.
 public struct Target: Sendable, Hashable {
     /// Unique in the config; used as the `target` metric label.
@@ -91,6 +102,8 @@ public struct Target: Sendable, Hashable {
     public var schedule: Schedule
     /// The canary that proves the restore point's time (nil: the archive's modification time does).
     public var canary: CanarySpec?
+    /// Whether restored files are checked for ransomware's traces (`content_checks`).
+    public var contentChecks = ContentCheckMode.fail
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,

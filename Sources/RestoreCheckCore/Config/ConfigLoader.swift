@@ -119,6 +119,7 @@ private struct NodeReader {
         var jitter: TimeSpan?
         var canary: String?
         var canaryKey: String?
+        var contentChecks = ContentCheckMode.fail
     }
 
     /// The top level as read, before targets are built.
@@ -180,6 +181,9 @@ private struct NodeReader {
                 value.canary = text
             }),
             ("canary_key", { _, node, path, value throws(ConfigError) in value.canaryKey = try self.path(node, path) }),
+            ("content_checks", { yaml, node, path, value throws(ConfigError) in
+                value.contentChecks = try yaml.choice(node, path, ContentCheckMode.allCases.map { ($0.rawValue, $0) })
+            }),
             ("jitter", { yaml, node, path, value throws(ConfigError) in
                 let text = try yaml.string(node, path)
                 guard let span = TimeSpan(parsing: text) else {
@@ -305,6 +309,7 @@ private struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
+        target.contentChecks = settings.contentChecks
         return target
     }
 

@@ -11,7 +11,8 @@ extension RestorePass {
     ) throws(RestoreWorker.Stop) -> SampleBook.Member {
         let openStart = Clock.now
         do {
-            try sink.begin(id: id) { () throws(ScratchWriter.Failure) in try writer.create(name) }
+            let content = request.checkContent ? ContentExpectation.of(name) : nil
+            try sink.begin(id: id, content: content) { () throws(ScratchWriter.Failure) in try writer.create(name) }
         } catch {
             throw scratchStop(error)
         }
@@ -95,6 +96,10 @@ extension RestorePass {
     /// of an entry that has left the sample meanwhile is still reported.
     mutating func apply(_ completions: [RestoreSink.Completion]) throws(RestoreWorker.Stop) {
         for completion in completions {
+            if let suspicion = completion.suspicion, let name = book.inFlightName(completion.id) {
+                // Reported whatever the digest says, and even if the file later leaves the sample.
+                add(Finding(path: name.description, reason: .suspiciousContent, detail: suspicion.description))
+            }
             let completed = book.complete(
                 id: completion.id, digest: completion.digest, bytes: completion.bytes, failure: completion.failure,
                 expected: { ledger.expectedDigest($0) })

@@ -107,6 +107,9 @@ extension RestorePass {
         if !ledger.markSeen(slot), report.duplicateNames.count < RestoreWorker.maxFindings {
             report.duplicateNames.append(name.description)
         }
+        if request.checkContent, let trace = RansomwareNames.match(name) {
+            add(Finding(path: name.description, reason: .suspiciousContent, detail: trace.description))
+        }
         if entry.isEncrypted {
             add(Finding(path: name.description, reason: .encryptedEntry, detail: "entry is encrypted; restorecheck has no key"))
             try discard(entry, reader: &reader)

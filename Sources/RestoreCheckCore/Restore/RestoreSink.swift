@@ -29,10 +29,12 @@ final class RestoreSink: @unchecked Sendable {
         var digest: SHA256Digest
         var bytes: Int64
         var failure: ScratchWriter.Failure?
+        /// Set when the content check found the file's bytes suspicious (`ContentInspector`).
+        var suspicion: ContentRule.Suspicion?
     }
 
     private enum Job {
-        case begin(id: Int, fd: Int32)
+        case begin(id: Int, fd: Int32, content: ContentExpectation?)
         /// `written`: the archive thread already wrote it (and `failure` is that write's result).
         case data(buffer: UnsafeMutableRawBufferPointer, count: Int, offset: Int64, written: Bool, failure: ScratchWriter.Failure?)
         case zeros(count: Int64)
@@ -88,7 +90,10 @@ final class RestoreSink: @unchecked Sendable {
 
     /// Starts entry `id`: waits until fewer than `maxOpenFiles` files are open, then creates the file
     /// with `create` (which returns its descriptor; this sink closes it after the last byte).
-    func begin(id: Int, creating create: () throws(ScratchWriter.Failure) -> Int32) throws(ScratchWriter.Failure) {
+    /// `content`: what the file's name promises, for the content check on this thread (nil: none).
+    func begin(
+        id: Int, content: ContentExpectation?, creating create: () throws(ScratchWriter.Failure) -> Int32
+    ) throws(ScratchWriter.Failure) {
         condition.lock()
         while openFiles >= Self.maxOpenFiles { condition.wait() }
         openFiles += 1
@@ -102,7 +107,7 @@ final class RestoreSink: @unchecked Sendable {
         }
         producerFD = fd
         producerFailed = false
-        enqueue(.begin(id: id, fd: fd))
+        enqueue(.begin(id: id, fd: fd, content: content))
     }
 
     /// Copies `bytes` (which libarchive will overwrite) into pooled buffers and queues them; writes
@@ -225,14 +230,16 @@ final class RestoreSink: @unchecked Sendable {
 
     private func run() {
         var current: Entry?
+        var inspector = ContentInspector()
         var busySeconds = 0.0
         var busyBytes: Int64 = 0
         var fit = LinearFit()
         var entrySeconds = 0.0
         while true {
             switch nextJob() {
-            case .begin(let id, let fd):
+            case .begin(let id, let fd, let content):
                 current = Entry(id: id, fd: fd)
+                inspector.begin(content)
                 entrySeconds = 0
             case .data(let buffer, let count, let offset, let written, let failure):
                 let start = Clock.now
@@ -245,6 +252,7 @@ final class RestoreSink: @unchecked Sendable {
                 if let entry = current {
                     let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                     entry.hasher.update(bytes)
+                    inspector.add(bytes)
                     entry.bytes += Int64(count)
                     if entry.failure == nil {
                         entry.failure = written ? failure : Self.writeAll(fd: entry.fd, bytes: bytes, at: offset)
@@ -262,6 +270,7 @@ final class RestoreSink: @unchecked Sendable {
                     }
                 }
                 entry.bytes += count
+                inspector.addZeros(count)
             case .end(let truncateTo):
                 guard let entry = current else { continue }
                 current = nil
@@ -272,7 +281,8 @@ final class RestoreSink: @unchecked Sendable {
                 SystemCalls.close(entry.fd)
                 releaseFileSlot()
                 fit.add(x: Double(entry.bytes), y: entrySeconds)
-                complete(Completion(id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure))
+                complete(Completion(
+                    id: entry.id, digest: entry.hasher.finalize(), bytes: entry.bytes, failure: failure, suspicion: inspector.verdict()))
             case .stop:
                 // An entry cut short (a limit hit mid-file) never got its `.end`: close its file so
                 // the worker holds nothing in scratch when it reports.

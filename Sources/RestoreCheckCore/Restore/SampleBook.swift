@@ -71,6 +71,9 @@ struct SampleBook {
         inFlight[id] = member
     }
 
+    /// The name of a queued entry whose digest has not come back (nil once superseded).
+    func inFlightName(_ id: Int) -> EntryName? { inFlight[id]?.name }
+
     /// Applies one returned digest; `expected` gives the manifest's digest of a slot.
     mutating func complete(
         id: Int, digest: SHA256Digest, bytes: Int64, failure: ScratchWriter.Failure?, expected: (Int32) -> SHA256Digest?

@@ -16,6 +16,9 @@ public struct WorkerRequest: Sendable, Codable {
     public var limits: RestoreLimits
     /// How often the worker reports progress (also the supervisor's proof of life).
     public var progressInterval: Double = 0.5
+    /// Whether restored files are checked for ransomware's traces (`content_checks` not `off`): the
+    /// worker reports `suspicious_content` findings; what they do to the verdict is the parent's call.
+    public var checkContent = true
 
     public init(
         archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
