@@ -58,7 +58,8 @@ demo-check: build
 	@python3 -c 'import json,sys; r={x["target"]:x for x in json.load(open(".demo/result.json"))["results"]}; \
 	  bad=[t for t,x in r.items() if x["status"]!="passed"]; \
 	  assert bad==["nas"], bad; assert r["nas"]["reasons"]==["rpo_exceeded","checksum_mismatch"], r["nas"]["reasons"]; \
-	  print("demo-check: 4 passed, initech/nas failed as designed")'
+	  c=r["fileserver"]["coverage"]; assert 50 <= c["files_verified"] <= c["files"], c; \
+	  print("demo-check: 4 passed, initech/nas failed as designed; acme/fileserver coverage", c["files_verified"], "of", c["files"])'
 	@$(DEMO_BIN) report --config $(CONFIG) --all-tenants --format json --output-dir .demo/reports >/dev/null
 	@python3 -c 'import json; r=json.load(open(".demo/reports/initech.json")); nas=r["targets"][0]; \
 	  assert nas["target"]=="nas" and nas["rpo_met"] is False, nas; \

@@ -38,6 +38,10 @@ public final class OutcomeMetrics: Sendable {
         static var verifiedFiles: MetricNameDescriptor { descriptor("restore_verified", "files", "Files restored and verified by the newest test.") }
         static var verifiedBytes: MetricNameDescriptor { descriptor("restore_verified", "bytes", "Bytes restored and verified by the newest test.") }
         static var mismatches: MetricNameDescriptor { descriptor("restore_checksum", "mismatches", "Files whose restored bytes differed from the manifest in the newest test.") }
+        static var coverageFiles: MetricNameDescriptor { descriptor(
+            "coverage_files", "ratio", "Share of the newest manifest's files verified within the coverage window (targets with sample.coverage).") }
+        static var coverageBytes: MetricNameDescriptor { descriptor(
+            "coverage_bytes", "ratio", "Share of the newest manifest's bytes verified within the coverage window (targets with sample.coverage).") }
         static var runs: MetricNameDescriptor { descriptor("runs", "total", "Restore tests completed since the process started.") }
         static var failures: MetricNameDescriptor { descriptor("run_failures", "total", "Restore tests that failed or could not be carried out, since the process started.") }
         static var verifiedBytesTotal: MetricNameDescriptor { descriptor("verified_bytes", "total", "Bytes restored and verified since the process started.") }
@@ -167,6 +171,10 @@ public final class OutcomeMetrics: Sendable {
         set(Family.verifiedFiles, Double(outcome.filesVerified))
         set(Family.verifiedBytes, Double(outcome.bytesRestored))
         set(Family.mismatches, Double(outcome.findings.count { $0.reason == .checksumMismatch }))
+        if let coverage = outcome.coverage {
+            set(Family.coverageFiles, coverage.filesRatio)
+            set(Family.coverageBytes, coverage.bytesRatio)
+        }
     }
 
     /// Records a finished test.

@@ -53,6 +53,12 @@ enum BuiltInTemplates {
     {{/targets}}
     </tbody>
     </table>
+    {{#has_coverage}}
+    <p>Coverage: how much of each backup's newest manifest was restored and verified within its rotation window.</p>
+    <ul class="coverage" id="coverage">
+    {{#targets}}{{#coverage}}<li data-target="{{target}}"><strong>{{target}}</strong>: {{statement}}</li>{{/coverage}}{{/targets}}
+    </ul>
+    {{/has_coverage}}
 
     <h2>2. Breach ledger</h2>
     {{#has_breaches}}
@@ -217,6 +223,14 @@ enum BuiltInTemplates {
     {{#targets}}
     | {{target}} | {{verified_age}}{{^rpo_met}} ✗{{/rpo_met}} | {{rpo}} | {{last_result}}{{#has_last_reasons}} ({{last_reasons}}){{/has_last_reasons}} | {{rpo_compliance}} | {{rto_compliance}} | {{tests_run}} ({{passed}} / {{failed}} / {{error}}) | {{files_verified}} | {{bytes_verified}} |
     {{/targets}}
+    {{#has_coverage}}
+
+    Coverage: how much of each backup's newest manifest was restored and verified within its rotation window.
+
+    {{#targets}}{{#coverage}}
+    - **{{target}}**: {{statement}}
+    {{/coverage}}{{/targets}}
+    {{/has_coverage}}
 
     ## 2. Breach ledger
 

@@ -47,6 +47,12 @@ public struct ReportBuilder: Sendable {
             summaries.append(summary)
             breaches += events
         }
+        let newest = all.compactMap { byTarget[$0.name]?.last { $0.status != .aborted }?.id }
+        let coverage = try history.coverage(runIDs: newest)
+        for index in summaries.indices {
+            guard let id = byTarget[summaries[index].target]?.last(where: { $0.status != .aborted })?.id else { continue }
+            summaries[index].coverage = coverage[id]
+        }
         breaches.sort { lhs, rhs in
             if lhs.isOpen != rhs.isOpen { return lhs.isOpen }
             if lhs.opened != rhs.opened { return lhs.opened > rhs.opened }

@@ -11,7 +11,7 @@ struct ReportView {
         let charts = ReportCharts(from: report.period.from, to: report.period.to)
         let runsByTarget = Dictionary(grouping: report.evidence, by: \.target)
         let targets: [[String: Any]] = report.targets.map { summary in
-            [
+            var row: [String: Any] = [
                 "target": summary.target,
                 "rpo": TimeSpan.format(summary.rpoSeconds), "rto": TimeSpan.format(summary.rtoSeconds),
                 "verified_age": ReportFormat.duration(summary.verifiedBackupAgeSeconds),
@@ -28,6 +28,10 @@ struct ReportView {
                 "chart_age": charts.age(summary), "chart_restore": charts.restoreTimes(summary),
                 "chart_strip": charts.strip((runsByTarget[summary.target] ?? []).reversed()),
             ]
+            if let coverage = summary.coverage {
+                row["coverage"] = ["statement": coverage.statement]
+            }
+            return row
         }
         let breaches: [[String: Any]] = report.breaches.map { breach in
             [
@@ -43,6 +47,7 @@ struct ReportView {
             "generated": ReportFormat.time(report.generated),
             "period_from": ReportFormat.time(report.period.from), "period_to": ReportFormat.time(report.period.to),
             "targets": targets, "target_count": report.targets.count, "targets_rpo_met": met,
+            "has_coverage": report.targets.contains { $0.coverage != nil },
             "all_rpo_met": met == report.targets.count,
             "tests_run": report.targets.reduce(0) { $0 + $1.tests.run },
             "open_breaches": report.breaches.count { $0.isOpen },

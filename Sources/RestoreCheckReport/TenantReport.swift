@@ -50,6 +50,8 @@ public struct TargetSummary: Sendable, Codable, Hashable {
     public var filesVerified: Int
     public var bytesVerified: Int64
     public var openBreaches: Int
+    /// The newest test's coverage of the manifest (targets with `sample.coverage`).
+    public var coverage: CoverageSummary?
     public var chart: ChartSeries
 }
 

@@ -57,4 +57,18 @@ extension HistoryStore: HistoryQuery {
             return result
         }
     }
+
+    public func coverage(runIDs: [Int64]) throws -> [Int64: CoverageSummary] {
+        try read { db in
+            var result: [Int64: CoverageSummary] = [:]
+            for id in runIDs {
+                guard let json = try String.fetchOne(db, sql: "SELECT outcome_json FROM run WHERE id = ?", arguments: [id]),
+                    let outcome = try? Outcome.jsonDecoder().decode(Outcome.self, from: Data(json.utf8)),
+                    let coverage = outcome.coverage
+                else { continue }
+                result[id] = coverage
+            }
+            return result
+        }
+    }
 }

@@ -24,7 +24,22 @@ struct CheckConfigCommand: AsyncParsableCommand {
                     ? canary.keyPath : "\(canary.keyPath) MISSING: run 'restorecheck canary write' first (tests will be internal_error)"
                 print("    canary \(canary.entry); key \(key)")
             }
+            if let window = target.sample.coverage { print("    coverage \(window): " + coverageAdvice(target, window: window)) }
         }
         if config.report.serve { print("  reports: served at /reports/ (period \(config.report.period))") }
+    }
+
+    /// Whether the sample can verify the newest manifest within the window at the target's `every`.
+    func coverageAdvice(_ target: Target, window: TimeSpan) -> String {
+        guard case .files(let perTest) = target.sample.size else { return "every file, every test (files: all)" }
+        guard let archive = ArchiveLocator.newest(matching: target.archiveGlob),
+            let manifest = target.manifestPath(forArchive: archive.path),
+            let files = try? Manifest.countEntries(inFile: manifest)
+        else { return "no manifest yet to size it by" }
+        let needed = CoverageSummary.filesPerTest(toCover: files, window: window, every: target.schedule.every)
+        let scope = "the newest manifest lists \(files) files; one test per \(target.schedule.every)"
+        return perTest >= needed
+            ? "\(scope): \(perTest) files per test verify all of them within the window"
+            : "\(scope): \(perTest) files per test cannot verify all of them within the window; \(needed) per test would"
     }
 }

@@ -24,11 +24,11 @@ struct StatusCommand: AsyncParsableCommand {
             print(HistoryCommands.encode(["targets": rows]))
             return
         }
-        var rows = [["TENANT", "TARGET", "STATUS", "TESTED", "BACKUP", "VERIFIED BACKUP", "REASONS"]]
+        var rows = [["TENANT", "TARGET", "STATUS", "TESTED", "BACKUP", "VERIFIED BACKUP", "COVERAGE", "REASONS"]]
         let now = Date()
         for target in config.targets {
             guard let record = latest.first(where: { $0.target == target.name }) else {
-                rows.append([target.tenant, target.name, "never tested", "-", "-", "-", "-"])
+                rows.append([target.tenant, target.name, "never tested", "-", "-", "-", "-", "-"])
                 continue
             }
             rows.append(HistoryCommands.row(record, verifiedBackup: verified[record.target]?.backup, now: now))
@@ -89,6 +89,7 @@ enum HistoryCommands {
         return [
             record.tenant, record.target, record.status, ago(record.finished ?? record.started),
             record.backupTimestamp.map(ago) ?? "-", verifiedBackup.map(ago) ?? "never",
+            record.outcome?.coverage.map(\.shortText) ?? "-",
             record.reasons.isEmpty ? "-" : record.reasons.joined(separator: ","),
         ]
     }

@@ -41,6 +41,36 @@ struct ReportCommandTests {
         #expect(bad.status != 0 && bad.stdout.contains("Signature Verification Failure"))
     }
 
+    /// Coverage from real runs, as `status`, the JSON report and the Markdown report show it.
+    @Test func coverageShowsInStatusAndReports() throws {
+        let temp = TemporaryDirectory("cli-coverage")
+        try Shell.run(
+            """
+            mkdir -p src && for i in $(seq 1 40); do seq 1 $((i * 30)) > src/f-$i.txt; done
+            (cd src && sha256sum * > ../fs.tar.sha256) && tar -C src -cf fs.tar .
+            """, in: temp.path)
+        let config = try temp.write(
+            "rc.yaml",
+            """
+            scratch_dir: \(temp.url("scratch"))
+            state_dir: \(temp.url("state"))
+            targets:
+              - { name: fs, tenant: acme, archives: \(temp.url("fs.tar")), manifest: "{archive}.sha256", rpo: 1d, rto: 1h,
+                  sample: { files: 10, coverage: 30d } }
+
+            """)
+        for seed in ["1", "2"] { #expect(try restorecheck(["run", "--config", config, "--seed", seed]).status == 0) }
+        let status = try restorecheck(["status", "--config", config])
+        #expect(status.stdout.contains("COVERAGE") && status.stdout.contains("50 % in 30d0h"), "\(status.stdout)")
+        let json = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "json"])
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let target = try #require((report?["targets"] as? [[String: Any]])?.first)
+        let coverage = try #require(target["coverage"] as? [String: Any])
+        #expect(coverage["files_ratio"] as? Double == 0.5 && coverage["files_verified"] as? Int == 20 && coverage["files"] as? Int == 40)
+        let markdown = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "markdown"])
+        #expect(markdown.stdout.contains("- **fs**: 50 % of files (20 of 40;"), "\(markdown.stdout)")
+    }
+
     @Test func evidenceVerifyExitsOneAndNamesTheRunAfterARowIsEdited() throws {
         let temp = TemporaryDirectory("cli-evidence")
         let config = try history(temp)

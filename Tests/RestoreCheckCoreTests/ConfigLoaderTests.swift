@@ -194,3 +194,32 @@ struct ContentCheckConfigTests {
     }
 }
 
+@Suite("Config: coverage")
+struct CoverageConfigTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func inheritedWithTheSampleAndKeptPerTarget() throws {
+        let config = try parse(
+            "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, manifest: \"{archive}.sha256\", sample: { files: 20, coverage: 30d } }\n"
+                + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, sample: { files: 50 } }\n")
+        #expect(config.targets[0].sample == SampleSpec(size: .files(50), coverage: TimeSpan(seconds: 30 * 86_400)))
+        #expect(config.targets[0].coverageStatePath == "/var/lib/rc/coverage/a.state")
+    }
+
+    @Test(arguments: [
+        ("targets:\n  - { name: a, tenant: t, archives: /a, rpo: 1d, rto: 1h, manifest: m,\n      sample: { percent: 5, coverage: 30d } }\n",
+         "targets[0].sample.coverage: coverage rotates a 'files' sample"),
+        ("targets:\n  - { name: a, tenant: t, archives: /a, rpo: 1d, rto: 1h,\n      sample: { files: 5, coverage: 30d } }\n",
+         "targets[0].sample.coverage: coverage counts manifest entries: set a manifest"),
+    ])
+    func misuseIsALocatedError(yaml: String, message: String) {
+        do {
+            _ = try parse(yaml)
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+        }
+    }
+}

@@ -38,7 +38,11 @@ struct MetricsTests {
     @Test func exposionMatchesOutcomesAndPassesPromtool() throws {
         let metrics = OutcomeMetrics(version: "9.9.9")
         metrics.configure(targets: [target("fs"), target("mail")])
-        metrics.record(outcome("fs", .passed))
+        var covered = outcome("fs", .passed)
+        covered.coverage = CoverageSummary(
+            windowSeconds: 30 * 86_400, files: 200, filesVerified: 50, bytes: 1000, bytesVerified: 750, failingShareBound: 0.05,
+            filesPerTestNeeded: nil)
+        metrics.record(covered)
         metrics.record(outcome("mail", .failed, mismatches: 3))
         metrics.configLoaded(successfully: true, at: Date(timeIntervalSince1970: 1_700_000_500))
         let text = metrics.expositionText()
@@ -60,6 +64,9 @@ struct MetricsTests {
         #expect(values["restorecheck_test_interval_seconds\(fs)"] == 21_600)
         #expect(values["restorecheck_restore_verified_files\(fs)"] == 20)
         #expect(values["restorecheck_restore_verified_bytes\(fs)"] == 4096)
+        #expect(values["restorecheck_coverage_files_ratio\(fs)"] == 0.25)
+        #expect(values["restorecheck_coverage_bytes_ratio\(fs)"] == 0.75)
+        #expect(values["restorecheck_coverage_files_ratio\(mail)"] == nil, "only targets with coverage")
         #expect(values["restorecheck_runs_total\(fs)"] == 1)
         #expect(values["restorecheck_run_failures_total\(mail)"] == 1)
         #expect(values["restorecheck_run_failures_total\(fs)"] == 0)

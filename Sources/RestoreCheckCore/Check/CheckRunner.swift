@@ -131,6 +131,10 @@ public struct CheckRunner: Sendable {
             sample: sample, seed: seed, limits: target.limits)
         request.displayPath = archive.path
         request.checkContent = target.contentChecks != .off
+        let coverage = usableManifest == nil ? nil : CoverageTracking(target: target, today: CoverageState.day(of: started))
+        do { request.coverage = try coverage?.prepare() } catch {
+            outcome.notes.append("coverage not tracked: \(error)")
+        }
         let result = supervisor.run(request, archive: fd, cancellation: cancellation) { update in
             progress(Progress(
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
@@ -151,6 +155,7 @@ public struct CheckRunner: Sendable {
         case .finished(let report, let seconds):
             outcome.restoreSeconds = seconds
             apply(report, to: &outcome, reasons: &reasons, target: target)
+            if let coverage, request.coverage != nil { coverage.record(report, into: &outcome) }
             if let canary = target.canary, let canaryKey {
                 judge(canary, restored: canaryBytes, key: canaryKey, target: target, started: started, outcome: &outcome, reasons: &reasons)
             }

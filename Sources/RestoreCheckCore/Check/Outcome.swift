@@ -54,6 +54,9 @@ public struct Outcome: Sendable, Codable {
     public var filesInArchive: Int?
     public var bytesInArchive: Int64?
 
+    /// How much of the newest manifest is known to restore, for a target with `sample.coverage`.
+    public var coverage: CoverageSummary?
+
     public var rpoSeconds: Double
     public var rpoMet: Bool?
     public var rtoSeconds: Double

@@ -104,6 +104,8 @@ public struct Target: Sendable, Hashable {
     public var canary: CanarySpec?
     /// Whether restored files are checked for ransomware's traces (`content_checks`).
     public var contentChecks = ContentCheckMode.fail
+    /// Where the coverage state of a target with `sample.coverage` lives: `state_dir/coverage/<name>.state`.
+    public var coverageStatePath: String?
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,

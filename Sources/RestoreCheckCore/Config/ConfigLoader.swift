@@ -246,6 +246,7 @@ private struct NodeReader {
             guard percent <= 100 else { throw yaml.error(node, path, "a percentage must be at most 100") }
             sample.spec.size = .percent(percent)
         }),
+        ("coverage", { yaml, node, path, sample throws(ConfigError) in sample.spec.coverage = try yaml.timeSpan(node, path) }),
         ("include", { yaml, node, path, sample throws(ConfigError) in
             guard let list = node.sequence else { throw yaml.error(node, path, "expected a list of paths") }
             var includes: [String] = []
@@ -257,10 +258,15 @@ private struct NodeReader {
     ]) }
 
     func sample(_ node: Node, _ path: String, base: SampleSpec) throws(ConfigError) -> SampleSpec {
-        var sample = (spec: SampleSpec(size: base.size, include: base.include), sizeKeys: [String]())
+        var sample = (spec: SampleSpec(size: base.size, include: base.include, coverage: base.coverage), sizeKeys: [String]())
         try yaml.read(node, path, Self.sampleSection, into: &sample)
         if sample.sizeKeys.count > 1 {
             throw error(node, path, "choose one of files, bytes, percent (found \(sample.sizeKeys.joined(separator: " and ")))")
+        }
+        switch (sample.spec.coverage, sample.spec.size) {
+        case (.some, .bytes), (.some, .percent):
+            throw error(node, "\(path).coverage", "coverage rotates a 'files' sample (files: N or files: all), not bytes or percent")
+        default: break
         }
         return sample.spec
     }
@@ -310,6 +316,12 @@ private struct NodeReader {
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
         target.contentChecks = settings.contentChecks
+        if settings.sample.coverage != nil {
+            guard target.manifestTemplate != nil else {
+                throw error(node, "\(path).sample.coverage", "coverage counts manifest entries: set a manifest")
+            }
+            target.coverageStatePath = "\(stateDirectory)/coverage/\(name).state"
+        }
         return target
     }
 

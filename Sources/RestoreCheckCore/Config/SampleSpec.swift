@@ -15,18 +15,23 @@ public struct SampleSpec: Sendable, Hashable, Codable {
     public var size: Size
     /// Paths always verified when the archive has them (normalised like entry names).
     public var include: [String]
+    /// `coverage:`: each test prefers manifest entries not verified within this window, so an
+    /// unchanged dataset is verified completely once per window (see `CoverageState`). Nil: off.
+    public var coverage: TimeSpan?
 
-    public init(size: Size = .files(20), include: [String] = []) {
+    public init(size: Size = .files(20), include: [String] = [], coverage: TimeSpan? = nil) {
         self.size = size
         self.include = include
+        self.coverage = coverage
     }
 
     public var summary: String {
-        switch size {
+        let size: String = switch self.size {
         case .files(let count): "\(count) files"
         case .all: "all files"
         case .bytes(let bytes): "\(ByteCount.format(bytes))"
         case .percent(let percent): "\(percent.formatted(decimals: 1))%"
         }
+        return size + (coverage.map { ", coverage \($0)" } ?? "")
     }
 }

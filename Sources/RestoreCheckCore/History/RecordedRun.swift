@@ -91,4 +91,7 @@ public protocol HistoryQuery: Sendable {
     func finishedRuns(tenant: String, through: Date) throws -> [RecordedRun]
     /// The first `perRun` findings of each run, in recorded order.
     func findings(runIDs: [Int64], perRun: Int) throws -> [Int64: [Finding]]
+    /// The coverage each run recorded (runs of targets with `sample.coverage`; others are absent).
+    /// Reports ask for one run per target, so reading it from the stored outcome is cheap.
+    func coverage(runIDs: [Int64]) throws -> [Int64: CoverageSummary]
 }

@@ -76,6 +76,16 @@ public struct Manifest: Sendable {
         try lines.finish(visit)
     }
 
+    /// How many entries the manifest file lists (repeats included): what `check-config` sizes coverage by.
+    public static func countEntries(inFile path: String) throws(ParseError) -> Int {
+        var count = 0
+        try forEachEntry(inFile: path) { _, _ in
+            count += 1
+            return true
+        }
+        return count
+    }
+
     /// The shortest line that holds an entry: 64 hex digits, two separator bytes and a one-byte path.
     static let shortestEntryLine = 67
 

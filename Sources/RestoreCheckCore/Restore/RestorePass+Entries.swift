@@ -121,6 +121,7 @@ extension RestorePass {
             return
         }
         supersede(slot, name: name)
+        coverage?.noteSize(slot, entry.declaredSize ?? 0)
         let id = nextID
         nextID += 1
         let (chosen, evicted) = plan.choose(name, slot: slot, id: id, bytes: entry.declaredSize ?? 0)

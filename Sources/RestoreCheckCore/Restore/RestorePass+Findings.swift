@@ -59,6 +59,7 @@ extension RestorePass {
         (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if manifest != nil, report.fatal == nil { reportMissing() }
+        if let coverage, report.fatal == nil { report.coverage = coverage.report(result: { ledger.result($0) }) }
         report.findings.sort { $0.path < $1.path }
     }
 

@@ -77,6 +77,8 @@ struct RestorePass {
     var format = ArchiveReader.Format.other(0)
     /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
     let sink = RestoreSink()
+    /// Per-entry coverage state, for targets with `sample.coverage` (see `CoverageLedger`).
+    var coverage: CoverageLedger?
 
     /// The archive's name in findings.
     var archiveName: String { request.displayPath ?? request.archivePath }
@@ -97,7 +99,12 @@ struct RestorePass {
             report.verifiedAgainstManifest = true
             report.manifestEntries = parsed.count
             report.manifestSHA256 = parsed.fileSHA256?.description
-            plan.draw(from: parsed)
+            if let coverageRequest = request.coverage {
+                do { coverage = try CoverageLedger(manifestPath: path, manifest: parsed, request: coverageRequest) } catch {
+                    report.coverageError = "\(error)"
+                }
+            }
+            plan.draw(from: parsed, covered: { [coverage] in coverage?.isCovered($0) ?? false })
             followPlan()
         } catch {
             report.manifestError = error.description

@@ -48,15 +48,24 @@ struct SamplePlan {
     /// on-the-fly `files`/`bytes` reservoir takes choices back.
     var settles: Bool { mode != .onTheFly || !ReservoirSampler.evicts(size) }
 
-    /// `files: k` with a manifest: draws the sample from it (see the type's documentation).
-    mutating func draw(from manifest: Manifest) {
+    /// `files: k` with a manifest: draws the sample from it (see the type's documentation). With
+    /// coverage, uniformly among the entries not verified within the window first, and only the
+    /// rest of the sample uniformly among the others.
+    mutating func draw(from manifest: Manifest, covered: (Int) -> Bool = { _ in false }) {
         guard case .files(let count) = size else { return }
         let included = Set(includes.compactMap { manifest.slot(of: NameKey($0)) })
-        var drawer = ReservoirSampler(size: .files(count), seed: seed)
+        var fresh = ReservoirSampler(size: .files(count), seed: seed)
+        var coveredSlots: [Int] = []
         for slot in 0..<manifest.count where !included.contains(slot) {
-            _ = drawer.offer(id: slot, bytes: 0)
+            if covered(slot) { coveredSlots.append(slot) } else { _ = fresh.offer(id: slot, bytes: 0) }
         }
-        mode = .slots(Set(drawer.members))
+        var members = Set(fresh.members)
+        if members.count < count, !coveredSlots.isEmpty {
+            var rest = ReservoirSampler(size: .files(count - members.count), seed: seed &+ 1)
+            for slot in coveredSlots { _ = rest.offer(id: slot, bytes: 0) }
+            members.formUnion(rest.members)
+        }
+        mode = .slots(members)
     }
 
     /// 256 KiB blocks measured fastest for streaming decode; a sample that will plan a seekable

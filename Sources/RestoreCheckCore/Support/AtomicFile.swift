@@ -14,6 +14,24 @@ public enum AtomicFile {
 
     /// Writes `pieces` one after another as the new content of `path` (mode `mode`, before umask).
     public static func write(_ path: String, pieces: some Sequence<String>, mode: mode_t = 0o644) throws(Failure) {
+        try write(path, mode: mode) { emit in
+            for piece in pieces {
+                var text = piece
+                guard text.withUTF8({ emit(UnsafeRawBufferPointer($0)) }) else { return }
+            }
+        }
+    }
+
+    /// Writes `bytes` as the new content of `path`.
+    public static func write(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(Failure) {
+        try write(path, mode: mode) { emit in _ = bytes.withUnsafeBytes { emit($0) } }
+    }
+
+    /// The one implementation: `produce` hands each chunk to `emit`, which returns false once a
+    /// write has failed (the producer may stop early).
+    private static func write(
+        _ path: String, mode: mode_t, produce: ((UnsafeRawBufferPointer) -> Bool) -> Void
+    ) throws(Failure) {
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         switch SystemCalls.fileStatus(directory.isEmpty ? "/" : directory) {
         case .failure(let error): throw Failure(path: directory, operation: "use the directory", reason: error.description)
@@ -29,14 +47,14 @@ public enum AtomicFile {
         }
         var offset: Int64 = 0
         var failure: Failure?
-        for piece in pieces where failure == nil {
-            var text = piece
-            text.withUTF8 { bytes in
-                if let error = SystemCalls.pwriteAll(fd, UnsafeRawBufferPointer(bytes), at: offset) {
-                    failure = Failure(path: temporary, operation: "write", reason: error.description)
-                }
-                offset += Int64(bytes.count)
+        produce { bytes in
+            guard failure == nil else { return false }
+            if let error = SystemCalls.pwriteAll(fd, bytes, at: offset) {
+                failure = Failure(path: temporary, operation: "write", reason: error.description)
+                return false
             }
+            offset += Int64(bytes.count)
+            return true
         }
         if failure == nil, let error = SystemCalls.fsync(fd) { failure = Failure(path: temporary, operation: "write", reason: error.description) }
         SystemCalls.close(fd)

@@ -19,6 +19,9 @@ public struct WorkerRequest: Sendable, Codable {
     /// Whether restored files are checked for ransomware's traces (`content_checks` not `off`): the
     /// worker reports `suspicious_content` findings; what they do to the verdict is the parent's call.
     public var checkContent = true
+    /// Set for a target with `sample.coverage` (and a manifest): the sample prefers entries not
+    /// verified within the window, and the report says what this test verified.
+    public var coverage: CoverageRequest?
 
     public init(
         archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
@@ -138,6 +141,10 @@ public struct WorkerReport: Sendable, Codable {
     /// Time spent skipping data that was not sampled.
     public var skipSeconds = 0.0
     public var elapsedSeconds = 0.0
+
+    /// Coverage of the manifest (`WorkerRequest.coverage`); `coverageError` says why it is missing.
+    public var coverage: CoverageReport?
+    public var coverageError: String?
 
     public var findings: [Finding] = []
     /// Findings beyond the ones listed (lists are capped so a broken archive cannot flood the report).
