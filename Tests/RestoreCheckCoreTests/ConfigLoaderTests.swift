@@ -223,3 +223,31 @@ struct CoverageConfigTests {
         }
     }
 }
+
+@Suite("Config: change checks")
+struct ChangeCheckConfigTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func defaultsThresholdsAndTheSummaryPath() throws {
+        let config = try parse(
+            "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, change_thresholds: { deleted_files: 500, changed_min_percent: 10 } }\n"
+                + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, manifest: m }\n"
+                + "  - { name: b, tenant: t, archives: /b/b.tar, change_checks: warn }\n")
+        let a = config.targets[0]
+        #expect(a.changeChecks == .fail && a.changeSummaryPath == "/var/lib/rc/changes/a.summary")
+        #expect(a.changeThresholds.deletedFiles == 500 && a.changeThresholds.changedMinPercent == 10)
+        #expect(a.changeThresholds.newExtensions == 20 && a.changeThresholds.sizeDropPercent == 50, "the rest keep their defaults")
+        #expect(config.targets[1].changeChecks == .warn && config.targets[1].changeSummaryPath == nil, "no manifest: nothing to compare")
+    }
+
+    @Test func aBadThresholdIsALocatedError() {
+        do {
+            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      change_thresholds: { deleted_percent: 150 } }\n")
+            Issue.record("accepted deleted_percent: 150")
+        } catch {
+            #expect(error.line == 3 && error.description.contains("change_thresholds.deleted_percent: a percentage must be at most 100"), "\(error)")
+        }
+    }
+}

@@ -25,7 +25,7 @@ struct ContentCheckTests {
         return (temp.url("clean.tar"), temp.url("hit.tar"))
     }
 
-    static func check(_ archive: String, _ mode: ContentCheckMode, sample: SampleSpec.Size = .all, in temp: TemporaryDirectory) async throws -> Outcome {
+    static func check(_ archive: String, _ mode: CheckMode, sample: SampleSpec.Size = .all, in temp: TemporaryDirectory) async throws -> Outcome {
         var target = Target(
             name: "t", tenant: "acme", archiveGlob: archive, manifestTemplate: "{archive}.sha256",
             rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 3_600), sample: SampleSpec(size: sample))

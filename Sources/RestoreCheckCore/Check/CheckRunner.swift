@@ -156,6 +156,9 @@ public struct CheckRunner: Sendable {
             outcome.restoreSeconds = seconds
             apply(report, to: &outcome, reasons: &reasons, target: target)
             if let coverage, request.coverage != nil { coverage.record(report, into: &outcome) }
+            if let manifest = usableManifest, report.fatal == nil, report.verifiedAgainstManifest, let changes = ChangeTracking(target: target) {
+                changes.compare(manifest: manifest, report: report, outcome: &outcome, reasons: &reasons)
+            }
             if let canary = target.canary, let canaryKey {
                 judge(canary, restored: canaryBytes, key: canaryKey, target: target, started: started, outcome: &outcome, reasons: &reasons)
             }

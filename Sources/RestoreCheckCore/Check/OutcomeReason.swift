@@ -15,6 +15,10 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// entry names (`ContentRule`, `RansomwareNames`). The bytes may match the manifest: a manifest
     /// taken after the encryption matches the ciphertext.
     case suspiciousContent = "suspicious_content"
+    /// The restore point differs from the previous one the way mass deletion and ransomware make it
+    /// differ (`ChangeComparison`): files of an extension gone, many new extensions, a changed share
+    /// far above the target's history, or the total size halved. From the manifests; no data read.
+    case suspiciousChange = "suspicious_change"
     case manifestMissing = "manifest_missing"
     case manifestInvalid = "manifest_invalid"
     case unsafeEntry = "unsafe_entry"

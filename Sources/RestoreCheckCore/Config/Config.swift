@@ -71,14 +71,15 @@ public struct CanarySpec: Sendable, Hashable {
     }
 }
 
-/// `content_checks:`: what a suspicious restored file (`ContentRule`, `RansomwareNames`) does to the
+/// `content_checks:` and `change_checks:`: what a suspicious restored file (`ContentRule`,
+/// `RansomwareNames`) or a suspicious change between restore points (`ChangeComparison`) does to the
 /// verdict.
-public enum ContentCheckMode: String, Sendable, Hashable, Codable, CaseIterable {
-    /// A finding `suspicious_content`: the test fails (the default).
+public enum CheckMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A finding (`suspicious_content`, `suspicious_change`): the test fails (the default).
     case fail
     /// A note on the outcome; the verdict is not changed.
     case warn
-    /// Not checked (no histogram, no name check).
+    /// Not checked.
     case off
 }
 
@@ -103,9 +104,15 @@ public struct Target: Sendable, Hashable {
     /// The canary that proves the restore point's time (nil: the archive's modification time does).
     public var canary: CanarySpec?
     /// Whether restored files are checked for ransomware's traces (`content_checks`).
-    public var contentChecks = ContentCheckMode.fail
+    public var contentChecks = CheckMode.fail
     /// Where the coverage state of a target with `sample.coverage` lives: `state_dir/coverage/<name>.state`.
     public var coverageStatePath: String?
+    /// Whether each restore point's manifest is compared with the previous one's (`change_checks`),
+    /// by which rules, and where the previous summary is kept (`state_dir/changes/<name>.summary`;
+    /// nil without a manifest).
+    public var changeChecks = CheckMode.fail
+    public var changeThresholds = ChangeThresholds()
+    public var changeSummaryPath: String?
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,

@@ -119,7 +119,9 @@ private struct NodeReader {
         var jitter: TimeSpan?
         var canary: String?
         var canaryKey: String?
-        var contentChecks = ContentCheckMode.fail
+        var contentChecks = CheckMode.fail
+        var changeChecks = CheckMode.fail
+        var changeThresholds = ChangeThresholds()
     }
 
     /// The top level as read, before targets are built.
@@ -182,7 +184,13 @@ private struct NodeReader {
             }),
             ("canary_key", { _, node, path, value throws(ConfigError) in value.canaryKey = try self.path(node, path) }),
             ("content_checks", { yaml, node, path, value throws(ConfigError) in
-                value.contentChecks = try yaml.choice(node, path, ContentCheckMode.allCases.map { ($0.rawValue, $0) })
+                value.contentChecks = try yaml.choice(node, path, CheckMode.allCases.map { ($0.rawValue, $0) })
+            }),
+            ("change_checks", { yaml, node, path, value throws(ConfigError) in
+                value.changeChecks = try yaml.choice(node, path, CheckMode.allCases.map { ($0.rawValue, $0) })
+            }),
+            ("change_thresholds", { yaml, node, path, value throws(ConfigError) in
+                try yaml.read(node, path, Self.changeThresholds, into: &value.changeThresholds)
             }),
             ("jitter", { yaml, node, path, value throws(ConfigError) in
                 let text = try yaml.string(node, path)
@@ -207,6 +215,22 @@ private struct NodeReader {
             ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
             ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
         ])
+    }
+
+    static var changeThresholds: YAMLSection<ChangeThresholds> { YAMLSection([
+        ("deleted_files", { yaml, node, path, rules throws(ConfigError) in rules.deletedFiles = try yaml.positiveInt(node, path) }),
+        ("deleted_percent", { yaml, node, path, rules throws(ConfigError) in rules.deletedPercent = try percent(yaml, node, path) }),
+        ("new_extensions", { yaml, node, path, rules throws(ConfigError) in rules.newExtensions = try yaml.positiveInt(node, path) }),
+        ("changed_sigma", { yaml, node, path, rules throws(ConfigError) in rules.changedSigma = try yaml.positiveDouble(node, path) }),
+        ("changed_min_points", { yaml, node, path, rules throws(ConfigError) in rules.changedMinPoints = try yaml.positiveInt(node, path) }),
+        ("changed_min_percent", { yaml, node, path, rules throws(ConfigError) in rules.changedMinPercent = try percent(yaml, node, path) }),
+        ("size_drop_percent", { yaml, node, path, rules throws(ConfigError) in rules.sizeDropPercent = try percent(yaml, node, path) }),
+    ]) }
+
+    static func percent(_ yaml: YAMLReader, _ node: Node, _ path: String) throws(ConfigError) -> Double {
+        let value = try yaml.positiveDouble(node, path)
+        guard value <= 100 else { throw yaml.error(node, path, "a percentage must be at most 100") }
+        return value
     }
 
     static var limits: YAMLSection<RestoreLimits> { YAMLSection([
@@ -322,6 +346,9 @@ private struct NodeReader {
             }
             target.coverageStatePath = "\(stateDirectory)/coverage/\(name).state"
         }
+        target.changeChecks = settings.changeChecks
+        target.changeThresholds = settings.changeThresholds
+        if target.manifestTemplate != nil { target.changeSummaryPath = "\(stateDirectory)/changes/\(name).summary" }
         return target
     }
 
