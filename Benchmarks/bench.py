@@ -74,27 +74,45 @@ def config(base, name, archive, sample, extra=""):
     return path
 
 
+def run_once(command, cleanup=None, check=None):
+    """Wall seconds and peak RSS (MiB) of one run of `command`."""
+    if cleanup:
+        cleanup()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, shell=isinstance(command, str), executable="/bin/bash" if isinstance(command, str) else None,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = process.stdout.read()
+    process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if check and not check(code, out):
+        sys.exit(f"benchmark command failed ({code}): {command}\n{out[:2000]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def summary(runs):
+    times = [t for t, _ in runs]
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "rss": max(r for _, r in runs)}
+
+
 def measure(command, reps, cleanup=None, check=None):
     """Median, min and max wall seconds and the peak RSS (MiB) of `command` over `reps` runs, after
     one warm-up run (page cache warm, as on a verifier that just received the backup)."""
-    times, rss = [], []
-    for rep in range(reps + 1):
-        if cleanup:
-            cleanup()
-        start = time.perf_counter()
-        process = subprocess.Popen(command, shell=isinstance(command, str), executable="/bin/bash" if isinstance(command, str) else None,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out = process.stdout.read()
-        process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        if check and not check(code, out):
-            sys.exit(f"benchmark command failed ({code}): {command}\n{out[:2000]}")
-        if rep > 0:
-            times.append(elapsed)
-            rss.append(usage.ru_maxrss / 1024)
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "rss": max(rss)}
+    run_once(command, cleanup, check)
+    return summary([run_once(command, cleanup, check) for _ in range(reps)])
+
+
+def measure_interleaved(commands, reps, check=None):
+    """`measure` for several commands, alternating them run by run (reversing the order each
+    round), so drift on a shared machine lands on all of them alike."""
+    for command in commands:
+        run_once(command, check=check)
+    runs = [[] for _ in commands]
+    for rep in range(reps):
+        for index in (range(len(commands)) if rep % 2 == 0 else reversed(range(len(commands)))):
+            runs[index].append(run_once(commands[index], check=check))
+    return [summary(r) for r in runs]
 
 
 def passed(code, out):
@@ -144,10 +162,11 @@ def main():
         archive = f"{base}/archives/set.{fmt}"
         full = config(base, "full", archive, "{ files: all }")
         r = {"format": fmt, "archive_mib": os.path.getsize(archive) / 2**20}
-        r["restorecheck"] = measure([BIN, "run", "--config", full, "--json"], args.reps, check=passed)
         # The same verify without the content check (entropy, chi-square, signatures): its cost.
+        # Interleaved run by run, so drift on this shared machine lands on both sides.
         unchecked = config(base, "full-unchecked", archive, "{ files: all }", ", content_checks: off")
-        r["unchecked"] = measure([BIN, "run", "--config", unchecked, "--json"], args.reps, check=passed)
+        r["restorecheck"], r["unchecked"] = measure_interleaved(
+            [[BIN, "run", "--config", full, "--json"], [BIN, "run", "--config", unchecked, "--json"]], args.reps, check=passed)
         if fmt == "zip":
             r["gnu"] = measure(f"unzip -q {archive} -d {out} && cd {out} && sha256sum -c --quiet {base}/manifest.sha256", args.reps, fresh(out), lambda c, o: c == 0)
         else:

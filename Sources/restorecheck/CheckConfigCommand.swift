@@ -25,6 +25,10 @@ struct CheckConfigCommand: AsyncParsableCommand {
                 print("    canary \(canary.entry); key \(key)")
             }
             if let window = target.sample.coverage { print("    coverage \(window): " + coverageAdvice(target, window: window)) }
+            for rule in target.validate {
+                let missing = rule.check == .pgDump && PGDumpValidator.locate() == nil
+                print("    validate \(rule.match) with \(rule.check.rawValue)" + (missing ? ": pg_restore MISSING (install postgresql-client; tests will be internal_error)" : ""))
+            }
         }
         if config.report.serve { print("  reports: served at /reports/ (period \(config.report.period))") }
     }

@@ -3,6 +3,7 @@ import CSystemShim
 import Foundation
 import Glibc
 import RestoreCheckCore
+import RestoreCheckStore
 
 /// `restorecheck restore-worker` (hidden): the sandboxed side of one restore test.
 ///
@@ -44,7 +45,7 @@ struct RestoreWorkerCommand: ParsableCommand {
             emit(.report(report))
             return
         }
-        let worker = RestoreWorker(request: request) { progress in
+        let worker = RestoreWorker(request: request, validators: Validators(sqlite: SQLiteIntegrityValidator())) { progress in
             emit(.progress(progress))
         }
         emit(.report(worker.run()))

@@ -251,3 +251,33 @@ struct ChangeCheckConfigTests {
         }
     }
 }
+
+@Suite("Config: validate")
+struct ValidateConfigTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+    }
+
+    @Test func rulesAreReadInOrderAndInherited() throws {
+        let config = try parse(
+            "defaults: { rpo: 1d, rto: 1h, validate: [ { match: \"**/*.sqlite\", check: sqlite }, { match: db/*.dump, check: pg_dump } ] }\n"
+                + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n  - { name: b, tenant: t, archives: /b/b.tar, validate: [] }\n")
+        #expect(config.targets[0].validate == [ValidationRule(match: "**/*.sqlite", check: .sqlite), ValidationRule(match: "db/*.dump", check: .pgDump)])
+        #expect(config.targets[1].validate.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("validate: [ { match: a.db, check: oracle } ]", "targets[0].validate[0].check: 'oracle' is not one of sqlite, pg_dump, sql_dump, gzip, xz, zstd, json"),
+        ("validate: [ { check: json } ]", "targets[0].validate[0].match: missing required key"),
+        ("validate: [ { match: /abs/*.json, check: json } ]", "targets[0].validate[0].match: a glob over entry names"),
+        ("validate: [ { match: app.dump, command: [ /bin/true ] } ]", "targets[0].validate[0].command: validation commands (run under bubblewrap) are not available"),
+    ])
+    func badRulesAreLocatedErrors(rule: String, message: String) {
+        do {
+            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      \(rule) }\n")
+            Issue.record("accepted \(rule)")
+        } catch {
+            #expect(error.line == 3 && error.description.contains(message), "\(error)")
+        }
+    }
+}

@@ -131,6 +131,7 @@ public struct CheckRunner: Sendable {
             sample: sample, seed: seed, limits: target.limits)
         request.displayPath = archive.path
         request.checkContent = target.contentChecks != .off
+        request.validate = target.validate
         let coverage = usableManifest == nil ? nil : CoverageTracking(target: target, today: CoverageState.day(of: started))
         do { request.coverage = try coverage?.prepare() } catch {
             outcome.notes.append("coverage not tracked: \(error)")
@@ -184,6 +185,13 @@ public struct CheckRunner: Sendable {
         outcome.bytesInArchive = report.totalFileBytes
         outcome.findings = report.findings
         outcome.findingsOmitted = report.findingsOmitted
+        if !target.validate.isEmpty, report.fatal == nil {
+            outcome.filesValidated = report.filesValidated
+            outcome.validationSeconds = report.validationSeconds
+            outcome.notes.append(report.filesValidated == 0
+                ? "validate: no restored file matched a rule (include: restores the files a check needs in every test)"
+                : "validate: \(report.filesValidated) file(s) checked in \(TimeSpan.format(report.validationSeconds))")
+        }
         if target.contentChecks == .warn {
             // `content_checks: warn`: recorded, not judged.
             let suspicious = outcome.findings.filter { $0.reason == .suspiciousContent }

@@ -54,6 +54,11 @@ public struct Outcome: Sendable, Codable {
     public var filesInArchive: Int?
     public var bytesInArchive: Int64?
 
+    /// Files checked by `validate:` rules and the time the checks took (part of `restoreSeconds`
+    /// and of the projection), for targets with rules.
+    public var filesValidated: Int?
+    public var validationSeconds: Double?
+
     /// How much of the newest manifest is known to restore, for a target with `sample.coverage`.
     public var coverage: CoverageSummary?
 

@@ -19,6 +19,10 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// differ (`ChangeComparison`): files of an extension gone, many new extensions, a changed share
     /// far above the target's history, or the total size halved. From the manifests; no data read.
     case suspiciousChange = "suspicious_change"
+    /// A restored file failed its application check (`validate:`): the SQLite file fails
+    /// `integrity_check`, the dump was cut short, the JSON is not well-formed. The detail names the
+    /// validator and its message.
+    case validationFailed = "validation_failed"
     case manifestMissing = "manifest_missing"
     case manifestInvalid = "manifest_invalid"
     case unsafeEntry = "unsafe_entry"

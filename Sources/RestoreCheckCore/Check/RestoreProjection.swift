@@ -33,7 +33,13 @@ public enum RestoreProjection {
     /// Below this many bytes, a skip rate is too noisy to stand for the decoder.
     static let minimumSkipBytes: Int64 = 16 << 20
 
+    /// The restore's projection plus the measured time of the `validate:` checks, as measured: an
+    /// application is not back until it answers, and its checks run once per restore, not per byte.
     public static func fullRestoreSeconds(_ report: WorkerReport) -> Double? {
+        restoreSeconds(report).map { $0 + report.validationSeconds }
+    }
+
+    static func restoreSeconds(_ report: WorkerReport) -> Double? {
         guard report.fatal == nil else { return nil }
         if report.regularFiles == 0 { return report.elapsedSeconds }
         guard report.filesRestoredAll > 0, report.bytesRestoredAll > 0 else { return nil }

@@ -113,6 +113,8 @@ public struct Target: Sendable, Hashable {
     public var changeChecks = CheckMode.fail
     public var changeThresholds = ChangeThresholds()
     public var changeSummaryPath: String?
+    /// `validate:`: application checks on restored files (built-in validators).
+    public var validate: [ValidationRule] = []
 
     public init(
         name: String, tenant: String, archiveGlob: String, manifestTemplate: String?,

@@ -122,6 +122,7 @@ private struct NodeReader {
         var contentChecks = CheckMode.fail
         var changeChecks = CheckMode.fail
         var changeThresholds = ChangeThresholds()
+        var validate: [ValidationRule] = []
     }
 
     /// The top level as read, before targets are built.
@@ -189,6 +190,18 @@ private struct NodeReader {
             ("change_checks", { yaml, node, path, value throws(ConfigError) in
                 value.changeChecks = try yaml.choice(node, path, CheckMode.allCases.map { ($0.rawValue, $0) })
             }),
+            ("validate", { yaml, node, path, value throws(ConfigError) in
+                guard let list = node.sequence else { throw yaml.error(node, path, "expected a list of { match: GLOB, check: NAME }") }
+                var rules: [ValidationRule] = []
+                for (index, item) in list.enumerated() {
+                    var draft = (match: String?.none, check: BuiltInCheck?.none)
+                    try yaml.read(item, "\(path)[\(index)]", Self.validationRule, into: &draft)
+                    guard let match = draft.match else { throw yaml.error(item, "\(path)[\(index)].match", "missing required key") }
+                    guard let check = draft.check else { throw yaml.error(item, "\(path)[\(index)].check", "missing required key") }
+                    rules.append(ValidationRule(match: match, check: check))
+                }
+                value.validate = rules
+            }),
             ("change_thresholds", { yaml, node, path, value throws(ConfigError) in
                 try yaml.read(node, path, Self.changeThresholds, into: &value.changeThresholds)
             }),
@@ -216,6 +229,20 @@ private struct NodeReader {
             ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
         ])
     }
+
+    static var validationRule: YAMLSection<(match: String?, check: BuiltInCheck?)> { YAMLSection([
+        ("match", { yaml, node, path, rule throws(ConfigError) in
+            let text = try yaml.string(node, path)
+            guard !text.isEmpty, !text.hasPrefix("/") else { throw yaml.error(node, path, "a glob over entry names, e.g. \"**/*.sqlite\" or \"db/*.dump\"") }
+            rule.match = text
+        }),
+        ("check", { yaml, node, path, rule throws(ConfigError) in
+            rule.check = try yaml.choice(node, path, BuiltInCheck.allCases.map { ($0.rawValue, $0) })
+        }),
+        ("command", { yaml, node, path, _ throws(ConfigError) in
+            throw yaml.error(node, path, "validation commands (run under bubblewrap) are not available in this version; use a built-in check")
+        }),
+    ]) }
 
     static var changeThresholds: YAMLSection<ChangeThresholds> { YAMLSection([
         ("deleted_files", { yaml, node, path, rules throws(ConfigError) in rules.deletedFiles = try yaml.positiveInt(node, path) }),
@@ -346,6 +373,7 @@ private struct NodeReader {
             }
             target.coverageStatePath = "\(stateDirectory)/coverage/\(name).state"
         }
+        target.validate = settings.validate
         target.changeChecks = settings.changeChecks
         target.changeThresholds = settings.changeThresholds
         if target.manifestTemplate != nil { target.changeSummaryPath = "\(stateDirectory)/changes/\(name).summary" }

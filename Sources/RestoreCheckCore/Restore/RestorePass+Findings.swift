@@ -60,7 +60,24 @@ extension RestorePass {
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if manifest != nil, report.fatal == nil { reportMissing() }
         if let coverage, report.fatal == nil { report.coverage = coverage.report(result: { ledger.result($0) }) }
+        if report.fatal == nil { validateRestored() }
         report.findings.sort { $0.path < $1.path }
+    }
+
+    /// Runs the `validate:` checks on the restored files they match that verified (a file that failed
+    /// or left the sample is not checked), one after another, with a progress report before each so
+    /// the supervisor's stall watchdog sees a long check as alive.
+    mutating func validateRestored() {
+        let start = Clock.now
+        defer { report.validationSeconds = Clock.seconds(since: start) }
+        for (name, slot, check) in toValidate where ledger.result(slot).map({ if case .verified = $0 { true } else { false } }) == true {
+            progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: report.bytesRestoredAll, entries: report.entries))
+            report.filesValidated += 1
+            let path = request.scratchPath + "/" + String(decoding: name.bytes, as: UTF8.self)
+            if let failure = validators.validate(check, path, limits: request.limits) {
+                add(Finding(path: name.description, reason: failure.reason, detail: "\(check.rawValue): \(failure.detail)"))
+            }
+        }
     }
 
     /// Hard-link members that carry no data hold their group's data after a restore: judged now that

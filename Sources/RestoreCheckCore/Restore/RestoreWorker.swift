@@ -16,13 +16,16 @@ import Glibc
 public struct RestoreWorker {
     let request: WorkerRequest
     let progress: (WorkerProgress) -> Void
+    let validators: Validators
 
     /// Findings listed per report; beyond this they are only counted.
     static let maxFindings = 1000
 
-    public init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
+    /// `validators`: the `validate:` checks this worker can run (`Validators` lists who adds which).
+    public init(request: WorkerRequest, validators: Validators = Validators(), progress: @escaping (WorkerProgress) -> Void) {
         self.request = request
         self.progress = progress
+        self.validators = validators
     }
 
     /// A condition that ends the pass early; becomes `WorkerReport.fatal`.
@@ -31,7 +34,7 @@ public struct RestoreWorker {
     }
 
     public func run() -> WorkerReport {
-        var state = RestorePass(request: request, progress: progress)
+        var state = RestorePass(request: request, validators: validators, progress: progress)
         state.loadManifest()
         state.sink.start()
         // Every early end is a `Stop` with its own finding (typed throws: no other error can reach
@@ -57,6 +60,10 @@ public struct RestoreWorker {
 struct RestorePass {
     let request: WorkerRequest
     let progress: (WorkerProgress) -> Void
+    let validators: Validators
+    /// `validate:` rules, and the restored files they apply to (checked after the pass).
+    let validationRules: [(glob: EntryGlob, check: BuiltInCheck)]
+    var toValidate: [(name: EntryName, slot: Int32, check: BuiltInCheck)] = []
     var report = WorkerReport()
     var manifest: Manifest? { ledger.manifest }
     /// Everything remembered per name, in a few bytes each (see `NameLedger`).
@@ -83,9 +90,11 @@ struct RestorePass {
     /// The archive's name in findings.
     var archiveName: String { request.displayPath ?? request.archivePath }
 
-    init(request: WorkerRequest, progress: @escaping (WorkerProgress) -> Void) {
+    init(request: WorkerRequest, validators: Validators, progress: @escaping (WorkerProgress) -> Void) {
         self.request = request
         self.progress = progress
+        self.validators = validators
+        self.validationRules = request.validate.map { (EntryGlob($0.match), $0.check) }
         self.plan = SamplePlan(request.sample, seed: request.seed)
         self.budget = RestoreBudget(limits: request.limits)
         self.book = SampleBook(settles: plan.settles)

@@ -19,6 +19,8 @@ public struct WorkerRequest: Sendable, Codable {
     /// Whether restored files are checked for ransomware's traces (`content_checks` not `off`): the
     /// worker reports `suspicious_content` findings; what they do to the verdict is the parent's call.
     public var checkContent = true
+    /// `validate:` rules: restored files whose names match are checked after the pass.
+    public var validate: [ValidationRule] = []
     /// Set for a target with `sample.coverage` (and a manifest): the sample prefers entries not
     /// verified within the window, and the report says what this test verified.
     public var coverage: CoverageRequest?
@@ -141,6 +143,11 @@ public struct WorkerReport: Sendable, Codable {
     /// Time spent skipping data that was not sampled.
     public var skipSeconds = 0.0
     public var elapsedSeconds = 0.0
+
+    /// Files checked by `validate:` rules, and the time that took (after the pass; not in
+    /// `elapsedSeconds`).
+    public var filesValidated = 0
+    public var validationSeconds = 0.0
 
     /// Coverage of the manifest (`WorkerRequest.coverage`); `coverageError` says why it is missing.
     public var coverage: CoverageReport?

@@ -1,0 +1,67 @@
+import ArchiveKit
+import Foundation
+
+/// `gzip`, `xz`, `zstd`: a single compressed file decoded to its end through libarchive's filters
+/// (the same code that reads the archives, in the same worker), which check the stream's own
+/// trailer. The decoded bytes are counted, not kept, under the test's `max_bytes` and `max_ratio`:
+/// a nested bomb is `limit_exceeded`, never a crash.
+struct CompressedStreamValidator: FileValidator {
+    /// libarchive's filter name (`archive_filter_name`).
+    let filter: String
+
+    func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        do {
+            var reader = try ArchiveReader(compressedStreamAt: path)
+            guard try reader.nextEntry() != nil, reader.filterNames.contains(filter) else {
+                return (.validationFailed, "not a \(filter) stream")
+            }
+            var decoded: Int64 = 0
+            while let block = try reader.readBlock() {
+                decoded += Int64(block.bytes.count)
+                if decoded > limits.maxBytes {
+                    return (.limitExceeded, "decodes to more than limits.max_bytes (\(ByteCount.format(limits.maxBytes)))")
+                }
+                if decoded > limits.ratioGraceBytes, Double(decoded) > limits.maxRatio * Double(max(1, size)) {
+                    return (.limitExceeded, "expands more than \(Int(limits.maxRatio))× (limits.max_ratio): a decompression bomb")
+                }
+            }
+            return nil
+        } catch {
+            return (.validationFailed, "\(filter) stream damaged: \(error.message)")
+        }
+    }
+}
+
+/// `pg_dump`: a PostgreSQL custom-format dump read through to its end by `pg_restore --file=/dev/null`,
+/// which writes the script it would run and nothing else: every TOC entry and data block is read and
+/// decompressed, so a dump cut short fails. `pg_restore --list` reads only the table of contents,
+/// which pg_dump writes first, and would pass a truncated dump. Needs `pg_restore` (Debian's
+/// `postgresql-client`); without it the test is `internal_error` and `check-config` says so.
+public struct PGDumpValidator: FileValidator {
+    /// The newest installed `pg_restore`, or nil.
+    public static func locate() -> String? {
+        let candidates = ["/usr/bin/pg_restore", "/usr/local/bin/pg_restore"]
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted(by: >)
+                .map { "/usr/lib/postgresql/\($0)/bin/pg_restore" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+        guard let tool = Self.locate() else { return (.internalError, "pg_restore is not installed (Debian: postgresql-client)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = ["--file=/dev/null", "--", path]
+        process.environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (.internalError, "cannot run \(tool): \(error)") }
+        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus != 0 else { return nil }
+        let message = String(decoding: output.prefix(4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (.validationFailed, "pg_restore could not read the dump to its end: \(message)")
+    }
+}

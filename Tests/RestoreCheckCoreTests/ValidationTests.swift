@@ -1,0 +1,147 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+/// Built-in application checks on restored files (`validate:`): a checksum proves the bytes came back
+/// as written; these prove the database and dumps in them are whole. Every file is made by the real
+/// tool (sqlite3, a real PostgreSQL's pg_dump, gzip/xz/zstd, python3's json), then damaged the way
+/// real failures damage them, archived by GNU tar with a manifest taken after the damage: every
+/// checksum matches, and only the check tells.
+@Suite("Application checks (validate:)")
+struct ValidationTests {
+    static let rules = [
+        ValidationRule(match: "**/*.sqlite", check: .sqlite), ValidationRule(match: "db/*.dump", check: .pgDump),
+        ValidationRule(match: "db/*.sql", check: .sqlDump), ValidationRule(match: "**/*.gz", check: .gzip),
+        ValidationRule(match: "**/*.xz", check: .xz), ValidationRule(match: "**/*.zst", check: .zstd),
+        ValidationRule(match: "**/*.json", check: .json),
+    ]
+
+    /// `good/` holds whole files, `bad/` the same kinds damaged; returns the two archives.
+    static func backups(_ temp: TemporaryDirectory) throws -> (good: String, bad: String) {
+        let postgres = try TemporaryPostgres.start(in: temp.url("pg"))
+        defer { postgres.stop() }
+        try postgres.run("createdb", "shop")
+        try postgres.run("psql", "-q -d shop -c \"CREATE TABLE orders(id int, item text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 20000) g;\"")
+        try postgres.run("pg_dump", "-Fc -d shop -f \"$DIR/shop.dump\"")
+        try postgres.run("pg_dump", "-Fp -d shop -f \"$DIR/shop.sql\"")
+        try Shell.run(
+            """
+            mkdir -p good/db good/app good/logs bad/db bad/app bad/logs
+            cp "$PG/shop.dump" "$PG/shop.sql" good/db/
+            sqlite3 good/app/app.sqlite "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO t SELECT printf('row %d', i) FROM n;"
+            seq 1 100000 > big.txt
+            gzip -c big.txt > good/logs/a.log.gz; xz -c big.txt > good/logs/b.log.xz; zstd -q -c big.txt > good/logs/c.log.zst
+            python3 -c 'import json; print(json.dumps({"orders": list(range(1000))}))' > good/app/config.json
+
+            # A pg_dump and a plain dump cut short (a full disk), a SQLite file with a damaged header and
+            # one cut in half (copied mid-write), compressed logs truncated or with a flipped byte,
+            # JSON cut off.
+            head -c $(( $(stat -c %s good/db/shop.dump) / 2 )) good/db/shop.dump > bad/db/shop.dump
+            head -c $(( $(stat -c %s good/db/shop.sql) / 2 )) good/db/shop.sql > bad/db/shop.sql
+            cp good/app/app.sqlite bad/app/header.sqlite
+            printf 'this is not the header' | dd of=bad/app/header.sqlite conv=notrunc status=none
+            head -c $(( $(stat -c %s good/app/app.sqlite) / 2 )) good/app/app.sqlite > bad/app/half.sqlite
+            head -c -20 good/logs/a.log.gz > bad/logs/a.log.gz
+            cp good/logs/b.log.xz bad/logs/b.log.xz && printf '\\x00' | dd of=bad/logs/b.log.xz bs=1 seek=2000 conv=notrunc status=none
+            head -c -9 good/logs/c.log.zst > bad/logs/c.log.zst
+            head -c 500 good/app/config.json > bad/app/config.json
+            for set in good bad; do (cd $set && find . -type f | sort | xargs sha256sum) > $set.tar.sha256 && tar -C $set -cf $set.tar .; done
+            """, in: temp.path, environment: ["PG": postgres.directory])
+        return (temp.url("good.tar"), temp.url("bad.tar"))
+    }
+
+    static func check(_ archive: String, rules: [ValidationRule] = rules, sample: SampleSpec = SampleSpec(size: .all), limits: RestoreLimits = RestoreLimits(), in temp: TemporaryDirectory) async throws -> Outcome {
+        var target = Target(
+            name: "t", tenant: "acme", archiveGlob: archive, manifestTemplate: "{archive}.sha256",
+            rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 3_600), sample: sample, limits: limits)
+        target.validate = rules
+        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
+        return try #require(await runner.check(target, seed: 1))
+    }
+
+    @Test func wholeFilesPassAndDamagedOnesFailNamingFileAndValidator() async throws {
+        let temp = TemporaryDirectory("validate")
+        let (good, bad) = try Self.backups(temp)
+
+        let passed = try await Self.check(good, in: temp)
+        #expect(passed.status == .passed, "\(passed.findings)")
+        #expect(passed.filesValidated == 7)
+        #expect(passed.notes.contains { $0.hasPrefix("validate: 7 file(s) checked in ") })
+        let validation = try #require(passed.validationSeconds)
+        #expect(validation > 0 && (passed.projectedFullRestoreSeconds ?? 0) >= validation, "counted in the projection")
+
+        // Without the checks (today), every damaged file passes: its checksum matches the manifest.
+        let blind = try await Self.check(bad, rules: [], in: temp)
+        #expect(blind.status == .passed, "\(blind.findings)")
+
+        let failed = try await Self.check(bad, in: temp)
+        #expect(failed.status == .failed)
+        #expect(failed.reasons == [.validationFailed])
+        let byPath = Dictionary(uniqueKeysWithValues: failed.findings.map { ($0.path, $0.detail ?? "") })
+        #expect(Set(byPath.keys) == ["db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst", "app/config.json"])
+        #expect(byPath["db/shop.dump"]?.hasPrefix("pg_dump: pg_restore could not read the dump to its end: pg_restore: error:") == true, "\(byPath)")
+        #expect(byPath["db/shop.sql"]?.hasPrefix("sql_dump: no completion trailer") == true)
+        #expect(byPath["app/header.sqlite"]?.hasPrefix("sqlite: SQLite: file is not a database") == true, "\(byPath)")
+        #expect(byPath["app/half.sqlite"]?.hasPrefix("sqlite: ") == true)
+        #expect(byPath["logs/a.log.gz"]?.hasPrefix("gzip: gzip stream damaged: ") == true, "\(byPath)")
+        #expect(byPath["logs/b.log.xz"]?.hasPrefix("xz: xz stream damaged: ") == true, "\(byPath)")
+        #expect(byPath["logs/c.log.zst"]?.hasPrefix("zstd: zstd stream damaged: ") == true, "\(byPath)")
+        #expect(byPath["app/config.json"]?.hasPrefix("json: not well-formed JSON") == true, "\(byPath)")
+    }
+
+    /// A 1 GiB-expanding gzip inside the backup: the check stops at the test's ratio limit.
+    @Test func aNestedBombIsALimitNotACrash() async throws {
+        let temp = TemporaryDirectory("validate-bomb")
+        try Shell.run(
+            """
+            mkdir -p src/logs && head -c 1G /dev/zero | gzip -c > src/logs/huge.log.gz
+            (cd src && sha256sum logs/huge.log.gz) > bomb.tar.sha256 && tar -C src -cf bomb.tar .
+            """, in: temp.path)
+        var limits = RestoreLimits()
+        limits.maxRatio = 100
+        let outcome = try await Self.check(temp.url("bomb.tar"), limits: limits, in: temp)
+        #expect(outcome.reasons == [.limitExceeded])
+        #expect(outcome.findings.first?.detail == "gzip: expands more than 100× (limits.max_ratio): a decompression bomb")
+    }
+
+    @Test func onlyRestoredVerifiedFilesMatchingARuleAreChecked() async throws {
+        let temp = TemporaryDirectory("validate-sample")
+        try Shell.run(
+            """
+            mkdir -p src && for i in $(seq 1 30); do echo '{"ok": true' > src/f-$i.json; done
+            (cd src && sha256sum *) > s.tar.sha256 && tar -C src -cf s.tar .
+            """, in: temp.path)
+        let sampled = try await Self.check(temp.url("s.tar"), sample: SampleSpec(size: .files(3)), in: temp)
+        #expect(sampled.filesValidated == 3 && sampled.findings.count == 3, "the three sampled, broken files")
+        let unmatched = try await Self.check(temp.url("s.tar"), rules: [ValidationRule(match: "db/*.json", check: .json)], in: temp)
+        #expect(unmatched.status == .passed && unmatched.filesValidated == 0)
+        #expect(unmatched.notes.contains("validate: no restored file matched a rule (include: restores the files a check needs in every test)"))
+        let config = try temp.write(
+            "rc.yaml",
+            """
+            scratch_dir: \(temp.url("scratch"))
+            state_dir: \(temp.url("state"))
+            targets:
+              - { name: t, tenant: acme, archives: \(temp.url("s.tar")), rpo: 1d, rto: 1h,
+                  validate: [ { match: "**/*.json", check: json }, { match: db/*.dump, check: pg_dump } ] }
+
+            """)
+        let shown = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
+        #expect(shown.stdout.contains("    validate **/*.json with json\n    validate db/*.dump with pg_dump\n"), "\(shown.stdout)")
+    }
+
+    @Test func globs() {
+        func matches(_ pattern: String, _ name: String) -> Bool {
+            guard case .success(let entry) = EntryName.validate(Array(name.utf8)) else { return false }
+            return EntryGlob(pattern).matches(entry)
+        }
+        #expect(matches("**/*.sqlite", "a.sqlite") && matches("**/*.sqlite", "x/y/a.sqlite"))
+        #expect(!matches("**/*.sqlite", "a.sqlite-wal"))
+        #expect(matches("db/*.dump", "db/shop.dump") && !matches("db/*.dump", "db/old/shop.dump") && !matches("db/*.dump", "x/db/a.dump"))
+        #expect(matches("./db/?.sql", "db/a.sql") && !matches("db/?.sql", "db/ab.sql"))
+        #expect(matches("srv/**", "srv/a/b/c") && matches("**", "anything/at/all"))
+        #expect(matches("a/**/z.txt", "a/z.txt") && matches("a/**/z.txt", "a/b/c/z.txt") && !matches("a/**/z.txt", "b/z.txt"))
+    }
+}
