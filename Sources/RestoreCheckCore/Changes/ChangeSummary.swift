@@ -77,11 +77,10 @@ public struct ChangeSummary: Sendable, Hashable {
     // MARK: File
 
     public static func load(_ path: String) throws(Failure) -> ChangeSummary? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) { throw Failure(path: path, message: "cannot be read") }
-            return nil
-        }
-        var reader = ByteReader(bytes: [UInt8](data))
+        let read: [UInt8]?
+        do { read = try StateFile.read(path) } catch { throw Failure(path: path, message: error.message) }
+        guard let bytes = read else { return nil }
+        var reader = StateFile.Reader(bytes)
         guard let magic = reader.take(8), magic == Self.magic, let key = reader.take(16), let sha = reader.take(32),
             let files = reader.word(8), let bytes = reader.word(8), let historyCount = reader.word(4), historyCount <= historyLimit
         else { throw Failure(path: path, message: "not a restorecheck change summary, or damaged") }
@@ -115,17 +114,9 @@ public struct ChangeSummary: Sendable, Hashable {
     }
 
     public func write(to path: String) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw Failure(path: path, message: "cannot create \(directory): \(error.localizedDescription)")
-        }
         var out = Self.magic + key + manifestSHA256
         out.reserveCapacity(out.count + 64 + entries.count * 8)
-        func word(_ value: UInt64, _ length: Int) {
-            for index in 0..<length { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
-        }
+        func word(_ value: UInt64, _ length: Int) { StateFile.append(value, length, to: &out) }
         func text(_ value: String) {
             let bytes = Array(value.utf8.prefix(255))
             out.append(UInt8(bytes.count))
@@ -146,30 +137,6 @@ public struct ChangeSummary: Sendable, Hashable {
         }
         word(UInt64(entries.count), 8)
         for entry in entries { word(entry, 8) }
-        do { try AtomicFile.write(path, bytes: out, mode: 0o600) } catch {
-            throw Failure(path: path, message: error.description)
-        }
-    }
-}
-
-/// Reads little-endian fields from a byte array, nil past the end.
-private struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-    var remaining: Int { bytes.count - offset }
-
-    mutating func take(_ count: Int) -> [UInt8]? {
-        guard count <= remaining else { return nil }
-        defer { offset += count }
-        return Array(bytes[offset..<offset + count])
-    }
-
-    mutating func word(_ length: Int) -> UInt64? {
-        take(length).map { $0.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } }
-    }
-
-    mutating func text() -> String? {
-        guard let length = take(1).map({ Int($0[0]) }), let value = take(length) else { return nil }
-        return String(decoding: value, as: UTF8.self)
+        do { try StateFile.write(path, out) } catch { throw Failure(path: path, message: error.message) }
     }
 }

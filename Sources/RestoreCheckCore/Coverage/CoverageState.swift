@@ -94,59 +94,38 @@ public struct CoverageState: Sendable {
 
     /// The state at `path`, or nil when there is none yet.
     public static func load(_ path: String) throws(Failure) -> CoverageState? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) { throw Failure(path: path, message: "cannot be read") }
-            return nil
-        }
-        let bytes = [UInt8](data)
-        guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else {
+        let read: [UInt8]?
+        do { read = try StateFile.read(path) } catch { throw Failure(path: path, message: error.message) }
+        guard let bytes = read else { return nil }
+        var reader = StateFile.Reader(bytes)
+        guard reader.take(8) == magic, let key = reader.take(16), let count = reader.word(8).map({ Int(clamping: $0) }) else {
             throw Failure(path: path, message: "not a restorecheck coverage state (bad header)")
         }
-        let count = Int(clamping: word(bytes, at: 24))
-        guard count <= (bytes.count - headerSize) / bytesPerFile, bytes.count == headerSize + count * bytesPerFile else {
+        guard count <= reader.remaining / bytesPerFile, reader.remaining == count * bytesPerFile else {
             throw Failure(path: path, message: "truncated or damaged (\(bytes.count) bytes for \(count) entries)")
         }
-        var state = CoverageState(key: Array(bytes[8..<24]))
+        var state = CoverageState(key: key)
         state.hashes.reserveCapacity(count)
         state.days.reserveCapacity(count)
-        var previous: UInt64?
         for index in 0..<count {
-            let offset = headerSize + index * bytesPerFile
-            let hash = word(bytes, at: offset)
-            guard previous.map({ $0 < hash }) ?? true else { throw Failure(path: path, message: "entries out of order at \(index)") }
-            previous = hash
+            let hash = reader.word(8)!
+            guard state.hashes.last.map({ $0 < hash }) ?? true else { throw Failure(path: path, message: "entries out of order at \(index)") }
             state.hashes.append(hash)
-            state.days.append(UInt32(truncatingIfNeeded: word(bytes, at: offset + 8, length: 4)))
+            state.days.append(UInt32(truncatingIfNeeded: reader.word(4)!))
         }
         return state
     }
 
     /// Writes the state atomically (mode 0600), creating its directory.
     public func write(to path: String) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw Failure(path: path, message: "cannot create \(directory): \(error.localizedDescription)")
-        }
         var bytes = Self.magic + key
         bytes.reserveCapacity(Self.headerSize + hashes.count * Self.bytesPerFile)
-        Self.append(UInt64(hashes.count), 8, to: &bytes)
+        StateFile.append(UInt64(hashes.count), 8, to: &bytes)
         for (hash, day) in zip(hashes, days) {
-            Self.append(hash, 8, to: &bytes)
-            Self.append(UInt64(day), 4, to: &bytes)
+            StateFile.append(hash, 8, to: &bytes)
+            StateFile.append(UInt64(day), 4, to: &bytes)
         }
-        do { try AtomicFile.write(path, bytes: bytes, mode: 0o600) } catch {
-            throw Failure(path: path, message: error.description)
-        }
-    }
-
-    private static func word(_ bytes: [UInt8], at offset: Int, length: Int = 8) -> UInt64 {
-        (0..<length).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
-    }
-
-    private static func append(_ value: UInt64, _ length: Int, to bytes: inout [UInt8]) {
-        for index in 0..<length { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+        do { try StateFile.write(path, bytes) } catch { throw Failure(path: path, message: error.message) }
     }
 }
 
