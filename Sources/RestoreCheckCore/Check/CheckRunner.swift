@@ -192,15 +192,7 @@ public struct CheckRunner: Sendable {
                 ? "validate: no restored file matched a rule (include: restores the files a check needs in every test)"
                 : "validate: \(report.filesValidated) file(s) checked in \(TimeSpan.format(report.validationSeconds))")
         }
-        if target.contentChecks == .warn {
-            // `content_checks: warn`: recorded, not judged.
-            let suspicious = outcome.findings.filter { $0.reason == .suspiciousContent }
-            outcome.findings.removeAll { $0.reason == .suspiciousContent }
-            for finding in suspicious.prefix(20) {
-                outcome.notes.append("suspicious content (content_checks: warn): \(finding.path): \(finding.detail ?? "")")
-            }
-            if suspicious.count > 20 { outcome.notes.append("\(suspicious.count - 20) more suspicious file(s) (content_checks: warn)") }
-        }
+        if target.contentChecks == .warn { Self.noteSuspiciousContent(in: &outcome) }
         for finding in outcome.findings { reasons.insert(finding.reason) }
         if let fatal = report.fatal {
             reasons.insert(fatal.reason)
@@ -233,6 +225,17 @@ public struct CheckRunner: Sendable {
             outcome.findings.append(Finding(
                 path: outcome.archive ?? "", reason: .entryMissing, detail: "the archive holds no files"))
         }
+    }
+
+    /// `content_checks: warn`: `suspicious_content` findings become notes (the first 20, then a
+    /// count), so they are recorded but do not judge the test.
+    private static func noteSuspiciousContent(in outcome: inout Outcome) {
+        let recorded = outcome.findings.filter { $0.reason == .suspiciousContent }
+        outcome.findings.removeAll { $0.reason == .suspiciousContent }
+        for finding in recorded.prefix(20) {
+            outcome.notes.append("suspicious content (content_checks: warn): \(finding.path): \(finding.detail ?? "")")
+        }
+        if recorded.count > 20 { outcome.notes.append("\(recorded.count - 20) more suspicious file(s) (content_checks: warn)") }
     }
 
     /// The RPO rule: the restore point at `time` is `age` old when the test starts, and met when
