@@ -68,10 +68,8 @@ public struct ChangeSummary: Sendable, Hashable {
 
     /// A name's extension as the rules count it: the last one, lowercased, up to 16 bytes; "" for none.
     static func fileExtension(_ name: EntryName) -> String {
-        let bytes = name.bytes
-        let start = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
-        guard let dot = bytes[start...].lastIndex(of: UInt8(ascii: ".")), dot > start, bytes.count - dot - 1 <= 16 else { return "" }
-        return String(decoding: bytes[(dot + 1)...], as: UTF8.self).lowercased()
+        guard let (ext, _) = EntryName.lastExtension(of: name.baseName), ext.count <= 16 else { return "" }
+        return String(decoding: ext, as: UTF8.self).lowercased()
     }
 
     // MARK: File

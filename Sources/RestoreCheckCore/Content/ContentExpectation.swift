@@ -19,20 +19,14 @@ public enum ContentExpectation: Sendable, Hashable {
     /// victim, `report.docx.a1b2c3`), so the original one still says what the bytes should be. A
     /// known last extension always decides, so `notes.txt.gpg` is ciphertext by design, never text.
     public static func of(_ name: EntryName) -> ContentExpectation {
-        let bytes = name.bytes
-        let start = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
-        let base = bytes[start...]
-        guard let last = base.lastIndex(of: UInt8(ascii: ".")), last > start else { return .unchecked }
-        let lastExtension = base[(last + 1)...]
+        guard let (lastExtension, stem) = EntryName.lastExtension(of: name.baseName) else { return .unchecked }
         if let known = lookup(lastExtension) { return known }
         // `msgstore.db.crypt14` (WhatsApp), `x.enc2`: numbered ciphertext extensions are encrypted by design.
         if lastExtension.starts(with: "crypt".utf8) || lastExtension.starts(with: "enc".utf8) { return .unchecked }
         // Split volumes (`backup.7z.002`, `photos.zip.001`, `.z01`, `.r00`): every part after the first
         // starts mid-stream, with no signature, so the extension before the number promises nothing.
         if lastExtension.dropFirst().allSatisfy({ (0x30...0x39).contains($0) }) { return .unchecked }
-        guard let inner = base[..<last].lastIndex(of: UInt8(ascii: ".")), inner > start,
-            let original = lookup(base[(inner + 1)..<last])
-        else { return .unchecked }
+        guard let (inner, _) = EntryName.lastExtension(of: stem), let original = lookup(inner) else { return .unchecked }
         return original
     }
 

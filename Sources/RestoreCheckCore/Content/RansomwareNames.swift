@@ -44,16 +44,13 @@ public enum RansomwareNames {
     }
 
     public static func match(_ name: EntryName) -> Match? {
-        let bytes = name.bytes
-        let start = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
-        let base = bytes[start...]
-        guard base.count <= 40 else { return nil }  // longer than every listed name: skip the String
-        let lowered = String(decoding: base, as: UTF8.self).lowercased()
-        if notes.contains(lowered) { return .note(lowered) }
-        if let dot = lowered.lastIndex(of: "."), lowered.distance(from: dot, to: lowered.endIndex) <= 9 {
-            let ext = String(lowered[lowered.index(after: dot)...])
-            if extensions.contains(ext) { return .encryptedExtension(ext) }
+        let base = name.baseName
+        if base.count <= 40 {  // longer than every listed name: skip the String
+            let lowered = String(decoding: base, as: UTF8.self).lowercased()
+            if notes.contains(lowered) { return .note(lowered) }
         }
-        return nil
+        guard let (ext, _) = EntryName.lastExtension(of: base), ext.count <= 8 else { return nil }
+        let lowered = String(decoding: ext, as: UTF8.self).lowercased()
+        return extensions.contains(lowered) ? .encryptedExtension(lowered) : nil
     }
 }

@@ -10,6 +10,19 @@ public struct EntryName: Sendable, Hashable, Comparable, CustomStringConvertible
     /// nested array per component (an allocation each, hashed byte by byte) was measurably slow.
     public let bytes: [UInt8]
 
+    /// The last component: the file's own name.
+    public var baseName: ArraySlice<UInt8> {
+        bytes[((bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1)...]
+    }
+
+    /// What follows the last dot of `name` (a base name, or a part of one), if anything does. A dot
+    /// at the start begins no extension: `.bashrc` has none. The one rule for what an extension is
+    /// (content checks, ransomware names and change summaries all ask it).
+    public static func lastExtension(of name: ArraySlice<UInt8>) -> (extension: ArraySlice<UInt8>, stem: ArraySlice<UInt8>)? {
+        guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex, dot + 1 < name.endIndex else { return nil }
+        return (name[(dot + 1)...], name[..<dot])
+    }
+
     /// The normalised components, each non-empty, none `.` or `..`.
     public var components: [ArraySlice<UInt8>] {
         bytes.split(separator: UInt8(ascii: "/"))
