@@ -4,6 +4,11 @@ import Testing
 
 @testable import RestoreCheckCore
 
+/// Parses `text` as `/etc/restorecheck/rc.yaml` (relative paths resolve against `/etc/restorecheck`).
+func parseConfig(_ text: String) throws(ConfigError) -> Config {
+    try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+}
+
 @Suite("Config: the contract keys, inheritance, located errors")
 struct ConfigLoaderTests {
     let loader = ConfigLoader()
@@ -122,13 +127,9 @@ struct ConfigLoaderTests {
 struct ReportConfigTests {
     let base = "targets:\n  - { name: fs, tenant: acme, archives: /b/*.tar, rpo: 1d, rto: 1h }\n"
 
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func brandingPathsResolveAgainstTheConfigAndServingIsOffByDefault() throws {
-        #expect(try parse(base).report == ReportSettings())
-        let config = try parse(base + "report: { company: \"Example MSP\", logo: brand/logo.png, template_dir: brand, serve: true, period: 90d }\n")
+        #expect(try parseConfig(base).report == ReportSettings())
+        let config = try parseConfig(base + "report: { company: \"Example MSP\", logo: brand/logo.png, template_dir: brand, serve: true, period: 90d }\n")
         #expect(config.report.company == "Example MSP")
         #expect(config.report.logoPath == "/etc/restorecheck/brand/logo.png" && config.report.templateDirectory == "/etc/restorecheck/brand")
         #expect(config.report.serve && config.report.period.seconds == 90 * 86_400)
@@ -136,9 +137,9 @@ struct ReportConfigTests {
     }
 
     @Test func aTypoOrABadValueIsALocatedError() {
-        #expect(throws: ConfigError.self) { try parse(base + "report: { compnay: x }\n") }
+        #expect(throws: ConfigError.self) { try parseConfig(base + "report: { compnay: x }\n") }
         do {
-            _ = try parse(base + "report:\n  serve: yes-please\n")
+            _ = try parseConfig(base + "report:\n  serve: yes-please\n")
             Issue.record("accepted serve: yes-please")
         } catch {
             #expect(error.line == 4 && error.description.contains("report.serve") && error.description.contains("true, false"), "\(error)")
@@ -148,12 +149,8 @@ struct ReportConfigTests {
 
 @Suite("Config: canaries")
 struct CanaryConfigTests {
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func theEntryIsInheritedAndTheKeyDefaultsToStateDir() throws {
-        let config = try parse(
+        let config = try parseConfig(
             "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, canary: ./.restorecheck-canary }\ntargets:\n"
                 + "  - { name: a, tenant: t, archives: /b/a.tar }\n  - { name: b, tenant: t, archives: /b/b.tar, canary_key: keys/b.key }\n")
         #expect(config.targets[0].canary == CanarySpec(entry: "./.restorecheck-canary", keyPath: "/var/lib/rc/canary.key"))
@@ -162,7 +159,7 @@ struct CanaryConfigTests {
 
     @Test func aNameNoArchiveCanHoldIsALocatedError() {
         do {
-            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h, canary: ../x }\n")
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h, canary: ../x }\n")
             Issue.record("accepted canary: ../x")
         } catch {
             #expect(error.line == 2 && error.description.contains("canary") && error.description.contains("'../x'"), "\(error)")
@@ -172,21 +169,17 @@ struct CanaryConfigTests {
 
 @Suite("Config: content checks")
 struct ContentCheckConfigTests {
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func failByDefaultInheritedAndOverridden() throws {
-        let config = try parse(
+        let config = try parseConfig(
             "defaults: { rpo: 1d, rto: 1h, content_checks: warn }\ntargets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n"
                 + "  - { name: b, tenant: t, archives: /b/b.tar, content_checks: off }\n")
         #expect(config.targets.map(\.contentChecks) == [.warn, .off])
-        #expect(try parse("targets:\n  - { name: a, tenant: t, archives: /a, rpo: 1d, rto: 1h }\n").targets[0].contentChecks == .fail)
+        #expect(try parseConfig("targets:\n  - { name: a, tenant: t, archives: /a, rpo: 1d, rto: 1h }\n").targets[0].contentChecks == .fail)
     }
 
     @Test func anUnknownModeIsALocatedError() {
         do {
-            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      content_checks: yes }\n")
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      content_checks: yes }\n")
             Issue.record("accepted content_checks: yes")
         } catch {
             #expect(error.line == 3 && error.description.contains("content_checks: 'yes' is not one of fail, warn, off"), "\(error)")
@@ -196,12 +189,8 @@ struct ContentCheckConfigTests {
 
 @Suite("Config: coverage")
 struct CoverageConfigTests {
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func inheritedWithTheSampleAndKeptPerTarget() throws {
-        let config = try parse(
+        let config = try parseConfig(
             "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, manifest: \"{archive}.sha256\", sample: { files: 20, coverage: 30d } }\n"
                 + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, sample: { files: 50 } }\n")
         #expect(config.targets[0].sample == SampleSpec(size: .files(50), coverage: TimeSpan(seconds: 30 * 86_400)))
@@ -216,7 +205,7 @@ struct CoverageConfigTests {
     ])
     func misuseIsALocatedError(yaml: String, message: String) {
         do {
-            _ = try parse(yaml)
+            _ = try parseConfig(yaml)
             Issue.record("accepted: \(yaml)")
         } catch {
             #expect(error.description.contains(message), "\(error)")
@@ -226,12 +215,8 @@ struct CoverageConfigTests {
 
 @Suite("Config: change checks")
 struct ChangeCheckConfigTests {
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func defaultsThresholdsAndTheSummaryPath() throws {
-        let config = try parse(
+        let config = try parseConfig(
             "state_dir: /var/lib/rc\ndefaults: { rpo: 1d, rto: 1h, change_thresholds: { deleted_files: 500, changed_min_percent: 10 } }\n"
                 + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, manifest: m }\n"
                 + "  - { name: b, tenant: t, archives: /b/b.tar, change_checks: warn }\n")
@@ -244,7 +229,7 @@ struct ChangeCheckConfigTests {
 
     @Test func aBadThresholdIsALocatedError() {
         do {
-            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      change_thresholds: { deleted_percent: 150 } }\n")
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      change_thresholds: { deleted_percent: 150 } }\n")
             Issue.record("accepted deleted_percent: 150")
         } catch {
             #expect(error.line == 3 && error.description.contains("change_thresholds.deleted_percent: a percentage must be at most 100"), "\(error)")
@@ -254,12 +239,8 @@ struct ChangeCheckConfigTests {
 
 @Suite("Config: validate")
 struct ValidateConfigTests {
-    func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigLoader().parse(text, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
-    }
-
     @Test func rulesAreReadInOrderAndInherited() throws {
-        let config = try parse(
+        let config = try parseConfig(
             "defaults: { rpo: 1d, rto: 1h, validate: [ { match: \"**/*.sqlite\", check: sqlite }, { match: db/*.dump, check: pg_dump } ] }\n"
                 + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n  - { name: b, tenant: t, archives: /b/b.tar, validate: [] }\n")
         #expect(config.targets[0].validate == [ValidationRule(match: "**/*.sqlite", check: .sqlite), ValidationRule(match: "db/*.dump", check: .pgDump)])
@@ -274,7 +255,7 @@ struct ValidateConfigTests {
     ])
     func badRulesAreLocatedErrors(rule: String, message: String) {
         do {
-            _ = try parse("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      \(rule) }\n")
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      \(rule) }\n")
             Issue.record("accepted \(rule)")
         } catch {
             #expect(error.line == 3 && error.description.contains(message), "\(error)")
