@@ -26,8 +26,13 @@ struct CheckConfigCommand: AsyncParsableCommand {
             }
             if let window = target.sample.coverage { print("    coverage \(window): " + coverageAdvice(target, window: window)) }
             for rule in target.validate {
-                let missing = rule.check == .pgDump && PGDumpValidator.locate() == nil
-                print("    validate \(rule.match) with \(rule.check.rawValue)" + (missing ? ": pg_restore MISSING (install postgresql-client; tests will be internal_error)" : ""))
+                if let check = rule.check {
+                    let missing = check == .pgDump && PGDumpValidator.locate() == nil
+                    print("    validate \(rule.match) with \(check.rawValue)" + (missing ? ": pg_restore MISSING (install postgresql-client; tests will be internal_error)" : ""))
+                } else if let command = rule.command {
+                    let sandbox = SandboxedCommand.unavailable().map { ": SANDBOX UNAVAILABLE, commands are refused: \($0)" } ?? ""
+                    print("    validate \(rule.match) with command \(command.joined(separator: " ")) (timeout \(rule.timeout))\(sandbox)")
+                }
             }
         }
         if config.report.serve { print("  reports: served at /reports/ (period \(config.report.period))") }

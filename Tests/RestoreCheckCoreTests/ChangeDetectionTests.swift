@@ -51,9 +51,9 @@ struct ChangeDetectionTests {
 
     /// The baseline and eight days of churn; every test passes and the history holds their shares.
     static func week(_ temp: TemporaryDirectory) async throws {
-        try Shell.run(baseline + "\n" + backup, in: temp.path)
+        try await Blocking.run { try Shell.run(baseline + "\n" + backup, in: temp.path) }
         for day in 0...8 {
-            if day > 0 { try Shell.run(churn(day) + "\n" + backup, in: temp.path) }
+            if day > 0 { try await Blocking.run { try Shell.run(churn(day) + "\n" + backup, in: temp.path) } }
             let outcome = try await check(target(temp), day: day, in: temp)
             #expect(outcome.status == .passed, "day \(day): \(outcome.findings)")
             if day > 0 { #expect(outcome.notes.contains { $0.hasPrefix("changes since the previous restore point: 3 added, 2 deleted, 12 of") }, "\(outcome.notes)") }
@@ -75,7 +75,7 @@ struct ChangeDetectionTests {
     func anAttackDayTriggersAndTodaysBehaviourPassesIt(name: String, attack: String, detail: String) async throws {
         let temp = TemporaryDirectory("changes-\(name.replacingOccurrences(of: " ", with: "-"))")
         try await Self.week(temp)
-        try Shell.run("cp state/changes/fs.summary baseline.summary && " + attack + "\n" + Self.backup, in: temp.path)
+        try await Blocking.run { try Shell.run("cp state/changes/fs.summary baseline.summary && " + attack + "\n" + Self.backup, in: temp.path) }
 
         let blind = try await Self.check(Self.target(temp, mode: .off), day: 9, in: temp)
         #expect(!blind.reasons.contains(.suspiciousChange), "off: nothing compared")

@@ -245,13 +245,19 @@ struct ValidateConfigTests {
                 + "targets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n  - { name: b, tenant: t, archives: /b/b.tar, validate: [] }\n")
         #expect(config.targets[0].validate == [ValidationRule(match: "**/*.sqlite", check: .sqlite), ValidationRule(match: "db/*.dump", check: .pgDump)])
         #expect(config.targets[1].validate.isEmpty)
+        let command = try parseConfig(
+            "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n"
+                + "      validate: [ { match: db/app.dump, command: [ /usr/local/lib/check, \"{file}\", orders ], timeout: 2m } ] }\n")
+        #expect(command.targets[0].validate == [ValidationRule(match: "db/app.dump", command: ["/usr/local/lib/check", "{file}", "orders"], timeout: TimeSpan(seconds: 120))])
     }
 
     @Test(arguments: [
         ("validate: [ { match: a.db, check: oracle } ]", "targets[0].validate[0].check: 'oracle' is not one of sqlite, pg_dump, sql_dump, gzip, xz, zstd, json"),
         ("validate: [ { check: json } ]", "targets[0].validate[0].match: missing required key"),
         ("validate: [ { match: /abs/*.json, check: json } ]", "targets[0].validate[0].match: a glob over entry names"),
-        ("validate: [ { match: app.dump, command: [ /bin/true ] } ]", "targets[0].validate[0].command: validation commands (run under bubblewrap) are not available"),
+        ("validate: [ { match: app.dump, command: [ check-db ] } ]", "targets[0].validate[0].command: the program must be an absolute path"),
+        ("validate: [ { match: app.dump, check: json, command: [ /bin/true ] } ]", "targets[0].validate[0]: choose one of check and command"),
+        ("validate: [ { match: app.json, check: json, timeout: 5m } ]", "targets[0].validate[0].timeout: timeout applies to commands only"),
     ])
     func badRulesAreLocatedErrors(rule: String, message: String) {
         do {

@@ -36,7 +36,7 @@ struct ContentCheckTests {
 
     @Test func encryptedBeforeTheBackupPassedTodayAndFailsWithContentChecks() async throws {
         let temp = TemporaryDirectory("content-office")
-        let (clean, hit) = try Self.officeBackups(temp)
+        let (clean, hit) = try await Blocking.run { try Self.officeBackups(temp) }
         let originals = try FileManager.default.contentsOfDirectory(atPath: temp.url("office")).sorted()
         #expect(originals.count == 9)
 

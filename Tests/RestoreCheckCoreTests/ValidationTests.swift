@@ -63,7 +63,7 @@ struct ValidationTests {
 
     @Test func wholeFilesPassAndDamagedOnesFailNamingFileAndValidator() async throws {
         let temp = TemporaryDirectory("validate")
-        let (good, bad) = try Self.backups(temp)
+        let (good, bad) = try await Blocking.run { try Self.backups(temp) }
 
         let passed = try await Self.check(good, in: temp)
         #expect(passed.status == .passed, "\(passed.findings)")
@@ -89,16 +89,21 @@ struct ValidationTests {
         #expect(byPath["logs/b.log.xz"]?.hasPrefix("xz: xz stream damaged: ") == true, "\(byPath)")
         #expect(byPath["logs/c.log.zst"]?.hasPrefix("zstd: zstd stream damaged: ") == true, "\(byPath)")
         #expect(byPath["app/config.json"]?.hasPrefix("json: not well-formed JSON") == true, "\(byPath)")
+
+        // `pg_dump` also takes pg_dump's plain format, by its trailer.
+        let validators = Validators()
+        #expect(validators.validate(.pgDump, temp.url("good/db/shop.sql"), limits: RestoreLimits()) == nil)
+        #expect(validators.validate(.pgDump, temp.url("bad/db/shop.sql"), limits: RestoreLimits())?.detail.hasPrefix("no completion trailer") == true)
     }
 
     /// A 1 GiB-expanding gzip inside the backup: the check stops at the test's ratio limit.
     @Test func aNestedBombIsALimitNotACrash() async throws {
         let temp = TemporaryDirectory("validate-bomb")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             """
             mkdir -p src/logs && head -c 1G /dev/zero | gzip -c > src/logs/huge.log.gz
             (cd src && sha256sum logs/huge.log.gz) > bomb.tar.sha256 && tar -C src -cf bomb.tar .
-            """, in: temp.path)
+            """, in: temp.path) }
         var limits = RestoreLimits()
         limits.maxRatio = 100
         let outcome = try await Self.check(temp.url("bomb.tar"), limits: limits, in: temp)
@@ -125,11 +130,14 @@ struct ValidationTests {
             state_dir: \(temp.url("state"))
             targets:
               - { name: t, tenant: acme, archives: \(temp.url("s.tar")), rpo: 1d, rto: 1h,
-                  validate: [ { match: "**/*.json", check: json }, { match: db/*.dump, check: pg_dump } ] }
+                  validate: [ { match: "**/*.json", check: json }, { match: db/*.dump, check: pg_dump },
+                              { match: db/*.db, command: [ /usr/bin/true, "{file}" ], timeout: 1m } ] }
 
             """)
         let shown = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
-        #expect(shown.stdout.contains("    validate **/*.json with json\n    validate db/*.dump with pg_dump\n"), "\(shown.stdout)")
+        #expect(shown.stdout.contains(
+            "    validate **/*.json with json\n    validate db/*.dump with pg_dump\n    validate db/*.db with command /usr/bin/true {file} (timeout 1m0s)\n"),
+            "\(shown.stdout)")
     }
 
     @Test func globs() {

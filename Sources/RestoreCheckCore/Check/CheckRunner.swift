@@ -142,6 +142,11 @@ public struct CheckRunner: Sendable {
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
         let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
+        // Validation commands need the restored files: they run before scratch is removed.
+        var commands = CommandResults()
+        if case .finished(let report, _) = result, report.fatal == nil {
+            commands = runCommands(report.commandCandidates, target: target, scratch: scratch.path, cancellation: cancellation)
+        }
         do { try scratch.remove() } catch {
             outcome.notes.append("scratch not fully removed: \(error)")
         }
@@ -153,8 +158,11 @@ public struct CheckRunner: Sendable {
             reasons.insert(reason)
             outcome.findings.append(Finding(path: archive.path, reason: reason, detail: message))
             return finish(&outcome, reasons: reasons, summary: message)
-        case .finished(let report, let seconds):
-            outcome.restoreSeconds = seconds
+        case .finished(var report, let seconds):
+            outcome.restoreSeconds = seconds + commands.seconds
+            report.findings += commands.findings
+            report.filesValidated += commands.files
+            report.validationSeconds += commands.seconds
             apply(report, to: &outcome, reasons: &reasons, target: target)
             if let coverage, request.coverage != nil { coverage.record(report, into: &outcome) }
             if let manifest = usableManifest, report.fatal == nil, report.verifiedAgainstManifest, let changes = ChangeTracking(target: target) {
@@ -165,6 +173,44 @@ public struct CheckRunner: Sendable {
             }
             return finish(&outcome, reasons: reasons, summary: summarize(report, outcome: outcome, reasons: reasons))
         }
+    }
+
+    /// What the validation commands found, and how long they took.
+    struct CommandResults {
+        var findings: [Finding] = []
+        var files = 0
+        var seconds = 0.0
+    }
+
+    /// Runs each command rule on each restored file it matched, one at a time, each in its own
+    /// sandbox (`SandboxedCommand`).
+    private func runCommands(_ candidates: [CommandCandidate], target: Target, scratch: String, cancellation: CancellationFlag) -> CommandResults {
+        var results = CommandResults()
+        let start = Clock.now
+        for candidate in candidates where !cancellation.isCancelled {
+            guard candidate.rule < target.validate.count, let command = target.validate[candidate.rule].command else { continue }
+            let rule = target.validate[candidate.rule]
+            results.files += 1
+            let result = SandboxedCommand.run(
+                command, scratch: scratch, fileName: candidate.name, target: target.name, tenant: target.tenant, timeout: rule.timeout,
+                limits: target.limits, cancellation: cancellation)
+            let program = (command.first as NSString?)?.lastPathComponent ?? "command"
+            switch result {
+            case .passed:
+                continue
+            case .failed(let status, let output):
+                results.findings.append(Finding(
+                    path: candidate.name, reason: .validationFailed, detail: "\(program): \(status)" + (output.isEmpty ? "" : ": \(output)")))
+            case .timedOut(let output):
+                results.findings.append(Finding(
+                    path: candidate.name, reason: .validationTimeout,
+                    detail: "\(program): killed after its timeout of \(rule.timeout)" + (output.isEmpty ? "" : "; output: \(output)")))
+            case .couldNotRun(let why):
+                results.findings.append(Finding(path: candidate.name, reason: .internalError, detail: "\(program): \(why)"))
+            }
+        }
+        results.seconds = Clock.seconds(since: start)
+        return results
     }
 
     private func apply(_ report: WorkerReport, to outcome: inout Outcome, reasons: inout Set<OutcomeReason>, target: Target) {

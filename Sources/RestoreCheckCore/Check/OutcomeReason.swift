@@ -23,6 +23,9 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// `integrity_check`, the dump was cut short, the JSON is not well-formed. The detail names the
     /// validator and its message.
     case validationFailed = "validation_failed"
+    /// A validation command did not finish within its `timeout` and was killed: nothing was
+    /// concluded about the file (status `error`).
+    case validationTimeout = "validation_timeout"
     case manifestMissing = "manifest_missing"
     case manifestInvalid = "manifest_invalid"
     case unsafeEntry = "unsafe_entry"
@@ -47,7 +50,7 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// from our own host (load, a bug); claiming the customer's backup failed would be a guess.
     public var isVerifierFault: Bool {
         switch self {
-        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError: true
+        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError, .validationTimeout: true
         default: false
         }
     }

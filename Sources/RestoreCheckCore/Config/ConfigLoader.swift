@@ -194,11 +194,18 @@ private struct NodeReader {
                 guard let list = node.sequence else { throw yaml.error(node, path, "expected a list of { match: GLOB, check: NAME }") }
                 var rules: [ValidationRule] = []
                 for (index, item) in list.enumerated() {
-                    var draft = (match: String?.none, check: BuiltInCheck?.none)
+                    var draft = ValidationDraft()
                     try yaml.read(item, "\(path)[\(index)]", Self.validationRule, into: &draft)
                     guard let match = draft.match else { throw yaml.error(item, "\(path)[\(index)].match", "missing required key") }
-                    guard let check = draft.check else { throw yaml.error(item, "\(path)[\(index)].check", "missing required key") }
-                    rules.append(ValidationRule(match: match, check: check))
+                    switch (draft.check, draft.command) {
+                    case (let check?, nil): rules.append(ValidationRule(match: match, check: check))
+                    case (nil, let command?): rules.append(ValidationRule(match: match, command: command, timeout: draft.timeout ?? TimeSpan(seconds: 600)))
+                    case (.some, .some): throw yaml.error(item, "\(path)[\(index)]", "choose one of check and command")
+                    case (nil, nil): throw yaml.error(item, "\(path)[\(index)].check", "missing: set check (a built-in) or command")
+                    }
+                    if draft.timeout != nil, draft.command == nil {
+                        throw yaml.error(item, "\(path)[\(index)].timeout", "timeout applies to commands only")
+                    }
                 }
                 value.validate = rules
             }),
@@ -230,7 +237,15 @@ private struct NodeReader {
         ])
     }
 
-    static var validationRule: YAMLSection<(match: String?, check: BuiltInCheck?)> { YAMLSection([
+    /// One `validate:` item as read.
+    struct ValidationDraft {
+        var match: String?
+        var check: BuiltInCheck?
+        var command: [String]?
+        var timeout: TimeSpan?
+    }
+
+    static var validationRule: YAMLSection<ValidationDraft> { YAMLSection([
         ("match", { yaml, node, path, rule throws(ConfigError) in
             let text = try yaml.string(node, path)
             guard !text.isEmpty, !text.hasPrefix("/") else { throw yaml.error(node, path, "a glob over entry names, e.g. \"**/*.sqlite\" or \"db/*.dump\"") }
@@ -239,9 +254,16 @@ private struct NodeReader {
         ("check", { yaml, node, path, rule throws(ConfigError) in
             rule.check = try yaml.choice(node, path, BuiltInCheck.allCases.map { ($0.rawValue, $0) })
         }),
-        ("command", { yaml, node, path, _ throws(ConfigError) in
-            throw yaml.error(node, path, "validation commands (run under bubblewrap) are not available in this version; use a built-in check")
+        ("command", { yaml, node, path, rule throws(ConfigError) in
+            guard let list = node.sequence, !list.isEmpty else {
+                throw yaml.error(node, path, "expected a non-empty list: the program and its arguments (no shell)")
+            }
+            var argv: [String] = []
+            for (index, item) in list.enumerated() { argv.append(try yaml.string(item, "\(path)[\(index)]")) }
+            guard argv[0].hasPrefix("/") else { throw yaml.error(node, path, "the program must be an absolute path (there is no shell and no PATH search)") }
+            rule.command = argv
         }),
+        ("timeout", { yaml, node, path, rule throws(ConfigError) in rule.timeout = try yaml.timeSpan(node, path) }),
     ]) }
 
     static var changeThresholds: YAMLSection<ChangeThresholds> { YAMLSection([

@@ -134,7 +134,7 @@ extension RestorePass {
             try discard(entry, reader: &reader)
             return
         }
-        if let rule = validationRules.first(where: { $0.glob.matches(name) }) { toValidate.append((name, slot, rule.check)) }
+        if let match = validationRules.first(where: { $0.glob.matches(name) }) { toValidate.append((name, slot, match.rule)) }
         // Registered before completions are applied: a fast completion of this very entry must find it.
         book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
         try apply(sink.takeCompletions())

@@ -70,10 +70,16 @@ extension RestorePass {
     mutating func validateRestored() {
         let start = Clock.now
         defer { report.validationSeconds = Clock.seconds(since: start) }
-        for (name, slot, check) in toValidate where ledger.result(slot).map({ if case .verified = $0 { true } else { false } }) == true {
+        for (name, slot, index) in toValidate where ledger.result(slot).map({ if case .verified = $0 { true } else { false } }) == true {
+            let text = String(decoding: name.bytes, as: UTF8.self)
+            guard let check = request.validate[index].check else {
+                // A command: the parent runs it, sandboxed, while scratch still exists.
+                if Array(text.utf8) == name.bytes { report.commandCandidates.append(CommandCandidate(name: text, rule: index)) }
+                continue
+            }
             progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: report.bytesRestoredAll, entries: report.entries))
             report.filesValidated += 1
-            let path = request.scratchPath + "/" + String(decoding: name.bytes, as: UTF8.self)
+            let path = request.scratchPath + "/" + text
             if let failure = validators.validate(check, path, limits: request.limits) {
                 add(Finding(path: name.description, reason: failure.reason, detail: "\(check.rawValue): \(failure.detail)"))
             }

@@ -62,8 +62,8 @@ struct RestorePass {
     let progress: (WorkerProgress) -> Void
     let validators: Validators
     /// `validate:` rules, and the restored files they apply to (checked after the pass).
-    let validationRules: [(glob: EntryGlob, check: BuiltInCheck)]
-    var toValidate: [(name: EntryName, slot: Int32, check: BuiltInCheck)] = []
+    let validationRules: [(glob: EntryGlob, rule: Int)]
+    var toValidate: [(name: EntryName, slot: Int32, rule: Int)] = []
     var report = WorkerReport()
     var manifest: Manifest? { ledger.manifest }
     /// Everything remembered per name, in a few bytes each (see `NameLedger`).
@@ -94,7 +94,7 @@ struct RestorePass {
         self.request = request
         self.progress = progress
         self.validators = validators
-        self.validationRules = request.validate.map { (EntryGlob($0.match), $0.check) }
+        self.validationRules = request.validate.enumerated().map { (EntryGlob($0.element.match), $0.offset) }
         self.plan = SamplePlan(request.sample, seed: request.seed)
         self.budget = RestoreBudget(limits: request.limits)
         self.book = SampleBook(settles: plan.settles)

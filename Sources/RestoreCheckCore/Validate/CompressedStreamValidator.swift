@@ -33,7 +33,8 @@ struct CompressedStreamValidator: FileValidator {
     }
 }
 
-/// `pg_dump`: a PostgreSQL custom-format dump read through to its end by `pg_restore --file=/dev/null`,
+/// `pg_dump`: a plain-format dump (SQL text) is judged by its completion trailer (`SQLDumpValidator`);
+/// a PostgreSQL custom-format dump (`PGDMP`) is read through to its end by `pg_restore --file=/dev/null`,
 /// which writes the script it would run and nothing else: every TOC entry and data block is read and
 /// decompressed, so a dump cut short fails. `pg_restore --list` reads only the table of contents,
 /// which pg_dump writes first, and would pass a truncated dump. Needs `pg_restore` (Debian's
@@ -48,6 +49,8 @@ public struct PGDumpValidator: FileValidator {
     }
 
     public func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+        let magic = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 5) }
+        guard magic == Data("PGDMP".utf8) else { return SQLDumpValidator().validate(path, limits: limits) }
         guard let tool = Self.locate() else { return (.internalError, "pg_restore is not installed (Debian: postgresql-client)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)

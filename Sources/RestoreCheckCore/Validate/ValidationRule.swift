@@ -1,15 +1,35 @@
-/// One `validate:` item: restored files whose entry name matches `match` are checked by `check`
-/// after they are restored (README "Application checks").
+/// One `validate:` item: restored files whose entry name matches `match` are checked after they are
+/// restored, by a built-in `check` or by a `command` run under bubblewrap (README "Application checks").
 public struct ValidationRule: Sendable, Hashable, Codable {
     /// A glob over entry names: `*` and `?` within a path component, `**` across components
     /// (`**/*.sqlite`, `db/*.dump`); see `EntryGlob`.
     public var match: String
-    public var check: BuiltInCheck
+    /// Exactly one of `check` and `command` is set.
+    public var check: BuiltInCheck?
+    /// argv with placeholders (`SandboxedCommand.substitute`), never run through a shell.
+    public var command: [String]?
+    /// Wall-clock limit of a command (`validation_timeout` beyond it).
+    public var timeout = TimeSpan(seconds: 600)
 
     public init(match: String, check: BuiltInCheck) {
         self.match = match
         self.check = check
     }
+
+    public init(match: String, command: [String], timeout: TimeSpan = TimeSpan(seconds: 600)) {
+        self.match = match
+        self.command = command
+        self.timeout = timeout
+    }
+}
+
+/// A restored file a command rule matched, for the parent to run the command on before scratch is
+/// removed (commands run outside the worker, each in its own sandbox).
+public struct CommandCandidate: Sendable, Hashable, Codable {
+    /// The entry name (UTF-8; other names are not handed to commands).
+    public var name: String
+    /// Index of the rule in `validate:`.
+    public var rule: Int
 }
 
 /// The built-in validators (contract: the names are config).

@@ -148,6 +148,8 @@ public struct WorkerReport: Sendable, Codable {
     /// `elapsedSeconds`).
     public var filesValidated = 0
     public var validationSeconds = 0.0
+    /// Restored, verified files that command rules matched: the parent runs the commands.
+    public var commandCandidates: [CommandCandidate] = []
 
     /// Coverage of the manifest (`WorkerRequest.coverage`); `coverageError` says why it is missing.
     public var coverage: CoverageReport?

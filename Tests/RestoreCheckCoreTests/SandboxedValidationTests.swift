@@ -1,0 +1,104 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+@testable import RestoreCheckCore
+
+/// Validation commands under bubblewrap: a real application restore (the shipped
+/// `config/validators/check-pg-dump` restores a real pg_dump into a throwaway PostgreSQL inside the
+/// sandbox), and a command that tries to get out: the network, the host's files, another test's
+/// scratch, and its own deadline.
+@Suite("Validation commands under bubblewrap")
+struct SandboxedValidationTests {
+    static let checkPGDump = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("config/validators/check-pg-dump").path
+
+    @Test func aRealApplicationRestoreInTheSandboxPassesAndACutDumpFails() async throws {
+        let temp = TemporaryDirectory("sandbox-pg")
+        try await Blocking.run {
+        let postgres = try TemporaryPostgres.start(in: temp.url("pg"))
+        try postgres.run("createdb", "shop")
+        try postgres.run("psql", "-q -d shop -c \"CREATE TABLE orders(id int, item text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 20000) g;\"")
+        try postgres.run("pg_dump", "-Fc -d shop -f \"$DIR/shop.dump\"")
+        postgres.stop()
+        try Shell.run(
+            """
+            mkdir -p good/db bad/db && cp "$PG/shop.dump" good/db/app.dump
+            head -c $(( $(stat -c %s good/db/app.dump) * 2 / 3 )) good/db/app.dump > bad/db/app.dump
+            for set in good bad; do (cd $set && sha256sum db/app.dump) > $set.tar.sha256 && tar -C $set -cf $set.tar .; done
+            """, in: temp.path, environment: ["PG": postgres.directory])
+        }
+        let restore = ValidationRule(match: "db/*.dump", command: [Self.checkPGDump, "{file}", "orders", "20000"], timeout: TimeSpan(seconds: 120))
+
+        let passed = try await ValidationTests.check(temp.url("good.tar"), rules: [restore], in: temp)
+        #expect(passed.status == .passed, "\(passed.findings)")
+        #expect(passed.filesValidated == 1 && (passed.validationSeconds ?? 0) > 0.1, "an application restore takes time, and it is counted")
+
+        let cut = try await ValidationTests.check(temp.url("bad.tar"), rules: [restore], in: temp)
+        #expect(cut.reasons == [.validationFailed])
+        #expect(cut.findings.first?.detail?.hasPrefix("check-pg-dump: exit status 1: pg_restore: error:") == true, "\(cut.findings)")
+
+        var more = restore
+        more.command = [Self.checkPGDump, "{file}", "orders", "30000"]
+        let short = try await ValidationTests.check(temp.url("good.tar"), rules: [more], in: temp)
+        #expect(short.findings.first?.detail == "check-pg-dump: exit status 1: orders has 20000 rows, expected at least 30000")
+    }
+
+    /// Each escape the script tries makes it exit 1 and say which; it exits 0 only if every one
+    /// failed. The same probes outside the sandbox succeed, so the test can fail.
+    @Test func aCommandCannotReachTheNetworkTheHostOrAnotherScratch() async throws {
+        let temp = TemporaryDirectory("sandbox-hostile")
+        try await Blocking.run { try Shell.run(
+            """
+            for fd in $(ls /proc/$$/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi; done
+            python3 -c 'import socket, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+            print(s.getsockname()[1], flush=True); time.sleep(120)' > port.txt 2>/dev/null < /dev/null &
+            echo $! > server.pid
+            for i in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
+            mkdir -p sentinel scratch/other-target src && echo secret > scratch/other-target/data
+            echo 'some data' > src/data.txt && (cd src && sha256sum data.txt) > s.tar.sha256 && tar -C src -cf s.tar .
+            """, in: temp.path) }
+        defer { _ = try? Shell.run("kill $(cat server.pid)", in: temp.path) }
+        let port = try String(contentsOfFile: temp.url("port.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let connect = "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", \(port)), 2)'"
+        // The control: from the host, the server answers and the sentinel is writable.
+        try Shell.run("\(connect) && touch sentinel/control && rm sentinel/control", in: temp.path)
+
+        let probes = """
+            [ "$(id -u)" = 65534 ] || { echo "runs as uid $(id -u)"; exit 1; }
+            [ -r "$1" ] || { echo "cannot read the restored file"; exit 1; }
+            \(connect) 2>/dev/null && { echo "reached the network"; exit 1; }
+            touch "\(temp.url("sentinel"))/escaped" 2>/dev/null && { echo "wrote to the host"; exit 1; }
+            touch /scratch/planted 2>/dev/null && { echo "wrote to scratch"; exit 1; }
+            touch /usr/planted 2>/dev/null && { echo "wrote to /usr"; exit 1; }
+            ls "\(temp.url("scratch/other-target"))" >/dev/null 2>&1 && { echo "saw another scratch"; exit 1; }
+            [ -e /etc/shadow ] && { echo "saw /etc/shadow"; exit 1; }
+            echo ok > /tmp/allowed || { echo "no private /tmp"; exit 1; }
+            exit 0
+            """
+        let rule = ValidationRule(match: "*.txt", command: ["/bin/sh", "-c", probes, "sh", "{file}"], timeout: TimeSpan(seconds: 60))
+        let outcome = try await ValidationTests.check(temp.url("s.tar"), rules: [rule], in: temp)
+        #expect(outcome.status == .passed, "\(outcome.findings)")
+        #expect(outcome.filesValidated == 1)
+        #expect(!FileManager.default.fileExists(atPath: temp.url("sentinel/escaped")))
+    }
+
+    @Test func aCommandThatOutlivesItsTimeoutIsKilledWithItsChildrenAndScratchIsRemoved() async throws {
+        let temp = TemporaryDirectory("sandbox-timeout")
+        try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)
+        let marker = "restorecheck-sandbox-\(UInt32.random(in: 0...UInt32.max))"
+        // A parent that forks a child and both sleep: the group, not only the first process, must die.
+        let rule = ValidationRule(
+            match: "*.txt", command: ["/bin/sh", "-c", "sleep 617 & sleep 617; echo \(marker)"], timeout: TimeSpan(seconds: 2))
+        let started = Date()
+        let outcome = try await ValidationTests.check(temp.url("s.tar"), rules: [rule], in: temp)
+        #expect(Date().timeIntervalSince(started) < 120, "killed at its timeout, not after its 617 s sleep")
+        #expect(outcome.status == .error && outcome.reasons == [.validationTimeout], "\(outcome.findings)")
+        #expect(outcome.findings.first?.detail == "sh: killed after its timeout of 2.0s")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let sleepers = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep 61[7]' | wc -l"])
+        #expect(sleepers.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no sleep survives the sandbox")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url("scratch")).isEmpty, "scratch removed")
+    }
+}
