@@ -26,12 +26,7 @@ struct ContentCheckTests {
     }
 
     static func check(_ archive: String, _ mode: CheckMode, sample: SampleSpec.Size = .all, in temp: TemporaryDirectory) async throws -> Outcome {
-        var target = Target(
-            name: "t", tenant: "acme", archiveGlob: archive, manifestTemplate: "{archive}.sha256",
-            rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 3_600), sample: SampleSpec(size: sample))
-        target.contentChecks = mode
-        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
-        return try #require(await runner.check(target, seed: 7))
+        try await ArchiveCheck.run(archive, sample: SampleSpec(size: sample), seed: 7, in: temp) { $0.contentChecks = mode }
     }
 
     @Test func encryptedBeforeTheBackupPassedTodayAndFailsWithContentChecks() async throws {

@@ -53,12 +53,10 @@ struct ValidationTests {
     }
 
     static func check(_ archive: String, rules: [ValidationRule] = rules, sample: SampleSpec = SampleSpec(size: .all), limits: RestoreLimits = RestoreLimits(), in temp: TemporaryDirectory) async throws -> Outcome {
-        var target = Target(
-            name: "t", tenant: "acme", archiveGlob: archive, manifestTemplate: "{archive}.sha256",
-            rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 3_600), sample: sample, limits: limits)
-        target.validate = rules
-        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
-        return try #require(await runner.check(target, seed: 1))
+        try await ArchiveCheck.run(archive, sample: sample, in: temp) {
+            $0.validate = rules
+            $0.limits = limits
+        }
     }
 
     @Test func wholeFilesPassAndDamagedOnesFailNamingFileAndValidator() async throws {
