@@ -56,10 +56,13 @@ public struct ChangeSummary: Sendable, Hashable {
         } catch {
             throw Failure(path: manifestPath, message: "\(error)")
         }
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw Failure(path: manifestPath, message: "cannot be read")
+        // The manifest's digest, read in chunks: this runs in the daemon, which must not hold a
+        // large manifest whole.
+        guard let handle = FileHandle(forReadingAtPath: manifestPath) else { throw Failure(path: manifestPath, message: "cannot be read") }
+        defer { try? handle.close() }
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { digester.update($0) }
         }
-        data.withUnsafeBytes { digester.update($0) }
         entries.sort()
         return ChangeSummary(
             key: key, manifestSHA256: digester.finalize().bytes, files: entries.count, bytes: bytes, changedHistory: [],

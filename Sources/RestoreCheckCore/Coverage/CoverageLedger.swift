@@ -69,8 +69,6 @@ struct CoverageLedger {
     /// Whether `slot` was verified within the window before this test.
     func isCovered(_ slot: Int) -> Bool { coveredBefore[slot] }
 
-    var coveredCount: Int { coveredBefore.count { $0 } }
-
     /// The archive's declared size of a listed entry.
     mutating func noteSize(_ slot: Int32, _ bytes: Int64) {
         if Int(slot) < sizes.count { sizes[Int(slot)] = max(0, bytes) }

@@ -44,18 +44,10 @@ public struct CoverageState: Sendable {
     /// The day number of `date` (UTC).
     public static func day(of date: Date) -> UInt32 { UInt32(max(0, (date.timeIntervalSince1970 / 86_400).rounded(.down))) }
 
-    /// The keyed hash of one manifest entry: its name's bytes, a 0 byte, its 32-byte digest.
-    public func entryHash(name: EntryName, digest: SHA256Digest) -> UInt64 {
-        var input = name.bytes
-        input.append(0)
-        input.append(contentsOf: digest.bytes)
-        return SipHash(key: key).hash(input)
-    }
-
-    /// A hasher for many entries (`entryHash` builds one per call).
+    /// The hasher of manifest entries under this state's key.
     public var hasher: EntryHasher { EntryHasher(hash: SipHash(key: key)) }
 
-    /// Hashes entries under one key without rebuilding it.
+    /// The keyed hash of one manifest entry: its name's bytes, a 0 byte, its 32-byte digest.
     public struct EntryHasher: Sendable {
         let hash: SipHash
         private var buffer: [UInt8] = []
