@@ -98,13 +98,13 @@ struct ChangeDetectionTests {
 
     @Test func aStaticDatasetsFirstEditIsNotAnAttack() async throws {
         let temp = TemporaryDirectory("changes-static")
-        try Shell.run(Self.baseline + "\n" + Self.backup, in: temp.path)
+        try await Blocking.run { try Shell.run(Self.baseline + "\n" + Self.backup, in: temp.path) }
         for day in 0...6 {
             // Nothing changes but one new note a day: the changed share's history is all zeros.
-            if day > 0 { try Shell.run("printf 'n\\n' > src/text/day-\(day).txt\n" + Self.backup, in: temp.path) }
+            if day > 0 { try await Blocking.run { try Shell.run("printf 'n\\n' > src/text/day-\(day).txt\n" + Self.backup, in: temp.path) } }
             #expect(try await Self.check(Self.target(temp), day: day, in: temp).status == .passed)
         }
-        try Shell.run("echo edit >> src/docs/report-1.docx && echo edit >> src/docs/report-2.docx\n" + Self.backup, in: temp.path)
+        try await Blocking.run { try Shell.run("echo edit >> src/docs/report-1.docx && echo edit >> src/docs/report-2.docx\n" + Self.backup, in: temp.path) }
         let outcome = try await Self.check(Self.target(temp), day: 7, in: temp)
         #expect(outcome.status == .passed, "2 of 558 files changed: above mean + 3σ (all zeros), below the 5 % floor: \(outcome.findings)")
     }
