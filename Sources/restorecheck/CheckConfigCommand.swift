@@ -30,7 +30,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
                     let missing = check == .pgDump && PGDumpValidator.locate() == nil
                     print("    validate \(rule.match) with \(check.rawValue)" + (missing ? ": pg_restore MISSING (install postgresql-client; tests will be internal_error)" : ""))
                 } else if let command = rule.command {
-                    let sandbox = SandboxedCommand.unavailable().map { ": SANDBOX UNAVAILABLE, commands are refused: \($0)" } ?? ""
+                    let why = SandboxedCommand.unavailable() ?? SandboxedCommand.unreachable(scratchBase: config.scratchDirectory)
+                    let sandbox = why.map { ": SANDBOX UNAVAILABLE, commands are refused: \($0)" } ?? ""
                     print("    validate \(rule.match) with command \(command.joined(separator: " ")) (timeout \(rule.timeout))\(sandbox)")
                 }
             }

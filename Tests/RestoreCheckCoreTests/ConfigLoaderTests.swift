@@ -249,6 +249,9 @@ struct ValidateConfigTests {
             "targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n"
                 + "      validate: [ { match: db/app.dump, command: [ /usr/local/lib/check, \"{file}\", orders ], timeout: 2m } ] }\n")
         #expect(command.targets[0].validate == [ValidationRule(match: "db/app.dump", command: ["/usr/local/lib/check", "{file}", "orders"], timeout: TimeSpan(seconds: 120))])
+        #expect(command.targets[0].limits.processes == 512)
+        let limited = try parseConfig("defaults: { rpo: 1d, rto: 1h, limits: { processes: 64 } }\ntargets:\n  - { name: a, tenant: t, archives: /b/a.tar }\n")
+        #expect(limited.targets[0].limits.processes == 64)
     }
 
     @Test(arguments: [
@@ -258,6 +261,7 @@ struct ValidateConfigTests {
         ("validate: [ { match: app.dump, command: [ check-db ] } ]", "targets[0].validate[0].command: the program must be an absolute path"),
         ("validate: [ { match: app.dump, check: json, command: [ /bin/true ] } ]", "targets[0].validate[0]: choose one of check and command"),
         ("validate: [ { match: app.json, check: json, timeout: 5m } ]", "targets[0].validate[0].timeout: timeout applies to commands only"),
+        ("limits: { processes: 8 }", "targets[0].limits.processes: at least 16"),
     ])
     func badRulesAreLocatedErrors(rule: String, message: String) {
         do {

@@ -7,14 +7,23 @@ import Testing
 /// Validation commands under bubblewrap: a real application restore (the shipped
 /// `config/validators/check-pg-dump` restores a real pg_dump into a throwaway PostgreSQL inside the
 /// sandbox), and a command that tries to get out: the network, the host's files, another test's
-/// scratch, and its own deadline.
-@Suite("Validation commands under bubblewrap")
+/// scratch, its own deadline, and the host's process table. Serialized: the process limit is per host
+/// uid, so a fork bomb here would starve a command running beside it (see `limits.processes`).
+@Suite("Validation commands under bubblewrap", .serialized)
 struct SandboxedValidationTests {
     static let checkPGDump = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("config/validators/check-pg-dump").path
 
+    /// A test directory the sandbox can reach through (mode 0711): as root, commands run as uid 65534,
+    /// which must be able to search the directories above scratch (`SandboxedCommand`).
+    static func searchableTemporaryDirectory(_ label: String) -> TemporaryDirectory {
+        let temp = TemporaryDirectory(label)
+        chmod(temp.path, 0o711)
+        return temp
+    }
+
     @Test func aRealApplicationRestoreInTheSandboxPassesAndACutDumpFails() async throws {
-        let temp = TemporaryDirectory("sandbox-pg")
+        let temp = Self.searchableTemporaryDirectory("sandbox-pg")
         try await Blocking.run {
         let postgres = try TemporaryPostgres.start(in: temp.url("pg"))
         try postgres.run("createdb", "shop")
@@ -47,7 +56,7 @@ struct SandboxedValidationTests {
     /// Each escape the script tries makes it exit 1 and say which; it exits 0 only if every one
     /// failed. The same probes outside the sandbox succeed, so the test can fail.
     @Test func aCommandCannotReachTheNetworkTheHostOrAnotherScratch() async throws {
-        let temp = TemporaryDirectory("sandbox-hostile")
+        let temp = Self.searchableTemporaryDirectory("sandbox-hostile")
         try await Blocking.run { try Shell.run(
             """
             for fd in $(ls /proc/$$/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi; done
@@ -85,7 +94,7 @@ struct SandboxedValidationTests {
     }
 
     @Test func aCommandThatOutlivesItsTimeoutIsKilledWithItsChildrenAndScratchIsRemoved() async throws {
-        let temp = TemporaryDirectory("sandbox-timeout")
+        let temp = Self.searchableTemporaryDirectory("sandbox-timeout")
         try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)
         let marker = "restorecheck-sandbox-\(UInt32.random(in: 0...UInt32.max))"
         // A parent that forks a child and both sleep: the group, not only the first process, must die.
@@ -100,5 +109,69 @@ struct SandboxedValidationTests {
         let sleepers = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep 61[7]' | wc -l"])
         #expect(sleepers.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no sleep survives the sandbox")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url("scratch")).isEmpty, "scratch removed")
+    }
+
+    /// A fork bomb, under a process limit of 64: the sandbox's processes never exceed it while it
+    /// runs, and at its timeout every one of them dies. Before the bomb, a bounded probe proves the
+    /// limit binds (a bomb without it would take the host's PIDs), so this test fails, not the host.
+    @Test func aForkBombIsBoundedByTheProcessLimitAndKilledAtItsTimeout() async throws {
+        let temp = Self.searchableTemporaryDirectory("sandbox-forkbomb")
+        try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)
+        var limits = RestoreLimits()
+        limits.processes = 64
+        let sandboxUID = SystemCalls.isRoot ? SandboxedCommand.unprivilegedID : getuid()
+
+        let probe = ValidationRule(
+            match: "*.txt", command: ["/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do sleep 60 & i=$((i+1)); done; echo all 100 started"],
+            timeout: TimeSpan(seconds: 60))
+        let bounded = try await ValidationTests.check(temp.url("s.tar"), rules: [probe], limits: limits, in: temp)
+        try #require(bounded.reasons == [.validationFailed], "100 sleepers under a limit of 64: \(bounded.findings)")
+        #expect(bounded.findings.first?.detail?.contains("Cannot fork") == true, "\(bounded.findings)")
+
+        // Every process forks for ever and retries when the kernel refuses (a shell's bomb collapses
+        // instead: dash exits on a failed fork), so the bomb holds the limit until it is killed.
+        let marker = "restorecheckbomb\(UInt32.random(in: 0...UInt32.max))"
+        let forkForever = "import os, time\nwhile True:\n    try: os.fork()\n    except OSError: time.sleep(0.01)\n"
+        let bomb = ValidationRule(match: "*.txt", command: ["/usr/bin/python3", "-c", forkForever, marker], timeout: TimeSpan(seconds: 3))
+        let started = Date()
+        async let outcome = ValidationTests.check(temp.url("s.tar"), rules: [bomb], limits: limits, in: temp)
+        var peak = 0
+        while Date().timeIntervalSince(started) < 2.5 {
+            peak = max(peak, Self.processCount(uid: sandboxUID))
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        let result = try await outcome
+        #expect(result.reasons == [.validationTimeout], "\(result.findings)")
+        #expect(Date().timeIntervalSince(started) < 120, "killed at its timeout")
+        // Counted on the host under the sandbox's host uid: as root, also the proof that it is 65534.
+        #expect(peak > 32 && peak <= 64, "the bomb ran (\(peak) processes at its peak) and stayed under the limit")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f '\(marker.dropLast())[\(marker.last!)]' | wc -l"])
+        #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url("scratch")).isEmpty, "scratch removed")
+    }
+
+    /// Processes on the host whose owner is `uid` (from /proc; threads are not listed there).
+    static func processCount(uid: uid_t) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { name in
+            guard name.allSatisfy(\.isNumber) else { return false }
+            var status = stat()
+            return stat("/proc/\(name)", &status) == 0 && status.st_uid == uid
+        }.count
+    }
+
+    /// As root, commands run as uid 65534, which must reach scratch; when it cannot, the command is
+    /// not run (never unsandboxed, never as root) and the test says why: `error`, not a verdict.
+    @Test func asRootAScratchTheSandboxCannotReachIsAnErrorNamingTheDirectory() async throws {
+        guard SystemCalls.isRoot else { return }  // only root's sandboxes change uid; CI runs as root
+        let temp = TemporaryDirectory("sandbox-unreachable")  // mode 0700: uid 65534 cannot search it
+        try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)
+        let rule = ValidationRule(match: "*.txt", command: ["/usr/bin/true"], timeout: TimeSpan(seconds: 30))
+        let outcome = try await ValidationTests.check(temp.url("s.tar"), rules: [rule], in: temp)
+        #expect(outcome.status == .error && outcome.reasons == [.internalError], "\(outcome.findings)")
+        let detail = outcome.findings.first?.detail ?? ""
+        #expect(detail.hasPrefix("validation command not run: restorecheck runs as root, so validation commands run as uid 65534"), "\(detail)")
+        #expect(detail.contains("rc-sandbox-unreachable-") && detail.hasSuffix(" is not searchable by others (chmod o+x it, or run restorecheck as its own user)"), "\(detail)")
     }
 }

@@ -12,10 +12,30 @@ struct ScratchDirectoryTests {
         var status = stat()
         #expect(stat(scratch.path, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o700)
+        #expect(stat(temp.url("cache"), &status) == 0 && status.st_mode & 0o777 == 0o711, "the base is searchable, not listable")
         #expect(URL(fileURLWithPath: scratch.path).lastPathComponent.hasPrefix("restorecheck-acme-"))
         try temp.write("cache/\(URL(fileURLWithPath: scratch.path).lastPathComponent)/a/b/c.txt", "x")
         try scratch.remove()
         #expect(temp.listing() == ["cache"])
+    }
+
+    /// What root's validation sandboxes get (uid 65534): the whole tree, links themselves but never
+    /// what they point to.
+    @Test func handOverChownsTheTreeAndNeverFollowsALink() throws {
+        guard geteuid() == 0 else { return }  // only root can give files away; CI runs as root
+        let temp = TemporaryDirectory("handover")
+        let sentinel = try temp.write("sentinel/keep.txt", "precious")
+        let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "x")
+        try temp.write("cache/\(URL(fileURLWithPath: scratch.path).lastPathComponent)/db/app.dump", "dump")
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/db/to-sentinel", withDestinationPath: sentinel)
+        try scratch.handOver(to: 65534, group: 65534)
+        func owner(_ path: String) -> uid_t {
+            var status = stat()
+            return lstat(path, &status) == 0 ? status.st_uid : 12345
+        }
+        #expect([scratch.path, "\(scratch.path)/db", "\(scratch.path)/db/app.dump", "\(scratch.path)/db/to-sentinel"].map(owner) == [65534, 65534, 65534, 65534])
+        #expect(owner(sentinel) == 0, "the link's target keeps its owner")
+        try scratch.remove()
     }
 
     @Test func removalNeverFollowsSymlinks() throws {

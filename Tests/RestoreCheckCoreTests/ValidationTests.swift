@@ -132,6 +132,12 @@ struct ValidationTests {
                               { match: db/*.db, command: [ /usr/bin/true, "{file}" ], timeout: 1m } ] }
 
             """)
+        if geteuid() == 0 {
+            // As root, commands run as uid 65534, which cannot search this 0700 test directory.
+            let refused = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
+            #expect(refused.stdout.contains("(timeout 1m0s): SANDBOX UNAVAILABLE, commands are refused: restorecheck runs as root"), "\(refused.stdout)")
+        }
+        chmod(temp.path, 0o711)
         let shown = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
         #expect(shown.stdout.contains(
             "    validate **/*.json with json\n    validate db/*.dump with pg_dump\n    validate db/*.db with command /usr/bin/true {file} (timeout 1m0s)\n"),

@@ -25,6 +25,28 @@ struct DeploymentTests {
         #expect(exposure != nil && exposure! <= 2.0, "\(summary)")
     }
 
+    /// The drop-in for validation commands, merged as systemd merges it (a `.d` directory beside the
+    /// unit): it opens what bubblewrap needs, and the service stays "OK" (exposure at most 2.5).
+    @Test(arguments: ["restorecheck.service", "restorecheck-run@.service"])
+    func theValidationCommandsDropInOpensOnlyWhatBubblewrapNeeds(unit: String) throws {
+        let temp = TemporaryDirectory("dropin")
+        try FileManager.default.copyItem(atPath: "\(Self.root)/systemd/\(unit)", toPath: temp.url(unit))
+        try FileManager.default.createDirectory(atPath: temp.url("\(unit).d"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(Self.root)/systemd/validation-commands.conf", toPath: temp.url("\(unit).d/validation-commands.conf"))
+        let result = try Shell.execute("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--threshold=25", temp.url(unit)])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let summary = lines.last ?? result.stderr
+        #expect(result.status == 0, "\(summary)")
+        let exposure = summary.split(separator: " ").compactMap { Double($0) }.first ?? 99
+        let base = try Shell.execute("/usr/bin/systemd-analyze", ["security", "--offline=yes", "\(Self.root)/systemd/\(unit)"])
+        let baseExposure = base.stdout.split(separator: "\n").last?.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        #expect(exposure <= 2.5 && exposure > baseExposure, "merged: \(summary); alone: \(baseExposure)")
+        // The drop-in took effect: user namespaces and netlink are now allowed, and nothing else changed class.
+        #expect(lines.contains { $0.hasPrefix("✗ RestrictNamespaces=~user") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("✗ RestrictAddressFamilies=~AF_NETLINK") })
+        #expect(lines.contains { $0.hasPrefix("✓ NoNewPrivileges=") } && lines.contains { $0.hasPrefix("✓ CapabilityBoundingSet=") })
+    }
+
     @Test func unitsNameTheBinaryAndConfigThatMakeInstallPlaces() throws {
         let service = try String(contentsOfFile: "\(Self.root)/systemd/restorecheck.service", encoding: .utf8)
         #expect(service.contains("ExecStart=/usr/local/bin/restorecheck serve --config /etc/restorecheck/restorecheck.yaml"))

@@ -187,6 +187,10 @@ public struct CheckRunner: Sendable {
     private func runCommands(_ candidates: [CommandCandidate], target: Target, scratch: String, cancellation: CancellationFlag) -> CommandResults {
         var results = CommandResults()
         let start = Clock.now
+        if !candidates.isEmpty, let why = SandboxedCommand.handOver(scratch: scratch) {
+            results.findings = candidates.map { Finding(path: $0.name, reason: .internalError, detail: "validation command not run: \(why)") }
+            return results
+        }
         for candidate in candidates where !cancellation.isCancelled {
             guard candidate.rule < target.validate.count, let command = target.validate[candidate.rule].command else { continue }
             let rule = target.validate[candidate.rule]

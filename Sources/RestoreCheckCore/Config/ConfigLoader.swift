@@ -294,6 +294,12 @@ private struct NodeReader {
                 throw yaml.error(node, path, "at least 256MiB: the worker's runtime alone maps ~100 MiB")
             }
         }),
+        ("processes", { yaml, node, path, limits throws(ConfigError) in
+            limits.processes = try yaml.positiveInt(node, path)
+            guard limits.processes >= 16 else {
+                throw yaml.error(node, path, "at least 16: a validation command's tools start helpers (initdb alone runs several)")
+            }
+        }),
     ]) }
 
     /// A sample: the size keys (one of them) and `include`.

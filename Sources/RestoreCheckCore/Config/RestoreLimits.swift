@@ -19,6 +19,9 @@ public struct RestoreLimits: Sendable, Hashable, Codable {
     public var stallTimeout: TimeSpan = TimeSpan(seconds: 300)
     /// Address-space ceiling of the worker (`RLIMIT_AS`).
     public var memoryBytes: Int64 = 2 << 30
+    /// Processes and threads a validation command may run (`RLIMIT_NPROC` in its sandbox, counted
+    /// per host uid, so commands running at once share it): a fork bomb stops here.
+    public var processes: Int = 512
 
     public init() {}
 }

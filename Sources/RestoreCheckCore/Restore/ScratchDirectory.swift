@@ -20,9 +20,11 @@ public struct ScratchDirectory: Sendable {
         public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
     }
 
-    /// Makes `<base>/restorecheck-<label>-XXXXXX` (mode 0700). `base` is created (0700) if missing.
+    /// Makes `<base>/restorecheck-<label>-XXXXXX` (mode 0700). `base` is created if missing, mode
+    /// 0711: searchable, not listable, so that the sandbox of a validation command under root (uid
+    /// 65534, see `SandboxedCommand`) can reach the one test directory handed to it.
     public static func create(under base: String, label: String) throws(Failure) -> ScratchDirectory {
-        if let error = SystemCalls.mkdir(base, 0o700), error.rawValue != EEXIST {
+        if let error = SystemCalls.mkdir(base, 0o711), error.rawValue != EEXIST {
             throw Failure(path: base, operation: "mkdir", errno: error.rawValue)
         }
         switch SystemCalls.mkdtemp("\(base)/\(namePrefix)\(label)-XXXXXX") {
@@ -77,11 +79,51 @@ public struct ScratchDirectory: Sendable {
         if let error = SystemCalls.rmdir(path) { throw Failure(path: path, operation: "rmdir", errno: error.rawValue) }
     }
 
-    /// Removes every entry of the open directory `fd` (which it closes), recursing into
-    /// subdirectories on the same device only. Names are the directory's raw bytes: a backup of a
-    /// Latin-1 share restores names that are not UTF-8, and a name "repaired" into a String would
-    /// name nothing on disk.
+    /// Gives the tree to `owner` (directory, subdirectories and files; links themselves, never their
+    /// targets), so a validation command's sandbox, run as that unprivileged uid when restorecheck
+    /// runs as root, can read what the worker restored with modes 0600/0700 (`SandboxedCommand`).
+    /// Modes are left as restored; the sandbox binds the tree read-only.
+    public func handOver(to owner: uid_t, group: gid_t) throws(Failure) {
+        let fd: Int32
+        switch SystemCalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw Failure(path: path, operation: "open", errno: error.rawValue)
+        }
+        let status: stat
+        switch SystemCalls.fstat(fd) {
+        case .success(let found): status = found
+        case .failure(let error):
+            SystemCalls.close(fd)
+            throw Failure(path: path, operation: "fstat", errno: error.rawValue)
+        }
+        if let error = SystemCalls.fchown(fd, owner, group) {
+            SystemCalls.close(fd)
+            throw Failure(path: path, operation: "chown", errno: error.rawValue)
+        }
+        try Self.walk(directory: fd, device: status.st_dev, path: path) { parent, name, _, childPath throws(Failure) in
+            if let error = SystemCalls.lchownat(parent, name, owner, group) {
+                throw Failure(path: childPath, operation: "chown", errno: error.rawValue)
+            }
+        }
+    }
+
+    /// Removes every entry of the open directory `fd` (which it closes).
     private static func empty(directory fd: Int32, device: UInt, path: String) throws(Failure) {
+        try walk(directory: fd, device: device, path: path) { parent, name, isDirectory, childPath throws(Failure) in
+            if let error = SystemCalls.unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) {
+                throw Failure(path: childPath, operation: isDirectory ? "rmdir" : "unlink", errno: error.rawValue)
+            }
+        }
+    }
+
+    /// Visits every entry below the open directory `fd` (which it closes), a directory's entries
+    /// before the directory itself, recursing into subdirectories on the same device only and never
+    /// following a symlink. Names are the directory's raw bytes: a backup of a Latin-1 share restores
+    /// names that are not UTF-8, and a name "repaired" into a String would name nothing on disk.
+    private static func walk(
+        directory fd: Int32, device: UInt, path: String,
+        visit: (_ parent: Int32, _ name: [UInt8], _ isDirectory: Bool, _ path: String) throws(Failure) -> Void
+    ) throws(Failure) {
         // Listed through a second descriptor: `directoryNames` closes the one it is given.
         let listing: [[UInt8]]
         switch SystemCalls.dup(fd).flatMap(SystemCalls.directoryNames) {
@@ -98,21 +140,18 @@ public struct ScratchDirectory: Sendable {
             case .success(let found): status = found
             case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
             }
-            guard (status.st_mode & S_IFMT) == S_IFDIR else {
-                if let error = SystemCalls.unlinkat(fd, name, 0) { throw Failure(path: childPath, operation: "unlink", errno: error.rawValue) }
-                continue
+            let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
+            if isDirectory {
+                if status.st_dev != device {
+                    // A mount inside scratch (it should never happen): leave it, do not descend.
+                    throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
+                }
+                switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+                case .success(let child): try walk(directory: child, device: device, path: childPath, visit: visit)
+                case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
+                }
             }
-            if status.st_dev != device {
-                // A mount inside scratch (it should never happen): leave it, do not descend.
-                throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
-            }
-            switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
-            case .success(let child): try empty(directory: child, device: device, path: childPath)
-            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
-            }
-            if let error = SystemCalls.unlinkat(fd, name, AT_REMOVEDIR) {
-                throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
-            }
+            try visit(fd, name, isDirectory, childPath)
         }
     }
 

@@ -45,6 +45,19 @@ enum SystemCalls {
         return name.withCString { fstatat(directory, $0, &status, AT_SYMLINK_NOFOLLOW) } == 0 ? .success(status) : .failure(.current)
     }
 
+    /// `fchownat(directory, name, owner, group, AT_SYMLINK_NOFOLLOW)`: a link's owner, never its target's.
+    static func lchownat(_ directory: Int32, _ name: [UInt8], _ owner: uid_t, _ group: gid_t) -> Errno? {
+        name.withCString { fchownat(directory, $0, owner, group, AT_SYMLINK_NOFOLLOW) } == 0 ? nil : .current
+    }
+
+    /// `fchown(fd, owner, group)`.
+    static func fchown(_ fd: Int32, _ owner: uid_t, _ group: gid_t) -> Errno? {
+        Glibc.fchown(fd, owner, group) == 0 ? nil : .current
+    }
+
+    /// `geteuid() == 0`.
+    static var isRoot: Bool { geteuid() == 0 }
+
     /// `lstat(path, &status)`.
     static func lstat(_ path: String) -> Result<stat, Errno> {
         var status = stat()

@@ -36,8 +36,9 @@ final class SpawnedChild {
     }
 
     /// Starts `executable` in a new process group with default signal handling and an empty mask.
-    /// `inherit`, when given, becomes the child's fd 3 (the archive the parent opened).
-    static func spawn(executable: String, arguments: [String], environment: [String], inherit: Int32? = nil) throws -> SpawnedChild {
+    /// `inherit` become the child's fds 3, 4, … in order (the archive the parent opened; the
+    /// directories a sandbox binds).
+    static func spawn(executable: String, arguments: [String], environment: [String], inherit: [Int32] = []) throws -> SpawnedChild {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
@@ -52,11 +53,11 @@ final class SpawnedChild {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        if let inherit { posix_spawn_file_actions_adddup2(&actions, inherit, 3) }
-        // Only 0–2 (and the archive as 3) reach the worker: any descriptor the parent inherited without
+        for (index, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + index)) }
+        // Only 0–2 (and the inherited, from 3) reach the child: any descriptor the parent inherited without
         // O_CLOEXEC (a log file, a supervisor's pipe) would otherwise outlive the parent in an orphan.
         // posix_spawn_file_actions_* return the error number itself.
-        let closeFrom = rc_spawn_file_actions_addclosefrom(&actions, inherit == nil ? 3 : 4)
+        let closeFrom = rc_spawn_file_actions_addclosefrom(&actions, Int32(3 + inherit.count))
         guard closeFrom == 0 else { throw SpawnError(errno: closeFrom) }
 
         var attributes = posix_spawnattr_t()

@@ -49,7 +49,7 @@ public struct WorkerSupervisor: Sendable {
         let child: SpawnedChild
         do {
             child = try SpawnedChild.spawn(
-                executable: executable, arguments: ["restore-worker"], environment: Self.environment(), inherit: archive)
+                executable: executable, arguments: ["restore-worker"], environment: Self.environment(), inherit: archive.map { [$0] } ?? [])
         } catch {
             return .failed(.workerCrashed, message: "cannot start the restore worker \(executable): \(error)", seconds: 0)
         }
