@@ -34,6 +34,8 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // libxml2 for the `xml` validator's streaming reader (libarchive already links it; Debian: libxml2-dev).
+        .systemLibrary(name: "CXML", providers: [.apt(["libxml2-dev"])]),
         // zlib for gzip-encoded /metrics responses (Prometheus asks for gzip on every scrape).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc calls Swift cannot import as they are (_GNU_SOURCE-only or variadic): pipe2,
@@ -49,6 +51,7 @@ let package = Package(
                 "ArchiveKit",
                 "CLibcrypto",
                 "CSystemShim",
+                "CXML",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

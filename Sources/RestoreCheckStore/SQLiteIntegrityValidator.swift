@@ -11,7 +11,7 @@ import RestoreCheckCore
 public struct SQLiteIntegrityValidator: FileValidator {
     public init() {}
 
-    public func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+    public func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
         var configuration = Configuration()
         configuration.readonly = true
         do {

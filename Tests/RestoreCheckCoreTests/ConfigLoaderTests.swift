@@ -255,7 +255,7 @@ struct ValidateConfigTests {
     }
 
     @Test(arguments: [
-        ("validate: [ { match: a.db, check: oracle } ]", "targets[0].validate[0].check: 'oracle' is not one of sqlite, pg_dump, sql_dump, gzip, xz, zstd, json"),
+        ("validate: [ { match: a.db, check: oracle } ]", "targets[0].validate[0].check: 'oracle' is not one of sqlite, pg_dump, sql_dump, gzip, xz, zstd, json, xml, archive"),
         ("validate: [ { check: json } ]", "targets[0].validate[0].match: missing required key"),
         ("validate: [ { match: /abs/*.json, check: json } ]", "targets[0].validate[0].match: a glob over entry names"),
         ("validate: [ { match: app.dump, command: [ check-db ] } ]", "targets[0].validate[0].command: the program must be an absolute path"),

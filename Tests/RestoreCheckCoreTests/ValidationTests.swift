@@ -12,10 +12,11 @@ import Testing
 @Suite("Application checks (validate:)")
 struct ValidationTests {
     static let rules = [
+        ValidationRule(match: "backups/*", check: .archive),
         ValidationRule(match: "**/*.sqlite", check: .sqlite), ValidationRule(match: "db/*.dump", check: .pgDump),
         ValidationRule(match: "db/*.sql", check: .sqlDump), ValidationRule(match: "**/*.gz", check: .gzip),
         ValidationRule(match: "**/*.xz", check: .xz), ValidationRule(match: "**/*.zst", check: .zstd),
-        ValidationRule(match: "**/*.json", check: .json),
+        ValidationRule(match: "**/*.json", check: .json), ValidationRule(match: "**/*.xml", check: .xml),
     ]
 
     /// `good/` holds whole files, `bad/` the same kinds damaged; returns the two archives.
@@ -28,12 +29,18 @@ struct ValidationTests {
         try postgres.run("pg_dump", "-Fp -d shop -f \"$DIR/shop.sql\"")
         try Shell.run(
             """
-            mkdir -p good/db good/app good/logs bad/db bad/app bad/logs
+            mkdir -p good/db good/app good/logs good/backups bad/db bad/app bad/logs bad/backups
             cp "$PG/shop.dump" "$PG/shop.sql" good/db/
             sqlite3 good/app/app.sqlite "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO t SELECT printf('row %d', i) FROM n;"
             seq 1 100000 > big.txt
             gzip -c big.txt > good/logs/a.log.gz; xz -c big.txt > good/logs/b.log.xz; zstd -q -c big.txt > good/logs/c.log.zst
             python3 -c 'import json; print(json.dumps({"orders": list(range(1000))}))' > good/app/config.json
+            python3 -c 'import xml.etree.ElementTree as T
+            r = T.Element("layout"); [T.SubElement(r, "panel", id=str(i)).__setattr__("text", "p%d" % i) for i in range(3000)]
+            T.ElementTree(r).write("good/app/layout.xml", encoding="utf-8", xml_declaration=True)'
+            # Backups kept inside the backup: a nightly tar.gz (GNU tar) and a zip of exports (Info-ZIP).
+            mkdir -p nested && seq 1 200000 > nested/orders.csv && cp good/app/config.json nested/ && head -c 300000 /dev/urandom > nested/blob.bin
+            tar -C nested -czf good/backups/nightly.tar.gz . && (cd nested && zip -q -r ../good/backups/exports.zip .)
 
             # A pg_dump and a plain dump cut short (a full disk), a SQLite file with a damaged header and
             # one cut in half (copied mid-write), compressed logs truncated or with a flipped byte,
@@ -47,6 +54,13 @@ struct ValidationTests {
             cp good/logs/b.log.xz bad/logs/b.log.xz && printf '\\x00' | dd of=bad/logs/b.log.xz bs=1 seek=2000 conv=notrunc status=none
             head -c -9 good/logs/c.log.zst > bad/logs/c.log.zst
             head -c 500 good/app/config.json > bad/app/config.json
+            head -c 40000 good/app/layout.xml > bad/app/layout.xml
+            # The nightly cut short (a full disk); one byte of a member's deflated data flipped in the zip
+            # (bit rot: the member no longer inflates).
+            head -c $(( $(stat -c %s good/backups/nightly.tar.gz) - 4000 )) good/backups/nightly.tar.gz > bad/backups/nightly.tar.gz
+            cp good/backups/exports.zip bad/backups/exports.zip
+            offset=$(python3 -c 'import zipfile; z = zipfile.ZipFile("good/backups/exports.zip"); i = z.getinfo("./orders.csv") if "./orders.csv" in z.namelist() else z.getinfo("orders.csv"); print(i.header_offset + 30 + len(i.filename) + len(i.extra) + 100)')
+            printf '\\xff' | dd of=bad/backups/exports.zip bs=1 seek=$offset conv=notrunc status=none
             for set in good bad; do (cd $set && find . -type f | sort | xargs sha256sum) > $set.tar.sha256 && tar -C $set -cf $set.tar .; done
             """, in: temp.path, environment: ["PG": postgres.directory])
         return (temp.url("good.tar"), temp.url("bad.tar"))
@@ -65,8 +79,8 @@ struct ValidationTests {
 
         let passed = try await Self.check(good, in: temp)
         #expect(passed.status == .passed, "\(passed.findings)")
-        #expect(passed.filesValidated == 7)
-        #expect(passed.notes.contains { $0.hasPrefix("validate: 7 file(s) checked in ") })
+        #expect(passed.filesValidated == 10)
+        #expect(passed.notes.contains { $0.hasPrefix("validate: 10 file(s) checked in ") })
         let validation = try #require(passed.validationSeconds)
         #expect(validation > 0 && (passed.projectedFullRestoreSeconds ?? 0) >= validation, "counted in the projection")
 
@@ -78,7 +92,10 @@ struct ValidationTests {
         #expect(failed.status == .failed)
         #expect(failed.reasons == [.validationFailed])
         let byPath = Dictionary(uniqueKeysWithValues: failed.findings.map { ($0.path, $0.detail ?? "") })
-        #expect(Set(byPath.keys) == ["db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst", "app/config.json"])
+        #expect(Set(byPath.keys) == [
+            "db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst",
+            "app/config.json", "app/layout.xml", "backups/nightly.tar.gz", "backups/exports.zip",
+        ])
         #expect(byPath["db/shop.dump"]?.hasPrefix("pg_dump: pg_restore could not read the dump to its end: pg_restore: error:") == true, "\(byPath)")
         #expect(byPath["db/shop.sql"]?.hasPrefix("sql_dump: no completion trailer") == true)
         #expect(byPath["app/header.sqlite"]?.hasPrefix("sqlite: SQLite: file is not a database") == true, "\(byPath)")
@@ -87,26 +104,45 @@ struct ValidationTests {
         #expect(byPath["logs/b.log.xz"]?.hasPrefix("xz: xz stream damaged: ") == true, "\(byPath)")
         #expect(byPath["logs/c.log.zst"]?.hasPrefix("zstd: zstd stream damaged: ") == true, "\(byPath)")
         #expect(byPath["app/config.json"]?.hasPrefix("json: not well-formed JSON") == true, "\(byPath)")
+        #expect(byPath["app/layout.xml"]?.hasPrefix("xml: not well-formed XML: line ") == true, "\(byPath)")
+        #expect(byPath["backups/nightly.tar.gz"]?.hasPrefix("archive: member ") == true, "\(byPath)")
+        #expect(byPath["backups/exports.zip"]?.hasPrefix("archive: member 1 (orders.csv): ZIP decompression failed") == true, "\(byPath)")
 
         // `pg_dump` also takes pg_dump's plain format, by its trailer.
         let validators = Validators()
-        #expect(validators.validate(.pgDump, temp.url("good/db/shop.sql"), limits: RestoreLimits()) == nil)
-        #expect(validators.validate(.pgDump, temp.url("bad/db/shop.sql"), limits: RestoreLimits())?.detail.hasPrefix("no completion trailer") == true)
+        #expect(validators.validate(.pgDump, temp.url("good/db/shop.sql"), context: ValidationContext(limits: RestoreLimits())) == nil)
+        #expect(validators.validate(.pgDump, temp.url("bad/db/shop.sql"), context: ValidationContext(limits: RestoreLimits()))?.detail.hasPrefix("no completion trailer") == true)
     }
 
-    /// A 1 GiB-expanding gzip inside the backup: the check stops at the test's ratio limit.
-    @Test func aNestedBombIsALimitNotACrash() async throws {
+    /// Hostile files inside the backup: a 1 GiB-expanding gzip and a tar.gz of a 1 GiB file stop at the
+    /// test's ratio limit; a "billion laughs" XML and a nested archive that is not one are findings;
+    /// the worker survives all of them and reports each by name.
+    @Test func nestedBombsAreLimitsAndHostileFilesFindingsNeverACrash() async throws {
         let temp = TemporaryDirectory("validate-bomb")
         try await Blocking.run { try Shell.run(
             """
-            mkdir -p src/logs && head -c 1G /dev/zero | gzip -c > src/logs/huge.log.gz
-            (cd src && sha256sum logs/huge.log.gz) > bomb.tar.sha256 && tar -C src -cf bomb.tar .
+            mkdir -p src/logs src/backups src/app && head -c 1G /dev/zero | gzip -c > src/logs/huge.log.gz
+            truncate -s 1G zeros.img && tar -czf src/backups/disk.tar.gz zeros.img && rm zeros.img
+            head -c 5000 /dev/urandom > src/backups/not-an-archive.tar
+            python3 -c '
+            s = "<?xml version=\\"1.0\\"?>\\n<!DOCTYPE lolz [\\n<!ENTITY lol \\"lol\\">\\n"
+            for i in range(1, 10): s += "<!ENTITY lol%d \\"%s\\">\\n" % (i, ("&lol%s;" % ("" if i == 1 else i - 1)) * 10)
+            open("src/app/laughs.xml", "w").write(s + "]>\\n<lolz>&lol9;</lolz>\\n")'
+            (cd src && find . -type f | sort | xargs sha256sum) > bomb.tar.sha256 && tar -C src -cf bomb.tar .
             """, in: temp.path) }
         var limits = RestoreLimits()
         limits.maxRatio = 100
         let outcome = try await Self.check(temp.url("bomb.tar"), limits: limits, in: temp)
-        #expect(outcome.reasons == [.limitExceeded])
-        #expect(outcome.findings.first?.detail == "gzip: expands more than 100× (limits.max_ratio): a decompression bomb")
+        let byPath = Dictionary(uniqueKeysWithValues: outcome.findings.map { ($0.path, ($0.reason, $0.detail ?? "")) })
+        #expect(byPath["logs/huge.log.gz"]?.0 == .limitExceeded)
+        #expect(byPath["logs/huge.log.gz"]?.1 == "gzip: expands more than 100× (limits.max_ratio): a decompression bomb")
+        #expect(byPath["backups/disk.tar.gz"]?.0 == .limitExceeded)
+        #expect(byPath["backups/disk.tar.gz"]?.1 == "archive: member 1 (zeros.img): expands more than 100× (limits.max_ratio): a decompression bomb")
+        #expect(byPath["backups/not-an-archive.tar"]?.0 == .validationFailed)
+        #expect(byPath["backups/not-an-archive.tar"]?.1.hasPrefix("archive: not an archive this worker reads: ") == true, "\(byPath)")
+        #expect(byPath["app/laughs.xml"]?.0 == .validationFailed)
+        #expect(byPath["app/laughs.xml"]?.1 == "xml: not well-formed XML: Detected an entity reference loop", "\(byPath)")
+        #expect(outcome.findings.count == 4 && outcome.filesValidated == 4, "\(outcome.findings)")
     }
 
     @Test func onlyRestoredVerifiedFilesMatchingARuleAreChecked() async throws {

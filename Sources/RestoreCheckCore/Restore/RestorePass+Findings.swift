@@ -4,22 +4,14 @@ import Glibc
 /// Errors and limits as findings, progress, and the final report: settled members, hard-link
 /// verdicts, and the manifest entries the archive lacks.
 extension RestorePass {
-    /// What a libarchive error means for the outcome, from ArchiveKit's code (never the message):
-    /// running out of memory under the worker's `RLIMIT_AS` (a hostile xz/7z header can demand a
-    /// 4 GiB dictionary) is `limit_exceeded`; a codec or format the reader lacks is
-    /// `unsupported_format` (ours to fix, not the backup's); encryption is `encrypted_entry`; only
-    /// libarchive's verdict on the data itself is `archive_corrupt`.
+    /// A libarchive error as a finding (the reason: `OutcomeReason(archiveError:otherwise:)`, with
+    /// `archive_corrupt` for libarchive's verdict on the data itself).
     func finding(for error: ArchiveError, path: String, context: String? = nil) -> Finding {
         let detail = context.map { "\($0): \(error.message)" } ?? error.message
-        switch error.code {
-        case .outOfMemory:
-            return Finding(
-                path: path, reason: .limitExceeded,
-                detail: "memory limit (limits.memory = \(ByteCount.format(request.limits.memoryBytes))) reached: \(detail)")
-        case .unsupported: return Finding(path: path, reason: .unsupportedFormat, detail: detail)
-        case .encrypted: return Finding(path: path, reason: .encryptedEntry, detail: detail)
-        default: return Finding(path: path, reason: .archiveCorrupt, detail: detail)
-        }
+        let reason = OutcomeReason(archiveError: error, otherwise: .archiveCorrupt)
+        guard reason == .limitExceeded else { return Finding(path: path, reason: reason, detail: detail) }
+        return Finding(
+            path: path, reason: reason, detail: "memory limit (limits.memory = \(ByteCount.format(request.limits.memoryBytes))) reached: \(detail)")
     }
 
     func limit(_ detail: String) -> RestoreWorker.Stop {
@@ -80,7 +72,10 @@ extension RestorePass {
             progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: report.bytesRestoredAll, entries: report.entries))
             report.filesValidated += 1
             let path = request.scratchPath + "/" + text
-            if let failure = validators.validate(check, path, limits: request.limits) {
+            let alive = { [progress, archiveBytesRead, restored = report.bytesRestoredAll, entries = report.entries] in
+                progress(WorkerProgress(archiveBytesRead: archiveBytesRead, bytesRestored: restored, entries: entries))
+            }
+            if let failure = validators.validate(check, path, context: ValidationContext(limits: request.limits, alive: alive)) {
                 add(Finding(path: name.description, reason: failure.reason, detail: "\(check.rawValue): \(failure.detail)"))
             }
         }

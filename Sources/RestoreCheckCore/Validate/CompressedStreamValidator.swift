@@ -3,32 +3,24 @@ import Foundation
 
 /// `gzip`, `xz`, `zstd`: a single compressed file decoded to its end through libarchive's filters
 /// (the same code that reads the archives, in the same worker), which check the stream's own
-/// trailer. The decoded bytes are counted, not kept, under the test's `max_bytes` and `max_ratio`:
-/// a nested bomb is `limit_exceeded`, never a crash.
+/// trailer. The decoded bytes are counted, not kept, under the test's limits (`DecodeMeter`).
 struct CompressedStreamValidator: FileValidator {
     /// libarchive's filter name (`archive_filter_name`).
     let filter: String
 
-    func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+    func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
         do {
             var reader = try ArchiveReader(compressedStreamAt: path)
             guard try reader.nextEntry() != nil, reader.filterNames.contains(filter) else {
                 return (.validationFailed, "not a \(filter) stream")
             }
-            var decoded: Int64 = 0
+            var meter = DecodeMeter(context: context, fileAt: path)
             while let block = try reader.readBlock() {
-                decoded += Int64(block.bytes.count)
-                if decoded > limits.maxBytes {
-                    return (.limitExceeded, "decodes to more than limits.max_bytes (\(ByteCount.format(limits.maxBytes)))")
-                }
-                if decoded > limits.ratioGraceBytes, Double(decoded) > limits.maxRatio * Double(max(1, size)) {
-                    return (.limitExceeded, "expands more than \(Int(limits.maxRatio))× (limits.max_ratio): a decompression bomb")
-                }
+                if let over = meter.add(block.bytes.count) { return (.limitExceeded, over) }
             }
             return nil
         } catch {
-            return (.validationFailed, "\(filter) stream damaged: \(error.message)")
+            return (OutcomeReason(archiveError: error, otherwise: .validationFailed), "\(filter) stream damaged: \(error.message)")
         }
     }
 }
@@ -48,9 +40,9 @@ public struct PGDumpValidator: FileValidator {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+    public func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
         let magic = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 5) }
-        guard magic == Data("PGDMP".utf8) else { return SQLDumpValidator().validate(path, limits: limits) }
+        guard magic == Data("PGDMP".utf8) else { return SQLDumpValidator().validate(path, context: context) }
         guard let tool = Self.locate() else { return (.internalError, "pg_restore is not installed (Debian: postgresql-client)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)

@@ -5,7 +5,21 @@ import Foundation
 public protocol FileValidator: Sendable {
     /// Nil when the file passes; otherwise the finding's reason (`validation_failed`, or
     /// `limit_exceeded` for a bomb, `internal_error` when the check could not run) and detail.
-    func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)?
+    func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)?
+}
+
+/// What a validator works under besides the file: the test's limits, and a heartbeat.
+public struct ValidationContext {
+    /// The outer test's limits (`max_bytes`, `max_entries`, `max_ratio` apply to what a check decodes).
+    public let limits: RestoreLimits
+    /// Called now and then by a long check that is making progress (every 64 MiB decoded, say), so
+    /// the supervisor's stall watchdog (`limits.stall_timeout`) sees a big nested archive as alive.
+    public let alive: () -> Void
+
+    public init(limits: RestoreLimits, alive: @escaping () -> Void = {}) {
+        self.limits = limits
+        self.alive = alive
+    }
 }
 
 /// The validators by name. Core has those that need only what Core links; the worker's command adds
@@ -15,17 +29,17 @@ public struct Validators: Sendable {
 
     public init(sqlite: (any FileValidator)? = nil) {
         table = [
-            .sqlDump: SQLDumpValidator(), .json: JSONValidator(), .pgDump: PGDumpValidator(),
+            .sqlDump: SQLDumpValidator(), .json: JSONValidator(), .xml: XMLValidator(), .pgDump: PGDumpValidator(),
             .gzip: CompressedStreamValidator(filter: "gzip"), .xz: CompressedStreamValidator(filter: "xz"),
-            .zstd: CompressedStreamValidator(filter: "zstd"),
+            .zstd: CompressedStreamValidator(filter: "zstd"), .archive: NestedArchiveValidator(),
         ]
         if let sqlite { table[.sqlite] = sqlite }
     }
 
-    func validate(_ check: BuiltInCheck, _ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+    func validate(_ check: BuiltInCheck, _ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
         guard let validator = table[check] else {
             return (.internalError, "the \(check.rawValue) validator is not available in this build")
         }
-        return validator.validate(path, limits: limits)
+        return validator.validate(path, context: context)
     }
 }

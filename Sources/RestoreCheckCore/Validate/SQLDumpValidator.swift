@@ -10,7 +10,7 @@ struct SQLDumpValidator: FileValidator {
     /// The trailer sits within the last lines; 4 KiB leaves room for the session resets after it.
     static let tailSize = 4096
 
-    func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
+    func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return (.internalError, "cannot open the restored file") }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
@@ -26,8 +26,8 @@ struct SQLDumpValidator: FileValidator {
 /// `json`: well-formed JSON (Foundation's parser), for files up to a quarter of the worker's memory
 /// limit; a larger one is reported, not guessed at.
 struct JSONValidator: FileValidator {
-    func validate(_ path: String, limits: RestoreLimits) -> (reason: OutcomeReason, detail: String)? {
-        let cap = limits.memoryBytes / 4
+    func validate(_ path: String, context: ValidationContext) -> (reason: OutcomeReason, detail: String)? {
+        let cap = context.limits.memoryBytes / 4
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? Int64 else {
             return (.internalError, "cannot read the restored file")
         }

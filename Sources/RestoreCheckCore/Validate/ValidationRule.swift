@@ -44,4 +44,9 @@ public enum BuiltInCheck: String, Sendable, Hashable, Codable, CaseIterable {
     case gzip, xz, zstd
     /// Well-formed JSON.
     case json
+    /// Well-formed XML (libxml2's reader: no network, no external entities, no entity expansion).
+    case xml
+    /// A nested archive (tar, zip, 7z, cpio, under any filter the worker reads), every member
+    /// decoded to its end under the test's limits; one level deep.
+    case archive
 }
