@@ -42,6 +42,12 @@ public final class OutcomeMetrics: Sendable {
             "coverage_files", "ratio", "Share of the newest manifest's files verified within the coverage window (targets with sample.coverage).") }
         static var coverageBytes: MetricNameDescriptor { descriptor(
             "coverage_bytes", "ratio", "Share of the newest manifest's bytes verified within the coverage window (targets with sample.coverage).") }
+        static var validatedFiles: MetricNameDescriptor { descriptor(
+            "validation", "files", "Restored files the newest test checked with validate: rules (targets with validate).") }
+        static var validationFailures: MetricNameDescriptor { descriptor(
+            "validation", "failures", "Files that failed a validate: check in the newest test (validation_failed).") }
+        static var validationDuration: MetricNameDescriptor { descriptor(
+            "validation_duration", "seconds", "Time the newest test's validate: checks took (part of restore_duration_seconds).") }
         static var runs: MetricNameDescriptor { descriptor("runs", "total", "Restore tests completed since the process started.") }
         static var failures: MetricNameDescriptor { descriptor("run_failures", "total", "Restore tests that failed or could not be carried out, since the process started.") }
         static var verifiedBytesTotal: MetricNameDescriptor { descriptor("verified_bytes", "total", "Bytes restored and verified since the process started.") }
@@ -174,6 +180,11 @@ public final class OutcomeMetrics: Sendable {
         if let coverage = outcome.coverage {
             set(Family.coverageFiles, coverage.filesRatio)
             set(Family.coverageBytes, coverage.bytesRatio)
+        }
+        if let validated = outcome.filesValidated {
+            set(Family.validatedFiles, Double(validated))
+            set(Family.validationFailures, Double(outcome.findings.count { $0.reason == .validationFailed }))
+            set(Family.validationDuration, outcome.validationSeconds ?? 0)
         }
     }
 

@@ -43,7 +43,11 @@ struct MetricsTests {
             windowSeconds: 30 * 86_400, files: 200, filesVerified: 50, bytes: 1000, bytesVerified: 750, failingShareBound: 0.05,
             filesPerTestNeeded: nil)
         metrics.record(covered)
-        metrics.record(outcome("mail", .failed, mismatches: 3))
+        var validated = outcome("mail", .failed, mismatches: 3)
+        validated.filesValidated = 4
+        validated.validationSeconds = 2.5
+        validated.findings.append(Finding(path: "db/app.dump", reason: .validationFailed, detail: "pg_dump: cut short"))
+        metrics.record(validated)
         metrics.configLoaded(successfully: true, at: Date(timeIntervalSince1970: 1_700_000_500))
         let text = metrics.expositionText()
         let values = samples(text)
@@ -67,6 +71,10 @@ struct MetricsTests {
         #expect(values["restorecheck_coverage_files_ratio\(fs)"] == 0.25)
         #expect(values["restorecheck_coverage_bytes_ratio\(fs)"] == 0.75)
         #expect(values["restorecheck_coverage_files_ratio\(mail)"] == nil, "only targets with coverage")
+        #expect(values["restorecheck_validation_files\(mail)"] == 4)
+        #expect(values["restorecheck_validation_failures\(mail)"] == 1)
+        #expect(values["restorecheck_validation_duration_seconds\(mail)"] == 2.5)
+        #expect(values["restorecheck_validation_files\(fs)"] == nil, "only targets with validate")
         #expect(values["restorecheck_runs_total\(fs)"] == 1)
         #expect(values["restorecheck_run_failures_total\(mail)"] == 1)
         #expect(values["restorecheck_run_failures_total\(fs)"] == 0)
