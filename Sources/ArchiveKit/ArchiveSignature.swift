@@ -52,6 +52,12 @@ public enum ArchiveSignature {
         return zip || tar || cpio
     }
 
+    /// Whether `path` is a regular file (a pipe or a socket can be read once only).
+    public static func isRegularFile(atPath path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Up to `count` bytes from the start of the file (fewer for a short or unreadable file).
     static func head(ofPath path: String, count: Int) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -18,6 +18,10 @@ struct CheckConfigCommand: AsyncParsableCommand {
         for target in config.targets {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
+            if let repository = target.repository {
+                let probe = RepositoryStream.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))
+                print("    \(repository.tool.rawValue) \(repository.tool == .restic ? "snapshot" : "archive") \(repository.snapshot): \(probe)")
+            }
             print("    manifest \(manifest); sample \(target.sample.summary); rpo \(target.rpo); rto \(target.rto); content checks \(target.contentChecks.rawValue)")
             if let canary = target.canary {
                 let key = FileManager.default.fileExists(atPath: canary.keyPath)

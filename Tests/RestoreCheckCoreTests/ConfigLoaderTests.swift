@@ -272,3 +272,45 @@ struct ValidateConfigTests {
         }
     }
 }
+
+@Suite("Config: restic and borg repositories")
+struct RepositoryConfigTests {
+    @Test func sourcesAreReadWithTheirSecretsOnlyAsFilesOrCommands() throws {
+        let config = try parseConfig(
+            """
+            defaults: { rpo: 1d, rto: 1h }
+            targets:
+              - { name: fs, tenant: acme, restic: { repository: repos/acme, password_file: acme.pass, snapshot: 8fa4b680 } }
+              - { name: mail, tenant: globex, borg: { repository: "ssh://backup@host/./mail", passcommand: "pass show borg/globex", archive: "nightly-*" } }
+              - { name: plain, tenant: globex, borg: { repository: /srv/borg/plain } }
+
+            """)
+        var restic = RepositorySource(tool: .restic, repository: "/etc/restorecheck/repos/acme")
+        restic.passwordFile = "/etc/restorecheck/acme.pass"
+        restic.snapshot = "8fa4b680"
+        #expect(config.targets[0].repository == restic)
+        #expect(config.targets[0].archiveGlob == "restic:/etc/restorecheck/repos/acme")
+        #expect(config.targets[1].repository?.passcommand == "pass show borg/globex")
+        #expect(config.targets[1].repository?.repository == "ssh://backup@host/./mail", "a URL is the tool's, not resolved as a path")
+        #expect(config.targets[1].repository?.snapshot == "nightly-*")
+        #expect(config.targets[2].repository?.passwordFile == nil && config.targets[2].repository?.snapshot == "latest")
+    }
+
+    @Test(arguments: [
+        ("restic: { repository: /r, password: hunter2 }", "targets[0].restic.password: secrets are never kept in the config: use password_file"),
+        ("borg: { repository: /r, passphrase: hunter2 }", "targets[0].borg.passphrase: secrets are never kept in the config: use password_file or passcommand"),
+        ("restic: { repository: /r }", "targets[0].restic.password_file: missing required key (restic repositories are always encrypted)"),
+        ("borg: { repository: /r, password_file: /p, passcommand: \"cat /p\" }", "targets[0].borg: choose one of password_file and passcommand"),
+        ("archives: /b/a.tar, restic: { repository: /r, password_file: /p }", "targets[0].restic: choose one source: archives or restic"),
+        ("restic: { password_file: /p }", "targets[0].restic.repository: missing required key"),
+        ("restic: { repository: /r, password_file: /p, archive: x }", "targets[0].restic.archive: unknown key"),
+    ])
+    func misuseIsALocatedError(source: String, message: String) {
+        do {
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, rpo: 1d, rto: 1h,\n      \(source) }\n")
+            Issue.record("accepted \(source)")
+        } catch {
+            #expect(error.line == 3 && error.description.contains(message), "\(error)")
+        }
+    }
+}

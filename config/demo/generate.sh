@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the demo backup set under .demo/ with the real tools a backup job would use:
-# GNU tar + gzip/zstd/xz, zip, 7z and cpio, each archive with a sha256sum manifest taken of the
-# source at "backup time". One tenant's backup is deliberately stale and altered, so the demo
+# GNU tar + gzip/zstd/xz, zip, 7z and cpio, restic and borg, each backup with a sha256sum manifest
+# taken of the source at "backup time". One tenant's backup is deliberately stale and altered, so the demo
 # shows a failure as well as passes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)/.demo"
@@ -60,6 +60,20 @@ manifest "$root/source/initech" "$root/backups/initech/nas.cpio.xz.sha256"
 echo "edited after the manifest" >> "$root/source/initech/home/alice/Documents/report-7.txt"
 (cd "$root/source/initech" && find . -print | sort | cpio --quiet -o -H newc | xz -T1 > "$root/backups/initech/nas.cpio.xz")
 touch -d '3 days ago' "$root/backups/initech/nas.cpio.xz"
+
+# acme/fileserver-restic and globex/accounting-borg: the same kinds of data in a restic and a borg
+# repository (encrypted; the demo's password file stands in for the MSP's secret store), each with a
+# manifest taken at backup time, as a pre-backup hook would write it.
+pass="$root/backups/repo.pass"
+echo "demo-only-password" > "$pass" && chmod 600 "$pass"
+export RESTIC_PASSWORD_FILE="$pass" BORG_PASSCOMMAND="cat $pass" BORG_BASE_DIR="$root/state/borg-client"
+manifest "$root/source/acme" "$root/backups/acme/restic.sha256"
+restic init -q --repo "$root/backups/acme/restic"
+(cd "$root/source/acme" && restic --repo "$root/backups/acme/restic" --no-cache backup -q .)
+manifest "$root/source/globex-acct" "$root/backups/globex/borg.sha256"
+borg init -e repokey "$root/backups/globex/borg" 2>/dev/null
+(cd "$root/source/globex-acct" && borg create "$root/backups/globex/borg::accounting-$(date +%F)" .)
+unset RESTIC_PASSWORD_FILE BORG_PASSCOMMAND BORG_BASE_DIR
 
 echo "demo backup set ready under $root/backups:"
 (cd "$root/backups" && ls -l */ | grep -v '^total' | awk 'NF > 2 {print "  " $NF " (" $5 " bytes)"} /:$/ {print $0}')

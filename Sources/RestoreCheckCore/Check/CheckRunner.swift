@@ -63,38 +63,73 @@ public struct CheckRunner: Sendable {
             findings: [], findingsOmitted: 0, notes: [])
         var reasons: Set<OutcomeReason> = []
 
-        guard let candidate = ArchiveLocator.newest(matching: target.archiveGlob) else {
-            outcome.rpoMet = false
-            return finish(&outcome, reasons: [.noArchive], summary: "no archive matches \(target.archiveGlob)")
-        }
-        // Open once and judge what was opened: age and size from fstat, and the same descriptor goes
-        // to the worker. A backup job renaming a new archive into place mid-test cannot make the
-        // verdict mix two restore points.
+        // The restore point: the newest archive file, opened once, or a repository's snapshot,
+        // streamed by its tool into a pipe. Either way the worker reads fd 3.
         let fd: Int32
-        switch SystemCalls.open(candidate.path, O_RDONLY | O_CLOEXEC) {
-        case .success(let opened):
-            fd = opened
-        case .failure(let error):
-            outcome.archive = candidate.path
-            let reason: OutcomeReason = error.rawValue == EACCES || error.rawValue == EPERM ? .archiveUnreadable : .noArchive
-            return finish(&outcome, reasons: [reason], summary: "cannot open \(candidate.path): \(error)")
+        let archive: ArchiveLocator.Candidate
+        var stream: RepositoryStream?
+        var toolDirectory: ScratchDirectory?
+        if let repository = target.repository {
+            let opened: RepositoryStream
+            do {
+                toolDirectory = try ScratchDirectory.create(under: scratchBase, label: "\(target.name)-\(repository.tool.rawValue)")
+            } catch {
+                return finish(&outcome, reasons: [.scratchError], summary: "cannot prepare the tool's directory: \(error)")
+            }
+            switch RepositoryStream.open(repository, workDirectory: toolDirectory!.path, timeout: target.limits.timeout, cancellation: cancellation) {
+            case .success(let found): opened = found
+            case .failure(let failure):
+                try? toolDirectory?.remove()
+                outcome.archive = repository.display
+                if failure.reason == .noArchive { outcome.rpoMet = false }
+                outcome.findings.append(Finding(path: repository.display, reason: failure.reason, detail: failure.detail))
+                return finish(&outcome, reasons: [failure.reason], summary: failure.detail)
+            }
+            do { fd = try opened.start() } catch {
+                try? toolDirectory?.remove()
+                return finish(&outcome, reasons: [.internalError], summary: "cannot start \(opened.executable): \(error)")
+            }
+            stream = opened
+            archive = ArchiveLocator.Candidate(path: opened.snapshot.display, modificationTime: opened.snapshot.time.timeIntervalSince1970, size: 0)
+            outcome.archive = archive.path
+        } else {
+            guard let candidate = ArchiveLocator.newest(matching: target.archiveGlob) else {
+                outcome.rpoMet = false
+                return finish(&outcome, reasons: [.noArchive], summary: "no archive matches \(target.archiveGlob)")
+            }
+            // Open once and judge what was opened: age and size from fstat, and the same descriptor goes
+            // to the worker. A backup job renaming a new archive into place mid-test cannot make the
+            // verdict mix two restore points.
+            switch SystemCalls.open(candidate.path, O_RDONLY | O_CLOEXEC) {
+            case .success(let opened):
+                fd = opened
+            case .failure(let error):
+                outcome.archive = candidate.path
+                let reason: OutcomeReason = error.rawValue == EACCES || error.rawValue == EPERM ? .archiveUnreadable : .noArchive
+                return finish(&outcome, reasons: [reason], summary: "cannot open \(candidate.path): \(error)")
+            }
+            let status: stat
+            switch SystemCalls.fstat(fd) {
+            case .success(let found):
+                status = found
+            case .failure(let error):
+                SystemCalls.close(fd)
+                outcome.archive = candidate.path
+                return finish(&outcome, reasons: [.archiveUnreadable], summary: "cannot stat \(candidate.path): \(error)")
+            }
+            archive = ArchiveLocator.Candidate(
+                path: candidate.path,
+                modificationTime: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9,
+                size: Int64(status.st_size))
+            outcome.archive = archive.path
+            outcome.archiveBytes = archive.size
+            outcome.archiveModifiedTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
         }
-        defer { SystemCalls.close(fd) }
-        let status: stat
-        switch SystemCalls.fstat(fd) {
-        case .success(let found):
-            status = found
-        case .failure(let error):
-            outcome.archive = candidate.path
-            return finish(&outcome, reasons: [.archiveUnreadable], summary: "cannot stat \(candidate.path): \(error)")
+        var fdOpen = true
+        defer {
+            if fdOpen { SystemCalls.close(fd) }
+            try? toolDirectory?.remove()
         }
-        let archive = ArchiveLocator.Candidate(
-            path: candidate.path,
-            modificationTime: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9,
-            size: Int64(status.st_size))
-        outcome.archive = archive.path
-        outcome.archiveBytes = archive.size
-        outcome.archiveModifiedTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
         var canaryKey: [UInt8]?
         if let canary = target.canary {
             // The restore point's time comes from the restored canary, judged after the restore.
@@ -103,11 +138,12 @@ public struct CheckRunner: Sendable {
                 return finish(&outcome, reasons: [.internalError], summary: "cannot read the canary key: \(error)")
             }
         } else {
-            outcome.restorePointSource = "archive_mtime"
+            outcome.restorePointSource = stream == nil ? "archive_mtime" : "snapshot_time"
             judgeRestorePoint(Date(timeIntervalSince1970: archive.modificationTime), started: started, target: target, outcome: &outcome, reasons: &reasons)
         }
 
-        let manifestPath = target.manifestPath(forArchive: archive.path)
+        // A repository's manifest template takes the snapshot's ID (borg: the archive's name).
+        let manifestPath = target.manifestPath(forArchive: stream?.snapshot.id ?? archive.path)
         outcome.manifest = manifestPath
         var usableManifest = manifestPath
         if let manifestPath, !FileManager.default.fileExists(atPath: manifestPath) {
@@ -141,6 +177,10 @@ public struct CheckRunner: Sendable {
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
+        // The worker is done with the stream: close the read end so a tool still writing gets EPIPE.
+        SystemCalls.close(fd)
+        fdOpen = false
+        let toolEnd = stream?.finish()
         let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
         // Validation commands need the restored files: they run before scratch is removed.
         var commands = CommandResults()
@@ -164,6 +204,7 @@ public struct CheckRunner: Sendable {
             report.filesValidated += commands.files
             report.validationSeconds += commands.seconds
             apply(report, to: &outcome, reasons: &reasons, target: target)
+            if let stream { judge(stream, ended: toolEnd, report: report, outcome: &outcome, reasons: &reasons) }
             if let coverage, request.coverage != nil { coverage.record(report, into: &outcome) }
             if let manifest = usableManifest, report.fatal == nil, report.verifiedAgainstManifest, let changes = ChangeTracking(target: target) {
                 changes.compare(manifest: manifest, report: report, outcome: &outcome, reasons: &reasons)
@@ -172,6 +213,34 @@ public struct CheckRunner: Sendable {
                 judge(canary, restored: canaryBytes, key: canaryKey, target: target, started: started, outcome: &outcome, reasons: &reasons)
             }
             return finish(&outcome, reasons: reasons, summary: summarize(report, outcome: outcome, reasons: reasons))
+        }
+    }
+
+    /// A repository's stream, after the worker read it: the tool's own verdict (a non-zero exit is
+    /// the snapshot's damage, with the tool's words), and the files it listed against the files its
+    /// stream delivered (`restic dump` skips an unreadable directory silently).
+    private func judge(
+        _ stream: RepositoryStream, ended: (status: SpawnedChild.Status, errors: String, killed: Bool)?, report: WorkerReport,
+        outcome: inout Outcome, reasons: inout Set<OutcomeReason>
+    ) {
+        let name = stream.tool.source.tool.rawValue
+        if let index = outcome.notes.firstIndex(where: { $0.hasPrefix("integrity only: no manifest configured") }) {
+            outcome.notes[index] = "integrity only: no manifest configured; \(name) verified every chunk it restored against its ID, "
+                + "and restorecheck counted the files it delivered against the snapshot's listing, but content was not compared with checksums"
+        }
+        if let ended, !ended.killed, ended.status != .exited(0) {
+            reasons.insert(.archiveCorrupt)
+            outcome.findings.insert(Finding(
+                path: stream.snapshot.display, reason: .archiveCorrupt,
+                detail: "\(name) could not restore the snapshot (\(ended.status)): \(ended.errors)"), at: 0)
+        } else if let ended, !ended.errors.isEmpty {
+            outcome.notes.append("\(name) said while restoring: \(ended.errors)")
+        }
+        if report.fatal == nil, report.regularFiles < stream.listedFiles {
+            reasons.insert(.entryMissing)
+            outcome.findings.append(Finding(
+                path: stream.snapshot.display, reason: .entryMissing,
+                detail: "\(name) lists \(stream.listedFiles) files in the snapshot; its restore delivered \(report.regularFiles)"))
         }
     }
 

@@ -39,6 +39,10 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// The archive exists but restorecheck may not read it (permissions): the verifier's setup is
     /// wrong, not necessarily the backup. An addition to ARCHITECTURE.md's list, documented in README.
     case archiveUnreadable = "archive_unreadable"
+    /// A restic or borg repository could not be opened or listed: missing, unreachable, wrong
+    /// password, the tool missing. The tool's message is the detail; nothing was concluded about the
+    /// backups in it (status `error`).
+    case sourceUnavailable = "source_unavailable"
     /// The archive is in a format, or uses a codec, that restorecheck's reader does not have (RAR,
     /// ISO, a 7-Zip filter newer than the system libarchive): "cannot read this", never "corrupt".
     case unsupportedFormat = "unsupported_format"
@@ -52,7 +56,8 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// from our own host (load, a bug); claiming the customer's backup failed would be a guess.
     public var isVerifierFault: Bool {
         switch self {
-        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError, .validationTimeout: true
+        case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError, .validationTimeout,
+            .sourceUnavailable: true
         default: false
         }
     }

@@ -89,9 +89,13 @@ public struct Target: Sendable, Hashable {
     public var name: String
     /// The customer; used as the `tenant` metric label.
     public var tenant: String
-    /// Glob of candidate archives; the newest by modification time is tested.
+    /// Glob of candidate archives; the newest by modification time is tested. For a repository
+    /// target, the repository's display name (`restic:/srv/restic/acme`), which matches no file.
     public var archiveGlob: String
-    /// Manifest path template; `{archive}` expands to the chosen archive's path. Nil: integrity only.
+    /// A restic or borg repository instead of archive files (`restic:`, `borg:`).
+    public var repository: RepositorySource?
+    /// Manifest path template; `{archive}` expands to the chosen archive's path (for a repository:
+    /// the snapshot's ID, borg's archive name). Nil: integrity only.
     public var manifestTemplate: String?
     /// Recovery point objective: the newest backup may be at most this old.
     public var rpo: TimeSpan

@@ -142,6 +142,7 @@ private struct NodeReader {
         var name: String?
         var tenant: String?
         var archives: String?
+        var repository: (source: RepositorySource, node: Node)?
     }
 
     var topLevel: YAMLSection<TopLevel> {
@@ -234,7 +235,53 @@ private struct NodeReader {
             ("name", { _, node, path, draft throws(ConfigError) in draft.name = try self.identifier(node, path) }),
             ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
             ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
+            ("restic", { _, node, path, draft throws(ConfigError) in
+                try self.setRepository(&draft, try self.repository(node, path, tool: .restic), node: node, path: path)
+            }),
+            ("borg", { _, node, path, draft throws(ConfigError) in
+                try self.setRepository(&draft, try self.repository(node, path, tool: .borg), node: node, path: path)
+            }),
         ])
+    }
+
+    func setRepository(_ draft: inout TargetDraft, _ source: RepositorySource, node: Node, path: String) throws(ConfigError) {
+        if let other = draft.repository {
+            throw error(node, path, "choose one source: \(other.source.tool.rawValue) is already set")
+        }
+        draft.repository = (source, node)
+    }
+
+    /// `restic: { repository, password_file, snapshot }` or
+    /// `borg: { repository, passcommand | password_file, archive }`.
+    func repository(_ node: Node, _ path: String, tool: RepositorySource.Tool) throws(ConfigError) -> RepositorySource {
+        var source = RepositorySource(tool: tool, repository: "")
+        var fields: [(String, YAMLSection<RepositorySource>.Field)] = [
+            ("repository", { yaml, node, path, source throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                // A local repository is a path (resolved like every path); anything with a scheme is the tool's URL.
+                source.repository = text.contains(":") ? text : self.resolve(text)
+            }),
+            ("password_file", { _, node, path, source throws(ConfigError) in source.passwordFile = try self.path(node, path) }),
+            ("binary", { _, node, path, source throws(ConfigError) in source.binary = try self.path(node, path) }),
+            (tool == .restic ? "snapshot" : "archive", { yaml, node, path, source throws(ConfigError) in source.snapshot = try yaml.string(node, path) }),
+        ]
+        if tool == .borg {
+            fields.append(("passcommand", { yaml, node, path, source throws(ConfigError) in source.passcommand = try yaml.string(node, path) }))
+        }
+        for secret in ["password", "passphrase"] {
+            fields.append((secret, { yaml, node, path, _ throws(ConfigError) in
+                throw yaml.error(node, path, "secrets are never kept in the config: use password_file\(tool == .borg ? " or passcommand" : "")")
+            }))
+        }
+        try yaml.read(node, path, YAMLSection(fields), into: &source)
+        guard !source.repository.isEmpty else { throw error(node, "\(path).repository", "missing required key") }
+        if tool == .restic, source.passwordFile == nil {
+            throw error(node, "\(path).password_file", "missing required key (restic repositories are always encrypted)")
+        }
+        if source.passwordFile != nil, source.passcommand != nil {
+            throw error(node, path, "choose one of password_file and passcommand")
+        }
+        return source
     }
 
     /// One `validate:` item as read.
@@ -381,7 +428,12 @@ private struct NodeReader {
         try yaml.read(node, path, target, into: &draft)
         guard let name = draft.name else { throw error(node, "\(path).name", "missing required key") }
         guard let tenant = draft.tenant else { throw error(node, "\(path).tenant", "missing required key") }
-        guard let archives = draft.archives else { throw error(node, "\(path).archives", "missing required key") }
+        if draft.archives != nil, let repository = draft.repository {
+            throw error(repository.node, "\(path).\(repository.source.tool.rawValue)", "choose one source: archives or \(repository.source.tool.rawValue)")
+        }
+        guard let archives = draft.archives ?? draft.repository?.source.display else {
+            throw error(node, "\(path).archives", "missing required key (or a restic: or borg: repository)")
+        }
         let settings = draft.settings
         guard let rpo = settings.rpo else {
             throw error(node, "\(path).rpo", "missing: set rpo on the target or under defaults")
@@ -393,6 +445,7 @@ private struct NodeReader {
             name: name, tenant: tenant, archiveGlob: archives, manifestTemplate: settings.manifest.map(resolve),
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
+        target.repository = draft.repository?.source
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
         target.contentChecks = settings.contentChecks
         if settings.sample.coverage != nil {

@@ -77,9 +77,11 @@ struct SamplePlan {
 
     /// At the first header: plans the sample in a header-only pass where that pays. Planning pays
     /// where the one-pass reservoir would restore early files and drop them later (k·ln(n/k)
-    /// restores for k of n), so only in evicting modes, and only where libarchive can seek past data.
+    /// restores for k of n), so only in evicting modes, and only where libarchive can seek past data:
+    /// never on a stream (a repository tool's pipe), which a second pass would consume.
     mutating func planIfSeekable(archivePath: String, filtered: Bool, format: ArchiveReader.Format, manifest: Manifest?) {
         guard mode == .onTheFly, ReservoirSampler.evicts(size), !filtered, [.zip, .tar, .cpio].contains(format),
+            ArchiveSignature.isRegularFile(atPath: archivePath),
             let offers = headerPass(archivePath, manifest: manifest)
         else { return }
         mode = .offers(offers)

@@ -1,0 +1,128 @@
+import Foundation
+
+/// restic's and borg's command lines, environments and JSON, for one repository source: which
+/// snapshot is the restore point (`snapshots --json` / `list --json`), how many files it lists
+/// (`ls --json` / `list --json-lines`), and the stream of it as a tar (`dump --archive tar` /
+/// `export-tar`) that the restore worker reads like any archive.
+///
+/// Every run is read-only (`--no-lock`, `--bypass-lock`), keeps no cache (`--no-cache`; borg's base
+/// directory is the test's private work directory), and gets a minimal environment: `PATH`, `HOME`,
+/// `LC_ALL`, `TZ=UTC` (borg prints local times without a zone) and the password's *source*, a file
+/// path (`RESTIC_PASSWORD_FILE`) or a command (`BORG_PASSCOMMAND`), never the password itself, on
+/// no command line and in no log or outcome.
+struct RepositoryTool {
+    let source: RepositorySource
+    /// A private, fresh directory for the tool's own state (HOME, BORG_BASE_DIR).
+    let workDirectory: String
+
+    /// One snapshot (borg: archive).
+    struct Snapshot: Equatable {
+        /// restic's snapshot ID, or borg's archive name: what the other commands take.
+        var id: String
+        /// When it was taken (the restore point's time).
+        var time: Date
+        /// For outcomes: `restic:/srv/restic/acme#8fa4b680`, `borg:/srv/borg/globex::nightly-1`.
+        var display: String
+    }
+
+    /// The executable, or nil when the tool is not installed.
+    var executable: String? {
+        if let binary = source.binary { return FileManager.default.isExecutableFile(atPath: binary) ? binary : nil }
+        return ["/usr/bin", "/usr/local/bin", "/bin"].map { "\($0)/\(source.tool.rawValue)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    var environment: [String] {
+        var variables = ["PATH=/usr/bin:/bin", "HOME=\(workDirectory)", "LC_ALL=C.UTF-8", "TZ=UTC"]
+        switch source.tool {
+        case .restic:
+            if let file = source.passwordFile { variables.append("RESTIC_PASSWORD_FILE=\(file)") }
+        case .borg:
+            variables += [
+                "BORG_BASE_DIR=\(workDirectory)", "BORG_RELOCATED_REPO_ACCESS_IS_OK=no",
+                // The base directory is fresh for every test, so every repository is "previously unknown" to
+                // borg; its prompt would abort an unattended test of an unencrypted repository.
+                "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes", "BORG_DISPLAY_PASSPHRASE=no",
+            ]
+            if let command = source.passcommand {
+                variables.append("BORG_PASSCOMMAND=\(command)")
+            } else if let file = source.passwordFile {
+                // borg splits the command itself (shlex), no shell: quote the path for it.
+                variables.append("BORG_PASSCOMMAND=cat -- '\(file.replacingAll("'", with: "'\"'\"'"))'")
+            }
+        }
+        return variables
+    }
+
+    private var resticGlobal: [String] { ["--repo", source.repository, "--no-lock", "--no-cache"] }
+
+    /// Lists the snapshots as JSON.
+    var listArguments: [String] {
+        switch source.tool {
+        case .restic: resticGlobal + ["--json", "snapshots"]
+        case .borg: ["--bypass-lock", "list", "--json", source.repository]
+        }
+    }
+
+    /// Lists the files of `snapshot`, one JSON object per line.
+    func filesArguments(_ snapshot: Snapshot) -> [String] {
+        switch source.tool {
+        case .restic: resticGlobal + ["--json", "ls", snapshot.id]
+        case .borg: ["--bypass-lock", "list", "--json-lines", "\(source.repository)::\(snapshot.id)"]
+        }
+    }
+
+    /// Writes `snapshot` as an uncompressed tar to stdout, through the tool's restore path.
+    func streamArguments(_ snapshot: Snapshot) -> [String] {
+        switch source.tool {
+        case .restic: resticGlobal + ["dump", "--archive", "tar", snapshot.id, "/"]
+        case .borg: ["--bypass-lock", "export-tar", "\(source.repository)::\(snapshot.id)", "-"]
+        }
+    }
+
+    /// The snapshot `source.snapshot` selects from the listing; nil when none does. Throws when the
+    /// listing is not the tool's JSON.
+    func select(fromListing data: Data) throws -> Snapshot? {
+        let candidates: [Snapshot]
+        switch source.tool {
+        case .restic:
+            struct Entry: Decodable { var id: String; var short_id: String?; var time: String }
+            candidates = try JSONDecoder().decode([Entry].self, from: data).compactMap { entry in
+                guard source.snapshot == "latest" || entry.id.hasPrefix(source.snapshot) else { return nil }
+                return Self.date(entry.time).map { Snapshot(id: entry.id, time: $0, display: "\(source.display)#\(entry.short_id ?? String(entry.id.prefix(8)))") }
+            }
+        case .borg:
+            struct Entry: Decodable { var name: String; var start: String }
+            struct Listing: Decodable { var archives: [Entry] }
+            candidates = try JSONDecoder().decode(Listing.self, from: data).archives.compactMap { entry in
+                guard source.snapshot == "latest" || fnmatch(source.snapshot, entry.name, 0) == 0 else { return nil }
+                return Self.date(entry.start).map { Snapshot(id: entry.name, time: $0, display: "\(source.display)::\(entry.name)") }
+            }
+        }
+        return candidates.max { $0.time < $1.time }
+    }
+
+    /// Whether one line of the file listing is a regular file (restic: `"type":"file"`; borg: `"type":"-"`).
+    func isRegularFile(listingLine line: Data) -> Bool {
+        struct Node: Decodable { var type: String? }
+        guard let node = try? JSONDecoder().decode(Node.self, from: line) else { return false }
+        return node.type == (source.tool == .restic ? "file" : "-")
+    }
+
+    /// restic's RFC 3339 times with nanoseconds and a zone; borg's ISO times without a zone, in UTC
+    /// (`TZ=UTC` in its environment).
+    static func date(_ text: String) -> Date? {
+        var trimmed = text
+        // ISO8601DateFormatter takes at most milliseconds: drop the rest of the fraction.
+        if let dot = trimmed.firstIndex(of: ".") {
+            let digits = trimmed[trimmed.index(after: dot)...].prefix { $0.isNumber }
+            trimmed.replaceSubrange(dot..<trimmed.index(dot, offsetBy: digits.count + 1), with: "." + digits.prefix(3).padding(toLength: 3, withPad: "0", startingAt: 0))
+        }
+        if !(trimmed.hasSuffix("Z") || trimmed.dropFirst(19).contains("+") || trimmed.dropFirst(19).contains("-")) { trimmed += "Z" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: trimmed) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text.hasSuffix("Z") ? text : text + "Z")
+    }
+}
