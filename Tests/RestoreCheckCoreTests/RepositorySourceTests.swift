@@ -149,8 +149,9 @@ struct RepositorySourceTests {
     /// A fake restic (named so) that never answers: the listing's deadline kills it and its children.
     @Test func aHangingToolIsATimeoutAndLeavesNothingRunning() async throws {
         let temp = TemporaryDirectory("repo-hang")
-        let marker = "restorecheck-fake-restic-\(UInt32.random(in: 0...UInt32.max))"
-        let fake = try temp.write("fake-restic-that-hangs", "#!/bin/sh\nsleep 613 &\nsleep 613 # \(marker)\n")
+        // A duration of its own, so processes another (crashed) run left behind are not counted.
+        let duration = Int.random(in: 1000...1999)
+        let fake = try temp.write("fake-restic-that-hangs", "#!/bin/sh\nsleep \(duration) &\nsleep \(duration)\n")
         chmod(fake, 0o755)
         try temp.write("pw", "x\n")
         var source = Self.restic(temp)
@@ -160,9 +161,10 @@ struct RepositorySourceTests {
         let started = Date()
         let outcome = try await Self.check(Self.target(temp, source, limits: limits), in: temp)
         #expect(outcome.status == .error && outcome.reasons == [.timeout], "\(outcome.summary)")
-        #expect(Date().timeIntervalSince(started) < 60)
+        #expect(Date().timeIntervalSince(started) < 120, "killed at its 2 s deadline, not after its sleep (room for a loaded two-core suite)")
         try await Task.sleep(nanoseconds: 300_000_000)
-        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep 61[3]' | wc -l"])
+        let digits = String(duration)
+        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(digits.dropLast())[\(digits.last!)]' | wc -l"])
         #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the tool's whole group is killed")
     }
 }
