@@ -314,3 +314,25 @@ struct RepositoryConfigTests {
         }
     }
 }
+
+@Suite("Config: compare_with_source")
+struct LiveSourceConfigTests {
+    @Test func aPathOrAPathWithExcludes() throws {
+        let config = try parseConfig(
+            """
+            defaults: { rpo: 1d, rto: 1h }
+            targets:
+              - { name: a, tenant: t, archives: /b/a.tar, compare_with_source: /srv/data }
+              - { name: b, tenant: t, archives: /b/b.tar, compare_with_source: { path: data, exclude: [ "**/*.tmp", "cache/**" ] } }
+
+            """)
+        #expect(config.targets[0].liveSource == LiveSource(path: "/srv/data"))
+        #expect(config.targets[1].liveSource == LiveSource(path: "/etc/restorecheck/data", exclude: ["**/*.tmp", "cache/**"]))
+        do {
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, archives: /b/a.tar, rpo: 1d, rto: 1h,\n      compare_with_source: { exclude: [ x ] } }\n")
+            Issue.record("accepted a comparison without a path")
+        } catch {
+            #expect(error.line == 3 && error.description.contains("compare_with_source.path: missing required key"), "\(error)")
+        }
+    }
+}

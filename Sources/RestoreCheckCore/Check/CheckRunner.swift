@@ -168,6 +168,8 @@ public struct CheckRunner: Sendable {
         request.displayPath = archive.path
         request.checkContent = target.contentChecks != .off
         request.validate = target.validate
+        request.liveSource = target.liveSource
+        request.backupStarted = stream?.snapshot.time.timeIntervalSince1970
         let coverage = usableManifest == nil ? nil : CoverageTracking(target: target, today: CoverageState.day(of: started))
         do { request.coverage = try coverage?.prepare() } catch {
             outcome.notes.append("coverage not tracked: \(error)")
@@ -311,6 +313,7 @@ public struct CheckRunner: Sendable {
                 ? "validate: no restored file matched a rule (include: restores the files a check needs in every test)"
                 : "validate: \(report.filesValidated) file(s) checked in \(TimeSpan.format(report.validationSeconds))")
         }
+        if let live = report.liveComparison { outcome.notes.append(live.summary) }
         if target.contentChecks == .warn { Self.noteSuspiciousContent(in: &outcome) }
         for finding in outcome.findings { reasons.insert(finding.reason) }
         if let fatal = report.fatal {

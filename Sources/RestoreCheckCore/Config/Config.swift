@@ -117,6 +117,8 @@ public struct Target: Sendable, Hashable {
     public var changeChecks = CheckMode.fail
     public var changeThresholds = ChangeThresholds()
     public var changeSummaryPath: String?
+    /// `compare_with_source`: the live data to compare restored files with.
+    public var liveSource: LiveSource?
     /// `validate:`: application checks on restored files (built-in validators).
     public var validate: [ValidationRule] = []
 

@@ -143,6 +143,7 @@ private struct NodeReader {
         var tenant: String?
         var archives: String?
         var repository: (source: RepositorySource, node: Node)?
+        var liveSource: LiveSource?
     }
 
     var topLevel: YAMLSection<TopLevel> {
@@ -235,6 +236,22 @@ private struct NodeReader {
             ("name", { _, node, path, draft throws(ConfigError) in draft.name = try self.identifier(node, path) }),
             ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
             ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
+            ("compare_with_source", { yaml, node, path, draft throws(ConfigError) in
+                if node.scalar != nil {
+                    draft.liveSource = LiveSource(path: try self.path(node, path))
+                    return
+                }
+                var source = LiveSource(path: "")
+                try yaml.read(node, path, YAMLSection<LiveSource>([
+                    ("path", { _, node, path, source throws(ConfigError) in source.path = try self.path(node, path) }),
+                    ("exclude", { yaml, node, path, source throws(ConfigError) in
+                        guard let items = node.sequence else { throw yaml.error(node, path, "expected a list of globs over entry names") }
+                        source.exclude = try items.enumerated().map { index, item throws(ConfigError) in try yaml.string(item, "\(path)[\(index)]") }
+                    }),
+                ]), into: &source)
+                guard !source.path.isEmpty else { throw self.error(node, "\(path).path", "missing required key") }
+                draft.liveSource = source
+            }),
             ("restic", { _, node, path, draft throws(ConfigError) in
                 try self.setRepository(&draft, try self.repository(node, path, tool: .restic), node: node, path: path)
             }),
@@ -446,6 +463,7 @@ private struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.repository = draft.repository?.source
+        target.liveSource = draft.liveSource
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
         target.contentChecks = settings.contentChecks
         if settings.sample.coverage != nil {

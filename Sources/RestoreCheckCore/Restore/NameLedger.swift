@@ -42,6 +42,12 @@ struct NameLedger {
         return slot
     }
 
+    /// Whether the archive showed a file of this name (without giving the name a slot).
+    func hasSeen(_ key: NameKey) -> Bool {
+        if let slot = manifest?.slot(of: key) { return isSeen(Int32(slot)) }
+        return unlisted[key] != nil
+    }
+
     /// Whether the slot is one of the manifest's.
     func isListed(_ slot: Int32) -> Bool { Int(slot) < (manifest?.count ?? 0) }
 

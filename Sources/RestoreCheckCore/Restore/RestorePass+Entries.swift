@@ -135,6 +135,7 @@ extension RestorePass {
             return
         }
         if let match = validationRules.first(where: { $0.glob.matches(name) }) { toValidate.append((name, slot, match.rule)) }
+        if request.liveSource != nil { toCompare.append((name, slot, entry.modificationTime)) }
         // Registered before completions are applied: a fast completion of this very entry must find it.
         book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
         try apply(sink.takeCompletions())

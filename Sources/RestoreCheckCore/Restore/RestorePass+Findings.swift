@@ -53,6 +53,7 @@ extension RestorePass {
         if manifest != nil, report.fatal == nil { reportMissing() }
         if let coverage, report.fatal == nil { report.coverage = coverage.report(result: { ledger.result($0) }) }
         if report.fatal == nil { validateRestored() }
+        if report.fatal == nil, let source = request.liveSource { compareWithLiveSource(source) }
         report.findings.sort { $0.path < $1.path }
     }
 

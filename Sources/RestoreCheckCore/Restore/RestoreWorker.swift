@@ -64,6 +64,8 @@ struct RestorePass {
     /// `validate:` rules, and the restored files they apply to (checked after the pass).
     let validationRules: [(glob: EntryGlob, rule: Int)]
     var toValidate: [(name: EntryName, slot: Int32, rule: Int)] = []
+    /// Restored files to compare with their live copies (`compare_with_source`), with their entries' times.
+    var toCompare: [(name: EntryName, slot: Int32, time: Int64?)] = []
     var report = WorkerReport()
     var manifest: Manifest? { ledger.manifest }
     /// Everything remembered per name, in a few bytes each (see `NameLedger`).

@@ -24,6 +24,11 @@ public struct WorkerRequest: Sendable, Codable {
     /// Set for a target with `sample.coverage` (and a manifest): the sample prefers entries not
     /// verified within the window, and the report says what this test verified.
     public var coverage: CoverageRequest?
+    /// `compare_with_source`: restored files are compared with their live copies after the pass.
+    public var liveSource: LiveSource?
+    /// When the backup started (Unix time), if the restore point records it (a repository
+    /// snapshot): live files older than this must be in the backup.
+    public var backupStarted: Double?
 
     public init(
         archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
@@ -115,6 +120,8 @@ public struct WorkerReport: Sendable, Codable {
     /// Names that began with `/` and were restored below scratch with it stripped, as tar does.
     public var rootStrippedNames = 0
     public var specialEntriesSkipped = 0
+    /// Set when the target has `compare_with_source`.
+    public var liveComparison: LiveComparison?
 
     /// Time spent creating and closing restored files (per-file cost), including `directorySeconds`.
     public var fileOverheadSeconds = 0.0
