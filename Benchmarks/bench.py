@@ -3,6 +3,10 @@
 the libarchive decode floor, measured side by side in one run. Run it with `make bench`.
 
 usage: bench.py [--size-mib 1024] [--reps 3] [--scale 4] [--skip-scale] [--formats tar.gz,tar.zst,zip]
+                [--repositories restic,borg] [--only-repositories]
+
+Repositories (restic, borg): restorecheck's full and 20-file verify of the newest snapshot against the
+bare tool doing the same restore (`restic restore`, `borg extract`) into tmpfs, in the same run.
 
 Extraction and scratch go to /dev/shm: repeated extract-and-delete on the root filesystem of these
 machines (ext4 without a journal) slows 6-15x and would measure the filesystem, not the tools.
@@ -30,6 +34,8 @@ parser.add_argument("--skip-scale", action="store_true")
 parser.add_argument("--formats", default="tar.gz,tar.zst,zip")
 parser.add_argument("--projection-formats", default="tar.gz,tar.zst,tar.xz,zip",
                     help="formats whose RTO projection (20-file sample) is compared with a full restore")
+parser.add_argument("--repositories", default="restic,borg", help="repository tools to measure ('' for none)")
+parser.add_argument("--only-repositories", action="store_true", help="measure the repository rows only")
 args = parser.parse_args()
 formats = args.formats.split(",")
 projection_formats = args.projection_formats.split(",")
@@ -62,6 +68,68 @@ def prepare(size_mib):
                 shutil.copy(f"{base}/manifest.sha256", f"{archives}/set.{name}.sha256")
         open(f"{base}/.complete", "w").close()
     return base
+
+
+REPO_PASSWORD = "bench-only-password"
+
+
+def prepare_repositories(base):
+    """restic and borg repositories of the dataset (cached beside its archives)."""
+    repos, data = f"{base}/repos", f"{base}/data"
+    if not os.path.exists(f"{repos}/.complete"):
+        shutil.rmtree(repos, ignore_errors=True)
+        os.makedirs(repos)
+        with open(f"{repos}/pass", "w") as f:
+            f.write(REPO_PASSWORD + "\n")
+        print(f"making restic and borg repositories of {data}", file=sys.stderr)
+        env = f"RESTIC_PASSWORD_FILE={repos}/pass BORG_PASSCOMMAND='cat {repos}/pass' BORG_BASE_DIR={repos}/borg-home"
+        sh(f"{env} restic init -q --repo {repos}/restic && cd {data} && {env} restic --repo {repos}/restic --no-cache backup -q .")
+        sh(f"{env} borg init -e repokey {repos}/borg 2>/dev/null && cd {data} && {env} borg create {repos}/borg::bench .")
+        open(f"{repos}/.complete", "w").close()
+    return repos
+
+
+def repository_config(base, repos, tool, name, sample):
+    path = f"{SHM}/{name}.yaml"
+    source = (f"restic: {{ repository: {repos}/restic, password_file: {repos}/pass }}" if tool == "restic"
+              else f"borg: {{ repository: {repos}/borg, password_file: {repos}/pass }}")
+    with open(path, "w") as f:
+        f.write(
+            f"scratch_dir: {SHM}/scratch\nstate_dir: {SHM}/state\n"
+            f"defaults: {{ rpo: 3650d, rto: 30d, limits: {{ timeout: 2h }} }}\n"
+            f"targets:\n  - {{ name: {name}, tenant: bench, {source}, manifest: {base}/manifest.sha256, sample: {sample} }}\n")
+    return path
+
+
+def repository_rows(base):
+    """restorecheck through each tool's restore path against the tool alone, full and 20 files."""
+    repos = prepare_repositories(base)
+    out = f"{SHM}/extract"
+    names = [line.split("  ", 1)[1].strip().removeprefix("./") for line in open(f"{base}/manifest.sha256")]
+    sample = names[:: max(1, len(names) // 20)][:20]
+    env = {**os.environ, "RESTIC_PASSWORD_FILE": f"{repos}/pass", "BORG_PASSCOMMAND": f"cat {repos}/pass",
+           "BORG_BASE_DIR": f"{repos}/borg-home"}
+    rows = []
+    for tool in [t for t in args.repositories.split(",") if t]:
+        full = repository_config(base, repos, tool, f"{tool}-full", "{ files: all }")
+        few = repository_config(base, repos, tool, f"{tool}-sample", "{ files: 20 }")
+        if tool == "restic":
+            bare_full = f"restic --repo {repos}/restic --no-cache --no-lock restore latest --target {out}"
+            bare_few = bare_full + "".join(f" --include '/{n}'" for n in sample)
+        else:
+            bare_full = f"cd {out} && borg --bypass-lock extract {repos}/borg::bench"
+            bare_few = bare_full + "".join(f" '{n}'" for n in sample)
+        ok = lambda c, o: c == 0
+        r = {"tool": tool}
+        r["restorecheck"] = measure([BIN, "run", "--config", full, "--json"], args.reps, check=passed)
+        r["bare"] = measure(f"env RESTIC_PASSWORD_FILE={repos}/pass BORG_PASSCOMMAND='cat {repos}/pass' BORG_BASE_DIR={repos}/borg-home bash -c \"{bare_full}\"",
+                            args.reps, fresh(out), ok)
+        r["sample"] = measure([BIN, "run", "--config", few, "--json"], args.reps, check=passed)
+        r["bare_sample"] = measure(f"env RESTIC_PASSWORD_FILE={repos}/pass BORG_PASSCOMMAND='cat {repos}/pass' BORG_BASE_DIR={repos}/borg-home bash -c \"{bare_few}\"",
+                                   args.reps, fresh(out), ok)
+        rows.append(r)
+        print(f"measured {tool}", file=sys.stderr)
+    return rows
 
 
 def config(base, name, archive, sample, extra=""):
@@ -156,6 +224,10 @@ def main():
     shutil.rmtree(SHM, ignore_errors=True)
     os.makedirs(f"{SHM}/scratch")
     base = prepare(args.size_mib)
+    repository = repository_rows(base) if args.repositories else []
+    if args.only_repositories:
+        report_repositories(repository, base)
+        return
     rows = []
     out = f"{SHM}/extract"
     for fmt in formats:
@@ -185,6 +257,7 @@ def main():
         archive = f"{big}/archives/set.tar.zst"
         scale = measure([BIN, "run", "--config", config(big, "scaled", archive, "{ files: all }"), "--json"], 1, check=passed)
     report(rows, projections, scale)
+    report_repositories(repository, base)
     shutil.rmtree(SHM, ignore_errors=True)
 
 
@@ -233,6 +306,28 @@ def report(rows, projections, scale):
     print(text)
     os.makedirs(WORK, exist_ok=True)
     with open(f"{WORK}/results.md", "w") as f:
+        f.write(text)
+
+
+def report_repositories(rows, base):
+    if not rows:
+        return
+    files = sum(1 for _ in open(f"{base}/manifest.sha256"))
+    lines = [
+        f"repositories ({args.size_mib} MiB, {files} files, one snapshot): restorecheck through the tool's restore path "
+        "(stream into the worker, verified against the manifest) vs the tool restoring into tmpfs, no verification",
+        "| tool | restorecheck full | tool full restore | ÷ | restorecheck 20 files | tool 20-file restore | ÷ | peak RSS, largest process |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rc, bare, few, bare_few = r["restorecheck"], r["bare"], r["sample"], r["bare_sample"]
+        lines.append(
+            f"| {r['tool']} | {cell(rc)} | {cell(bare)} | {rc['median'] / bare['median']:.2f}× | {cell(few)} | {cell(bare_few)} "
+            f"| {few['median'] / bare_few['median']:.2f}× | {rc['rss']:.0f} MiB |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(WORK, exist_ok=True)
+    with open(f"{WORK}/results-repositories.md", "w") as f:
         f.write(text)
 
 
