@@ -10,13 +10,14 @@ import Testing
 /// hanging tool each get their verdict.
 @Suite("restic and borg repositories")
 struct RepositorySourceTests {
-    /// `src/` (text, a 2 MiB random file, a symlink out of the tree), its manifest, a restic
+    /// `src/` (text, a 2 MiB random file, a symlink out of the tree, a hard link), its manifest, a restic
     /// repository and a borg repository of it, both encrypted with the password in `pw`.
     static func repositories(_ temp: TemporaryDirectory) throws {
         try Shell.run(
             """
             mkdir -p src/docs src/data && seq 1 20000 > src/docs/orders.csv && echo 'hello' > src/docs/readme.txt
             head -c 2097152 /dev/urandom > src/data/big.bin && ln -s /etc src/etc-link
+            ln src/docs/readme.txt src/docs/readme-hardlink.txt   # borg's export-tar writes a tar hard link
             find src -type f | sort | xargs sha256sum > manifest.sha256
             echo 'correct horse battery staple' > pw && echo 'wrong' > badpw
             export RESTIC_PASSWORD_FILE="$PWD/pw" BORG_PASSCOMMAND="cat $PWD/pw" BORG_BASE_DIR="$PWD/borg-home"
@@ -69,11 +70,12 @@ struct RepositorySourceTests {
         for source in [Self.restic(temp), Self.borg(temp)] {
             let outcome = try await Self.check(Self.target(temp, source), in: temp)
             #expect(outcome.status == .passed, "\(source.tool): \(outcome.findings) \(outcome.summary)")
-            #expect(outcome.verification == .manifest && outcome.filesVerified == 3, "\(source.tool)")
+            #expect(outcome.verification == .manifest && outcome.filesVerified == 4, "\(source.tool): \(outcome.filesVerified)")
             #expect(outcome.restorePointSource == "snapshot_time")
             #expect(abs((outcome.backupTimestamp ?? .distantPast).timeIntervalSince(snapshotTime)) < 120, "the snapshot's recorded time")
             #expect(outcome.archive?.hasPrefix("\(source.tool.rawValue):\(temp.url(source.tool == .restic ? "restic-repo" : "borg-repo"))") == true)
-            #expect(outcome.notes.contains { $0.contains("1 link(s)") }, "the symlink out of the tree is recorded, never created: \(outcome.notes)")
+            #expect(outcome.notes.contains { $0.contains(source.tool == .restic ? "1 link(s)" : "2 link(s)") },
+                    "the symlink out of the tree is recorded, never created (borg: and its hard link): \(outcome.notes)")
         }
         // Without a manifest the note says what was checked, and by whom.
         let integrity = try await Self.check(Self.target(temp, Self.restic(temp), manifest: false), in: temp)

@@ -238,11 +238,13 @@ public struct CheckRunner: Sendable {
         } else if let ended, !ended.errors.isEmpty {
             outcome.notes.append("\(name) said while restoring: \(ended.errors)")
         }
-        if report.fatal == nil, report.regularFiles < stream.listedFiles {
+        // A hard link is a file to the listing (both tools list every name of a file as a file).
+        let delivered = report.regularFiles + report.hardLinkFiles
+        if report.fatal == nil, delivered < stream.listedFiles {
             reasons.insert(.entryMissing)
             outcome.findings.append(Finding(
                 path: stream.snapshot.display, reason: .entryMissing,
-                detail: "\(name) lists \(stream.listedFiles) files in the snapshot; its restore delivered \(report.regularFiles)"))
+                detail: "\(name) lists \(stream.listedFiles) files in the snapshot; its restore delivered \(delivered)"))
         }
     }
 

@@ -7,7 +7,8 @@ import Glibc
 /// filesystem.
 ///
 /// The rule for "unchanged since the backup": the live file has the size the restored file has and the
-/// modification time (whole seconds) its archive entry records, as rsync's quick check decides. It
+/// modification time its archive entry records (whole seconds, so within a second), as rsync's quick
+/// check decides. It
 /// does not depend on when the backup started or ended, so a file written while the backup ran is
 /// never compared with content it did not have yet.
 struct LiveSourceComparison {
@@ -35,7 +36,10 @@ struct LiveSourceComparison {
         guard case .success(let live) = Self.open(below: source.path, name) else { return .gone }
         defer { SystemCalls.close(live) }
         guard case .success(let status) = SystemCalls.fstat(live), (status.st_mode & S_IFMT) == S_IFREG else { return .gone }
-        guard let entryTime, Int64(status.st_size) == size, Int64(status.st_mtim.tv_sec) == entryTime else { return .changed }
+        // Archives keep whole seconds, truncated (GNU tar) or rounded (restic's tar writer): within a
+        // second of the live time is the same time.
+        let liveTime = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        guard let entryTime, Int64(status.st_size) == size, abs(Double(entryTime) - liveTime) < 1 else { return .changed }
         let restored: Int32
         switch Self.open(below: scratch, name) {
         case .success(let fd): restored = fd
