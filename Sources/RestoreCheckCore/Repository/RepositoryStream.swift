@@ -52,7 +52,8 @@ public final class RepositoryStream: @unchecked Sendable {
         var pending = Data()
         let counted = ToolRun.capture(
             executable, tool.filesArguments(snapshot), environment: tool.environment, timeout: timeout, cancellation: cancellation
-        ) { piece in
+        ) { stream, piece in
+            guard stream == .output else { return }
             pending.append(piece)
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 if tool.isRegularFile(listingLine: pending[pending.startIndex..<newline]) { files += 1 }
@@ -80,7 +81,7 @@ public final class RepositoryStream: @unchecked Sendable {
         var listing = Data()
         let listed = ToolRun.capture(
             executable, tool.listArguments, environment: tool.environment, timeout: timeout, cancellation: cancellation
-        ) { listing.append($0) }
+        ) { stream, data in if stream == .output { listing.append(data) } }
         if let failure = failure(listed, "\(name) could not list \(source.display)", timeout: timeout) { return .failure(failure) }
         let snapshot: RepositoryTool.Snapshot
         do {

@@ -131,39 +131,16 @@ public struct SandboxedCommand {
         let argv = arguments(
             substitute(command, fileName: fileName, target: target, tenant: tenant), scratch: scratch, timeout: timeout, limits: limits,
             programCopied: programFD != nil)
-        let child: SpawnedChild
-        do {
-            child = try SpawnedChild.spawn(
-                executable: prlimit, arguments: argv, environment: ["PATH=/usr/bin:/bin"], inherit: programFD.map { [$0] } ?? [])
-        } catch {
-            return .couldNotRun("cannot start \(prlimit): \(error)")
-        }
-        child.writeInput(Data())
-        let deadline = Date().addingTimeInterval(timeout.seconds)
         var output = Data()
-        var open = 2
-        var timedOut = false
-        while open > 0 {
-            if Date() >= deadline || cancellation.isCancelled {
-                timedOut = true
-                child.killGroup()
-                break
-            }
-            for (_, data) in child.poll(timeoutMilliseconds: 200) {
-                guard let data else {
-                    open -= 1
-                    continue
-                }
-                if output.count < outputLimit { output.append(data.prefix(outputLimit - output.count)) }
-            }
+        let run = ToolRun.capture(
+            prlimit, argv, environment: ["PATH=/usr/bin:/bin"], inherit: programFD.map { [$0] } ?? [], timeout: timeout,
+            cancellation: cancellation
+        ) { _, data in
+            if output.count < outputLimit { output.append(data.prefix(outputLimit - output.count)) }
         }
-        let status = child.wait()
         let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if timedOut { return .timedOut(output: text) }
-        switch status {
-        case .exited(0): return .passed
-        case .exited(let code): return .failed(status: "exit status \(code)", output: text)
-        case .signaled(let signal): return .failed(status: "killed by signal \(signal)", output: text)
-        }
+        if run.timedOut || run.cancelled { return .timedOut(output: text) }
+        guard let status = run.status else { return .couldNotRun(run.errorOutput) }
+        return status == .exited(0) ? .passed : .failed(status: "\(status)", output: text)
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 
-/// A backup tool run to completion with its output read as it comes: a deadline that kills its
-/// whole process group, and stderr kept (the first 4 KiB) for the outcome's detail. The tool's
-/// process group is its own (`SpawnedChild`), so a tool that forks helpers (borg's ssh) dies whole.
+/// A helper program run to completion with its output read as it comes: a deadline (and the
+/// test's cancellation) that kills its whole process group, and stderr kept (the first 4 KiB) for
+/// the outcome's detail. The one home of that rule for backup tools (`RepositoryStream`) and
+/// validation commands (`SandboxedCommand`). The group is the child's own (`SpawnedChild`), so a
+/// program that forks helpers (borg's ssh, a validator's server) dies whole.
 struct ToolRun {
     /// How the run ended.
     struct Result {
@@ -15,13 +17,14 @@ struct ToolRun {
 
     static let errorLimit = 4096
 
-    /// Runs `executable` and hands each piece of stdout to `output`.
+    /// Runs `executable` (with `inherit` as its fds 3, 4, …) and hands each piece of its stdout and
+    /// stderr, as they come, to `output`.
     static func capture(
-        _ executable: String, _ arguments: [String], environment: [String], timeout: TimeSpan, cancellation: CancellationFlag,
-        output: (Data) -> Void
+        _ executable: String, _ arguments: [String], environment: [String], inherit: [Int32] = [], timeout: TimeSpan,
+        cancellation: CancellationFlag, output: (SpawnedChild.Stream, Data) -> Void
     ) -> Result {
         let child: SpawnedChild
-        do { child = try SpawnedChild.spawn(executable: executable, arguments: arguments, environment: environment) } catch {
+        do { child = try SpawnedChild.spawn(executable: executable, arguments: arguments, environment: environment, inherit: inherit) } catch {
             return Result(status: nil, errorOutput: "cannot start \(executable): \(error)", timedOut: false, cancelled: false)
         }
         child.writeInput(Data())
@@ -41,7 +44,8 @@ struct ToolRun {
                     open -= 1
                     continue
                 }
-                if stream == .output { output(data) } else { keep(data, in: &errors) }
+                if stream == .error { keep(data, in: &errors) }
+                output(stream, data)
             }
         }
         result.status = child.wait()
