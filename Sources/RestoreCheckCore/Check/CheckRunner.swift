@@ -80,6 +80,8 @@ public struct CheckRunner: Sendable {
             case .success(let found): opened = found
             case .failure(let failure):
                 try? toolDirectory?.remove()
+                // Cancelled (Ctrl-C, shutdown): no outcome, as when a worker is stopped.
+                if cancellation.isCancelled { return nil }
                 outcome.archive = repository.display
                 if failure.reason == .noArchive { outcome.rpoMet = false }
                 outcome.findings.append(Finding(path: repository.display, reason: failure.reason, detail: failure.detail))
