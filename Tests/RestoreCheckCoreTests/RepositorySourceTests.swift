@@ -169,4 +169,27 @@ struct RepositorySourceTests {
         let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(digits.dropLast())[\(digits.last!)]' | wc -l"])
         #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the tool's whole group is killed")
     }
+
+    /// Ctrl-C or a shutdown while the tool lists: the tool's group is killed and no outcome is
+    /// recorded (it would be a false `timeout`), as when a worker is stopped.
+    @Test func cancellingWhileTheToolListsRecordsNoOutcome() async throws {
+        let temp = TemporaryDirectory("repo-cancel")
+        let fake = try temp.write("fake-restic-that-hangs", "#!/bin/sh\nexec sleep 1789\n")
+        chmod(fake, 0o755)
+        try temp.write("pw", "x\n")
+        var source = Self.restic(temp)
+        source.binary = fake
+        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
+        let cancellation = CancellationFlag()
+        let started = Date()
+        Task {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            cancellation.cancel()
+        }
+        let outcome = await runner.check(Self.target(temp, source), seed: 1, cancellation: cancellation)
+        #expect(outcome == nil)
+        #expect(Date().timeIntervalSince(started) < 120, "stopped at the cancellation, not after limits.timeout (6 h)")
+        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep 178[9]' | wc -l"])
+        #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
 }
