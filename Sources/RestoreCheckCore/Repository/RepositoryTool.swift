@@ -95,7 +95,7 @@ struct RepositoryTool {
             struct Entry: Decodable { var name: String; var start: String }
             struct Listing: Decodable { var archives: [Entry] }
             candidates = try JSONDecoder().decode(Listing.self, from: data).archives.compactMap { entry in
-                guard source.snapshot == "latest" || fnmatch(source.snapshot, entry.name, 0) == 0 else { return nil }
+                guard source.snapshot == "latest" || SystemCalls.globMatches(source.snapshot, entry.name) else { return nil }
                 return Self.date(entry.start).map { Snapshot(id: entry.name, time: $0, display: "\(source.display)::\(entry.name)") }
             }
         }

@@ -64,7 +64,7 @@ struct LiveSourceComparison {
                 return .unreadable("read failed")
             }
             let common = min(countA, countB)
-            if memcmp(a.baseAddress!, b.baseAddress!, common) != 0 {
+            if !SystemCalls.bytesEqual(a.baseAddress!, b.baseAddress!, count: common) {
                 let index = (0..<common).first { a[$0] != b[$0] } ?? common
                 return .differs(at: offset + Int64(index))
             }

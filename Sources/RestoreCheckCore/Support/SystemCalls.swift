@@ -9,7 +9,8 @@ struct Errno: Error, Equatable, CustomStringConvertible {
     var description: String { String(cString: strerror(rawValue)) }
 }
 
-/// The file-system calls of restorecheck's restore and clean-up, in one thin layer, as
+/// The file-system calls of restorecheck's restore and clean-up (and the few other libc calls Core
+/// makes: `fnmatch`, `memcmp`, `geteuid`), in one thin layer, as
 /// swift-system's `Syscalls.swift` does: each wrapper names the C function it calls, takes names as
 /// raw bytes (a restored name need not be UTF-8), retries `EINTR` where the call can be
 /// interrupted, and returns the `errno` as a typed error rather than leaving it in a global.
@@ -54,6 +55,12 @@ enum SystemCalls {
     static func fchown(_ fd: Int32, _ owner: uid_t, _ group: gid_t) -> Errno? {
         Glibc.fchown(fd, owner, group) == 0 ? nil : .current
     }
+
+    /// `fnmatch(pattern, name, 0) == 0`: shell glob matching (`*`, `?`, `[...]`).
+    static func globMatches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
+
+    /// `memcmp(a, b, count) == 0`.
+    static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool { memcmp(a, b, count) == 0 }
 
     /// `geteuid() == 0`.
     static var isRoot: Bool { geteuid() == 0 }
