@@ -228,10 +228,6 @@ public struct CheckRunner: Sendable {
         outcome: inout Outcome, reasons: inout Set<OutcomeReason>
     ) {
         let name = stream.tool.source.tool.rawValue
-        if let index = outcome.notes.firstIndex(where: { $0.hasPrefix("integrity only: no manifest configured") }) {
-            outcome.notes[index] = "integrity only: no manifest configured; \(name) verified every chunk it restored against its ID, "
-                + "and restorecheck counted the files it delivered against the snapshot's listing, but content was not compared with checksums"
-        }
         if let ended, !ended.killed, ended.status != .exited(0) {
             reasons.insert(.archiveCorrupt)
             outcome.findings.insert(Finding(
@@ -296,8 +292,11 @@ public struct CheckRunner: Sendable {
         outcome.archiveFormat = ([report.format] + report.filters).filter { !$0.isEmpty }.joined(separator: " + ")
         outcome.verification = report.filesRestoredAll == 0 ? .none : (report.verifiedAgainstManifest ? .manifest : .integrityOnly)
         if report.verifiedAgainstManifest == false, outcome.verification != .none, !reasons.contains(.manifestMissing) {
-            outcome.notes.append(
-                "integrity only: no manifest configured; sampled files were decoded and sizes and the format's CRCs checked, but content was not compared with checksums")
+            // What "integrity" means depends on who read the data: libarchive's format checks, or the tool's own.
+            let checked = target.repository.map {
+                "\($0.tool.rawValue) verified every chunk it restored against its ID, and restorecheck counted the files it delivered against the snapshot's listing"
+            } ?? "sampled files were decoded and sizes and the format's CRCs checked"
+            outcome.notes.append("integrity only: no manifest configured; \(checked), but content was not compared with checksums")
         }
         if let manifestError = report.manifestError {
             reasons.insert(.manifestInvalid)
