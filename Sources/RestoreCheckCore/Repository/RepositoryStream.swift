@@ -55,10 +55,14 @@ public final class RepositoryStream: @unchecked Sendable {
         ) { stream, piece in
             guard stream == .output else { return }
             pending.append(piece)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                if tool.isRegularFile(listingLine: pending[pending.startIndex..<newline]) { files += 1 }
-                pending.removeSubrange(pending.startIndex...newline)
+            // Lines are counted in place and the consumed prefix dropped once per piece: dropping it
+            // line by line would move the rest of the buffer for every line.
+            var lineStart = pending.startIndex
+            while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                if tool.isRegularFile(listingLine: pending[lineStart..<newline]) { files += 1 }
+                lineStart = pending.index(after: newline)
             }
+            pending.removeSubrange(pending.startIndex..<lineStart)
         }
         if !pending.isEmpty, tool.isRegularFile(listingLine: pending) { files += 1 }
         // The snapshot opened, so a failing listing is the snapshot's damage (a tree restic cannot read).

@@ -14,6 +14,14 @@ struct RepositoryTool {
     let source: RepositorySource
     /// A private, fresh directory for the tool's own state (HOME, BORG_BASE_DIR).
     let workDirectory: String
+    /// One decoder for every line of a file listing (there is a line per file).
+    private let lineDecoder = JSONDecoder()
+    private struct ListingNode: Decodable { var type: String? }
+
+    init(source: RepositorySource, workDirectory: String) {
+        self.source = source
+        self.workDirectory = workDirectory
+    }
 
     /// One snapshot (borg: archive).
     struct Snapshot: Equatable {
@@ -104,8 +112,7 @@ struct RepositoryTool {
 
     /// Whether one line of the file listing is a regular file (restic: `"type":"file"`; borg: `"type":"-"`).
     func isRegularFile(listingLine line: Data) -> Bool {
-        struct Node: Decodable { var type: String? }
-        guard let node = try? JSONDecoder().decode(Node.self, from: line) else { return false }
+        guard let node = try? lineDecoder.decode(ListingNode.self, from: line) else { return false }
         return node.type == (source.tool == .restic ? "file" : "-")
     }
 
