@@ -18,6 +18,8 @@ public struct ArchiveReader: ~Copyable {
     /// The file, to name a format libarchive does not recognise.
     private let path: String
     private var headersRead = 0
+    /// Set for a directory tree read through `archive_read_disk`: its root, stripped from names.
+    private let treeRoot: [UInt8]?
 
     /// Opens `path` for reading.
     ///
@@ -62,6 +64,29 @@ public struct ArchiveReader: ~Copyable {
         }
         self.handle = handle
         self.path = path
+        treeRoot = nil
+    }
+
+    /// Reads a directory tree that a backup tool restored (`archive_read_disk`), entry by entry like
+    /// an archive: names relative to `directory`, symlinks reported as links and never followed,
+    /// mount points not crossed, and no extended attributes, ACLs, flags or sparse maps read (a
+    /// restored file's bytes are what is verified). Data blocks come from each file in turn.
+    public init(directory: String) throws(ArchiveError) {
+        guard let handle = archive_read_disk_new() else {
+            throw ArchiveError(code: .openFailed, message: "archive_read_disk_new failed (out of memory)")
+        }
+        archive_read_disk_set_symlink_physical(handle)
+        archive_read_disk_set_behavior(
+            handle, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL
+                | ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE)
+        if archive_read_disk_open(handle, directory) != ARCHIVE_OK {
+            let error = Self.error(handle, code: .openFailed)
+            archive_read_free(handle)
+            throw error
+        }
+        self.handle = handle
+        self.path = directory
+        treeRoot = Array(directory.utf8)
     }
 
     deinit {
@@ -78,6 +103,7 @@ public struct ArchiveReader: ~Copyable {
         switch status {
         case ARCHIVE_EOF:
             currentEntry = nil
+            if treeRoot != nil { return nil }
             // An ISO image starts with 32 KiB of zeros, which the tar reader takes for an empty tar.
             if headersRead == 0, let format = ArchiveSignature.unreadFormat(atPath: path) {
                 throw Self.unsupported(format, because: "no entries in any format restorecheck reads")
@@ -95,7 +121,19 @@ public struct ArchiveReader: ~Copyable {
         guard let entry else { throw Self.error(handle, code: .corrupt) }
         currentEntry = entry
         headersRead += 1
-        return Self.copy(entry)
+        guard let treeRoot else { return Self.copy(entry) }
+        // A tree is walked only where asked: into each directory as its header is read.
+        if archive_read_disk_can_descend(handle) != 0 { archive_read_disk_descend(handle) }
+        var copied = Self.copy(entry)
+        copied.pathname = Self.relative(copied.pathname, to: treeRoot)
+        return copied
+    }
+
+    /// A tree entry's name below `root` ("." for the root itself).
+    static func relative(_ name: [UInt8], to root: [UInt8]) -> [UInt8] {
+        guard name.starts(with: root) else { return name }
+        let rest = name.dropFirst(root.count).drop { $0 == UInt8(ascii: "/") }
+        return rest.isEmpty ? [UInt8(ascii: ".")] : Array(rest)
     }
 
     /// One block of an entry's data. `bytes` is valid only until the next call on the reader.
@@ -131,23 +169,27 @@ public struct ArchiveReader: ~Copyable {
     }
 
     /// Skips the current entry's data (`archive_read_data_skip`): a seek where the format allows it
-    /// (plain tar, zip through the central directory), a decode-and-discard otherwise.
+    /// (plain tar, zip through the central directory), a decode-and-discard otherwise; nothing in a
+    /// tree, whose next header moves to the next file.
     public func skipData() throws(ArchiveError) {
+        // A tree's reader has nothing to seek past (and libarchive's disk reader has no skip).
+        guard treeRoot == nil else { return }
         let status = archive_read_data_skip(handle)
         if status == ARCHIVE_FATAL { throw Self.error(handle, code: .corrupt) }
     }
 
     /// Bytes consumed from the archive file so far (`archive_filter_bytes(a, -1)`).
-    public var compressedBytesRead: Int64 { archive_filter_bytes(handle, -1) }
+    public var compressedBytesRead: Int64 { treeRoot == nil ? archive_filter_bytes(handle, -1) : 0 }
 
     /// Bytes produced by the decompression filters so far (`archive_filter_bytes(a, 0)`): the
     /// uncompressed stream the format reader sees. With `compressedBytesRead` it gives the ratio
     /// that detects decompression bombs.
-    public var uncompressedBytesRead: Int64 { archive_filter_bytes(handle, 0) }
+    public var uncompressedBytesRead: Int64 { treeRoot == nil ? archive_filter_bytes(handle, 0) : 0 }
 
     /// Whether the archive stream passes through a decompression filter (tar.gz, tar.zst...). In a
     /// filtered stream skipping an entry means decoding it: there is nothing to seek past.
     public var isFiltered: Bool {
+        guard treeRoot == nil else { return false }
         let count = archive_filter_count(handle)
         guard count > 0 else { return false }
         for index in 0..<count where archive_filter_code(handle, index) != ARCHIVE_FILTER_NONE {
@@ -159,16 +201,19 @@ public struct ArchiveReader: ~Copyable {
     /// libarchive's name for the detected format ("GNU tar format", "ZIP 2.0 (deflation)"...), after
     /// the first header has been read.
     public var formatName: String {
-        archive_format_name(handle).map { String(cString: $0) } ?? "unknown"
+        if treeRoot != nil { return "restored directory tree" }
+        return archive_format_name(handle).map { String(cString: $0) } ?? "unknown"
     }
 
     /// libarchive's format code family (`ARCHIVE_FORMAT_BASE_MASK` applied).
     public var formatFamily: Format {
-        Format(code: archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK)
+        if treeRoot != nil { return .directoryTree }
+        return Format(code: archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK)
     }
 
     /// Names of the filters, outermost first ("gzip", "zstd"); empty for an unfiltered archive.
     public var filterNames: [String] {
+        guard treeRoot == nil else { return [] }
         let count = archive_filter_count(handle)
         guard count > 0 else { return [] }
         return (0..<count).reversed().compactMap { index -> String? in
@@ -182,6 +227,8 @@ public struct ArchiveReader: ~Copyable {
     /// The archive format families restorecheck distinguishes.
     public enum Format: Sendable, Hashable {
         case tar, cpio, zip, sevenZip, other(Int32)
+        /// A directory tree a backup tool restored (`init(directory:)`).
+        case directoryTree
         init(code: Int32) {
             switch code {
             case ARCHIVE_FORMAT_TAR: self = .tar

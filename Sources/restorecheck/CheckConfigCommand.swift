@@ -19,7 +19,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
             if let repository = target.repository {
-                let probe = RepositoryStream.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))
+                let probe = RepositoryRestore.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))
                 print("    \(repository.tool.rawValue) \(repository.tool == .restic ? "snapshot" : "archive") \(repository.snapshot): \(probe)")
             }
             print("    manifest \(manifest); sample \(target.sample.summary); rpo \(target.rpo); rto \(target.rto); content checks \(target.contentChecks.rawValue)")

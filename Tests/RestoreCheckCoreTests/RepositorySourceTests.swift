@@ -5,19 +5,22 @@ import Testing
 @testable import RestoreCheckCore
 
 /// restic and borg repositories as restore sources, made at test time by Debian's `restic` and
-/// `borgbackup`: the newest snapshot streams through the tool's own restore path into the worker and
-/// is verified against a manifest; damage in the repository, a wrong password, an old snapshot and a
-/// hanging tool each get their verdict.
+/// `borgbackup`: the newest snapshot is restored by the tool itself (`restic restore`, `borg
+/// extract`) into scratch, in its sandbox, and verified in place against a manifest; samples restore
+/// only the drawn files and are projected from the last full restore; damage in the repository, a
+/// wrong password, an old snapshot, a hanging tool and a hostile archive each get their verdict.
 @Suite("restic and borg repositories")
 struct RepositorySourceTests {
     /// `src/` (text, a 2 MiB random file, a symlink out of the tree, a hard link), its manifest, a restic
     /// repository and a borg repository of it, both encrypted with the password in `pw`.
-    static func repositories(_ temp: TemporaryDirectory) throws {
+    /// `extra`: shell run in the temporary directory before the manifest is taken (more files).
+    static func repositories(_ temp: TemporaryDirectory, extra: String = "") throws {
         try Shell.run(
             """
             mkdir -p src/docs src/data && seq 1 20000 > src/docs/orders.csv && echo 'hello' > src/docs/readme.txt
+            \(extra)
             head -c 2097152 /dev/urandom > src/data/big.bin && ln -s /etc src/etc-link
-            ln src/docs/readme.txt src/docs/readme-hardlink.txt   # borg's export-tar writes a tar hard link
+            ln src/docs/readme.txt src/docs/readme-hardlink.txt   # both tools restore it as a hard link
             find src -type f | sort | xargs sha256sum > manifest.sha256
             echo 'correct horse battery staple' > pw && echo 'wrong' > badpw
             export RESTIC_PASSWORD_FILE="$PWD/pw" BORG_PASSCOMMAND="cat $PWD/pw" BORG_BASE_DIR="$PWD/borg-home"
@@ -67,20 +70,84 @@ struct RepositorySourceTests {
         let temp = TemporaryDirectory("repo-pass")
         try await Blocking.run { try Self.repositories(temp) }
         let snapshotTime = Date()
-        for source in [Self.restic(temp), Self.borg(temp)] {
+        // borg's passcommand runs outside the sandbox (it may read what the sandbox hides) and borg
+        // reads what it printed on its stdin.
+        var commanded = Self.borg(temp)
+        commanded.passwordFile = nil
+        commanded.passcommand = "cat '\(temp.url("pw"))'"
+        for source in [Self.restic(temp), Self.borg(temp), commanded] {
             let outcome = try await Self.check(Self.target(temp, source), in: temp)
             #expect(outcome.status == .passed, "\(source.tool): \(outcome.findings) \(outcome.summary)")
             #expect(outcome.verification == .manifest && outcome.filesVerified == 4, "\(source.tool): \(outcome.filesVerified)")
             #expect(outcome.restorePointSource == "snapshot_time")
             #expect(abs((outcome.backupTimestamp ?? .distantPast).timeIntervalSince(snapshotTime)) < 120, "the snapshot's recorded time")
             #expect(outcome.archive?.hasPrefix("\(source.tool.rawValue):\(temp.url(source.tool == .restic ? "restic-repo" : "borg-repo"))") == true)
-            #expect(outcome.notes.contains { $0.contains(source.tool == .restic ? "1 link(s)" : "2 link(s)") },
-                    "the symlink out of the tree is recorded, never created (borg: and its hard link): \(outcome.notes)")
+            #expect(outcome.notes.contains { $0.contains("1 link(s)") }, "the tool's symlink is recorded, never followed: \(outcome.notes)")
+            #expect(outcome.projectedFullRestoreSeconds.map { $0 > 0 && $0 < outcome.restoreSeconds ?? 0 } == true,
+                    "a full test's RTO is the tool's measured restore, verification not included")
         }
         // Without a manifest the note says what was checked, and by whom.
         let integrity = try await Self.check(Self.target(temp, Self.restic(temp), manifest: false), in: temp)
         #expect(integrity.status == .passed)
         #expect(integrity.notes.contains { $0.hasPrefix("integrity only: no manifest configured; restic verified every chunk it restored") })
+    }
+
+    /// A sample restores only the drawn files (names with glob characters too, matched literally),
+    /// and its RTO is projected from the last full restore of the target; with none on record, the
+    /// first sampled test restores everything and records it.
+    @Test func samplesRestoreOnlyTheDrawnFilesAndAreProjectedFromTheLastFullRestore() async throws {
+        let temp = TemporaryDirectory("repo-sample")
+        try await Blocking.run { try Self.repositories(temp, extra: "echo odd > 'src/docs/we[ir]d*name?.txt'") }
+        for source in [Self.restic(temp), Self.borg(temp)] {
+            var target = Self.target(temp, source)
+            target.sample = SampleSpec(size: .files(1), include: ["src/docs/we[ir]d*name?.txt"])
+            target.restoreTimePath = temp.url("state/\(source.tool.rawValue).json")
+            let first = try await Self.check(target, in: temp)
+            #expect(first.status == .passed && first.filesVerified == 5, "\(source.tool): \(first.findings) \(first.filesVerified)")
+            #expect(first.notes.contains { $0.hasPrefix("the whole snapshot was restored, not a sample") }, "\(first.notes)")
+            let record = try #require(RepositoryRestoreTime.load(target.restoreTimePath!))
+            #expect(record.files == 5 && record.bytes > 2_097_152)
+
+            let sampled = try await Self.check(target, in: temp)
+            #expect(sampled.status == .passed, "\(source.tool): \(sampled.findings) \(sampled.summary)")
+            #expect(sampled.filesVerified == 2 && sampled.filesInArchive == 5, "the include and one drawn file: \(sampled.filesVerified)")
+            #expect(sampled.notes.contains { $0.hasPrefix("full restore projected from the last full restore of this target") }, "\(sampled.notes)")
+            #expect(sampled.projectedFullRestoreSeconds.map { abs($0 - record.seconds) < 0.001 || $0 > record.seconds } == true,
+                    "the record's time (same size), or the sample's own if longer")
+            #expect(RepositoryRestoreTime.load(target.restoreTimePath!) == record, "a sample does not overwrite the full restore's record")
+        }
+    }
+
+    /// Measured with borg 1.2.4: an archive holding a symlink `lnk -> <outside>` and then a file
+    /// `lnk/through.txt` (made by `borg import-tar`) makes a bare `borg extract` write through the
+    /// link, outside its target. In the sandbox nothing outside scratch is reachable: the write
+    /// fails, borg warns, and the manifest's file is missing.
+    @Test func aHostileArchiveCannotMakeTheToolWriteOutsideScratch() async throws {
+        let temp = TemporaryDirectory("repo-hostile")
+        let outside = temp.url("outside")
+        try await Blocking.run {
+            try Shell.run(
+                """
+                mkdir outside && echo 'correct horse battery staple' > pw
+                python3 - <<'PY'
+                import io, tarfile
+                with tarfile.open("hostile.tar", "w") as t:
+                    for name, data in [("../escape.txt", b"x"), ("ok.txt", b"ok\\n")]:
+                        i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+                    s = tarfile.TarInfo("lnk"); s.type = tarfile.SYMTYPE; s.linkname = "\(outside)"; t.addfile(s)
+                    i = tarfile.TarInfo("lnk/through.txt"); i.size = 2; t.addfile(i, io.BytesIO(b"yy"))
+                PY
+                export BORG_PASSCOMMAND="cat $PWD/pw" BORG_BASE_DIR="$PWD/borg-home"
+                borg init -e repokey borg-repo 2>/dev/null && borg import-tar borg-repo::hostile hostile.tar
+                printf '%s  ok.txt\\n%s  lnk/through.txt\\n' $(printf 'ok\\n' | sha256sum | cut -c1-64) $(printf yy | sha256sum | cut -c1-64) > manifest.sha256
+                """, in: temp.path)
+        }
+        let outcome = try await Self.check(Self.target(temp, Self.borg(temp)), in: temp)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty, "nothing written through the link")
+        #expect(!FileManager.default.fileExists(atPath: temp.url("escape.txt")) && !FileManager.default.fileExists(atPath: temp.url("scratch/escape.txt")))
+        #expect(outcome.status == .failed && outcome.reasons.contains(.entryMissing), "\(outcome.findings)")
+        #expect(outcome.findings.contains { $0.path == "lnk/through.txt" && $0.reason == .entryMissing }, "\(outcome.findings)")
+        #expect(outcome.filesVerified == 1, "ok.txt came back intact")
     }
 
     @Test func damageInTheRepositoryFailsNamingWhatDidNotComeBack() async throws {
@@ -92,16 +159,20 @@ struct RepositorySourceTests {
             try Self.corrupt("restic-tree/data", larger: false, than: 512 * 1024, in: temp)
             try Self.corrupt("borg-bad/data", larger: true, than: 512 * 1024, in: temp)
         }
-        // A damaged data pack: restic stops mid-file; the file it was restoring is named.
+        // A damaged data pack: restic skips the chunk and says which file; what it left there (if
+        // anything) is not the manifest's file.
         let data = try await Self.check(Self.target(temp, Self.restic(temp, repository: "restic-data")), in: temp)
         #expect(data.status == .failed && data.reasons.contains(.archiveCorrupt), "\(data.findings)")
-        #expect(data.findings.contains { $0.path == "src/data/big.bin" && $0.reason == .archiveCorrupt }, "\(data.findings)")
-        #expect(data.findings.contains { $0.detail?.contains("ciphertext verification failed") == true }, "restic's own words: \(data.findings)")
+        #expect(data.findings.first?.detail?.contains("ignoring error for /src/data/big.bin: ciphertext verification failed") == true,
+                "restic's own words, naming the file: \(data.findings)")
+        // Where restic stops depends on which chunk the flip hit: a file with a hole, or none.
+        #expect(data.findings.contains { $0.path == "src/data/big.bin" && [.checksumMismatch, .entryMissing].contains($0.reason) }, "\(data.findings)")
 
-        // A damaged tree: `restic dump` would skip the directory and exit 0; the listing fails loudly.
+        // A damaged tree: the directory does not come back; restic says so and each missing file is named.
         let tree = try await Self.check(Self.target(temp, Self.restic(temp, repository: "restic-tree")), in: temp)
-        #expect(tree.status == .failed && tree.reasons == [.archiveCorrupt], "\(tree.findings)")
-        #expect(tree.findings.first?.detail?.hasPrefix("restic could not list the files of restic:") == true, "\(tree.findings)")
+        #expect(tree.status == .failed && tree.reasons == [.archiveCorrupt, .entryMissing], "\(tree.findings)")
+        #expect(tree.findings.first?.detail?.hasPrefix("restic could not restore all it was asked for (exit status 1)") == true, "\(tree.findings)")
+        #expect(tree.findings.contains { $0.path == "src/docs/orders.csv" && $0.reason == .entryMissing }, "\(tree.findings)")
 
         var relocated = Self.borg(temp, repository: "borg-bad")
         relocated.snapshot = "nightly-*"
@@ -168,6 +239,22 @@ struct RepositorySourceTests {
         let digits = String(duration)
         let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(digits.dropLast())[\(digits.last!)]' | wc -l"])
         #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the tool's whole group is killed")
+
+        // A tool that lists its snapshot and then hangs restoring it (in its sandbox): the same.
+        let restoring = try temp.write(
+            "fake-restic-that-hangs-restoring",
+            "#!/bin/sh\ncase \"$*\" in *snapshots*) echo '[{\"id\":\"0123456789abcdef\",\"time\":\"2026-01-01T00:00:00Z\"}]' ;;\n"
+                + "*) sleep \(duration + 1) ;; esac\n")
+        chmod(restoring, 0o755)
+        try FileManager.default.createDirectory(atPath: temp.url("restic-repo"), withIntermediateDirectories: true)
+        source.binary = restoring
+        let hung = try await Self.check(Self.target(temp, source, limits: limits), in: temp)
+        #expect(hung.reasons.contains(.timeout), "\(hung.summary)")
+        #expect(hung.summary.contains("did not finish restoring"), "\(hung.summary)")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let after = String(duration + 1)
+        let left = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(after.dropLast())[\(after.last!)]' | wc -l"])
+        #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the sandbox and the tool in it are killed")
     }
 
     /// Ctrl-C or a shutdown while the tool lists: the tool's group is killed and no outcome is

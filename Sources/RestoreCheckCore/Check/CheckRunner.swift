@@ -63,36 +63,31 @@ public struct CheckRunner: Sendable {
             findings: [], findingsOmitted: 0, notes: [])
         var reasons: Set<OutcomeReason> = []
 
-        // The restore point: the newest archive file, opened once, or a repository's snapshot,
-        // streamed by its tool into a pipe. Either way the worker reads fd 3.
+        // The restore point: the newest archive file, opened once (the worker reads it as fd 3), or a
+        // repository's snapshot, which its tool restores into scratch below (the worker reads the tree).
         let fd: Int32
         let archive: ArchiveLocator.Candidate
-        var stream: RepositoryStream?
+        var repository: RepositoryRestore?
         var toolDirectory: ScratchDirectory?
-        if let repository = target.repository {
-            let opened: RepositoryStream
+        if let source = target.repository {
             do {
-                toolDirectory = try ScratchDirectory.create(under: scratchBase, label: "\(target.name)-\(repository.tool.rawValue)")
+                toolDirectory = try ScratchDirectory.create(under: scratchBase, label: "\(target.name)-\(source.tool.rawValue)")
             } catch {
                 return finish(&outcome, reasons: [.scratchError], summary: "cannot prepare the tool's directory: \(error)")
             }
-            switch RepositoryStream.open(repository, workDirectory: toolDirectory!.path, timeout: target.limits.timeout, cancellation: cancellation) {
-            case .success(let found): opened = found
+            switch RepositoryRestore.locate(source, workDirectory: toolDirectory!.path, timeout: target.limits.timeout, cancellation: cancellation) {
+            case .success(let found): repository = found
             case .failure(let failure):
                 try? toolDirectory?.remove()
                 // Cancelled (Ctrl-C, shutdown): no outcome, as when a worker is stopped.
                 if cancellation.isCancelled { return nil }
-                outcome.archive = repository.display
+                outcome.archive = source.display
                 if failure.reason == .noArchive { outcome.rpoMet = false }
-                outcome.findings.append(Finding(path: repository.display, reason: failure.reason, detail: failure.detail))
+                outcome.findings.append(Finding(path: source.display, reason: failure.reason, detail: failure.detail))
                 return finish(&outcome, reasons: [failure.reason], summary: failure.detail)
             }
-            do { fd = try opened.start() } catch {
-                try? toolDirectory?.remove()
-                return finish(&outcome, reasons: [.internalError], summary: "cannot start \(opened.executable): \(error)")
-            }
-            stream = opened
-            archive = ArchiveLocator.Candidate(path: opened.snapshot.display, modificationTime: opened.snapshot.time.timeIntervalSince1970, size: 0)
+            fd = -1
+            archive = ArchiveLocator.Candidate(path: repository!.snapshot.display, modificationTime: repository!.snapshot.time.timeIntervalSince1970, size: 0)
             outcome.archive = archive.path
         } else {
             guard let candidate = ArchiveLocator.newest(matching: target.archiveGlob) else {
@@ -127,7 +122,7 @@ public struct CheckRunner: Sendable {
             outcome.archiveBytes = archive.size
             outcome.archiveModifiedTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
         }
-        var fdOpen = true
+        var fdOpen = fd >= 0
         defer {
             if fdOpen { SystemCalls.close(fd) }
             try? toolDirectory?.remove()
@@ -140,12 +135,12 @@ public struct CheckRunner: Sendable {
                 return finish(&outcome, reasons: [.internalError], summary: "cannot read the canary key: \(error)")
             }
         } else {
-            outcome.restorePointSource = stream == nil ? "archive_mtime" : "snapshot_time"
+            outcome.restorePointSource = repository == nil ? "archive_mtime" : "snapshot_time"
             judgeRestorePoint(Date(timeIntervalSince1970: archive.modificationTime), started: started, target: target, outcome: &outcome, reasons: &reasons)
         }
 
         // A repository's manifest template takes the snapshot's ID (borg: the archive's name).
-        let manifestPath = target.manifestPath(forArchive: stream?.snapshot.id ?? archive.path)
+        let manifestPath = target.manifestPath(forArchive: repository?.snapshot.id ?? archive.path)
         outcome.manifest = manifestPath
         var usableManifest = manifestPath
         if let manifestPath, !FileManager.default.fileExists(atPath: manifestPath) {
@@ -171,20 +166,36 @@ public struct CheckRunner: Sendable {
         request.checkContent = target.contentChecks != .off
         request.validate = target.validate
         request.liveSource = target.liveSource
-        request.backupStarted = stream?.snapshot.time.timeIntervalSince1970
+        request.backupStarted = repository?.snapshot.time.timeIntervalSince1970
         let coverage = usableManifest == nil ? nil : CoverageTracking(target: target, today: CoverageState.day(of: started))
         do { request.coverage = try coverage?.prepare() } catch {
             outcome.notes.append("coverage not tracked: \(error)")
         }
-        let result = supervisor.run(request, archive: fd, cancellation: cancellation) { update in
+        var restored: RepositoryTest?
+        if let repository {
+            switch RepositoryTest.restore(repository, target: target, sample: sample, seed: seed, into: scratch, cancellation: cancellation) {
+            case .restored(let test):
+                restored = test
+                request.archivePath = scratch.path
+                request.restoredTree = RestoredTree(requested: test.requested)
+                request.sample = SampleSpec(size: .all)
+            case .failed(let failure):
+                try? scratch.remove()
+                if cancellation.isCancelled { return nil }
+                outcome.findings.append(Finding(path: archive.path, reason: failure.reason, detail: failure.detail))
+                reasons.insert(failure.reason)
+                return finish(&outcome, reasons: reasons, summary: failure.detail)
+            }
+        }
+        let result = supervisor.run(request, archive: fd >= 0 ? fd : nil, cancellation: cancellation) { update in
             progress(Progress(
                 target: target.name, archiveBytes: archive.size, archiveBytesRead: update.archiveBytesRead,
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
-        // The worker is done with the stream: close the read end so a tool still writing gets EPIPE.
-        SystemCalls.close(fd)
-        fdOpen = false
-        let toolEnd = stream?.finish()
+        if fdOpen {
+            SystemCalls.close(fd)
+            fdOpen = false
+        }
         let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
         // Validation commands need the restored files: they run before scratch is removed.
         var commands = CommandResults()
@@ -207,8 +218,12 @@ public struct CheckRunner: Sendable {
             report.findings += commands.findings
             report.filesValidated += commands.files
             report.validationSeconds += commands.seconds
-            apply(report, to: &outcome, reasons: &reasons, target: target)
-            if let stream { judge(stream, ended: toolEnd, report: report, outcome: &outcome, reasons: &reasons) }
+            let projected = restored.map { $0.projectedSeconds(validation: report.validationSeconds) } ?? RestoreProjection.fullRestoreSeconds(report)
+            apply(report, to: &outcome, reasons: &reasons, target: target, projected: projected)
+            if let restored {
+                outcome.restoreSeconds = restored.seconds + seconds + commands.seconds
+                restored.judge(report, target: target, outcome: &outcome, reasons: &reasons)
+            }
             if let coverage, request.coverage != nil { coverage.record(report, into: &outcome) }
             if let manifest = usableManifest, report.fatal == nil, report.verifiedAgainstManifest, let changes = ChangeTracking(target: target) {
                 changes.compare(manifest: manifest, report: report, outcome: &outcome, reasons: &reasons)
@@ -217,32 +232,6 @@ public struct CheckRunner: Sendable {
                 judge(canary, restored: canaryBytes, key: canaryKey, target: target, started: started, outcome: &outcome, reasons: &reasons)
             }
             return finish(&outcome, reasons: reasons, summary: summarize(report, outcome: outcome, reasons: reasons))
-        }
-    }
-
-    /// A repository's stream, after the worker read it: the tool's own verdict (a non-zero exit is
-    /// the snapshot's damage, with the tool's words), and the files it listed against the files its
-    /// stream delivered (`restic dump` skips an unreadable directory silently).
-    private func judge(
-        _ stream: RepositoryStream, ended: (status: SpawnedChild.Status, errors: String, killed: Bool)?, report: WorkerReport,
-        outcome: inout Outcome, reasons: inout Set<OutcomeReason>
-    ) {
-        let name = stream.tool.source.tool.rawValue
-        if let ended, !ended.killed, ended.status != .exited(0) {
-            reasons.insert(.archiveCorrupt)
-            outcome.findings.insert(Finding(
-                path: stream.snapshot.display, reason: .archiveCorrupt,
-                detail: "\(name) could not restore the snapshot (\(ended.status)): \(ended.errors)"), at: 0)
-        } else if let ended, !ended.errors.isEmpty {
-            outcome.notes.append("\(name) said while restoring: \(ended.errors)")
-        }
-        // A hard link is a file to the listing (both tools list every name of a file as a file).
-        let delivered = report.regularFiles + report.hardLinkFiles
-        if report.fatal == nil, delivered < stream.listedFiles {
-            reasons.insert(.entryMissing)
-            outcome.findings.append(Finding(
-                path: stream.snapshot.display, reason: .entryMissing,
-                detail: "\(name) lists \(stream.listedFiles) files in the snapshot; its restore delivered \(delivered)"))
         }
     }
 
@@ -288,13 +277,15 @@ public struct CheckRunner: Sendable {
         return results
     }
 
-    private func apply(_ report: WorkerReport, to outcome: inout Outcome, reasons: inout Set<OutcomeReason>, target: Target) {
+    /// `projected`: the full restore's time for the RTO (`RestoreProjection` for archives,
+    /// `RepositoryTest` for repositories); nil when it cannot be told.
+    private func apply(_ report: WorkerReport, to outcome: inout Outcome, reasons: inout Set<OutcomeReason>, target: Target, projected: Double?) {
         outcome.archiveFormat = ([report.format] + report.filters).filter { !$0.isEmpty }.joined(separator: " + ")
         outcome.verification = report.filesRestoredAll == 0 ? .none : (report.verifiedAgainstManifest ? .manifest : .integrityOnly)
         if report.verifiedAgainstManifest == false, outcome.verification != .none, !reasons.contains(.manifestMissing) {
             // What "integrity" means depends on who read the data: libarchive's format checks, or the tool's own.
             let checked = target.repository.map {
-                "\($0.tool.rawValue) verified every chunk it restored against its ID, and restorecheck counted the files it delivered against the snapshot's listing"
+                "\($0.tool.rawValue) verified every chunk it restored against its ID and reported what it could not restore"
             } ?? "sampled files were decoded and sizes and the format's CRCs checked"
             outcome.notes.append("integrity only: no manifest configured; \(checked), but content was not compared with checksums")
         }
@@ -338,12 +329,13 @@ public struct CheckRunner: Sendable {
             outcome.notes.append(
                 "\(report.linksRecorded) link(s) and \(report.specialEntriesSkipped) special file(s) recorded, not created")
         }
-        if let projected = RestoreProjection.fullRestoreSeconds(report) {
+        if let projected {
             outcome.projectedFullRestoreSeconds = projected
             outcome.rtoMet = projected <= target.rto.seconds
             if outcome.rtoMet == false { reasons.insert(.rtoExceeded) }
         }
-        if report.regularFiles == 0, report.fatal == nil {
+        // A repository's count is the snapshot's, not the sample's: `RepositoryTest.judge` checks it.
+        if report.regularFiles == 0, report.fatal == nil, target.repository == nil {
             // Nothing would come back from this backup. An all-zero file (a failed disk, a preallocated
             // upload that never finished) also reads as an empty tar: never let that pass.
             reasons.insert(.entryMissing)

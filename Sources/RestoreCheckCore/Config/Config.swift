@@ -117,6 +117,9 @@ public struct Target: Sendable, Hashable {
     public var changeChecks = CheckMode.fail
     public var changeThresholds = ChangeThresholds()
     public var changeSummaryPath: String?
+    /// A repository target's last full restore time (`state_dir/restore-times/<name>.json`; see
+    /// `RepositoryRestoreTime`); nil for archives.
+    public var restoreTimePath: String?
     /// `compare_with_source`: the live data to compare restored files with.
     public var liveSource: LiveSource?
     /// `validate:`: application checks on restored files (built-in validators).

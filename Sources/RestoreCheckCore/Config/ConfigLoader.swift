@@ -463,6 +463,7 @@ private struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.repository = draft.repository?.source
+        if target.repository != nil { target.restoreTimePath = "\(stateDirectory)/restore-times/\(name).json" }
         target.liveSource = draft.liveSource
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
         target.contentChecks = settings.contentChecks

@@ -16,7 +16,20 @@ struct RepositoryTool {
     let workDirectory: String
     /// One decoder for every line of a file listing (there is a line per file).
     private let lineDecoder = JSONDecoder()
-    private struct ListingNode: Decodable { var type: String? }
+    private struct ListingNode: Decodable {
+        var type: String?
+        var path: String?
+        var size: Int64?
+    }
+
+    /// A regular file of a snapshot's listing.
+    struct ListedFile: Equatable {
+        /// As the tool names it on its command line (restic: `/dir/file`; borg: `dir/file`).
+        var path: String
+        /// As the restored tree names it, and the manifest does (`dir/file`).
+        var name: String
+        var size: Int64
+    }
 
     init(source: RepositorySource, workDirectory: String) {
         self.source = source
@@ -80,14 +93,6 @@ struct RepositoryTool {
         }
     }
 
-    /// Writes `snapshot` as an uncompressed tar to stdout, through the tool's restore path.
-    func streamArguments(_ snapshot: Snapshot) -> [String] {
-        switch source.tool {
-        case .restic: resticGlobal + ["dump", "--archive", "tar", snapshot.id, "/"]
-        case .borg: ["--bypass-lock", "export-tar", "\(source.repository)::\(snapshot.id)", "-"]
-        }
-    }
-
     /// The snapshot `source.snapshot` selects from the listing; nil when none does. Throws when the
     /// listing is not the tool's JSON.
     func select(fromListing data: Data) throws -> Snapshot? {
@@ -110,10 +115,81 @@ struct RepositoryTool {
         return candidates.max { $0.time < $1.time }
     }
 
-    /// Whether one line of the file listing is a regular file (restic: `"type":"file"`; borg: `"type":"-"`).
-    func isRegularFile(listingLine line: Data) -> Bool {
-        guard let node = try? lineDecoder.decode(ListingNode.self, from: line) else { return false }
-        return node.type == (source.tool == .restic ? "file" : "-")
+    /// One line of the file listing, when it is a regular file (restic: `"type":"file"`; borg: `"type":"-"`).
+    func regularFile(listingLine line: Data) -> ListedFile? {
+        guard let node = try? lineDecoder.decode(ListingNode.self, from: line), node.type == (source.tool == .restic ? "file" : "-"),
+            let path = node.path
+        else { return nil }
+        return ListedFile(path: path, name: String(path.drop { $0 == "/" }), size: max(0, node.size ?? 0))
+    }
+
+    /// Restores `snapshot` (only `paths`, as the listing names them, when given) into `directory`,
+    /// which is also the working directory (borg extracts there). Each path is matched literally:
+    /// restic's `--include` takes a glob, so its metacharacters are escaped; borg's positional paths
+    /// take a pattern style prefix, so each gets `pp:` (path prefix, literal).
+    func restoreArguments(_ snapshot: Snapshot, into directory: String, paths: [String]?) -> [String] {
+        switch source.tool {
+        case .restic:
+            return resticGlobal + ["restore", snapshot.id, "--target", directory]
+                + (paths ?? []).flatMap { ["--include", Self.escapeGlob($0)] }
+        case .borg:
+            return ["--bypass-lock", "extract", "\(source.repository)::\(snapshot.id)"] + (paths ?? []).map { "pp:" + $0 }
+        }
+    }
+
+    /// A name as a literal glob (restic's filter, Go's `filepath.Match`: `\\` escapes).
+    static func escapeGlob(_ name: String) -> String {
+        var escaped = ""
+        for character in name {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// A command line split as borg splits `BORG_PASSCOMMAND` (Python's `shlex.split`, POSIX rules:
+    /// blanks separate, single quotes are literal, double quotes and backslashes escape; no shell).
+    static func split(_ command: String) -> [String] {
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var quote: Character?
+        var escaping = false
+        for character in command {
+            if escaping {
+                word.append(character)
+                escaping = false
+            } else if let open = quote {
+                if character == open {
+                    quote = nil
+                } else if character == "\\" && open == "\"" {
+                    escaping = true
+                } else {
+                    word.append(character)
+                }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                inWord = true
+            } else if character == "\\" {
+                escaping = true
+                inWord = true
+            } else if character.isWhitespace {
+                if inWord { words.append(word) }
+                word = ""
+                inWord = false
+            } else {
+                word.append(character)
+                inWord = true
+            }
+        }
+        if inWord { words.append(word) }
+        return words
+    }
+
+    /// A program named without a directory, looked up as the tools' `PATH` would (`/usr/bin:/bin`).
+    static func resolve(_ program: String) -> String {
+        guard !program.contains("/") else { return program }
+        return ["/usr/bin", "/bin", "/usr/local/bin"].map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? program
     }
 
     /// restic's RFC 3339 times with nanoseconds and a zone; borg's ISO times without a zone, in UTC

@@ -5,14 +5,17 @@ import Glibc
 /// not sampled, and applying the digests that come back.
 extension RestorePass {
     /// Restores one entry: creates its file, then streams its data to the sink, which writes and
-    /// hashes it on the other core. The digest comes back later as a completion (`apply`).
+    /// hashes it on the other core. The digest comes back later as a completion (`apply`). A file a
+    /// backup tool already restored (`request.restoredTree`) is hashed where it lies: nothing is created
+    /// or written.
     mutating func restore(
         _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
     ) throws(RestoreWorker.Stop) -> SampleBook.Member {
         let openStart = Clock.now
         do {
             let content = request.checkContent ? ContentExpectation.of(name) : nil
-            try sink.begin(id: id, content: content) { () throws(ScratchWriter.Failure) in try writer.create(name) }
+            let inPlace = request.restoredTree != nil
+            try sink.begin(id: id, content: content) { () throws(ScratchWriter.Failure) in inPlace ? RestoreSink.noFile : try writer.create(name) }
         } catch {
             throw scratchStop(error)
         }
@@ -53,7 +56,7 @@ extension RestorePass {
                     expectedSize: declared)
             }
             try chargeBytes(upTo: position + Int64(bytes.count))
-            sink.write(bytes, at: position)
+            sink.write(bytes, at: position, toFile: request.restoredTree == nil)
             position += Int64(bytes.count)
             decodedBytes += Int64(block.bytes.count)
             archiveBytesRead = reader.compressedBytesRead

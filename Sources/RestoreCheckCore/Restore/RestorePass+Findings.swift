@@ -50,7 +50,11 @@ extension RestorePass {
         report.rootStrippedNames = classifier.rootStripped
         (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
-        if manifest != nil, report.fatal == nil { reportMissing() }
+        if let requested = request.restoredTree?.requested {
+            if report.fatal == nil { reportNotRestored(requested) }
+        } else if manifest != nil, report.fatal == nil {
+            reportMissing()
+        }
         if let coverage, report.fatal == nil { report.coverage = coverage.report(result: { ledger.result($0) }) }
         if report.fatal == nil { validateRestored() }
         if report.fatal == nil, let source = request.liveSource { compareWithLiveSource(source) }
@@ -96,6 +100,17 @@ extension RestorePass {
                     path: member.name.description, reason: .checksumMismatch, detail: detail,
                     expectedSHA256: ledger.expectedDigest(member.slot)?.description, actualSHA256: actual?.description))
             }
+        }
+    }
+
+    /// A sample a backup tool restored: the names it was asked for and did not restore. Manifest
+    /// entries outside the sample were never asked for, so they are not missing.
+    mutating func reportNotRestored(_ requested: [String]) {
+        for text in requested {
+            guard case .success(let name) = EntryName.validate(Array(text.utf8)), !ledger.hasSeen(NameKey(name)) else { continue }
+            let expected = manifest?.slot(of: NameKey(name)).flatMap { ledger.expectedDigest(Int32($0)) }
+            add(Finding(path: name.description, reason: .entryMissing,
+                        detail: "in the snapshot's listing, asked of the tool, not restored", expectedSHA256: expected?.description))
         }
     }
 

@@ -133,7 +133,9 @@ struct RestorePass {
         defer { report.elapsedSeconds = Clock.seconds(since: start) }
         var reader: ArchiveReader
         do {
-            reader = try ArchiveReader(path: request.archivePath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
+            reader = request.restoredTree != nil
+                ? try ArchiveReader(directory: request.archivePath)
+                : try ArchiveReader(path: request.archivePath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(

@@ -2,7 +2,7 @@ import Foundation
 
 /// A helper program run to completion with its output read as it comes: a deadline (and the
 /// test's cancellation) that kills its whole process group, and stderr kept (the first 4 KiB) for
-/// the outcome's detail. The one home of that rule for backup tools (`RepositoryStream`) and
+/// the outcome's detail. The one home of that rule for backup tools (`RepositoryRestore`) and
 /// validation commands (`SandboxedCommand`). The group is the child's own (`SpawnedChild`), so a
 /// program that forks helpers (borg's ssh, a validator's server) dies whole.
 struct ToolRun {
@@ -17,17 +17,17 @@ struct ToolRun {
 
     static let errorLimit = 4096
 
-    /// Runs `executable` (with `inherit` as its fds 3, 4, …) and hands each piece of its stdout and
-    /// stderr, as they come, to `output`.
+    /// Runs `executable` (with `input` on its stdin, then closed, and `inherit` as its fds 3, 4, …)
+    /// and hands each piece of its stdout and stderr, as they come, to `output`.
     static func capture(
-        _ executable: String, _ arguments: [String], environment: [String], inherit: [Int32] = [], timeout: TimeSpan,
+        _ executable: String, _ arguments: [String], environment: [String], input: Data = Data(), inherit: [Int32] = [], timeout: TimeSpan,
         cancellation: CancellationFlag, output: (SpawnedChild.Stream, Data) -> Void
     ) -> Result {
         let child: SpawnedChild
         do { child = try SpawnedChild.spawn(executable: executable, arguments: arguments, environment: environment, inherit: inherit) } catch {
             return Result(status: nil, errorOutput: "cannot start \(executable): \(error)", timedOut: false, cancelled: false)
         }
-        child.writeInput(Data())
+        child.writeInput(input)
         let deadline = Date().addingTimeInterval(timeout.seconds)
         var errors = Data()
         var open = 2

@@ -29,6 +29,10 @@ public struct WorkerRequest: Sendable, Codable {
     /// When the backup started (Unix time), if the restore point records it (a repository
     /// snapshot): live files older than this must be in the backup.
     public var backupStarted: Double?
+    /// Set when a backup tool restored the files itself (a repository target): `archivePath` is the
+    /// directory it restored into, which is `scratchPath`, and the worker reads that tree in place
+    /// (`ArchiveReader(directory:)`), hashing every file and writing nothing.
+    public var restoredTree: RestoredTree?
 
     public init(
         archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
@@ -41,6 +45,16 @@ public struct WorkerRequest: Sendable, Codable {
         self.seed = seed
         self.limits = limits
     }
+}
+
+/// What a backup tool was asked to restore into the tree the worker verifies.
+public struct RestoredTree: Sendable, Codable, Equatable {
+    /// The names the tool was asked for (a sample); nil when it restored the whole snapshot. Only
+    /// these can be missing: a name asked for and not restored is `entry_missing`, and manifest
+    /// entries outside a sample are not expected in the tree.
+    public var requested: [String]?
+
+    public init(requested: [String]?) { self.requested = requested }
 }
 
 /// One line the worker writes to stdout: progress while it works, one report at the end.

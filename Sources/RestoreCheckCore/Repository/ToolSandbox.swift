@@ -1,0 +1,58 @@
+import Foundation
+
+/// The bubblewrap sandbox a repository tool restores in: the only place it can write is the test's
+/// scratch directory (and its own work directory), whatever the snapshot holds.
+///
+/// Why: measured with Debian's borg 1.2.4, an archive made by `borg import-tar` from a tar holding a
+/// symlink `lnk -> /tmp` and then a file `lnk/through.txt` makes `borg extract` write
+/// `/tmp/through.txt`, outside its target. So "the tool honours its target directory" is not
+/// something to rely on; the mount namespace makes it true.
+///
+/// The sandbox: every namespace unshared (the network too, unless the repository is a URL), `/usr`
+/// read-only and of `/etc` only what `systemFiles` lists, the repository and the password file read-only at their own paths, the tool's work
+/// directory and the test's scratch writable, a private `/tmp`, `/proc` and `/dev`,
+/// `--die-with-parent`, a session of its own, and the tool's executable bound read-only when it lives
+/// outside `/usr`. As root, only the capabilities a restore of owners and modes needs are kept
+/// (`CAP_CHOWN`, `CAP_FOWNER`, `CAP_DAC_OVERRIDE`, `CAP_FSETID`): no `CAP_MKNOD`, so device nodes in
+/// a snapshot are not recreated (the tool reports them), and no `CAP_SYS_ADMIN`.
+struct ToolSandbox {
+    static let bubblewrap = "/usr/bin/bwrap"
+    /// Capabilities a root restore keeps: owners, modes and times of restored files.
+    static let rootCapabilities = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_FSETID"]
+    /// What of `/etc` a tool needs: owner names (borg restores owners by name), name resolution and CA
+    /// certificates for remote repositories. Not the rest: other tenants' password files live there.
+    static let systemFiles = [
+        "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf", "/etc/ssl", "/etc/ca-certificates",
+    ]
+    /// How bubblewrap's own failures begin (a sandbox that could not start is not the backup's fault).
+    static let ownErrorPrefix = "bwrap:"
+
+    let source: RepositorySource
+    let executable: String
+    let workDirectory: String
+    let scratch: String
+
+    /// Whether the repository is reached over the network (a URL such as `sftp:`, `rest:`, `s3:`, `ssh://`).
+    var isRemote: Bool { !source.repository.hasPrefix("/") }
+
+    /// `bwrap`'s arguments up to and including the tool's executable; the tool's own arguments follow.
+    var arguments: [String] {
+        var arguments = ["--unshare-all"]
+        if isRemote { arguments.append("--share-net") }
+        arguments += ["--die-with-parent", "--new-session"]
+        if SystemCalls.isRoot {
+            arguments += ["--cap-drop", "ALL"] + Self.rootCapabilities.flatMap { ["--cap-add", $0] }
+        }
+        arguments += [
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        ]
+        arguments += Self.systemFiles.flatMap { ["--ro-bind-try", $0, $0] }
+        if !isRemote { arguments += ["--ro-bind", source.repository, source.repository] }
+        if let file = source.passwordFile { arguments += ["--ro-bind", file, file] }
+        if !executable.hasPrefix("/usr/") { arguments += ["--ro-bind", executable, executable] }
+        arguments += ["--bind", workDirectory, workDirectory, "--bind", scratch, scratch, "--chdir", scratch, "--", executable]
+        return arguments
+    }
+}
