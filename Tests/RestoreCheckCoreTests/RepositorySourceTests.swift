@@ -115,6 +115,25 @@ struct RepositorySourceTests {
             #expect(sampled.projectedFullRestoreSeconds.map { abs($0 - record.seconds) < 0.001 || $0 > record.seconds } == true,
                     "the record's time (same size), or the sample's own if longer")
             #expect(RepositoryRestoreTime.load(target.restoreTimePath!) == record, "a sample does not overwrite the full restore's record")
+            #expect(sampled.notes.contains { $0.hasPrefix("sample drawn from the manifest's 5 entries") }, "\(sampled.notes)")
+
+            // Without a manifest the sample is drawn from the tool's listing, which also counts the bytes.
+            var listed = target
+            listed.manifestTemplate = nil
+            let fromListing = try await Self.check(listed, in: temp)
+            #expect(fromListing.status == .passed && fromListing.filesVerified == 2, "\(source.tool): \(fromListing.findings)")
+            #expect(fromListing.filesInArchive == 5 && (fromListing.bytesInArchive ?? 0) > 2_097_152)
+
+            // The manifest is the population: a file it lists that the snapshot lacks, once drawn, is missing.
+            let promise = try String(contentsOfFile: temp.url("manifest.sha256"), encoding: .utf8)
+                + "\(String(repeating: "0", count: 64))  src/docs/gone.txt\n"
+            try promise.write(toFile: temp.url("gone.sha256"), atomically: true, encoding: .utf8)
+            var promised = target
+            promised.manifestTemplate = temp.url("gone.sha256")
+            promised.sample = SampleSpec(size: .files(0), include: ["src/docs/gone.txt"])
+            let gone = try await Self.check(promised, in: temp)
+            #expect(gone.status == .failed && gone.reasons == [.entryMissing], "\(source.tool): \(gone.findings)")
+            #expect(gone.findings.contains { $0.path == "src/docs/gone.txt" && $0.detail == "drawn for the sample and asked of the backup tool, which did not restore it" })
         }
     }
 

@@ -173,7 +173,10 @@ public struct CheckRunner: Sendable {
         }
         var restored: RepositoryTest?
         if let repository {
-            switch RepositoryTest.restore(repository, target: target, sample: sample, seed: seed, into: scratch, cancellation: cancellation) {
+            switch RepositoryTest.restore(
+                repository, target: target, sample: sample, seed: seed, manifest: usableManifest, coverage: request.coverage, into: scratch,
+                cancellation: cancellation)
+            {
             case .restored(let test):
                 restored = test
                 request.archivePath = scratch.path

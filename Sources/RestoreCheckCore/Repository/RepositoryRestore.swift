@@ -22,13 +22,39 @@ public final class RepositoryRestore {
         var detail: String
     }
 
-    /// What the snapshot holds by the tool's listing, and the sample drawn from it.
+    /// What the snapshot holds, by the tool's listing or by the manifest, and the sample drawn from it.
     struct Listing {
         var files = 0
-        var bytes: Int64 = 0
+        /// The regular files' bytes; nil when the sample was drawn from the manifest (which has no sizes).
+        var bytes: Int64?
         /// The chosen files as the tool names them (restic: `/dir/file`; borg: `dir/file`).
         var sample: [String] = []
-        var sampleBytes: Int64 = 0
+    }
+
+    /// A name of the restored tree (and of the manifest) as the tool names it in the snapshot.
+    func toolPath(_ name: String) -> String { tool.source.tool == .restic ? "/" + name : name }
+
+    /// `files: k` with a manifest: the sample drawn from the manifest exactly as the restore worker
+    /// draws an archive's (`SamplePlan.draw`, coverage first), so the manifest is the population and
+    /// a drawn file the snapshot lacks is `entry_missing`, and no file listing is needed. Nil when
+    /// the manifest cannot be read (the tool's listing is used instead).
+    func draw(_ sample: SampleSpec, seed: UInt64, manifest path: String, coverage: CoverageRequest?) -> Listing? {
+        guard case .files = sample.size, let manifest = try? Manifest(contentsOfFile: path) else { return nil }
+        var plan = SamplePlan(sample, seed: seed)
+        let ledger = coverage.flatMap { try? CoverageLedger(manifestPath: path, manifest: manifest, request: $0) }
+        plan.draw(from: manifest, covered: { ledger?.isCovered($0) ?? false })
+        guard case .slots(let slots) = plan.mode else { return nil }
+        var names = Set(plan.includes.map(\.description))
+        var remaining = slots
+        do {
+            try Manifest.forEachEntry(inFile: path) { name, _ in
+                if let slot = manifest.slot(of: NameKey(name)), remaining.remove(slot) != nil { names.insert(name.description) }
+                return !remaining.isEmpty
+            }
+        } catch {
+            return nil
+        }
+        return Listing(files: manifest.count, bytes: nil, sample: names.sorted().map(toolPath))
     }
 
     /// How the tool's restore ended.
@@ -73,18 +99,17 @@ public final class RepositoryRestore {
     }
 
     /// Lists the snapshot's regular files and draws `sample` from them, seeded: `include:` names
-    /// always (when the snapshot has them), the rest uniformly (`files`) or until about `bytes`.
-    /// The population is the snapshot's files, not the manifest's: a file the manifest lists and the
-    /// snapshot lacks is found by a full test, not a sampled one.
+    /// always (when the snapshot has them), the rest uniformly (`files`) or until about `bytes`. For
+    /// samples `draw` cannot take from a manifest (`bytes:`, or no manifest).
     func list(sample: SampleSpec, seed: UInt64, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Listing, Failure> {
-        var result = Listing()
+        var result = Listing(bytes: 0)
         var sampler = ReservoirSampler(size: sample.size, seed: seed)
         var members: [Int: (path: String, bytes: Int64)] = [:]
         var included: [(path: String, bytes: Int64)] = []
         let includes = Set(sample.include.map { $0.hasPrefix("./") ? String($0.dropFirst(2)) : $0 })
         func take(_ file: RepositoryTool.ListedFile) {
             result.files += 1
-            result.bytes += file.size
+            result.bytes! += file.size
             if includes.contains(file.name) {
                 included.append((file.path, file.size))
                 return
@@ -114,9 +139,7 @@ public final class RepositoryRestore {
         if let failure = Self.failure(counted, "\(name) could not list the files of \(snapshot.display)", timeout: timeout) {
             return .failure(failure.reason == .sourceUnavailable ? Failure(reason: .archiveCorrupt, detail: failure.detail) : failure)
         }
-        let chosen = included + members.sorted { $0.key < $1.key }.map(\.value)
-        result.sample = chosen.map(\.path)
-        result.sampleBytes = chosen.reduce(0) { $0 + $1.bytes }
+        result.sample = (included + members.sorted { $0.key < $1.key }.map(\.value)).map(\.path)
         return .success(result)
     }
 

@@ -34,15 +34,17 @@ struct RepositoryRestoreTime: Codable, Equatable {
         try StateFile.write(path, [UInt8](data))
     }
 
-    /// A full restore of a snapshot of `bytes` now: the recorded time scaled by the data's growth,
-    /// and never less than what restoring the sample alone took.
-    func projected(bytes: Int64, sampleSeconds: Double) -> Double {
-        max(sampleSeconds, seconds * Double(max(bytes, 1)) / Double(max(self.bytes, 1)))
+    /// A full restore of the snapshot now: the recorded time scaled by how the snapshot grew (its
+    /// bytes when the tool's listing counted them, else its files by the manifest's count), and never
+    /// less than what restoring the sample alone took.
+    func projected(files: Int, bytes: Int64?, sampleSeconds: Double) -> Double {
+        let growth = bytes.map { Double(max($0, 1)) / Double(max(self.bytes, 1)) } ?? Double(max(files, 1)) / Double(max(self.files, 1))
+        return max(sampleSeconds, seconds * growth)
     }
 
     /// The outcome's note on where the projection comes from.
     var note: String {
         "full restore projected from the last full restore of this target (\(snapshot), \(TimeSpan.format(seconds)) for \(ByteCount.format(bytes)), "
-            + "\(ISO8601DateFormatter().string(from: recorded))), scaled by the snapshot's size"
+            + "\(ISO8601DateFormatter().string(from: recorded))), scaled by the snapshot's growth since"
     }
 }

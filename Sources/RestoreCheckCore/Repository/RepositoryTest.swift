@@ -5,8 +5,10 @@ import Foundation
 /// the RTO projection join the worker's findings.
 ///
 /// What is restored: `files: all` restores the whole snapshot, with no listing taken (the tool
-/// reports what it could not restore, and a manifest names what is missing). A sample lists the
-/// snapshot, draws from it (`RepositoryRestore.list`) and restores only the drawn files. A sampled
+/// reports what it could not restore, and a manifest names what is missing). A `files:` sample with
+/// a manifest is drawn from the manifest as for archives (`RepositoryRestore.draw`); other samples
+/// list the snapshot and draw from it (`RepositoryRestore.list`); either way only the drawn files
+/// are restored. A sampled
 /// test of a target with no full restore on record restores everything once, so that the RTO has a
 /// measured full restore to be projected from (`RepositoryRestoreTime`).
 struct RepositoryTest {
@@ -34,14 +36,16 @@ struct RepositoryTest {
     /// or whose sandbox could not start, is a failure; one the tool finished with errors is not yet:
     /// the worker still verifies what came back, and `judge` adds the tool's words.
     static func restore(
-        _ repository: RepositoryRestore, target: Target, sample: SampleSpec, seed: UInt64, into scratch: ScratchDirectory,
-        cancellation: CancellationFlag
+        _ repository: RepositoryRestore, target: Target, sample: SampleSpec, seed: UInt64, manifest: String?, coverage: CoverageRequest?,
+        into scratch: ScratchDirectory, cancellation: CancellationFlag
     ) -> Started {
         let timeout = target.limits.timeout
         let record = target.restoreTimePath.flatMap(RepositoryRestoreTime.load)
         let whole = sample.size == .all || record == nil
         var listing: RepositoryRestore.Listing?
-        if !whole {
+        if !whole, let manifest, let drawn = repository.draw(sample, seed: seed, manifest: manifest, coverage: coverage) {
+            listing = drawn
+        } else if !whole {
             switch repository.list(sample: sample, seed: seed, timeout: timeout, cancellation: cancellation) {
             case .success(let listed): listing = listed
             case .failure(let failure): return .failed(failure)
@@ -66,7 +70,7 @@ struct RepositoryTest {
     /// from the record; plus the `validate:` checks' time, as for archives.
     func projectedSeconds(validation: Double) -> Double? {
         guard let listing else { return restored.seconds + validation }
-        return record.map { $0.projected(bytes: listing.bytes, sampleSeconds: restored.seconds) + validation }
+        return record.map { $0.projected(files: listing.files, bytes: listing.bytes, sampleSeconds: restored.seconds) + validation }
     }
 
     /// Adds the tool's verdict and the snapshot's counts to the outcome, and records a full
@@ -84,7 +88,12 @@ struct RepositoryTest {
         }
         if let listing {
             outcome.filesInArchive = listing.files
-            outcome.bytesInArchive = listing.bytes
+            if let bytes = listing.bytes {
+                outcome.bytesInArchive = bytes
+            } else {
+                outcome.bytesInArchive = nil
+                outcome.notes.append("sample drawn from the manifest's \(listing.files) entries; the snapshot's files were not listed")
+            }
             if let record { outcome.notes.append(record.note) }
         }
         if (listing?.files ?? report.regularFiles) == 0, report.fatal == nil, !restored.failed {

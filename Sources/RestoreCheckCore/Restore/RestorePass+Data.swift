@@ -5,17 +5,14 @@ import Glibc
 /// not sampled, and applying the digests that come back.
 extension RestorePass {
     /// Restores one entry: creates its file, then streams its data to the sink, which writes and
-    /// hashes it on the other core. The digest comes back later as a completion (`apply`). A file a
-    /// backup tool already restored (`request.restoredTree`) is hashed where it lies: nothing is created
-    /// or written.
+    /// hashes it on the other core. The digest comes back later as a completion (`apply`).
     mutating func restore(
         _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, reader: inout ArchiveReader, writer: inout ScratchWriter
     ) throws(RestoreWorker.Stop) -> SampleBook.Member {
         let openStart = Clock.now
         do {
             let content = request.checkContent ? ContentExpectation.of(name) : nil
-            let inPlace = request.restoredTree != nil
-            try sink.begin(id: id, content: content) { () throws(ScratchWriter.Failure) in inPlace ? RestoreSink.noFile : try writer.create(name) }
+            try sink.begin(id: id, content: content) { () throws(ScratchWriter.Failure) in try writer.create(name) }
         } catch {
             throw scratchStop(error)
         }
@@ -56,7 +53,7 @@ extension RestorePass {
                     expectedSize: declared)
             }
             try chargeBytes(upTo: position + Int64(bytes.count))
-            sink.write(bytes, at: position, toFile: request.restoredTree == nil)
+            sink.write(bytes, at: position)
             position += Int64(bytes.count)
             decodedBytes += Int64(block.bytes.count)
             archiveBytesRead = reader.compressedBytesRead
@@ -92,6 +89,25 @@ extension RestorePass {
         report.bytesRestoredAll += position
         report.filesRestoredAll += 1
         return SampleBook.Member(name: name, slot: slot, bytes: position, finding: finding)
+    }
+
+    /// A file a backup tool already restored (`request.restoredTree`): opened where it lies and handed
+    /// to the tree hasher; nothing is created or written. Its size is charged to `limits.max_bytes`
+    /// as the tool wrote it.
+    mutating func restoreInPlace(
+        _ entry: ArchiveEntry, as name: EntryName, slot: Int32, id: Int, hasher: TreeHasher, writer: inout ScratchWriter
+    ) throws(RestoreWorker.Stop) -> SampleBook.Member {
+        let size = max(0, entry.declaredSize ?? 0)
+        try chargeBytes(upTo: size)
+        let start = Clock.now
+        let fd: Int32
+        do { fd = try writer.openRestored(name) } catch { throw scratchStop(error) }
+        hasher.hash(id: id, fd: fd, content: request.checkContent ? ContentExpectation.of(name) : nil)
+        report.dataSeconds += Clock.seconds(since: start)
+        report.bytesRestoredAll += size
+        report.filesRestoredAll += 1
+        reportProgressIfDue()
+        return SampleBook.Member(name: name, slot: slot, bytes: size, finding: nil)
     }
 
     /// Turns the sink's finished entries into findings: a write failure stops the test (scratch full,

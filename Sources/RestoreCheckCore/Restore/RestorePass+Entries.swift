@@ -138,8 +138,12 @@ extension RestorePass {
         if let match = validationRules.first(where: { $0.glob.matches(name) }) { toValidate.append((name, slot, match.rule)) }
         if request.liveSource != nil { toCompare.append((name, slot, entry.modificationTime)) }
         // Registered before completions are applied: a fast completion of this very entry must find it.
-        book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
-        try apply(sink.takeCompletions())
+        if let hasher {
+            book.register(id, try restoreInPlace(entry, as: name, slot: slot, id: id, hasher: hasher, writer: &writer))
+        } else {
+            book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
+        }
+        try apply(takeCompletions())
     }
 
     /// A duplicate name replaces the earlier copy, as on a real restore: the earlier copy leaves the

@@ -48,7 +48,7 @@ extension RestorePass {
         }
         if report.fatal == nil { judgeHardLinks() }
         report.rootStrippedNames = classifier.rootStripped
-        (report.sinkSeconds, report.sinkBytes, report.sinkFit) = sink.measuredWork
+        (report.sinkSeconds, report.sinkBytes, report.sinkFit) = hasher?.measuredWork ?? sink.measuredWork
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if let requested = request.restoredTree?.requested {
             if report.fatal == nil { reportNotRestored(requested) }
@@ -110,7 +110,7 @@ extension RestorePass {
             guard case .success(let name) = EntryName.validate(Array(text.utf8)), !ledger.hasSeen(NameKey(name)) else { continue }
             let expected = manifest?.slot(of: NameKey(name)).flatMap { ledger.expectedDigest(Int32($0)) }
             add(Finding(path: name.description, reason: .entryMissing,
-                        detail: "in the snapshot's listing, asked of the tool, not restored", expectedSHA256: expected?.description))
+                        detail: "drawn for the sample and asked of the backup tool, which did not restore it", expectedSHA256: expected?.description))
         }
     }
 

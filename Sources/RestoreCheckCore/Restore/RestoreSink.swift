@@ -110,12 +110,9 @@ final class RestoreSink: @unchecked Sendable {
         enqueue(.begin(id: id, fd: fd, content: content))
     }
 
-    /// What `begin`'s `create` returns for a file that is only hashed (already restored by a tool).
-    static let noFile: Int32 = -1
-
     /// Copies `bytes` (which libarchive will overwrite) into pooled buffers and queues them; writes
-    /// them here first when the sink thread is the one behind. `toFile: false` hashes them only.
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, toFile: Bool = true) {
+    /// them here first when the sink thread is the one behind.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
         var done = 0
         while done < bytes.count {
             let (buffer, sinkBehind) = takeBuffer()
@@ -123,11 +120,11 @@ final class RestoreSink: @unchecked Sendable {
             buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + done, byteCount: count)
             let position = offset + Int64(done)
             var failure: ScratchWriter.Failure?
-            if toFile && sinkBehind && !producerFailed {
+            if sinkBehind && !producerFailed {
                 failure = Self.writeAll(fd: producerFD, bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
                 producerFailed = failure != nil
             }
-            enqueue(.data(buffer: buffer, count: count, offset: position, written: sinkBehind || !toFile, failure: failure))
+            enqueue(.data(buffer: buffer, count: count, offset: position, written: sinkBehind, failure: failure))
             done += count
         }
     }
@@ -281,7 +278,7 @@ final class RestoreSink: @unchecked Sendable {
                 if let size = truncateTo, failure == nil, let error = SystemCalls.ftruncate(entry.fd, size) {
                     failure = ScratchWriter.Failure(errno: error.rawValue, operation: "truncate", path: "")
                 }
-                if entry.fd != Self.noFile { SystemCalls.close(entry.fd) }
+                SystemCalls.close(entry.fd)
                 releaseFileSlot()
                 fit.add(x: Double(entry.bytes), y: entrySeconds)
                 complete(Completion(
@@ -289,7 +286,7 @@ final class RestoreSink: @unchecked Sendable {
             case .stop:
                 // An entry cut short (a limit hit mid-file) never got its `.end`: close its file so
                 // the worker holds nothing in scratch when it reports.
-                if let entry = current, entry.fd != Self.noFile { SystemCalls.close(entry.fd) }
+                if let entry = current { SystemCalls.close(entry.fd) }
                 condition.lock()
                 work = (busySeconds, busyBytes, fit)
                 stopped = true

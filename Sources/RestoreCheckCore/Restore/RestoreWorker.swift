@@ -37,15 +37,16 @@ public struct RestoreWorker {
         var state = RestorePass(request: request, validators: validators, progress: progress)
         state.loadManifest()
         state.sink.start()
+        state.hasher?.start()
         // Every early end is a `Stop` with its own finding (typed throws: no other error can reach
         // here, so nothing unexpected is ever filed as the archive's fault).
         do throws(Stop) {
             try state.pass()
-            try state.apply(state.sink.finish())
+            try state.apply(state.finishHashing())
         } catch {
             state.report.fatal = error.finding
             // Close every file the sink still holds, so the parent can remove scratch.
-            try? state.apply(state.sink.finish())
+            try? state.apply(state.finishHashing())
         }
         state.finish()
         return state.report
@@ -86,6 +87,8 @@ struct RestorePass {
     var format = ArchiveReader.Format.other(0)
     /// Hashes and writes on a second thread while this one decodes (see `RestoreSink`).
     let sink = RestoreSink()
+    /// Hashes the files of a tree a backup tool restored, on both cores (`request.restoredTree`).
+    let hasher: TreeHasher?
     /// Per-entry coverage state, for targets with `sample.coverage` (see `CoverageLedger`).
     var coverage: CoverageLedger?
 
@@ -100,6 +103,17 @@ struct RestorePass {
         self.plan = SamplePlan(request.sample, seed: request.seed)
         self.budget = RestoreBudget(limits: request.limits)
         self.book = SampleBook(settles: plan.settles)
+        self.hasher = request.restoredTree != nil ? TreeHasher() : nil
+    }
+
+    /// Results of files hashed since the last call, from whichever stage hashed them.
+    func takeCompletions() -> [RestoreSink.Completion] {
+        sink.takeCompletions() + (hasher?.takeCompletions() ?? [])
+    }
+
+    /// Stops the hashing stages and returns their remaining results.
+    func finishHashing() -> [RestoreSink.Completion] {
+        sink.finish() + (hasher?.finish() ?? [])
     }
 
     mutating func loadManifest() {

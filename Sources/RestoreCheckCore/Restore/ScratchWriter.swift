@@ -59,6 +59,17 @@ struct ScratchWriter: ~Copyable {
         }
     }
 
+    /// Opens `name`, a file a backup tool restored below the root, for reading: walked component by
+    /// component with `O_NOFOLLOW` like every path here, so a symlink the tool restored is never
+    /// followed out of scratch.
+    mutating func openRestored(_ name: EntryName) throws(Failure) -> Int32 {
+        let parent = try parentDirectory(of: name)
+        switch SystemCalls.openat(parent, Array(Self.leaf(of: name)), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let fd): return fd
+        case .failure(let error): throw Failure(errno: error.rawValue, operation: "open", path: name.description)
+        }
+    }
+
     /// Removes a restored file that left the sample.
     mutating func remove(_ name: EntryName) {
         guard let parent = try? parentDirectory(of: name) else { return }
