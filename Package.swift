@@ -42,8 +42,13 @@ let package = Package(
         // posix_spawn_file_actions_addclosefrom_np, prctl. Fixed-argument C wrappers, as GRDB and
         // swift-system keep such calls in C rather than in `@_silgen_name` declarations.
         .target(name: "CSystemShim"),
+        // Decoders faster than libarchive's own, as libarchive read callbacks: ISA-L's inflate
+        // (Debian: libisal-dev to build with it; loaded with dlopen, so a host without libisal2 falls
+        // back to libarchive's zlib) and liblzma's multi-threaded xz decoder (liblzma-dev, which
+        // libarchive-dev already brings).
+        .target(name: "CDecoders", linkerSettings: [.linkedLibrary("lzma")]),
         // The Swift face of libarchive: a reader, entries as values, errors as a struct.
-        .target(name: "ArchiveKit", dependencies: ["CArchive"]),
+        .target(name: "ArchiveKit", dependencies: ["CArchive", "CDecoders"]),
         // The domain: config, manifests, sampling, the worker and its protocol, verdicts, outcomes.
         .target(
             name: "RestoreCheckCore",

@@ -1,4 +1,5 @@
 import CArchive
+import CDecoders
 import Glibc
 
 /// Reads an archive file entry by entry through libarchive.
@@ -20,25 +21,100 @@ public struct ArchiveReader: ~Copyable {
     private var headersRead = 0
     /// Set for a directory tree read through `archive_read_disk`: its root, stripped from names.
     private let treeRoot: [UInt8]?
+    /// Set when a decoder of our own feeds libarchive's format readers (ISA-L for gzip, liblzma's
+    /// multi-threaded decoder for xz): the file's descriptor, the decoder's counters (compressed
+    /// bytes read, decompressed bytes produced), the filter it stands for and its name.
+    private let ownDecoder: OwnDecoder?
+    private struct OwnDecoder {
+        var fd: Int32
+        var counters: UnsafeMutablePointer<Int64>
+        var filter: String
+        var name: String
+    }
+
+    /// How many threads decode a multi-block .xz file (liblzma's multi-threaded decoder); 0 leaves
+    /// xz to libarchive's single-threaded filter. Default: the machine's cores, or
+    /// `RESTORECHECK_XZ_THREADS` (0 for the bench's before/after).
+    public static var preferredXZThreads: Int {
+        if let asked = getenv("RESTORECHECK_XZ_THREADS").flatMap({ Int(String(cString: $0)) }) { return max(0, asked) }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Above this much memory for its threads, liblzma decodes an .xz file in one thread instead.
+    static let xzThreadingMemoryLimit: UInt64 = 256 << 20
+
+    /// Who inflates gzip archives.
+    public enum GzipDecoder: String, Sendable {
+        /// Intel's ISA-L (`libisal`), in libarchive's read callback: ~2× zlib's speed here.
+        case isal
+        /// libarchive's own gzip filter (zlib).
+        case zlib
+
+        /// ISA-L when it is available, unless `RESTORECHECK_GZIP_DECODER=zlib` asks for zlib (the
+        /// bench's before/after, and a way out should ISA-L ever misbehave on a host).
+        public static var preferred: GzipDecoder {
+            if let asked = getenv("RESTORECHECK_GZIP_DECODER").map({ String(cString: $0) }), asked == "zlib" { return .zlib }
+            return isalUnavailableReason == nil ? .isal : .zlib
+        }
+
+        /// Why ISA-L cannot be used here; nil when it can.
+        public static var isalUnavailableReason: String? {
+            var why: UnsafePointer<CChar>?
+            return rc_isal_available(&why) != 0 ? nil : why.map { String(cString: $0) } ?? "unavailable"
+        }
+    }
 
     /// Opens `path` for reading.
     ///
     /// - Parameter blockSize: the read size handed to `archive_read_open_filename`. 128–256 KiB
     ///   measured fastest; 1 MiB blocks cost ~0.4 s/GB more (cache misses in the decoders).
-    public init(path: String, blockSize: Int = 256 * 1024) throws(ArchiveError) {
-        try self.init(path: path, blockSize: blockSize, raw: false)
+    /// - Parameter gzip: who inflates a gzip file (`GzipDecoder.preferred`: ISA-L where available).
+    /// - Parameter xzThreads: threads for a multi-block .xz file (`preferredXZThreads`); 0: libarchive's filter.
+    public init(
+        path: String, blockSize: Int = 256 * 1024, gzip: GzipDecoder = .preferred, xzThreads: Int = ArchiveReader.preferredXZThreads
+    ) throws(ArchiveError) {
+        try self.init(path: path, blockSize: blockSize, raw: false, gzip: gzip, xzThreads: xzThreads)
     }
 
     /// Opens a single compressed file (`x.sql.gz`, `x.json.xz`, `x.zst`) as one entry whose data is
-    /// the decompressed stream: libarchive's raw format over the same filters, which check each
-    /// stream's own trailer (gzip's CRC-32 and size, xz's check, zstd's checksum when present).
+    /// the decompressed stream: libarchive's raw format over the same decoders, which check each
+    /// stream's own trailer (xz's check, zstd's checksum when present; gzip's CRC-32 and size only
+    /// through ISA-L: libarchive 3.6's gzip filter reads the trailer without checking it).
     public init(compressedStreamAt path: String) throws(ArchiveError) {
-        try self.init(path: path, blockSize: 256 * 1024, raw: true)
+        try self.init(path: path, blockSize: 256 * 1024, raw: true, gzip: .preferred, xzThreads: 0)
     }
 
-    private init(path: String, blockSize: Int, raw: Bool) throws(ArchiveError) {
+    private init(path: String, blockSize: Int, raw: Bool, gzip: GzipDecoder, xzThreads: Int) throws(ArchiveError) {
         guard let handle = archive_read_new() else {
             throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
+        }
+        if let (fd, kind) = Self.openCompressed(path), kind == "gzip" ? gzip == .isal : xzThreads > 0 {
+            // Our decoder feeds libarchive's format readers (no filters): the tar or cpio inside, or
+            // the stream itself as one entry (raw).
+            if raw {
+                archive_read_support_format_raw(handle)
+            } else {
+                archive_read_support_format_tar(handle)
+                archive_read_support_format_cpio(handle)
+            }
+            let counters = UnsafeMutablePointer<Int64>.allocate(capacity: 2)
+            counters.initialize(repeating: 0, count: 2)
+            let status = kind == "gzip"
+                ? rc_isal_open_gzip(handle, fd, counters, counters + 1)
+                : rc_xz_open_mt(handle, fd, UInt32(xzThreads), Self.xzThreadingMemoryLimit, counters, counters + 1)
+            if status != ARCHIVE_OK {
+                let error = Self.unreadFormatError(path: path, Self.error(handle, code: .openFailed))
+                archive_read_free(handle)
+                counters.deallocate()
+                close(fd)
+                throw error
+            }
+            self.handle = handle
+            self.path = path
+            treeRoot = nil
+            ownDecoder = OwnDecoder(
+                fd: fd, counters: counters, filter: kind, name: kind == "gzip" ? "ISA-L" : "liblzma, \(xzThreads) threads")
+            return
         }
         // Formats and filters: see the type's documentation for why this list is short.
         if raw {
@@ -65,6 +141,21 @@ public struct ArchiveReader: ~Copyable {
         self.handle = handle
         self.path = path
         treeRoot = nil
+        ownDecoder = nil
+    }
+
+    /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does,
+    /// with which ("gzip", "xz"); nil for anything else, which libarchive's filters and formats then
+    /// bid on as usual.
+    private static func openCompressed(_ path: String) -> (Int32, String)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var magic = [UInt8](repeating: 0, count: 6)
+        let count = pread(fd, &magic, 6, 0)
+        if count >= 3, magic[0..<3] == [0x1f, 0x8b, 0x08] { return (fd, "gzip") }
+        if count == 6, magic == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { return (fd, "xz") }
+        close(fd)
+        return nil
     }
 
     /// Reads a directory tree that a backup tool restored (`archive_read_disk`), entry by entry like
@@ -87,10 +178,15 @@ public struct ArchiveReader: ~Copyable {
         self.handle = handle
         self.path = directory
         treeRoot = Array(directory.utf8)
+        ownDecoder = nil
     }
 
     deinit {
         archive_read_free(handle)
+        if let ownDecoder {
+            ownDecoder.counters.deallocate()
+            close(ownDecoder.fd)
+        }
     }
 
     /// Advances to the next header (`archive_read_next_header`); nil at the end of the archive.
@@ -179,16 +275,23 @@ public struct ArchiveReader: ~Copyable {
     }
 
     /// Bytes consumed from the archive file so far (`archive_filter_bytes(a, -1)`).
-    public var compressedBytesRead: Int64 { treeRoot == nil ? archive_filter_bytes(handle, -1) : 0 }
+    public var compressedBytesRead: Int64 {
+        if let ownDecoder { return ownDecoder.counters.pointee }
+        return treeRoot == nil ? archive_filter_bytes(handle, -1) : 0
+    }
 
     /// Bytes produced by the decompression filters so far (`archive_filter_bytes(a, 0)`): the
     /// uncompressed stream the format reader sees. With `compressedBytesRead` it gives the ratio
     /// that detects decompression bombs.
-    public var uncompressedBytesRead: Int64 { treeRoot == nil ? archive_filter_bytes(handle, 0) : 0 }
+    public var uncompressedBytesRead: Int64 {
+        if let ownDecoder { return ownDecoder.counters[1] }
+        return treeRoot == nil ? archive_filter_bytes(handle, 0) : 0
+    }
 
     /// Whether the archive stream passes through a decompression filter (tar.gz, tar.zst...). In a
     /// filtered stream skipping an entry means decoding it: there is nothing to seek past.
     public var isFiltered: Bool {
+        if ownDecoder != nil { return true }
         guard treeRoot == nil else { return false }
         let count = archive_filter_count(handle)
         guard count > 0 else { return false }
@@ -211,8 +314,13 @@ public struct ArchiveReader: ~Copyable {
         return Format(code: archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK)
     }
 
+    /// Who decoded a compressed archive when it was not libarchive's own filter: "ISA-L" (gzip), or
+    /// "liblzma, N threads" (xz); nil otherwise.
+    public var ownDecoderName: String? { ownDecoder?.name }
+
     /// Names of the filters, outermost first ("gzip", "zstd"); empty for an unfiltered archive.
     public var filterNames: [String] {
+        if let ownDecoder { return [ownDecoder.filter] }
         guard treeRoot == nil else { return [] }
         let count = archive_filter_count(handle)
         guard count > 0 else { return [] }

@@ -51,6 +51,9 @@ struct ValidationTests {
             printf 'this is not the header' | dd of=bad/app/header.sqlite conv=notrunc status=none
             head -c $(( $(stat -c %s good/app/app.sqlite) / 2 )) good/app/app.sqlite > bad/app/half.sqlite
             head -c -20 good/logs/a.log.gz > bad/logs/a.log.gz
+            # A gzip whose trailer CRC-32 is damaged (libarchive's own filter never checks it; ISA-L does).
+            cp good/logs/a.log.gz bad/logs/d.log.gz
+            python3 -c 'd = bytearray(open("bad/logs/d.log.gz", "rb").read()); d[-6] ^= 1; open("bad/logs/d.log.gz", "wb").write(d)'
             cp good/logs/b.log.xz bad/logs/b.log.xz && printf '\\x00' | dd of=bad/logs/b.log.xz bs=1 seek=2000 conv=notrunc status=none
             head -c -9 good/logs/c.log.zst > bad/logs/c.log.zst
             head -c 500 good/app/config.json > bad/app/config.json
@@ -93,7 +96,7 @@ struct ValidationTests {
         #expect(failed.reasons == [.validationFailed])
         let byPath = Dictionary(uniqueKeysWithValues: failed.findings.map { ($0.path, $0.detail ?? "") })
         #expect(Set(byPath.keys) == [
-            "db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst",
+            "db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst", "logs/d.log.gz",
             "app/config.json", "app/layout.xml", "backups/nightly.tar.gz", "backups/exports.zip",
         ])
         #expect(byPath["db/shop.dump"]?.hasPrefix("pg_dump: pg_restore could not read the dump to its end: pg_restore: error:") == true, "\(byPath)")
@@ -101,6 +104,7 @@ struct ValidationTests {
         #expect(byPath["app/header.sqlite"]?.hasPrefix("sqlite: SQLite: file is not a database") == true, "\(byPath)")
         #expect(byPath["app/half.sqlite"]?.hasPrefix("sqlite: ") == true)
         #expect(byPath["logs/a.log.gz"]?.hasPrefix("gzip: gzip stream damaged: ") == true, "\(byPath)")
+        #expect(byPath["logs/d.log.gz"] == "gzip: gzip stream damaged: gzip CRC-32 or size check failed (ISA-L status -6)", "\(byPath)")
         #expect(byPath["logs/b.log.xz"]?.hasPrefix("xz: xz stream damaged: ") == true, "\(byPath)")
         #expect(byPath["logs/c.log.zst"]?.hasPrefix("zstd: zstd stream damaged: ") == true, "\(byPath)")
         #expect(byPath["app/config.json"]?.hasPrefix("json: not well-formed JSON") == true, "\(byPath)")
