@@ -3,7 +3,12 @@
 the libarchive decode floor, measured side by side in one run. Run it with `make bench`.
 
 usage: bench.py [--size-mib 1024] [--reps 3] [--scale 4] [--skip-scale] [--formats tar.gz,tar.zst,zip]
-                [--repositories restic,borg] [--only-repositories]
+                [--repositories restic,borg] [--only-repositories] [--small-files 200000] [--only-decoders]
+
+Decoders: full verifies of tar.gz (ISA-L) and of a multi-block tar.xz (liblzma's threads) against the
+same verifies forced through libarchive's filters (RESTORECHECK_GZIP_DECODER=zlib,
+RESTORECHECK_XZ_THREADS=0) and the decode floor, and a case of many small files (1-8 KiB) in one
+tar.zst: µs per file against bsdtar -xf, and the 20-file projection against the full restore.
 
 Repositories (restic, borg): restorecheck's full and 20-file verify of the newest snapshot against the
 bare tool doing the same restore (`restic restore`, `borg extract`) into tmpfs, in the same run.
@@ -36,6 +41,9 @@ parser.add_argument("--projection-formats", default="tar.gz,tar.zst,tar.xz,zip",
                     help="formats whose RTO projection (20-file sample) is compared with a full restore")
 parser.add_argument("--repositories", default="restic,borg", help="repository tools to measure ('' for none)")
 parser.add_argument("--only-repositories", action="store_true", help="measure the repository rows only")
+parser.add_argument("--small-files", type=int, default=200_000, help="files (1-8 KiB) of the many-small-files case (0: skip)")
+parser.add_argument("--only-decoders", action="store_true", help="measure the decoder rows and the many-small-files case only")
+parser.add_argument("--only-projections", action="store_true", help="measure the RTO projections only")
 args = parser.parse_args()
 formats = args.formats.split(",")
 projection_formats = args.projection_formats.split(",")
@@ -87,6 +95,101 @@ def prepare_repositories(base):
         sh(f"{env} borg init -e repokey {repos}/borg 2>/dev/null && cd {data} && {env} borg create {repos}/borg::bench .")
         open(f"{repos}/.complete", "w").close()
     return repos
+
+
+def decoder_rows(base):
+    """Full verifies through restorecheck's own decoders (ISA-L for gzip, liblzma's threads for a
+    multi-block xz) and forced through libarchive's filters (the flags), interleaved run by run,
+    against the decode floor (bsdtar -xOf: libarchive decoding, nothing written or hashed)."""
+    rows = []
+    forced = {"tar.gz": "RESTORECHECK_GZIP_DECODER=zlib", "tar.xz": "RESTORECHECK_XZ_THREADS=0"}
+    for fmt, flag in forced.items():
+        archive = f"{base}/archives/set.{fmt}"
+        full = config(base, f"decoders-{fmt}", archive, "{ files: all }")
+        ours, theirs = measure_interleaved(
+            [f"{BIN} run --config {full} --json", f"{flag} {BIN} run --config {full} --json"], args.reps, check=passed)
+        floor = measure(f"bsdtar -xOf {archive} > /dev/null", args.reps, None, lambda c, o: c == 0)
+        blocks = subprocess.run(f"xz --list --robot {archive} | awk '$1 == \"totals\" {{ print $3 }}'", shell=True,
+                                capture_output=True, text=True).stdout.strip() if fmt == "tar.xz" else ""
+        rows.append({"format": fmt, "ours": ours, "libarchive": theirs, "floor": floor, "flag": flag, "blocks": blocks})
+        print(f"measured decoders for {fmt}", file=sys.stderr)
+    return rows
+
+
+def prepare_small(count):
+    """`count` files of 1-8 KiB (deterministic text), their manifest and a tar.zst (cached)."""
+    base = f"{WORK}/small-{count}"
+    data, archives = f"{base}/data", f"{base}/archives"
+    if not os.path.exists(f"{base}/.complete"):
+        shutil.rmtree(base, ignore_errors=True)
+        os.makedirs(archives)
+        print(f"generating {count} small files (cached in {base})", file=sys.stderr)
+        import random
+        rng = random.Random(7)
+        pool = bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz \n") for _ in range(1 << 20))
+        for index in range(count):
+            directory = f"{data}/d{index // 1000:03d}"
+            if index % 1000 == 0:
+                os.makedirs(directory)
+            size = rng.randint(1024, 8192)
+            start = rng.randint(0, len(pool) - size)
+            with open(f"{directory}/f{index:06d}.txt", "wb") as f:
+                f.write(pool[start:start + size])
+        sh(f"cd {data} && find . -type f -print0 | sort -z | xargs -0 sha256sum > {base}/manifest.sha256")
+        sh(f"tar -C {data} -cf - . | zstd -q -3 -T2 > {archives}/set.tar.zst")
+        shutil.copy(f"{base}/manifest.sha256", f"{archives}/set.tar.zst.sha256")
+        open(f"{base}/.complete", "w").close()
+    return base
+
+
+def small_files_row():
+    """The many-small-files case: per-file cost of a full verify against bsdtar -xf (which writes
+    the files and hashes nothing), and the 20-file projection against the full restore."""
+    if args.small_files <= 0:
+        return None
+    base = prepare_small(args.small_files)
+    archive = f"{base}/archives/set.tar.zst"
+    out = f"{SHM}/extract"
+    full = config(base, "small-full", archive, "{ files: all }")
+    row = {"files": args.small_files}
+    row["restorecheck"] = measure([BIN, "run", "--config", full, "--json"], args.reps, check=passed)
+    row["bsdtar"] = measure(f"bsdtar -xf {archive} -C {out}", args.reps, fresh(out), lambda c, o: c == 0)
+    row["projection"] = projection(base, "tar.zst")
+    print("measured the many-small-files case", file=sys.stderr)
+    return row
+
+
+def report_decoders(rows, small):
+    if not rows and not small:
+        return
+    lines = []
+    if rows:
+        lines += [
+            "decoders: full verify through restorecheck's own decoder vs forced through libarchive's filter (interleaved), "
+            "and the decode floor (bsdtar -xOf: libarchive decoding only)",
+            "| archive | restorecheck (own decoder) | restorecheck (libarchive's, flag) | decode floor | own ÷ floor | libarchive's ÷ floor |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            name = r["format"] + (f" ({r['blocks']} blocks)" if r["blocks"] else "")
+            lines.append(
+                f"| {name} | {cell(r['ours'])}, {r['ours']['rss']:.0f} MiB | {cell(r['libarchive'])} (`{r['flag']}`) | {cell(r['floor'])} "
+                f"| {r['ours']['median'] / r['floor']['median']:.2f}× | {r['libarchive']['median'] / r['floor']['median']:.2f}× |")
+    if small:
+        rc, bsd, p = small["restorecheck"], small["bsdtar"], small["projection"]
+        n = small["files"]
+        lines += [
+            "", f"many small files: {n} files of 1-8 KiB in one tar.zst; full verify vs bsdtar -xf (writes, no hashing)",
+            "| restorecheck full verify | bsdtar -xf | ÷ | µs/file, restorecheck | µs/file, bsdtar | peak RSS | RTO projected (20 files, seeds 1-3) / measured |",
+            "|---|---|---|---|---|---|---|",
+            f"| {cell(rc)} | {cell(bsd)} | {rc['median'] / bsd['median']:.2f}× | {rc['median'] / n * 1e6:.1f} | {bsd['median'] / n * 1e6:.1f} "
+            f"| {rc['rss']:.0f} MiB | {' / '.join(f'{x:.2f}' for x in p['projected'])} s vs {p['actual']:.2f} s ({p['ratio']:.2f}×) |",
+        ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(WORK, exist_ok=True)
+    with open(f"{WORK}/results-decoders.md", "w") as f:
+        f.write(text)
 
 
 def repository_config(base, repos, tool, name, sample):
@@ -231,6 +334,13 @@ def main():
     shutil.rmtree(SHM, ignore_errors=True)
     os.makedirs(f"{SHM}/scratch")
     base = prepare(args.size_mib)
+    if args.only_projections:
+        files = sum(1 for _ in open(f"{base}/manifest.sha256"))
+        print("\n".join(projection_lines([projection(base, fmt) for fmt in projection_formats], files)))
+        return
+    if args.only_decoders:
+        report_decoders(decoder_rows(base), small_files_row())
+        return
     repository = repository_rows(base) if args.repositories else []
     if args.only_repositories:
         report_repositories(repository, base)
@@ -263,13 +373,24 @@ def main():
         big = prepare(args.size_mib * args.scale)
         archive = f"{big}/archives/set.tar.zst"
         scale = measure([BIN, "run", "--config", config(big, "scaled", archive, "{ files: all }"), "--json"], 1, check=passed)
+    decoders, small = decoder_rows(base), small_files_row()
     report(rows, projections, scale)
+    report_decoders(decoders, small)
     report_repositories(repository, base)
     shutil.rmtree(SHM, ignore_errors=True)
 
 
 def cell(m):
     return f"{m['median']:.2f} s ({m['min']:.2f}–{m['max']:.2f})"
+
+
+def projection_lines(projections, files):
+    lines = [f"RTO projection: 20-file sample (seeds 1-3) vs the full restore it projects ({files} files; target 0.67-1.5x)",
+             "| archive | full restore | projected, seeds 1 / 2 / 3 | median ÷ full |", "|---|---|---|---|"]
+    for p in projections:
+        flag = "" if 0.67 <= p["ratio"] <= 1.5 else " **outside 0.67-1.5**"
+        lines.append(f"| {p['format']} | {p['actual']:.2f} s | {' / '.join(f'{x:.2f}' for x in p['projected'])} s | {p['ratio']:.2f}×{flag} |")
+    return lines
 
 
 def report(rows, projections, scale):
@@ -300,11 +421,7 @@ def report(rows, projections, scale):
     for r in rows:
         on, off = r["restorecheck"], r["unchecked"]
         lines.append(f"| {r['format']} | {cell(off)} | {cell(on)} | {on['median'] / off['median']:.3f}× |")
-    lines += ["", f"RTO projection: 20-file sample (seeds 1-3) vs the full restore it projects ({files} files; target 0.67-1.5x)",
-              "| archive | full restore | projected, seeds 1 / 2 / 3 | median ÷ full |", "|---|---|---|---|"]
-    for p in projections:
-        flag = "" if 0.67 <= p["ratio"] <= 1.5 else " **outside 0.67-1.5**"
-        lines.append(f"| {p['format']} | {p['actual']:.2f} s | {' / '.join(f'{x:.2f}' for x in p['projected'])} s | {p['ratio']:.2f}×{flag} |")
+    lines += [""] + projection_lines(projections, files)
     if scale:
         small = next((r["restorecheck"]["rss"] for r in rows if r["format"] == "tar.zst"), None)
         lines += ["", f"peak RSS, full verify of tar.zst: {small:.0f} MiB at {args.size_mib} MiB, "

@@ -51,6 +51,17 @@ struct RestoreProjectionTests {
         #expect(abs(try #require(RestoreProjection.fullRestoreSeconds(report)) - 0.265) < 1e-9)
     }
 
+    @Test func aFileIsCreatedAtItsWarmCostNotItsColdSampledOne() throws {
+        var report = sample()
+        report.fileOverheadSeconds = 20 * 66e-6  // created cold, between runs of skipped entries
+        let cold = try #require(RestoreProjection.restoreSeconds(report))
+        report.warmCreateSeconds = 9e-6  // back to back after the pass
+        let warm = try #require(RestoreProjection.restoreSeconds(report))
+        #expect(abs((cold - warm) - 1000 * (66e-6 - 9e-6)) < 1e-9, "every file charged the warm cost")
+        report.warmCreateSeconds = 100e-6  // a warm cost above the sampled one changes nothing
+        #expect(abs(try #require(RestoreProjection.restoreSeconds(report)) - cold) < 1e-12)
+    }
+
     @Test func aFileDataCostIsNotChargedPerByte() throws {
         var report = sample()
         // Small files: 50 µs each whatever the size, then 2 ns per byte.

@@ -67,6 +67,19 @@ struct RestoreWorkerTests {
         #expect(run.report.findings.first?.expectedSHA256 == String(repeating: "c", count: 64))
     }
 
+    /// A sampled pass measures creating a file warm after the pass, in a directory of its own that it
+    /// removes (`RestorePass+Calibration`); a full pass, which projects nothing, does not.
+    @Test func aSampledPassMeasuresWarmFileCreationAndLeavesNothingBehind() throws {
+        let temp = TemporaryDirectory("calibrate")
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        let sampled = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, sample: SampleSpec(size: .files(3)), scratchParent: temp)
+        let warm = try #require(sampled.report.warmCreateSeconds)
+        #expect(warm > 0 && warm < 0.01)
+        #expect(sampled.restored.count == 3 && !sampled.restored.contains { $0.contains("calibration") }, "\(sampled.restored)")
+        let full = try WorkerHarness.run(archive: set.archive, manifest: set.manifest, scratchParent: temp)
+        #expect(full.report.warmCreateSeconds == nil)
+    }
+
     @Test func aMissingEntryListedTwiceIsReportedOnceAndFindingsAreSorted() throws {
         let temp = TemporaryDirectory("missing2")
         let set = try BackupSet.make(.gnuTar, in: temp)

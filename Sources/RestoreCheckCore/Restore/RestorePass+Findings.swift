@@ -49,6 +49,7 @@ extension RestorePass {
         if report.fatal == nil { judgeHardLinks() }
         report.rootStrippedNames = classifier.rootStripped
         (report.sinkSeconds, report.sinkBytes, report.sinkFit) = hasher?.measuredWork ?? sink.measuredWork
+        calibrateFileCreation()
         // Entries the manifest promises but the archive lacks. Only meaningful after a full pass.
         if let requested = request.restoredTree?.requested {
             if report.fatal == nil { reportNotRestored(requested) }

@@ -142,6 +142,9 @@ public struct WorkerReport: Sendable, Codable {
 
     /// Time spent creating and closing restored files (per-file cost), including `directorySeconds`.
     public var fileOverheadSeconds = 0.0
+    /// A sampled pass only: creating and closing a file, measured back to back after the pass (see
+    /// `RestorePass+Calibration`); the projection charges the lower of this and the sampled cost.
+    public var warmCreateSeconds: Double?
     /// Of that, time spent walking to and creating parent directories, and how many were created: a
     /// sample's files land in scattered directories, a full restore's share them (see RestoreProjection).
     public var directorySeconds = 0.0
