@@ -105,6 +105,7 @@ let package = Package(
         .executableTarget(
             name: "restorecheck",
             dependencies: [
+                "ArchiveKit",
                 "CSystemShim",
                 "RestoreCheckCore",
                 "RestoreCheckStore",

@@ -89,7 +89,16 @@ final class SpawnedChild {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: another thread's child, between its fork and its exec, still holds a descriptor
+        // open for writing on this executable (a program written just before, as the tests' fake
+        // tools are, or a package upgrade replacing it). It closes within milliseconds: try again.
+        var retries = 0
+        while result == ETXTBSY, retries < 10 {
+            retries += 1
+            usleep(20_000)
+            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
