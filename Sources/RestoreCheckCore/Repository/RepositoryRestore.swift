@@ -143,8 +143,9 @@ public final class RepositoryRestore {
         return .success(result)
     }
 
-    /// Restores `paths` (nil: the whole snapshot) into `scratch` with the tool, in its sandbox.
-    func restore(_ paths: [String]?, into scratch: String, timeout: TimeSpan, cancellation: CancellationFlag) -> Restored {
+    /// Restores `paths` (nil: the whole snapshot) into `scratch` with the tool, in its sandbox. A
+    /// passcommand that fails (or hangs) is the source's failure, before the tool starts.
+    func restore(_ paths: [String]?, into scratch: String, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Restored, Failure> {
         let sandbox = ToolSandbox(source: tool.source, executable: executable, workDirectory: tool.workDirectory, scratch: scratch)
         var input = Data()
         var environment = tool.environment
@@ -157,9 +158,7 @@ public final class RepositoryRestore {
                 RepositoryTool.resolve(words.first ?? ""), Array(words.dropFirst()),
                 environment: tool.environment.filter { !$0.hasPrefix("BORG_PASSCOMMAND=") }, timeout: timeout, cancellation: cancellation
             ) { stream, data in if stream == .output { printed.append(data) } }
-            guard asked.succeeded else {
-                return Restored(run: asked, seconds: 0, failed: true, sandboxFailed: false)
-            }
+            if let failure = Self.failure(asked, "borg's passcommand", timeout: timeout) { return .failure(failure) }
             while printed.last == UInt8(ascii: "\n") { printed.removeLast() }
             input = printed
             environment = environment.filter { !$0.hasPrefix("BORG_PASSCOMMAND=") } + ["BORG_PASSPHRASE_FD=0"]
@@ -172,9 +171,9 @@ public final class RepositoryRestore {
         let seconds = Clock.seconds(since: start)
         let exit: Int32? = if case .exited(let code) = run.status { code } else { nil }
         let failed = run.timedOut || run.cancelled || exit.map { tool.source.tool == .borg ? $0 >= 2 : $0 != 0 } ?? true
-        return Restored(
+        return .success(Restored(
             run: run, seconds: seconds, failed: failed,
-            sandboxFailed: failed && run.errorOutput.hasPrefix(ToolSandbox.ownErrorPrefix))
+            sandboxFailed: failed && run.errorOutput.hasPrefix(ToolSandbox.ownErrorPrefix)))
     }
 
     /// For `check-config`: whether the repository opens and which snapshot a test would take, without

@@ -52,7 +52,11 @@ struct RepositoryTest {
             }
         }
         let name = repository.tool.source.tool.rawValue
-        let restored = repository.restore(listing?.sample, into: scratch.path, timeout: timeout, cancellation: cancellation)
+        let restored: RepositoryRestore.Restored
+        switch repository.restore(listing?.sample, into: scratch.path, timeout: timeout, cancellation: cancellation) {
+        case .success(let done): restored = done
+        case .failure(let failure): return .failed(failure)
+        }
         if restored.run.cancelled { return .failed(RepositoryRestore.Failure(reason: .timeout, detail: "\(name) restore cancelled")) }
         if restored.run.timedOut {
             return .failed(RepositoryRestore.Failure(

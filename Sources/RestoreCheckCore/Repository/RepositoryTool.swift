@@ -1,11 +1,11 @@
 import Foundation
 
 /// restic's and borg's command lines, environments and JSON, for one repository source: which
-/// snapshot is the restore point (`snapshots --json` / `list --json`), how many files it lists
-/// (`ls --json` / `list --json-lines`), and the stream of it as a tar (`dump --archive tar` /
-/// `export-tar`) that the restore worker reads like any archive.
+/// snapshot is the restore point (`snapshots --json` / `list --json`), the files it lists (`ls
+/// --json` / `list --json-lines`), and the tool's own restore of it, whole or some paths (`restore`
+/// / `extract`), which `RepositoryRestore` runs in its sandbox.
 ///
-/// Every run is read-only (`--no-lock`, `--bypass-lock`), keeps no cache (`--no-cache`; borg's base
+/// Every run is read-only on the repository (`--no-lock`, `--bypass-lock`), keeps no cache (`--no-cache`; borg's base
 /// directory is the test's private work directory), and gets a minimal environment: `PATH`, `HOME`,
 /// `LC_ALL`, `TZ=UTC` (borg prints local times without a zone) and the password's *source*, a file
 /// path (`RESTIC_PASSWORD_FILE`) or a command (`BORG_PASSCOMMAND`), never the password itself, on

@@ -66,7 +66,6 @@ extension RestorePass {
             }
             guard carriesData else {
                 report.linksRecorded += 1
-                report.hardLinkFiles += 1
                 ledger.markSeen(slot)
                 hardLinks.link(slot, name: name, to: targetSlot, targetName: target)
                 try discard(entry, reader: &reader)

@@ -44,10 +44,9 @@ final class SpawnedChild {
 
     /// Starts `executable` in a new process group with default signal handling and an empty mask.
     /// `inherit` become the child's fds 3, 4, … in order (the archive the parent opened; a program
-    /// copied into a sandbox). `standardOutput`, when given, becomes the child's stdout instead of a
-    /// pipe to the parent (a backup tool streaming into the worker's pipe); `poll` then reads stderr only.
+    /// copied into a sandbox).
     static func spawn(
-        executable: String, arguments: [String], environment: [String], inherit: [Int32] = [], standardOutput: Int32? = nil
+        executable: String, arguments: [String], environment: [String], inherit: [Int32] = []
     ) throws -> SpawnedChild {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
@@ -61,7 +60,7 @@ final class SpawnedChild {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, standardOutput ?? stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         for (index, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + index)) }
         // Only 0–2 (and the inherited, from 3) reach the child: any descriptor the parent inherited without
@@ -108,8 +107,7 @@ final class SpawnedChild {
             close(stderrPipe[0])
             throw SpawnError(errno: result)
         }
-        if standardOutput != nil { close(stdoutPipe[0]) }
-        return SpawnedChild(pid: pid, input: stdinPipe[1], output: standardOutput == nil ? stdoutPipe[0] : -1, errorOutput: stderrPipe[0])
+        return SpawnedChild(pid: pid, input: stdinPipe[1], output: stdoutPipe[0], errorOutput: stderrPipe[0])
     }
 
     /// Writes all of `data` to the child's stdin and closes it. A child that is already gone is
@@ -158,13 +156,6 @@ final class SpawnedChild {
             }
         }
         return results
-    }
-
-    /// A pipe, both ends close-on-exec: (read, write).
-    static func pipe() throws -> (read: Int32, write: Int32) {
-        var ends: [Int32] = [-1, -1]
-        guard rc_pipe_cloexec(&ends) == 0 else { throw SpawnError(errno: errno) }
-        return (ends[0], ends[1])
     }
 
     /// Kills the child's whole process group (it is its own group leader).

@@ -53,21 +53,6 @@ struct ToolRun {
         return result
     }
 
-    /// Reads a streaming tool's stderr until it ends (on a thread of its own while the worker reads
-    /// its stdout), keeping the first 4 KiB.
-    static func drainErrors(of child: SpawnedChild) -> String {
-        var errors = Data()
-        while true {
-            let pieces = child.poll(timeoutMilliseconds: 1000)
-            var ended = false
-            for (_, data) in pieces {
-                if let data { keep(data, in: &errors) } else { ended = true }
-            }
-            if ended { break }
-        }
-        return text(errors)
-    }
-
     static func keep(_ data: Data, in errors: inout Data) {
         if errors.count < errorLimit { errors.append(data.prefix(errorLimit - errors.count)) }
     }

@@ -131,9 +131,6 @@ public struct WorkerReport: Sendable, Codable {
     public var filesNotInManifest = 0
     public var duplicateNames: [String] = []
     public var linksRecorded = 0
-    /// Of those, hard links to a file an earlier entry holds: files a restore creates, without data
-    /// of their own in the archive (borg's `export-tar` writes every second name of a file so).
-    public var hardLinkFiles = 0
     /// Names that began with `/` and were restored below scratch with it stripped, as tar does.
     public var rootStrippedNames = 0
     public var specialEntriesSkipped = 0
