@@ -152,8 +152,10 @@ def small_files_row():
     out = f"{SHM}/extract"
     full = config(base, "small-full", archive, "{ files: all }")
     row = {"files": args.small_files}
-    row["restorecheck"] = measure([BIN, "run", "--config", full, "--json"], args.reps, check=passed)
-    row["bsdtar"] = measure(f"bsdtar -xf {archive} -C {out}", args.reps, fresh(out), lambda c, o: c == 0)
+    # Interleaved: on this shared machine the same bsdtar run varied 5.1-6.3 s within minutes.
+    row["restorecheck"], row["bsdtar"] = measure_interleaved(
+        [[BIN, "run", "--config", full, "--json"], f"bsdtar -xf {archive} -C {out}"], args.reps,
+        cleanups=[None, fresh(out)], checks=[passed, lambda c, o: c == 0])
     row["projection"] = projection(base, "tar.zst")
     print("measured the many-small-files case", file=sys.stderr)
     return row
@@ -281,15 +283,18 @@ def measure(command, reps, cleanup=None, check=None):
     return summary([run_once(command, cleanup, check) for _ in range(reps)])
 
 
-def measure_interleaved(commands, reps, check=None):
+def measure_interleaved(commands, reps, check=None, cleanups=None, checks=None):
     """`measure` for several commands, alternating them run by run (reversing the order each
-    round), so drift on a shared machine lands on all of them alike."""
-    for command in commands:
-        run_once(command, check=check)
+    round), so drift on a shared machine lands on all of them alike. `cleanups` and `checks`, when
+    given, are per command."""
+    cleanups = cleanups or [None] * len(commands)
+    checks = checks or [check] * len(commands)
+    for index, command in enumerate(commands):
+        run_once(command, cleanups[index], checks[index])
     runs = [[] for _ in commands]
     for rep in range(reps):
         for index in (range(len(commands)) if rep % 2 == 0 else reversed(range(len(commands)))):
-            runs[index].append(run_once(commands[index], check=check))
+            runs[index].append(run_once(commands[index], cleanups[index], checks[index]))
     return [summary(r) for r in runs]
 
 

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Glibc
 
 /// A test's private scratch directory: created fresh (mode 0700) under the configured scratch dir,
@@ -73,11 +75,78 @@ public struct ScratchDirectory: Sendable {
             return
         }
         switch SystemCalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
-        case .success(let fd): try Self.empty(directory: fd, device: status.st_dev, path: path)
+        case .success(let fd): try Self.emptyOnTwoThreads(directory: fd, device: status.st_dev, path: path)
         case .failure(let error): throw Failure(path: path, operation: "open", errno: error.rawValue)
         }
         if let error = SystemCalls.rmdir(path) { throw Failure(path: path, operation: "rmdir", errno: error.rawValue) }
     }
+
+    /// `empty`, with the entries where the tree first branches split between two threads.
+    ///
+    /// Why: unlinking is kernel time per file, and a full restore leaves a file per archive entry.
+    /// Measured on tmpfs, 200,000 files in 200 directories: `rm -rf` 1.93 s, two `rm` processes on
+    /// halves of the directories 1.12 s. A chain of single directories (`./srv/data/...`) is
+    /// followed down to where the tree branches, so one top-level directory does not serialise it.
+    private static func emptyOnTwoThreads(directory fd: Int32, device: UInt, path: String) throws(Failure) {
+        let listing: [[UInt8]]
+        switch SystemCalls.dup(fd).flatMap(SystemCalls.directoryNames) {
+        case .success(let names): listing = names
+        case .failure(let error):
+            SystemCalls.close(fd)
+            throw Failure(path: path, operation: "read directory", errno: error.rawValue)
+        }
+        // The listing read the directory through a duplicate, which shares its offset: `fd` is not
+        // listed again (it would list nothing); its entries are removed from `listing`.
+        defer { SystemCalls.close(fd) }
+        if listing.count == 1, case .success(let status) = SystemCalls.lstatat(fd, listing[0]),
+            (status.st_mode & S_IFMT) == S_IFDIR, status.st_dev == device,
+            case .success(let child) = SystemCalls.openat(fd, listing[0], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        {
+            let childPath = "\(path)/\(display(listing[0]))"
+            try emptyOnTwoThreads(directory: child, device: device, path: childPath)
+            if let error = SystemCalls.unlinkat(fd, listing[0], AT_REMOVEDIR) {
+                throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
+            }
+            return
+        }
+        if listing.count < 2 {
+            for name in listing { try removeEntry(name, in: fd, device: device, path: path) }
+            return
+        }
+        let halves = [Array(listing[..<(listing.count / 2)]), Array(listing[(listing.count / 2)...])]
+        let failures = FailureBox()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            do throws(Failure) {
+                for name in halves[index] { try removeEntry(name, in: fd, device: device, path: path) }
+            } catch {
+                failures.keep(error)
+            }
+        }
+        if let failure = failures.first { throw failure }
+    }
+
+    /// The first failure of either thread.
+    private final class FailureBox: @unchecked Sendable {
+        // @unchecked: `failure` is guarded by `lock`.
+        private let lock = NSLock()
+        private var failure: Failure?
+        func keep(_ error: Failure) {
+            lock.lock()
+            if failure == nil { failure = error }
+            lock.unlock()
+        }
+        var first: Failure? {
+            lock.lock()
+            defer { lock.unlock() }
+            return failure
+        }
+    }
+
+    /// Removes the entry `name` of the open directory `parent`, a directory with everything in it.
+    private static func removeEntry(_ name: [UInt8], in parent: Int32, device: UInt, path: String) throws(Failure) {
+        try visitEntry(name, in: parent, device: device, path: path, visit: unlinkEntry)
+    }
+
 
     /// Gives the tree to `owner` (directory, subdirectories and files; links themselves, never their
     /// targets), so a validation command's sandbox, run as that unprivileged uid when restorecheck
@@ -107,12 +176,16 @@ public struct ScratchDirectory: Sendable {
         }
     }
 
+
     /// Removes every entry of the open directory `fd` (which it closes).
     private static func empty(directory fd: Int32, device: UInt, path: String) throws(Failure) {
-        try walk(directory: fd, device: device, path: path) { parent, name, isDirectory, childPath throws(Failure) in
-            if let error = SystemCalls.unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) {
-                throw Failure(path: childPath, operation: isDirectory ? "rmdir" : "unlink", errno: error.rawValue)
-            }
+        try walk(directory: fd, device: device, path: path, visit: unlinkEntry)
+    }
+
+    /// `walk`'s visit that removes what it is given (a directory after its entries).
+    private static func unlinkEntry(_ parent: Int32, _ name: [UInt8], _ isDirectory: Bool, _ path: String) throws(Failure) {
+        if let error = SystemCalls.unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) {
+            throw Failure(path: path, operation: isDirectory ? "rmdir" : "unlink", errno: error.rawValue)
         }
     }
 
@@ -133,26 +206,33 @@ public struct ScratchDirectory: Sendable {
             throw Failure(path: path, operation: "read directory", errno: error.rawValue)
         }
         defer { SystemCalls.close(fd) }
-        for name in listing {
-            let childPath = "\(path)/\(display(name))"
-            let status: stat
-            switch SystemCalls.lstatat(fd, name) {
-            case .success(let found): status = found
-            case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
-            }
-            let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
-            if isDirectory {
-                if status.st_dev != device {
-                    // A mount inside scratch (it should never happen): leave it, do not descend.
-                    throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
-                }
-                switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
-                case .success(let child): try walk(directory: child, device: device, path: childPath, visit: visit)
-                case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
-                }
-            }
-            try visit(fd, name, isDirectory, childPath)
+        for name in listing { try visitEntry(name, in: fd, device: device, path: path, visit: visit) }
+    }
+
+    /// `walk` for one entry of the open directory `fd`: into it first when it is a directory on the
+    /// same device, then `visit`.
+    private static func visitEntry(
+        _ name: [UInt8], in fd: Int32, device: UInt, path: String,
+        visit: (_ parent: Int32, _ name: [UInt8], _ isDirectory: Bool, _ path: String) throws(Failure) -> Void
+    ) throws(Failure) {
+        let childPath = "\(path)/\(display(name))"
+        let status: stat
+        switch SystemCalls.lstatat(fd, name) {
+        case .success(let found): status = found
+        case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
         }
+        let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
+        if isDirectory {
+            if status.st_dev != device {
+                // A mount inside scratch (it should never happen): leave it, do not descend.
+                throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
+            }
+            switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+            case .success(let child): try walk(directory: child, device: device, path: childPath, visit: visit)
+            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
+            }
+        }
+        try visit(fd, name, isDirectory, childPath)
     }
 
     /// A name for messages (not UTF-8 shows as U+FFFD).
