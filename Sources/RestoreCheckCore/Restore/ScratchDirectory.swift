@@ -88,15 +88,8 @@ public struct ScratchDirectory: Sendable {
     /// halves of the directories 1.12 s. A chain of single directories (`./srv/data/...`) is
     /// followed down to where the tree branches, so one top-level directory does not serialise it.
     private static func emptyOnTwoThreads(directory fd: Int32, device: UInt, path: String) throws(Failure) {
-        let listing: [[UInt8]]
-        switch SystemCalls.dup(fd).flatMap(SystemCalls.directoryNames) {
-        case .success(let names): listing = names
-        case .failure(let error):
-            SystemCalls.close(fd)
-            throw Failure(path: path, operation: "read directory", errno: error.rawValue)
-        }
-        // The listing read the directory through a duplicate, which shares its offset: `fd` is not
-        // listed again (it would list nothing); its entries are removed from `listing`.
+        let listing = try names(in: fd, path: path)
+        // `fd` cannot be listed again (see `names`): its entries are removed from `listing`.
         defer { SystemCalls.close(fd) }
         if listing.count == 1, case .success(let status) = SystemCalls.lstatat(fd, listing[0]),
             (status.st_mode & S_IFMT) == S_IFDIR, status.st_dev == device,
@@ -197,16 +190,21 @@ public struct ScratchDirectory: Sendable {
         directory fd: Int32, device: UInt, path: String,
         visit: (_ parent: Int32, _ name: [UInt8], _ isDirectory: Bool, _ path: String) throws(Failure) -> Void
     ) throws(Failure) {
-        // Listed through a second descriptor: `directoryNames` closes the one it is given.
-        let listing: [[UInt8]]
+        let listing = try names(in: fd, path: path)
+        defer { SystemCalls.close(fd) }
+        for name in listing { try visitEntry(name, in: fd, device: device, path: path, visit: visit) }
+    }
+
+    /// The names in the open directory `fd`, read through a second descriptor (`directoryNames`
+    /// closes the one it is given; the two share an offset, so `fd` cannot be listed again). On a
+    /// failure `fd` is closed.
+    private static func names(in fd: Int32, path: String) throws(Failure) -> [[UInt8]] {
         switch SystemCalls.dup(fd).flatMap(SystemCalls.directoryNames) {
-        case .success(let names): listing = names
+        case .success(let names): return names
         case .failure(let error):
             SystemCalls.close(fd)
             throw Failure(path: path, operation: "read directory", errno: error.rawValue)
         }
-        defer { SystemCalls.close(fd) }
-        for name in listing { try visitEntry(name, in: fd, device: device, path: path, visit: visit) }
     }
 
     /// `walk` for one entry of the open directory `fd`: into it first when it is a directory on the
