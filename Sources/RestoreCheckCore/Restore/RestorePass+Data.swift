@@ -139,6 +139,7 @@ extension RestorePass {
     /// anyway, so it reads block by block to keep the ratio and progress checks alive during a bomb;
     /// where libarchive can seek (plain tar, zip's central directory) it skips.
     mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws(RestoreWorker.Stop) {
+        sink.flush()  // the files restored so far are hashed while this entry's data is passed over
         let start = Clock.now
         defer { report.skipSeconds += Clock.seconds(since: start) }
         let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
