@@ -136,8 +136,34 @@ public struct ScratchDirectory: Sendable {
     }
 
     /// Removes the entry `name` of the open directory `parent`, a directory with everything in it.
+    ///
+    /// Unlinked first and looked at only if that fails (EISDIR): a restore leaves mostly files, and
+    /// `unlinkat` removes a file or a symlink itself, never what a symlink points to. Looking first
+    /// (`fstatat`) cost a second path lookup per file: 200,000 files on tmpfs, 2.1 s of CPU to
+    /// remove with it.
     private static func removeEntry(_ name: [UInt8], in parent: Int32, device: UInt, path: String) throws(Failure) {
-        try visitEntry(name, in: parent, device: device, path: path, visit: unlinkEntry)
+        switch SystemCalls.unlinkat(parent, name, 0) {
+        case nil:
+            return
+        case let error? where error.rawValue == EISDIR:
+            let childPath = "\(path)/\(display(name))"
+            let status: stat
+            switch SystemCalls.lstatat(parent, name) {
+            case .success(let found): status = found
+            case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
+            }
+            // A mount inside scratch (it should never happen): leave it, do not descend.
+            guard status.st_dev == device else { throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV) }
+            switch SystemCalls.openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+            case .success(let child): try empty(directory: child, device: device, path: childPath)
+            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
+            }
+            if let error = SystemCalls.unlinkat(parent, name, AT_REMOVEDIR) {
+                throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
+            }
+        case let error?:
+            throw Failure(path: "\(path)/\(display(name))", operation: "unlink", errno: error.rawValue)
+        }
     }
 
 
@@ -172,14 +198,9 @@ public struct ScratchDirectory: Sendable {
 
     /// Removes every entry of the open directory `fd` (which it closes).
     private static func empty(directory fd: Int32, device: UInt, path: String) throws(Failure) {
-        try walk(directory: fd, device: device, path: path, visit: unlinkEntry)
-    }
-
-    /// `walk`'s visit that removes what it is given (a directory after its entries).
-    private static func unlinkEntry(_ parent: Int32, _ name: [UInt8], _ isDirectory: Bool, _ path: String) throws(Failure) {
-        if let error = SystemCalls.unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) {
-            throw Failure(path: path, operation: isDirectory ? "rmdir" : "unlink", errno: error.rawValue)
-        }
+        let listing = try names(in: fd, path: path)
+        defer { SystemCalls.close(fd) }
+        for name in listing { try removeEntry(name, in: fd, device: device, path: path) }
     }
 
     /// Visits every entry below the open directory `fd` (which it closes), a directory's entries
