@@ -318,6 +318,10 @@ public struct ArchiveReader: ~Copyable {
     /// "liblzma, N threads" (xz); nil otherwise.
     public var ownDecoderName: String? { ownDecoder?.name }
 
+    /// Whether the decoder keeps a queue of decoded blocks of its own (liblzma's threads), so that
+    /// a deep queue behind it only adds memory.
+    public var decoderQueuesAhead: Bool { ownDecoder?.filter == "xz" }
+
     /// Names of the filters, outermost first ("gzip", "zstd"); empty for an unfiltered archive.
     public var filterNames: [String] {
         if let ownDecoder { return [ownDecoder.filter] }

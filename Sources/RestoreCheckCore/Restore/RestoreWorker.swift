@@ -157,6 +157,7 @@ struct RestorePass {
                     ? Finding(path: archiveName, reason: .archiveUnreadable, detail: error.message)
                     : finding(for: error, path: archiveName))
         }
+        if reader.decoderQueuesAhead { sink.shrinkPool(to: RestoreSink.slotsBehindQueuingDecoder) }
         var writer: ScratchWriter
         do {
             writer = try ScratchWriter(rootPath: request.scratchPath)
