@@ -88,7 +88,7 @@ bench: release
 
 # A one-minute version to check the harness itself.
 bench-smoke: release
-	python3 Benchmarks/bench.py --size-mib 64 --reps 1 --scale 2
+	python3 Benchmarks/bench.py --size-mib 64 --reps 1 --scale 2 --small-files 20000
 
 # A daemon soak (90 s): hostile and honest clients on the TLS + basic-auth endpoint, SIGHUP every
 # 1.5 s, tests every 20 s; the daemon must stay up, answer, record passes and exit cleanly.
