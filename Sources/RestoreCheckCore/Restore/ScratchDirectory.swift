@@ -91,11 +91,9 @@ public struct ScratchDirectory: Sendable {
         let listing = try names(in: fd, path: path)
         // `fd` cannot be listed again (see `names`): its entries are removed from `listing`.
         defer { SystemCalls.close(fd) }
-        if listing.count == 1, case .success(let status) = SystemCalls.lstatat(fd, listing[0]),
-            (status.st_mode & S_IFMT) == S_IFDIR, status.st_dev == device,
-            case .success(let child) = SystemCalls.openat(fd, listing[0], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        {
+        if listing.count == 1, case .success(let status) = SystemCalls.lstatat(fd, listing[0]), (status.st_mode & S_IFMT) == S_IFDIR {
             let childPath = "\(path)/\(display(listing[0]))"
+            let child = try openDirectory(listing[0], in: fd, device: device, path: childPath, status: status)
             try emptyOnTwoThreads(directory: child, device: device, path: childPath)
             if let error = SystemCalls.unlinkat(fd, listing[0], AT_REMOVEDIR) {
                 throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
@@ -147,17 +145,8 @@ public struct ScratchDirectory: Sendable {
             return
         case let error? where error.rawValue == EISDIR:
             let childPath = "\(path)/\(display(name))"
-            let status: stat
-            switch SystemCalls.lstatat(parent, name) {
-            case .success(let found): status = found
-            case .failure(let error): throw Failure(path: childPath, operation: "fstatat", errno: error.rawValue)
-            }
-            // A mount inside scratch (it should never happen): leave it, do not descend.
-            guard status.st_dev == device else { throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV) }
-            switch SystemCalls.openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
-            case .success(let child): try empty(directory: child, device: device, path: childPath)
-            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
-            }
+            let child = try openDirectory(name, in: parent, device: device, path: childPath)
+            try empty(directory: child, device: device, path: childPath)
             if let error = SystemCalls.unlinkat(parent, name, AT_REMOVEDIR) {
                 throw Failure(path: childPath, operation: "rmdir", errno: error.rawValue)
             }
@@ -242,16 +231,29 @@ public struct ScratchDirectory: Sendable {
         }
         let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
         if isDirectory {
-            if status.st_dev != device {
-                // A mount inside scratch (it should never happen): leave it, do not descend.
-                throw Failure(path: childPath, operation: "refusing to cross a mount point at", errno: EXDEV)
-            }
-            switch SystemCalls.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
-            case .success(let child): try walk(directory: child, device: device, path: childPath, visit: visit)
-            case .failure(let error): throw Failure(path: childPath, operation: "open", errno: error.rawValue)
-            }
+            try walk(directory: openDirectory(name, in: fd, device: device, path: childPath, status: status), device: device, path: childPath, visit: visit)
         }
         try visit(fd, name, isDirectory, childPath)
+    }
+
+    /// Opens the subdirectory `name` of `parent` to descend into it: never through a symlink, and
+    /// never onto another filesystem (a mount inside scratch should never exist: it is left alone).
+    /// `status`: its `lstat`, when the caller has it.
+    private static func openDirectory(_ name: [UInt8], in parent: Int32, device: UInt, path: String, status known: stat? = nil) throws(Failure) -> Int32 {
+        let status: stat
+        if let known {
+            status = known
+        } else {
+            switch SystemCalls.lstatat(parent, name) {
+            case .success(let found): status = found
+            case .failure(let error): throw Failure(path: path, operation: "fstatat", errno: error.rawValue)
+            }
+        }
+        guard status.st_dev == device else { throw Failure(path: path, operation: "refusing to cross a mount point at", errno: EXDEV) }
+        switch SystemCalls.openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let child): return child
+        case .failure(let error): throw Failure(path: path, operation: "open", errno: error.rawValue)
+        }
     }
 
     /// A name for messages (not UTF-8 shows as U+FFFD).
