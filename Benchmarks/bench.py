@@ -4,6 +4,10 @@ the libarchive decode floor, measured side by side in one run. Run it with `make
 
 usage: bench.py [--size-mib 1024] [--reps 3] [--scale 4] [--skip-scale] [--formats tar.gz,tar.zst,zip]
                 [--repositories restic,borg] [--only-repositories] [--small-files 200000] [--only-decoders]
+                [--only-projections] [--only-scale]
+
+Peak RSS: a full verify at the dataset's size and at --scale times it, through each decoder path
+(tar.zst: libarchive's zstd; tar.gz: ISA-L; multi-block tar.xz: liblzma's threads).
 
 Decoders: full verifies of tar.gz (ISA-L) and of a multi-block tar.xz (liblzma's threads) against the
 same verifies forced through libarchive's filters (RESTORECHECK_GZIP_DECODER=zlib,
