@@ -263,6 +263,31 @@ struct RepositorySourceTests {
         #expect(!shown.stdout.contains("correct horse"))
     }
 
+    /// A borg passcommand that answers when the repository is listed and fails when the restore asks
+    /// again (a vault that sealed in between): the source's failure, `source_unavailable`, with the
+    /// command's words and no secret; never a failed restore.
+    @Test func aPasscommandThatFailsAtRestoreTimeIsTheSourcesFailure() async throws {
+        let temp = TemporaryDirectory("repo-passcommand")
+        try await Blocking.run { try Self.repositories(temp) }
+        let script = try temp.write(
+            "vault.sh",
+            """
+            #!/bin/sh
+            if [ -e '\(temp.url("asked"))' ]; then echo 'vault is sealed' >&2; exit 3; fi
+            touch '\(temp.url("asked"))' && cat '\(temp.url("pw"))'
+
+            """)
+        chmod(script, 0o755)
+        var source = Self.borg(temp)
+        source.passwordFile = nil
+        source.passcommand = script
+        let outcome = try await Self.check(Self.target(temp, source), in: temp)
+        #expect(FileManager.default.fileExists(atPath: temp.url("asked")), "the listing used the passcommand once")
+        #expect(outcome.status == .error && outcome.reasons == [.sourceUnavailable], "\(outcome.status) \(outcome.reasons) \(outcome.summary)")
+        #expect(outcome.summary.contains("borg's passcommand") && outcome.summary.contains("vault is sealed"), "\(outcome.summary)")
+        #expect(!outcome.summary.contains("correct horse") && !"\(outcome.findings)".contains("correct horse"), "no secret in the outcome")
+    }
+
     /// A fake restic (named so) that never answers: the listing's deadline kills it and its children.
     @Test func aHangingToolIsATimeoutAndLeavesNothingRunning() async throws {
         let temp = TemporaryDirectory("repo-hang")
