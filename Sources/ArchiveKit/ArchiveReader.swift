@@ -28,8 +28,14 @@ public struct ArchiveReader: ~Copyable {
     private struct OwnDecoder {
         var fd: Int32
         var counters: UnsafeMutablePointer<Int64>
-        var filter: String
+        var kind: Compression
         var name: String
+    }
+
+    /// The compressions a decoder of our own can take over from libarchive's filters; the raw value
+    /// is libarchive's filter name, which `filterNames` reports either way.
+    private enum Compression: String {
+        case gzip, xz
     }
 
     /// How many threads decode a multi-block .xz file (liblzma's multi-threaded decoder); 0 leaves
@@ -88,7 +94,10 @@ public struct ArchiveReader: ~Copyable {
         guard let handle = archive_read_new() else {
             throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
         }
-        if let (fd, kind) = Self.openCompressed(path), kind == "gzip" ? gzip == .isal : xzThreads > 0 {
+        var wanted: Set<Compression> = []
+        if gzip == .isal { wanted.insert(.gzip) }
+        if xzThreads > 0 { wanted.insert(.xz) }
+        if let (fd, kind) = Self.openCompressed(path, ifOneOf: wanted) {
             // Our decoder feeds libarchive's format readers (no filters): the tar or cpio inside, or
             // the stream itself as one entry (raw).
             if raw {
@@ -99,9 +108,10 @@ public struct ArchiveReader: ~Copyable {
             }
             let counters = UnsafeMutablePointer<Int64>.allocate(capacity: 2)
             counters.initialize(repeating: 0, count: 2)
-            let status = kind == "gzip"
-                ? rc_isal_open_gzip(handle, fd, counters, counters + 1)
-                : rc_xz_open_mt(handle, fd, UInt32(xzThreads), Self.xzThreadingMemoryLimit, counters, counters + 1)
+            let status = switch kind {
+            case .gzip: rc_isal_open_gzip(handle, fd, counters, counters + 1)
+            case .xz: rc_xz_open_mt(handle, fd, UInt32(xzThreads), Self.xzThreadingMemoryLimit, counters, counters + 1)
+            }
             if status != ARCHIVE_OK {
                 let error = Self.unreadFormatError(path: path, Self.error(handle, code: .openFailed))
                 archive_read_free(handle)
@@ -113,7 +123,7 @@ public struct ArchiveReader: ~Copyable {
             self.path = path
             treeRoot = nil
             ownDecoder = OwnDecoder(
-                fd: fd, counters: counters, filter: kind, name: kind == "gzip" ? "ISA-L" : "liblzma, \(xzThreads) threads")
+                fd: fd, counters: counters, kind: kind, name: kind == .gzip ? "ISA-L" : "liblzma, \(xzThreads) threads")
             return
         }
         // Formats and filters: see the type's documentation for why this list is short.
@@ -144,16 +154,20 @@ public struct ArchiveReader: ~Copyable {
         ownDecoder = nil
     }
 
-    /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does,
-    /// with which ("gzip", "xz"); nil for anything else, which libarchive's filters and formats then
-    /// bid on as usual.
-    private static func openCompressed(_ path: String) -> (Int32, String)? {
+    /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does and
+    /// that compression is one of `wanted`, with which; nil (and nothing left open) for anything
+    /// else, which libarchive's filters and formats then bid on as usual.
+    private static func openCompressed(_ path: String, ifOneOf wanted: Set<Compression>) -> (Int32, Compression)? {
+        guard !wanted.isEmpty else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var magic = [UInt8](repeating: 0, count: 6)
         let count = pread(fd, &magic, 6, 0)
-        if count >= 3, magic[0..<3] == [0x1f, 0x8b, 0x08] { return (fd, "gzip") }
-        if count == 6, magic == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { return (fd, "xz") }
+        let found: Compression? =
+            if count >= 3, magic[0..<3] == [0x1f, 0x8b, 0x08] { .gzip }
+            else if count == 6, magic == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { .xz }
+            else { nil }
+        if let found, wanted.contains(found) { return (fd, found) }
         close(fd)
         return nil
     }
@@ -320,11 +334,11 @@ public struct ArchiveReader: ~Copyable {
 
     /// Whether the decoder keeps a queue of decoded blocks of its own (liblzma's threads), so that
     /// a deep queue behind it only adds memory.
-    public var decoderQueuesAhead: Bool { ownDecoder?.filter == "xz" }
+    public var decoderQueuesAhead: Bool { ownDecoder?.kind == .xz }
 
     /// Names of the filters, outermost first ("gzip", "zstd"); empty for an unfiltered archive.
     public var filterNames: [String] {
-        if let ownDecoder { return [ownDecoder.filter] }
+        if let ownDecoder { return [ownDecoder.kind.rawValue] }
         guard treeRoot == nil else { return [] }
         let count = archive_filter_count(handle)
         guard count > 0 else { return [] }
