@@ -3,6 +3,7 @@
 // used); its header is needed at build time only for `struct inflate_state`'s layout.
 #define _GNU_SOURCE
 #include "CDecoders.h"
+#include "compressed_input.h"
 #include <archive.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -90,16 +91,11 @@ static const char *describe(int status) {
 
 /// Reads more compressed input when ISA-L has consumed what it had. 0 at the end of the file.
 static ssize_t refill(struct archive *archive, struct gunzip *g) {
-    ssize_t count;
-    do { count = read(g->fd, g->in, IN_SIZE); } while (count < 0 && errno == EINTR);
-    if (count < 0) {
-        archive_set_error(archive, errno, "read error on the gzip file");
-        return -1;
-    }
+    ssize_t count = rc_read_compressed(archive, g->fd, g->in, IN_SIZE, "gzip", g->compressed_read);
+    if (count < 0) return -1;
     if (count == 0) g->at_end_of_file = 1;
     g->state.next_in = g->in;
     g->state.avail_in = (uint32_t)count;
-    *g->compressed_read += count;
     return count;
 }
 

@@ -1,6 +1,7 @@
 // liblzma's multi-threaded .xz decoder as a libarchive read callback: the one place restorecheck
 // calls liblzma. libarchive's own xz filter uses the single-threaded decoder.
 #include "CDecoders.h"
+#include "compressed_input.h"
 #include <archive.h>
 #include <errno.h>
 #include <lzma.h>
@@ -40,16 +41,11 @@ static la_ssize_t read_callback(struct archive *archive, void *data, const void 
     x->stream.avail_out = OUT_SIZE;
     while (!x->finished && x->stream.avail_out > 0) {
         if (x->stream.avail_in == 0 && !x->at_end_of_file) {
-            ssize_t count;
-            do { count = read(x->fd, x->in, IN_SIZE); } while (count < 0 && errno == EINTR);
-            if (count < 0) {
-                archive_set_error(archive, errno, "read error on the xz file");
-                return -1;
-            }
+            ssize_t count = rc_read_compressed(archive, x->fd, x->in, IN_SIZE, "xz", x->compressed_read);
+            if (count < 0) return -1;
             if (count == 0) x->at_end_of_file = 1;
             x->stream.next_in = x->in;
             x->stream.avail_in = (size_t)count;
-            *x->compressed_read += count;
         }
         lzma_ret status = lzma_code(&x->stream, x->at_end_of_file ? LZMA_FINISH : LZMA_RUN);
         if (status == LZMA_STREAM_END) {
