@@ -83,9 +83,9 @@ public enum Loopback {
     }
 
     /// The HTTP status of a request made with curl and `arguments`; nil when no HTTP answer came
-    /// (connection refused or closed, TLS handshake failed).
-    public static func status(_ url: String, _ arguments: [String] = []) -> Int? {
-        let result = try? Shell.execute("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"] + arguments + [url])
+    /// within `maxTime` seconds (connection refused or closed, TLS handshake failed, too slow).
+    public static func status(_ url: String, _ arguments: [String] = [], maxTime: Int = 5) -> Int? {
+        let result = try? Shell.execute("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "\(maxTime)"] + arguments + [url])
         guard let result, result.status == 0, let code = Int(result.stdout), code > 0 else { return nil }
         return code
     }
