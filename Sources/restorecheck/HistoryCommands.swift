@@ -85,7 +85,8 @@ enum HistoryCommands {
     }
 
     static func row(_ record: RunRecord, verifiedBackup: Date?, now: Date) -> [String] {
-        let ago = { (date: Date) in TimeSpan.format(max(0, now.timeIntervalSince(date))) + " ago" }
+        // A backup time from the backup itself may lie ahead (a forged or skewed date): never a negative age.
+        let ago = { (date: Date) in date > now ? "in the future" : TimeSpan.format(now.timeIntervalSince(date)) + " ago" }
         return [
             record.tenant, record.target, record.status, ago(record.finished ?? record.started),
             record.backupTimestamp.map(ago) ?? "-", verifiedBackup.map(ago) ?? "never",

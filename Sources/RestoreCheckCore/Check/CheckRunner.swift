@@ -136,7 +136,9 @@ public struct CheckRunner: Sendable {
             }
         } else {
             outcome.restorePointSource = repository == nil ? "archive_mtime" : "snapshot_time"
-            judgeRestorePoint(Date(timeIntervalSince1970: archive.modificationTime), started: started, target: target, outcome: &outcome, reasons: &reasons)
+            judgeRestorePoint(
+                Date(timeIntervalSince1970: archive.modificationTime), path: archive.path, started: started, target: target, outcome: &outcome,
+                reasons: &reasons)
         }
 
         // A repository's manifest template takes the snapshot's ID (borg: the archive's name).
@@ -285,7 +287,7 @@ public struct CheckRunner: Sendable {
     private func apply(_ report: WorkerReport, to outcome: inout Outcome, reasons: inout Set<OutcomeReason>, target: Target, projected: Double?) {
         outcome.archiveFormat = ([report.format] + report.filters).filter { !$0.isEmpty }.joined(separator: " + ")
         outcome.verification = report.filesRestoredAll == 0 ? .none : (report.verifiedAgainstManifest ? .manifest : .integrityOnly)
-        if report.verifiedAgainstManifest == false, outcome.verification != .none, !reasons.contains(.manifestMissing) {
+        if report.verifiedAgainstManifest == false, outcome.verification != .none, !reasons.contains(.manifestMissing), report.manifestError == nil {
             // What "integrity" means depends on who read the data: libarchive's format checks, or the tool's own.
             let checked = target.repository.map {
                 "\($0.tool.rawValue) verified every chunk it restored against its ID and reported what it could not restore"
@@ -301,7 +303,8 @@ public struct CheckRunner: Sendable {
         outcome.bytesRestored = report.bytesVerified
         outcome.filesInArchive = report.regularFiles
         outcome.bytesInArchive = report.totalFileBytes
-        outcome.findings = report.findings
+        // After any finding made before the restore (a restore point dated in the future).
+        outcome.findings += report.findings
         outcome.findingsOmitted = report.findingsOmitted
         if !target.validate.isEmpty, report.fatal == nil {
             outcome.filesValidated = report.filesValidated
@@ -358,16 +361,27 @@ public struct CheckRunner: Sendable {
         if recorded.count > 20 { outcome.notes.append("\(recorded.count - 20) more suspicious file(s) (content_checks: warn)") }
     }
 
-    /// The RPO rule: the restore point at `time` is `age` old when the test starts, and met when
-    /// that is at most the target's RPO. Returns the age.
+    /// The RPO rule (`RestorePointAge`): the restore point at `time` (named `path` in a finding) is
+    /// its age old when the test starts, and met when that is at most the target's RPO; a time in the
+    /// future beyond `clock_skew` is not met, with a finding that says so.
     @discardableResult
-    private func judgeRestorePoint(_ time: Date, started: Date, target: Target, outcome: inout Outcome, reasons: inout Set<OutcomeReason>) -> Double {
-        let age = max(0, started.timeIntervalSince(time))
+    private func judgeRestorePoint(
+        _ time: Date, path: String, started: Date, target: Target, outcome: inout Outcome, reasons: inout Set<OutcomeReason>
+    ) -> RestorePointAge {
+        let judged = RestorePointAge(of: time, at: started, allowance: target.clockSkew)
         outcome.backupTimestamp = time
-        outcome.backupAgeSeconds = age
-        outcome.rpoMet = age <= target.rpo.seconds
+        switch judged {
+        case .age(let age):
+            outcome.backupAgeSeconds = age
+            outcome.rpoMet = age <= target.rpo.seconds
+        case .future(let ahead):
+            outcome.backupAgeSeconds = nil
+            outcome.rpoMet = false
+            outcome.findings.append(Finding(
+                path: path, reason: .rpoExceeded, detail: RestorePointAge.futureDetail(time, ahead: ahead, allowance: target.clockSkew)))
+        }
         if outcome.rpoMet == false { reasons.insert(.rpoExceeded) }
-        return age
+        return judged
     }
 
     /// The RPO judged on the restored canary's capture time: a missing, unreadable, forged or stale
@@ -380,7 +394,8 @@ public struct CheckRunner: Sendable {
         let verdict = restored.map { Canary.verify($0, key: key, target: target.name) } ?? .failure(.missing(canary.entry))
         switch verdict {
         case .success(let proof):
-            let age = judgeRestorePoint(proof.captured, started: started, target: target, outcome: &outcome, reasons: &reasons)
+            let judged = judgeRestorePoint(proof.captured, path: canary.entry, started: started, target: target, outcome: &outcome, reasons: &reasons)
+            guard case .age(let age) = judged else { return }
             outcome.notes.append(
                 "restore point from the canary: captured \(TimeSpan.format(age)) before the test; the archive was modified \(modifiedAge.map(TimeSpan.format) ?? "?") before it")
             if outcome.rpoMet == false {

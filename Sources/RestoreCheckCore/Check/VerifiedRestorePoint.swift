@@ -20,8 +20,11 @@ public struct VerifiedRestorePoint: Sendable, Hashable {
     }
 
     /// `current` after a test with this status, restore point and end time.
+    /// A restore point dated after its test finished by more than any allowed clock skew is never
+    /// folded (`RestorePointAge`): such a test fails today, but history written by an older version
+    /// may hold one as passed, and it would pin the verified restore point in the future.
     public static func folding(_ current: VerifiedRestorePoint?, status: OutcomeStatus, backup: Date?, finished: Date) -> VerifiedRestorePoint? {
-        guard status == .passed, let backup else { return current }
+        guard status == .passed, let backup, backup.timeIntervalSince(finished) <= RestorePointAge.maximumAllowance.seconds else { return current }
         guard let current else { return VerifiedRestorePoint(backup: backup, verifiedAt: finished) }
         return VerifiedRestorePoint(backup: max(current.backup, backup), verifiedAt: max(current.verifiedAt, finished))
     }

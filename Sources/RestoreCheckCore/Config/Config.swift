@@ -101,6 +101,9 @@ public struct Target: Sendable, Hashable {
     public var rpo: TimeSpan
     /// Recovery time objective: a full restore must be projected to finish within this.
     public var rto: TimeSpan
+    /// How far after a test's start a restore point's time may lie before it is "in the future"
+    /// (`clock_skew`; `RestorePointAge`).
+    public var clockSkew = RestorePointAge.defaultAllowance
     public var sample: SampleSpec
     public var limits: RestoreLimits
     /// When the daemon tests it.

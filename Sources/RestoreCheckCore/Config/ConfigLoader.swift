@@ -112,6 +112,7 @@ private struct NodeReader {
         var manifest: String?
         var rpo: TimeSpan?
         var rto: TimeSpan?
+        var clockSkew = RestorePointAge.defaultAllowance
         var sample = SampleSpec()
         var limits = RestoreLimits()
         var every = TimeSpan(seconds: 86_400)
@@ -175,6 +176,13 @@ private struct NodeReader {
             ("manifest", { yaml, node, path, value throws(ConfigError) in value.manifest = try yaml.string(node, path) }),
             ("rpo", { yaml, node, path, value throws(ConfigError) in value.rpo = try yaml.timeSpan(node, path) }),
             ("rto", { yaml, node, path, value throws(ConfigError) in value.rto = try yaml.timeSpan(node, path) }),
+            ("clock_skew", { yaml, node, path, value throws(ConfigError) in
+                let span = try yaml.timeSpan(node, path)
+                guard span <= RestorePointAge.maximumAllowance else {
+                    throw yaml.error(node, path, "at most \(RestorePointAge.maximumAllowance): a larger allowance would trust forged dates")
+                }
+                value.clockSkew = span
+            }),
             ("sample", { yaml, node, path, value throws(ConfigError) in value.sample = try self.sample(node, path, base: value.sample) }),
             ("limits", { yaml, node, path, value throws(ConfigError) in try yaml.read(node, path, Self.limits, into: &value.limits) }),
             ("every", { yaml, node, path, value throws(ConfigError) in value.every = try yaml.timeSpan(node, path) }),
@@ -463,6 +471,7 @@ private struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.repository = draft.repository?.source
+        target.clockSkew = settings.clockSkew
         if target.repository != nil { target.restoreTimePath = "\(stateDirectory)/restore-times/\(name).json" }
         target.liveSource = draft.liveSource
         target.canary = settings.canary.map { CanarySpec(entry: $0, keyPath: settings.canaryKey ?? "\(stateDirectory)/canary.key") }
