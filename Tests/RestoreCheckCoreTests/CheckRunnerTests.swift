@@ -106,6 +106,20 @@ struct CheckRunnerTests {
         #expect(outcome.filesVerified == BackupSet.defaultFiles.count)
     }
 
+    @Test func aManifestThatListsNoFileFailsAsInvalidInsteadOfPassingHavingCheckedNothing() async throws {
+        // A manifest step that ran where the data was not mounted: `find` found nothing, so
+        // sha256sum wrote an empty file. It passed with "0 of N files verified (integrity only)".
+        let temp = TemporaryDirectory("empty-manifest")
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        try Shell.run("mkdir unmounted && (cd unmounted && find . -type f -print0 | xargs -0 -r sha256sum) > \"$M\"", in: temp.path, environment: ["M": set.manifest])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: set.manifest)).isEmpty)
+        let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
+        #expect(outcome.status == .failed, "\(outcome.summary)")
+        #expect(outcome.reasons == [.manifestInvalid])
+        #expect(outcome.notes.contains { $0.contains("lists no file") }, "\(outcome.notes)")
+        #expect(!outcome.notes.contains { $0.contains("no manifest configured") }, "one is configured: \(outcome.notes)")
+    }
+
     @Test func integrityOnlyIsSaidPlainly() async throws {
         let temp = TemporaryDirectory("integ")
         let set = try BackupSet.make(.sevenZip, in: temp)

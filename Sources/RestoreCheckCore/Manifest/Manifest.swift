@@ -7,8 +7,14 @@ import Glibc
 ///   including the `\`-prefixed escaped form sha256sum writes for names with `\` or a newline;
 /// - BSD / `sha256sum --tag`: `SHA256 (<path>) = <hex>`.
 ///
+/// - both forms with sha256sum's leading `\` for escaped names (`\SHA256 (a\\b) = …` from `--tag`);
+/// - PowerShell's relative paths (`.\dir\file`, from `Resolve-Path -Relative`), whose backslashes are
+///   separators; upper-case hex (`Get-FileHash`) like lower-case.
+///
 /// Blank lines and `#` comments are skipped. Paths get the archive's normalisation (`./` removed) and,
 /// because tar strips it too, a leading `/`: `sha256sum /srv/data/a` matches the tar entry `srv/data/a`.
+/// A manifest that lists no file at all (empty, or only comments: a manifest step that ran where the
+/// data was not mounted) is an error, never a manifest every archive agrees with.
 public struct Manifest: Sendable {
     /// Where each name's digest is: names are kept only as 16-byte keys (see `NameKey`). The names
     /// themselves are needed again only to report missing entries, and are then re-read from the file
@@ -42,6 +48,7 @@ public struct Manifest: Sendable {
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: file) }
         }
         try lines.finish { (line, number) throws(ParseError) in try add(line, number: number, file: file) }
+        try requireEntries(file: file)
     }
 
     /// Reads and parses a manifest file in fixed-size chunks: the file is never held whole, so a
@@ -60,7 +67,13 @@ public struct Manifest: Sendable {
             try lines.feed(chunk) { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
         }
         try lines.finish { (line, number) throws(ParseError) in try add(line, number: number, file: path) }
+        try requireEntries(file: path)
         fileSHA256 = hasher.finalize()
+    }
+
+    private func requireEntries(file: String) throws(ParseError) {
+        guard count == 0 else { return }
+        throw ParseError(file: file, line: 0, message: "lists no file (empty, or only blank lines and comments): nothing to verify against")
     }
 
     /// Calls `body` with every entry of the manifest file in file order (repeats included), until it
@@ -127,7 +140,12 @@ public struct Manifest: Sendable {
         var line = Array(raw)
         if line.last == UInt8(ascii: "\r") { line.removeLast() }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) || line.first == UInt8(ascii: "#") { return nil }
-        let (path, digest) = try parseLine(line, file: file, line: number)
+        var (path, digest) = try parseLine(line, file: file, line: number)
+        if path.starts(with: [UInt8(ascii: "."), UInt8(ascii: "\\")]) {
+            // PowerShell's `.\dir\file`: Windows separators. Only this form is rewritten: on Linux a
+            // backslash is an ordinary character of a name.
+            path = path.map { $0 == UInt8(ascii: "\\") ? UInt8(ascii: "/") : $0 }
+        }
         switch EntryName.validate(EntryName.strippingRoot(path).bytes) {
         case .success(let name): return (name, digest)
         case .failure(let rejection): throw ParseError(file: file, line: number, message: "unusable path (\(rejection))")
@@ -154,6 +172,11 @@ public struct Manifest: Sendable {
 
     private static func parseLine(_ line: [UInt8], file: String, line number: Int) throws(ParseError) -> ([UInt8], SHA256Digest) {
         let bsdPrefix = Array("SHA256 (".utf8)
+        if line.first == UInt8(ascii: "\\"), line.dropFirst().starts(with: bsdPrefix) {
+            // `sha256sum --tag` escapes a name holding `\` or a newline and marks the line with `\`.
+            let (path, digest) = try parseLine(Array(line.dropFirst()), file: file, line: number)
+            return (unescape(path), digest)
+        }
         if line.starts(with: bsdPrefix) {
             // `SHA256 (path) = hex`: the path may itself contain ") = ", so split at the last one.
             let separator = Array(") = ".utf8)
