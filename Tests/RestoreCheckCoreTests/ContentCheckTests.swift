@@ -102,6 +102,37 @@ struct ContentCheckTests {
         #expect(outcome.filesVerified == listing.count)
     }
 
+    /// Healthy compressed files named after their inner type were "text that looks random": the
+    /// unknown last extension let the one before it judge. Each file here is made by its real tool;
+    /// the same JavaScript encrypted in place under its own name still fails.
+    @Test func compressedFilesAreNotJudgedAsTheirInnerType() async throws {
+        let temp = TemporaryDirectory("content-compressed")
+        try await Blocking.run {
+            try Shell.run(
+                """
+                mkdir -p src && cp /usr/share/common-licenses/GPL-3 gpl.js && cat gpl.js gpl.js > dump.sql
+                brotli -c gpl.js > src/x.js.br && brotli -c gpl.js > src/jquery.min.js.brotli
+                lzip -c dump.sql > src/dump.sql.lz && xz --format=lzma -c dump.sql > src/dump.sql.lzma
+                bzip3 -c dump.sql > src/dump.sql.bz3 && lz4 -q -c dump.sql > src/dump.sql.lz4 && lzop -c dump.sql > src/dump.sql.lzo
+                (cd src && find . -type f | sort | xargs sha256sum) > set.tar.sha256 && tar -C src -cf set.tar .
+                """, in: temp.path)
+        }
+        let outcome = try await Self.check(temp.url("set.tar"), .fail, in: temp)
+        #expect(outcome.status == .passed, "\(outcome.findings)")
+        #expect(outcome.filesVerified == 7)
+
+        try await Blocking.run {
+            try Shell.run(
+                """
+                openssl enc -aes-256-cbc -nosalt -pbkdf2 -pass pass:x -in gpl.js -out src/app.js
+                (cd src && find . -type f | sort | xargs sha256sum) > set.tar.sha256 && tar -C src -cf set.tar .
+                """, in: temp.path)
+        }
+        let encrypted = try await Self.check(temp.url("set.tar"), .fail, in: temp)
+        #expect(encrypted.reasons == [.suspiciousContent], "\(encrypted.findings)")
+        #expect(encrypted.findings.map(\.path) == ["app.js"])
+    }
+
     @Test func whatANamePromises() {
         func of(_ name: String) -> ContentExpectation {
             guard case .success(let entry) = EntryName.validate(Array(name.utf8)) else { return .unchecked }
@@ -176,10 +207,13 @@ struct ContentCheckTests {
             gzip -c t > t.gz; xz -c t > t.xz; zstd -q -c t > t.zst; pzstd -q -c t > t.pzst; bzip2 -c t > t.bz2
             zip -q t.zip t; 7z a -bd -bso0 t.7z t >/dev/null; sqlite3 t.sqlite 'create table x(y)'; cp /bin/ls t.elf
             (printf 'junk before the header\\n'; printf '%%PDF-1.7\\n') > t.pdf
+            lzip -c t > t.lz; bzip3 -c t > t.bz3; xz --format=lzma -c t > t.lzma; xz --format=lzma -1 -c t > t1.lzma
+            lz4 -q -c t > t.lz4; lzop -c t > t.lzo
             """, in: temp.path)
         let expected: [(String, FileSignature)] = [
             ("t.gz", .gzip), ("t.xz", .xz), ("t.zst", .zstd), ("t.pzst", .zstd), ("t.bz2", .bzip2), ("t.zip", .zip),
-            ("t.7z", .sevenZip), ("t.sqlite", .sqlite), ("t.elf", .elf), ("t.pdf", .pdf),
+            ("t.7z", .sevenZip), ("t.sqlite", .sqlite), ("t.elf", .elf), ("t.pdf", .pdf), ("t.lz", .lzip), ("t.bz3", .bzip3),
+            ("t.lzma", .lzmaAlone), ("t1.lzma", .lzmaAlone), ("t.lz4", .lz4), ("t.lzo", .lzop),
         ]
         for (file, signature) in expected {
             let head = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url(file))).prefix(ContentInspector.headSize))

@@ -7,8 +7,11 @@
 ///   compressed and look random, but its first bytes never do: random-looking bytes with no known
 ///   signature are ciphertext under the old name.
 /// - `unchecked`: formats that are random by design with no reliable signature (MP3 frames, raw
-///   ciphertext such as .gpg/.age/.enc, disk images) and every extension not listed: never judged,
-///   because nothing says what their bytes should be.
+///   ciphertext such as .gpg/.age/.enc, disk images, brotli streams) and every extension not listed:
+///   never judged, because nothing says what their bytes should be.
+///
+/// A last extension that names a compressor (`.gz`, `.lz`, `.lzma`, `.br` ...) always decides: the
+/// bytes are compressed, and the extension before it (`dump.sql.lz`) promises nothing about them.
 public enum ContentExpectation: Sendable, Hashable {
     case text
     case structured(String)
@@ -55,7 +58,8 @@ public enum ContentExpectation: Sendable, Hashable {
         "mp4": "ISO media", "m4v": "ISO media", "m4a": "ISO media", "mov": "ISO media", "3gp": "ISO media",
         "mkv": "Matroska", "webm": "Matroska", "wmv": "ASF", "wma": "ASF", "flac": "FLAC", "ogg": "Ogg",
         "zip": "ZIP", "jar": "ZIP", "gz": "gzip", "tgz": "gzip", "bz2": "bzip2", "xz": "xz", "txz": "xz",
-        "zst": "zstd", "7z": "7-Zip", "rar": "RAR",
+        "zst": "zstd", "7z": "7-Zip", "rar": "RAR", "z": "compress (.Z)", "lz": "lzip", "bz3": "bzip3", "lzma": "LZMA",
+        "lz4": "LZ4", "lzo": "lzop", "zpaq": "ZPAQ",
         "sqlite": "SQLite", "sqlite3": "SQLite", "db": "SQLite",
         "exe": "PE executable", "dll": "PE executable", "so": "ELF",
         "dump": "PostgreSQL custom dump",
@@ -67,6 +71,8 @@ public enum ContentExpectation: Sendable, Hashable {
     static let uncheckedExtensions = [
         "gpg", "pgp", "asc", "age", "enc", "aes", "axx", "kdbx", "p12", "pfx", "key", "bin", "dat", "raw", "img", "iso",
         "vhd", "vhdx", "vmdk", "qcow2", "mp3", "aac", "bak", "tmp", "part", "crdownload",
+        // Compressors whose streams carry no magic: `x.js.br` is compressed, never judged as JavaScript.
+        "br", "brotli", "sz", "snappy",
     ]
 
     static let table: [String: ContentExpectation] = {

@@ -6,7 +6,7 @@
 /// with an ISO-BMFF box); one that does not is noise, which is what ransomware leaves.
 public enum FileSignature: String, Sendable, CaseIterable {
     case pdf, zip, ole2, jpeg, png, gif, tiff, bmp, riff, isoMedia, matroska, asf, gzip, compress, bzip2, xz, zstd,
-        sevenZip, rar, sqlite, elf, pe, flac, ogg, mp3ID3, photoshop, postgresDump
+        sevenZip, rar, sqlite, elf, pe, flac, ogg, mp3ID3, photoshop, postgresDump, lzip, bzip3, lzmaAlone, lz4, lzop, zpaq
 
     /// The formats whose signature `head` (a file's first bytes) carries. `tail`, the file's last
     /// bytes, may show a zip's end-of-central-directory record instead: a zip read from its end may
@@ -55,6 +55,18 @@ public enum FileSignature: String, Sendable, CaseIterable {
         case .mp3ID3: return text(0, "ID3")
         case .photoshop: return text(0, "8BPS")
         case .postgresDump: return text(0, "PGDMP")
+        case .lzip: return text(0, "LZIP")
+        case .bzip3: return text(0, "BZ3v1")
+        // `xz --format=lzma`, `lzma`: a properties byte (lc + lp·9 + pb·45 < 225; 0x5D is every
+        // preset's), then the dictionary size, little-endian, 2^n or 2^n + 2^(n-1) as the encoders write it.
+        case .lzmaAlone:
+            guard bytes.count >= 13, bytes[0] < 225 else { return false }
+            let dictionary = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
+            let high = dictionary & ~(dictionary >> 1)  // dictionary's top bit alone, when it is 2^n or 2^n + 2^(n-1)
+            return dictionary >= 4096 && (dictionary == high || dictionary == high | high >> 1)
+        case .lz4: return at(0, [0x04, 0x22, 0x4D, 0x18])
+        case .lzop: return at(0, [0x89, 0x4C, 0x5A, 0x4F, 0x00, 0x0D, 0x0A, 0x1A, 0x0A])
+        case .zpaq: return text(0, "7kSt") || text(0, "zPQ")  // a journaling archive's block marker, or a streaming one
         }
     }
 
