@@ -1,9 +1,15 @@
 import Foundation
 import Logging
+import RestoreCheckCore
 
 /// One line per event on stderr. Under journald (`$JOURNAL_STREAM` set) each line starts with a
 /// `<N>` syslog priority and has no timestamp (journald adds its own); elsewhere lines carry an
 /// ISO 8601 time and the level name.
+///
+/// A record is always one line: the message and every metadata value go through
+/// `UntrustedText.visible` (a test's summary carries names from the backup; a newline in one would
+/// start a forged line, and under journald a forged `<0>` prefix is an emergency broadcast to every
+/// terminal).
 public struct JournalLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -22,8 +28,10 @@ public struct JournalLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        let text = fields.isEmpty ? "\(event.message)" : "\(event.message) \(fields)"
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote(UntrustedText.visible("\($0.value)", limit: UntrustedText.detailLimit)))" }
+            .joined(separator: " ")
+        let message = UntrustedText.visible("\(event.message)", limit: UntrustedText.lineLimit)
+        let text = fields.isEmpty ? message : "\(message) \(fields)"
         let line: String
         if journald {
             line = "<\(Self.priority(event.level))>\(text)\n"

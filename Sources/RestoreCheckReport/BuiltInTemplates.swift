@@ -143,11 +143,11 @@ enum BuiltInTemplates {
     """
 
     static let evidenceRowsMarkdown = """
-    {{% CONTENT_TYPE: TEXT}}
+    {{% CONTENT_TYPE: MARKDOWN}}
     {{#evidence}}
-    - **{{test}}**, {{finished}}: **{{status}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. Restore point `{{archive}}` ({{restore_point}}); manifest SHA-256 `{{manifest_sha256}}`; sample {{sample_line}}: {{measured}}. Chain hash `{{entry_hash}}`.
+    - **{{test}}**, {{finished}}: **{{status}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. Restore point {{{archive_code}}} ({{restore_point}}); manifest SHA-256 `{{{manifest_sha256}}}`; sample {{sample_line}}: {{measured}}. Chain hash `{{{entry_hash}}}`.
     {{#findings}}
-      - {{reason}}: `{{path}}`{{#has_detail}} — {{detail}}{{/has_detail}}
+      - {{reason}}: {{{path_code}}}{{#has_detail}} — {{detail}}{{/has_detail}}
     {{/findings}}
     {{#has_more_findings}}
       - and {{findings_omitted}} more finding(s)
@@ -209,7 +209,7 @@ enum BuiltInTemplates {
     """
 
     static let reportMarkdown = #"""
-    {{% CONTENT_TYPE: TEXT}}
+    {{% CONTENT_TYPE: MARKDOWN}}
     # Restore assurance report: {{tenant}}
 
     {{#has_company}}Prepared by {{company}}. {{/has_company}}Period {{period_from}} to {{period_to}}; generated {{generated}} from the verifier's recorded history.
@@ -261,15 +261,15 @@ enum BuiltInTemplates {
     Which part of this report is evidence for which control. This is evidence for an assessor to judge, not a claim of certification.
 
     {{#controls}}
-    - **{{control}}**: {{evidence}}
+    - **{{{control}}}**: {{{evidence}}}
     {{/controls}}
 
     ## 6. Method
 
     {{#method}}
-    ### {{heading}}
+    ### {{{heading}}}
 
-    {{text}}
+    {{{text}}}
 
     {{/method}}
     """#

@@ -1,3 +1,4 @@
+import RestoreCheckCore
 import Mustache
 
 /// A list a template iterates whose rows are made as the template reaches them, and not kept: a
@@ -37,6 +38,7 @@ struct EvidenceRowView: MustacheParent {
         case "reasons": Text(run.reasons.joined(separator: ", "))
         case "has_reasons": !run.reasons.isEmpty
         case "archive": Text(run.archive ?? "—")
+        case "archive_code": Text(run.archive.map(UntrustedText.markdownCode) ?? "—")
         case "archive_bytes": Text(ReportFormat.bytes(run.archiveBytes))
         case "backup_time": Text(run.backupTimestamp.map(ReportFormat.time) ?? "—")
         case "restore_point":
@@ -52,7 +54,7 @@ struct EvidenceRowView: MustacheParent {
         case "measured":
             Text("\(run.filesVerified) files, \(ReportFormat.bytes(run.bytesVerified)) in \(ReportFormat.duration(run.restoreSeconds)); full restore projected \(ReportFormat.duration(run.projectedFullRestoreSeconds))")
         case "findings":
-            run.findings.map { ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail ?? "", "has_detail": $0.detail != nil] }
+            run.findings.map { ["path": $0.path, "path_code": UntrustedText.markdownCode($0.path), "reason": $0.reason.rawValue, "detail": $0.detail ?? "", "has_detail": $0.detail != nil] }
         case "findings_omitted": Text(String(run.findingsOmitted))
         case "has_more_findings": run.findingsOmitted > 0
         case "entry_hash": Text(run.entryHash ?? "—")

@@ -38,6 +38,7 @@ public struct ReportRenderer: Sendable {
     public init(settings: ReportSettings = ReportSettings(), parallel: Bool = true) throws {
         self.parallel = parallel
         FastHTMLEscaping.register()
+        MarkdownEscaping.register()
         var library = MustacheLibrary()
         for (name, text) in BuiltInTemplates.all {
             do { try library.register(text, named: name) } catch { throw TemplateError(file: "built-in \(name)", message: "\(error)") }

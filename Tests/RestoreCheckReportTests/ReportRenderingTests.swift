@@ -67,7 +67,7 @@ struct ReportRenderingTests {
         let report = try Self.report(temp, company: "Smith & Sons IT")
         let text = try ReportRenderer().render(report, as: .markdown).text
         #expect(text.hasPrefix("# Restore assurance report: acme"))
-        #expect(text.contains("Prepared by Smith & Sons IT."), "TEXT content type: no &amp;")
+        #expect(text.contains("Prepared by Smith \\& Sons IT."), "MARKDOWN content type: a backslash escape, never an HTML entity")
         #expect(text.contains("| fs | 1d0h | 1d6h | passed | 82.94 % | 98.71 % | 80 (74 / 4 / 2) | 1560 |"))
         #expect(text.contains("| mail | Never verified |"))
         #expect(text.contains("  - and 1 more finding(s)"))

@@ -2,6 +2,9 @@ import Foundation
 
 /// Renders outcomes as the table an operator reads at 3 a.m.: one row per target, then the findings
 /// and notes of the targets that need attention, then a one-line total.
+///
+/// Every cell and detail line goes through `UntrustedText.visible`: names, details and notes come
+/// from the backup, and a terminal must never receive them as controls.
 public enum OutcomeTable {
     public static func render(_ summary: RunSummary, now: Date = Date()) -> String {
         let header = ["TENANT", "TARGET", "STATUS", "BACKUP AGE", "RPO", "RESTORE", "FULL (PROJ.)", "RTO", "FILES", "BYTES", "REASONS"]
@@ -26,8 +29,8 @@ public enum OutcomeTable {
             let detailLines = details(outcome)
             guard !detailLines.isEmpty else { continue }
             lines.append("")
-            lines.append("\(outcome.tenant)/\(outcome.target): \(outcome.summary)")
-            lines.append(contentsOf: detailLines.map { "  \($0)" })
+            lines.append(UntrustedText.visible("\(outcome.tenant)/\(outcome.target): \(outcome.summary)", limit: UntrustedText.detailLimit))
+            lines.append(contentsOf: detailLines.map { "  " + UntrustedText.visible($0, limit: UntrustedText.detailLimit) })
         }
         lines.append("")
         lines.append("\(summary.results.count) target(s): \(summary.passed) passed, \(summary.failed) failed, \(summary.errors) error")
@@ -51,9 +54,11 @@ public enum OutcomeTable {
         return lines
     }
 
-    /// Left-aligns columns (the last column is not padded).
+    /// Left-aligns columns (the last column is not padded); every cell is shown with its controls
+    /// made visible.
     public static func align(_ rows: [[String]]) -> [String] {
         guard let columns = rows.first?.count else { return [] }
+        let rows = rows.map { $0.map { UntrustedText.visible($0, limit: UntrustedText.detailLimit) } }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
