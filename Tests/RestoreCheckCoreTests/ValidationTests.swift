@@ -27,10 +27,11 @@ struct ValidationTests {
         try postgres.run("psql", "-q -d shop -c \"CREATE TABLE orders(id int, item text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 20000) g;\"")
         try postgres.run("pg_dump", "-Fc -d shop -f \"$DIR/shop.dump\"")
         try postgres.run("pg_dump", "-Fp -d shop -f \"$DIR/shop.sql\"")
+        try postgres.run("pg_dumpall", "-f \"$DIR/cluster.sql\"")
         try Shell.run(
             """
             mkdir -p good/db good/app good/logs good/backups bad/db bad/app bad/logs bad/backups
-            cp "$PG/shop.dump" "$PG/shop.sql" good/db/
+            cp "$PG/shop.dump" "$PG/shop.sql" "$PG/cluster.sql" good/db/
             sqlite3 good/app/app.sqlite "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO t SELECT printf('row %d', i) FROM n;"
             seq 1 100000 > big.txt
             gzip -c big.txt > good/logs/a.log.gz; xz -c big.txt > good/logs/b.log.xz; zstd -q -c big.txt > good/logs/c.log.zst
@@ -47,6 +48,8 @@ struct ValidationTests {
             # JSON cut off.
             head -c $(( $(stat -c %s good/db/shop.dump) / 2 )) good/db/shop.dump > bad/db/shop.dump
             head -c $(( $(stat -c %s good/db/shop.sql) / 2 )) good/db/shop.sql > bad/db/shop.sql
+            # pg_dumpall cut right after one database's dump: that database's trailer is in the tail.
+            python3 -c 'd = open("good/db/cluster.sql").read(); i = d.index("-- PostgreSQL database dump complete"); open("bad/db/cluster.sql", "w").write(d[:d.index("\\n--\\n", i) + 4])'
             cp good/app/app.sqlite bad/app/header.sqlite
             printf 'this is not the header' | dd of=bad/app/header.sqlite conv=notrunc status=none
             head -c $(( $(stat -c %s good/app/app.sqlite) / 2 )) good/app/app.sqlite > bad/app/half.sqlite
@@ -82,8 +85,8 @@ struct ValidationTests {
 
         let passed = try await Self.check(good, in: temp)
         #expect(passed.status == .passed, "\(passed.findings)")
-        #expect(passed.filesValidated == 10)
-        #expect(passed.notes.contains { $0.hasPrefix("validate: 10 file(s) checked in ") })
+        #expect(passed.filesValidated == 11)
+        #expect(passed.notes.contains { $0.hasPrefix("validate: 11 file(s) checked in ") })
         let validation = try #require(passed.validationSeconds)
         #expect(validation > 0 && (passed.projectedFullRestoreSeconds ?? 0) >= validation, "counted in the projection")
 
@@ -96,11 +99,12 @@ struct ValidationTests {
         #expect(failed.reasons == [.validationFailed])
         let byPath = Dictionary(uniqueKeysWithValues: failed.findings.map { ($0.path, $0.detail ?? "") })
         #expect(Set(byPath.keys) == [
-            "db/shop.dump", "db/shop.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst", "logs/d.log.gz",
+            "db/shop.dump", "db/shop.sql", "db/cluster.sql", "app/header.sqlite", "app/half.sqlite", "logs/a.log.gz", "logs/b.log.xz", "logs/c.log.zst", "logs/d.log.gz",
             "app/config.json", "app/layout.xml", "backups/nightly.tar.gz", "backups/exports.zip",
         ])
         #expect(byPath["db/shop.dump"]?.hasPrefix("pg_dump: pg_restore could not read the dump to its end: pg_restore: error:") == true, "\(byPath)")
         #expect(byPath["db/shop.sql"]?.hasPrefix("sql_dump: no completion trailer") == true)
+        #expect(byPath["db/cluster.sql"]?.hasPrefix("sql_dump: a pg_dumpall cluster dump without '-- PostgreSQL database cluster dump complete'") == true, "\(byPath)")
         #expect(byPath["app/header.sqlite"]?.hasPrefix("sqlite: SQLite: file is not a database") == true, "\(byPath)")
         #expect(byPath["app/half.sqlite"]?.hasPrefix("sqlite: ") == true)
         #expect(byPath["logs/a.log.gz"]?.hasPrefix("gzip: gzip stream damaged: ") == true, "\(byPath)")
