@@ -288,6 +288,32 @@ struct RepositorySourceTests {
         #expect(!outcome.summary.contains("correct horse") && !"\(outcome.findings)".contains("correct horse"), "no secret in the outcome")
     }
 
+    /// The listings (`restic snapshots`, `restic ls`) read the repository's metadata, the attacker's
+    /// as much as its files: they run in the restore's sandbox. A wrapper (named so) around the real
+    /// restic tries to write beside the repository each time it runs; outside the sandbox it can.
+    @Test func theToolsListingsRunInItsSandbox() async throws {
+        let temp = TemporaryDirectory("repo-listing-sandbox")
+        try await Blocking.run { try Self.repositories(temp) }
+        let wrapper = try temp.write(
+            "restic-wrapper-that-tries-to-escape",
+            "#!/bin/sh\ntouch '\(temp.url("escaped"))' 2>/dev/null && echo \"$1 $2 $3 $4 $5\" >> '\(temp.url("escaped"))'\nexec /usr/bin/restic \"$@\"\n")
+        chmod(wrapper, 0o755)
+        try Shell.run("'\(wrapper)' version >/dev/null && rm '\(temp.url("escaped"))'", in: temp.path)  // the control: outside, it writes
+        var source = Self.restic(temp)
+        source.binary = wrapper
+        var target = Self.target(temp, source, manifest: false)
+        target.sample = SampleSpec(size: .files(2))
+        // Sampled without a manifest and with no full restore on record: the whole snapshot first,
+        // then a sample drawn from `restic ls`.
+        target.restoreTimePath = temp.url("restore-time.json")
+        for _ in 0..<2 {
+            let outcome = try await Self.check(target, in: temp)
+            #expect(outcome.status == .passed, "\(outcome.summary) \(outcome.findings)")
+        }
+        let escaped = (try? String(contentsOfFile: temp.url("escaped"), encoding: .utf8)) ?? ""
+        #expect(escaped.isEmpty, "the tool ran outside its sandbox for: \(escaped)")
+    }
+
     /// A fake restic (named so) that never answers: the listing's deadline kills it and its children.
     @Test func aHangingToolIsATimeoutAndLeavesNothingRunning() async throws {
         let temp = TemporaryDirectory("repo-hang")

@@ -93,6 +93,32 @@ struct SandboxedValidationTests {
         #expect(!FileManager.default.fileExists(atPath: temp.url("sentinel/escaped")))
     }
 
+    /// `/tmp` and `/dev/shm` are RAM that `RLIMIT_AS` does not count: each holds half of
+    /// `limits.memory`, and `/dev` itself is read-only. The script fills both and reports what it
+    /// wrote (exiting 1, so that its words are the finding's detail).
+    @Test func aCommandFillingTmpAndShmStopsAtHalfTheMemoryLimit() async throws {
+        let temp = Self.searchableTemporaryDirectory("sandbox-tmpfs")
+        try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)
+        let fill = """
+            dd if=/dev/zero of=/tmp/fill bs=1M count=1024 2>/dev/null
+            dd if=/dev/zero of=/dev/shm/fill bs=1M count=1024 2>/dev/null
+            touch /dev/planted 2>/dev/null && echo "wrote to /dev"
+            echo "tmp=$(stat -c %s /tmp/fill) shm=$(stat -c %s /dev/shm/fill) end"
+            exit 1
+            """
+        var limits = RestoreLimits()
+        limits.memoryBytes = 256 << 20
+        let rule = ValidationRule(match: "*.txt", command: ["/bin/sh", "-c", fill], timeout: TimeSpan(seconds: 120))
+        let outcome = try await ValidationTests.check(temp.url("s.tar"), rules: [rule], limits: limits, in: temp)
+        let detail = try #require(outcome.findings.first?.detail, "\(outcome.summary)")
+        #expect(!detail.contains("wrote to /dev"), "\(detail)")
+        let sizes = try #require(detail.firstMatch(of: /tmp=(\d+) shm=(\d+) end/), "\(detail)")
+        let half = Int64(128 << 20)
+        for written in [Int64(sizes.1)!, Int64(sizes.2)!] {
+            #expect(written <= half && written > half / 2, "stopped at the 128 MiB tmpfs, not at the 1 GiB it asked for: \(detail)")
+        }
+    }
+
     @Test func aCommandThatOutlivesItsTimeoutIsKilledWithItsChildrenAndScratchIsRemoved() async throws {
         let temp = Self.searchableTemporaryDirectory("sandbox-timeout")
         try Shell.run("mkdir -p src && echo x > src/a.txt && (cd src && sha256sum a.txt) > s.tar.sha256 && tar -C src -cf s.tar .", in: temp.path)

@@ -75,7 +75,8 @@ public struct CheckRunner: Sendable {
             } catch {
                 return finish(&outcome, reasons: [.scratchError], summary: "cannot prepare the tool's directory: \(error)")
             }
-            switch RepositoryRestore.locate(source, workDirectory: toolDirectory!.path, timeout: target.limits.timeout, cancellation: cancellation) {
+            switch RepositoryRestore.locate(
+                source, workDirectory: toolDirectory!.path, limits: target.limits, timeout: target.limits.timeout, cancellation: cancellation) {
             case .success(let found): repository = found
             case .failure(let failure):
                 try? toolDirectory?.remove()

@@ -19,6 +19,10 @@ public struct RestoreLimits: Sendable, Hashable, Codable {
     public var stallTimeout: TimeSpan = TimeSpan(seconds: 300)
     /// Address-space ceiling of the worker (`RLIMIT_AS`).
     public var memoryBytes: Int64 = 2 << 30
+    /// Size of each private tmpfs (`/tmp`, `/dev/shm`) of a sandbox: half of `memoryBytes`. A tmpfs
+    /// is RAM no `RLIMIT_AS` counts, and an unsized one may take half the host's: a restored script
+    /// filled 1,800 MiB under a 512 MiB limit. So a command holds at most twice `memoryBytes`.
+    public var sandboxTmpfsBytes: Int64 { memoryBytes / 2 }
     /// Processes and threads a validation command may run (`RLIMIT_NPROC` in its sandbox, counted
     /// per host uid, so commands running at once share it): a fork bomb stops here.
     public var processes: Int = 512

@@ -76,17 +76,22 @@ public final class RepositoryRestore {
 
     /// Lists the snapshots and selects the one `source.snapshot` names. `timeout` bounds the listing.
     static func locate(
-        _ source: RepositorySource, workDirectory: String, timeout: TimeSpan, cancellation: CancellationFlag
+        _ source: RepositorySource, workDirectory: String, limits: RestoreLimits = RestoreLimits(), timeout: TimeSpan,
+        cancellation: CancellationFlag
     ) -> Result<RepositoryRestore, Failure> {
-        let tool = RepositoryTool(source: source, workDirectory: workDirectory)
+        let tool = RepositoryTool(source: source, workDirectory: workDirectory, limits: limits)
         let name = source.tool.rawValue
         guard let executable = tool.executable else {
             return .failure(Failure(reason: .sourceUnavailable, detail: "\(source.binary ?? name) is not installed (Debian: \(source.tool == .restic ? "restic" : "borgbackup"))"))
         }
         var listing = Data()
-        let listed = ToolRun.capture(
-            executable, tool.listArguments, environment: tool.environment, timeout: timeout, cancellation: cancellation
-        ) { stream, data in if stream == .output { listing.append(data) } }
+        let listed: ToolRun.Result
+        switch sandboxed(tool, executable: executable, tool.listArguments, scratch: nil, timeout: timeout, cancellation: cancellation, output: {
+            stream, data in if stream == .output { listing.append(data) }
+        }) {
+        case .success(let run): listed = run
+        case .failure(let failure): return .failure(failure)
+        }
         if let failure = failure(listed, "\(name) could not list \(source.display)", timeout: timeout) { return .failure(failure) }
         do {
             guard let selected = try tool.select(fromListing: listing) else {
@@ -119,8 +124,8 @@ public final class RepositoryRestore {
             if decision.admit { members[result.files] = (file.path, file.size) }
         }
         var pending = Data()
-        let counted = ToolRun.capture(
-            executable, tool.filesArguments(snapshot), environment: tool.environment, timeout: timeout, cancellation: cancellation
+        let sandboxedRun = Self.sandboxed(
+            tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: cancellation
         ) { stream, piece in
             guard stream == .output else { return }
             pending.append(piece)
@@ -132,6 +137,11 @@ public final class RepositoryRestore {
                 lineStart = pending.index(after: newline)
             }
             pending.removeSubrange(pending.startIndex..<lineStart)
+        }
+        let counted: ToolRun.Result
+        switch sandboxedRun {
+        case .success(let run): counted = run
+        case .failure(let failure): return .failure(failure)
         }
         if !pending.isEmpty, let file = tool.regularFile(listingLine: pending) { take(file) }
         // The snapshot opened, so a failing listing is the snapshot's damage (a tree the tool cannot read).
@@ -146,35 +156,63 @@ public final class RepositoryRestore {
     /// Restores `paths` (nil: the whole snapshot) into `scratch` with the tool, in its sandbox. A
     /// passcommand that fails (or hangs) is the source's failure, before the tool starts.
     func restore(_ paths: [String]?, into scratch: String, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Restored, Failure> {
-        let sandbox = ToolSandbox(source: tool.source, executable: executable, workDirectory: tool.workDirectory, scratch: scratch)
+        let start = Clock.now
+        let run: ToolRun.Result
+        switch Self.sandboxed(
+            tool, executable: executable, tool.restoreArguments(snapshot, into: scratch, paths: paths), scratch: scratch, timeout: timeout,
+            cancellation: cancellation, output: { _, _ in })
+        {
+        case .success(let done): run = done
+        case .failure(let failure): return .failure(failure)
+        }
+        let seconds = Clock.seconds(since: start)
+        let exit: Int32? = if case .exited(let code) = run.status { code } else { nil }
+        let failed = run.timedOut || run.cancelled || exit.map { tool.source.tool == .borg ? $0 >= 2 : $0 != 0 } ?? true
+        return .success(Restored(run: run, seconds: seconds, failed: failed, sandboxFailed: failed && Self.sandboxFailed(run)))
+    }
+
+    /// Runs the tool with `arguments` in its sandbox (`ToolSandbox`): a listing with nothing
+    /// writable but the tool's work directory (`scratch` nil), a restore writing into `scratch`. A
+    /// listing reads the repository's metadata, which is as much the attacker's as the files are.
+    /// A passcommand may read anything of the host (a vault client, a file under /etc), so it runs
+    /// here, outside the sandbox, and borg reads what it printed on its stdin; one that fails (or
+    /// hangs) is the source's failure, before the tool starts.
+    static func sandboxed(
+        _ tool: RepositoryTool, executable: String, _ arguments: [String], scratch: String?, timeout: TimeSpan, cancellation: CancellationFlag,
+        output: (SpawnedChild.Stream, Data) -> Void
+    ) -> Result<ToolRun.Result, Failure> {
+        guard FileManager.default.isExecutableFile(atPath: ToolSandbox.bubblewrap) else {
+            return .failure(Failure(
+                reason: .internalError, detail: "\(ToolSandbox.bubblewrap) is missing (Debian: bubblewrap): the repository tool runs only in its sandbox"))
+        }
+        let sandbox = ToolSandbox(
+            source: tool.source, executable: executable, workDirectory: tool.workDirectory, scratch: scratch,
+            tmpfsBytes: tool.tmpfsBytes)
         var input = Data()
         var environment = tool.environment
         if let command = tool.source.passcommand {
-            // A passcommand may read anything of the host (a vault client, a file under /etc): it runs
-            // here, outside the sandbox, and borg reads what it printed on its stdin.
             var printed = Data()
             let words = RepositoryTool.split(command)
             let asked = ToolRun.capture(
                 RepositoryTool.resolve(words.first ?? ""), Array(words.dropFirst()),
                 environment: tool.environment.filter { !$0.hasPrefix("BORG_PASSCOMMAND=") }, timeout: timeout, cancellation: cancellation
             ) { stream, data in if stream == .output { printed.append(data) } }
-            if let failure = Self.failure(asked, "borg's passcommand", timeout: timeout) { return .failure(failure) }
+            if let failure = failure(asked, "borg's passcommand", timeout: timeout) { return .failure(failure) }
             while printed.last == UInt8(ascii: "\n") { printed.removeLast() }
             input = printed
             environment = environment.filter { !$0.hasPrefix("BORG_PASSCOMMAND=") } + ["BORG_PASSPHRASE_FD=0"]
         }
-        let start = Clock.now
         let run = ToolRun.capture(
-            ToolSandbox.bubblewrap, sandbox.arguments + tool.restoreArguments(snapshot, into: scratch, paths: paths),
-            environment: environment, input: input, timeout: timeout, cancellation: cancellation
-        ) { _, _ in }
-        let seconds = Clock.seconds(since: start)
-        let exit: Int32? = if case .exited(let code) = run.status { code } else { nil }
-        let failed = run.timedOut || run.cancelled || exit.map { tool.source.tool == .borg ? $0 >= 2 : $0 != 0 } ?? true
-        return .success(Restored(
-            run: run, seconds: seconds, failed: failed,
-            sandboxFailed: failed && run.errorOutput.hasPrefix(ToolSandbox.ownErrorPrefix)))
+            ToolSandbox.bubblewrap, sandbox.arguments + arguments, environment: environment, input: input, timeout: timeout,
+            cancellation: cancellation, output: output)
+        if scratch == nil, !run.succeeded, sandboxFailed(run) {
+            return .failure(Failure(reason: .internalError, detail: "the listing sandbox could not start: \(run.errorOutput)"))
+        }
+        return .success(run)
     }
+
+    /// bubblewrap itself failed (not the backup's fault).
+    static func sandboxFailed(_ run: ToolRun.Result) -> Bool { run.errorOutput.hasPrefix(ToolSandbox.ownErrorPrefix) }
 
     /// For `check-config`: whether the repository opens and which snapshot a test would take, without
     /// restoring anything. A private work directory is made under `scratchBase` (check-config: the

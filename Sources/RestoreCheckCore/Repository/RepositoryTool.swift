@@ -14,6 +14,8 @@ struct RepositoryTool {
     let source: RepositorySource
     /// A private, fresh directory for the tool's own state (HOME, BORG_BASE_DIR).
     let workDirectory: String
+    /// Size of its sandbox's `/tmp` and `/dev/shm` (`RestoreLimits.sandboxTmpfsBytes`).
+    let tmpfsBytes: Int64
     /// One decoder for every line of a file listing (there is a line per file).
     private let lineDecoder = JSONDecoder()
     private struct ListingNode: Decodable {
@@ -31,9 +33,10 @@ struct RepositoryTool {
         var size: Int64
     }
 
-    init(source: RepositorySource, workDirectory: String) {
+    init(source: RepositorySource, workDirectory: String, limits: RestoreLimits = RestoreLimits()) {
         self.source = source
         self.workDirectory = workDirectory
+        self.tmpfsBytes = limits.sandboxTmpfsBytes
     }
 
     /// One snapshot (borg: archive).

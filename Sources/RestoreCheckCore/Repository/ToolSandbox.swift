@@ -10,7 +10,8 @@ import Foundation
 ///
 /// The sandbox: every namespace unshared (the network too, unless the repository is a URL), `/usr`
 /// read-only and of `/etc` only what `systemFiles` lists, the repository and the password file read-only at their own paths, the tool's work
-/// directory and the test's scratch writable, a private `/tmp`, `/proc` and `/dev`,
+/// directory and the test's scratch writable (a listing: the work directory only), a private `/proc`,
+/// a read-only private `/dev`, and `/tmp` and `/dev/shm` bounded (`boundedTemporaryFiles`),
 /// `--die-with-parent`, a session of its own, and the tool's executable bound read-only when it lives
 /// outside `/usr`. As root, only the capabilities a restore of owners and modes needs are kept
 /// (`CAP_CHOWN`, `CAP_FOWNER`, `CAP_DAC_OVERRIDE`, `CAP_FSETID`): no `CAP_MKNOD`, so device nodes in
@@ -30,7 +31,20 @@ struct ToolSandbox {
     let source: RepositorySource
     let executable: String
     let workDirectory: String
-    let scratch: String
+    /// Where a restore writes; nil for a listing, which writes nothing but the work directory.
+    let scratch: String?
+    /// Size of the sandbox's `/tmp` and `/dev/shm` (`RestoreLimits.sandboxTmpfsBytes`).
+    let tmpfsBytes: Int64
+
+    /// A private `/dev` read-only after bubblewrap made it (`--dev` is a tmpfs of its own, and
+    /// `/dev/shm` in it a directory anyone in the sandbox may fill), and `/tmp` and `/dev/shm` as
+    /// tmpfs of `bytes` each. The command sandbox (`SandboxedCommand`) uses the same.
+    static func boundedTemporaryFiles(_ bytes: Int64) -> [String] {
+        [
+            "--proc", "/proc", "--dev", "/dev", "--size", "\(bytes)", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+            "--size", "\(bytes)", "--tmpfs", "/tmp",
+        ]
+    }
 
     /// Whether the repository is reached over the network (a URL such as `sftp:`, `rest:`, `s3:`, `ssh://`).
     var isRemote: Bool { !source.repository.hasPrefix("/") }
@@ -46,13 +60,16 @@ struct ToolSandbox {
         arguments += [
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-        ]
+        ] + Self.boundedTemporaryFiles(tmpfsBytes)
         arguments += Self.systemFiles.flatMap { ["--ro-bind-try", $0, $0] }
-        if !isRemote { arguments += ["--ro-bind", source.repository, source.repository] }
-        if let file = source.passwordFile { arguments += ["--ro-bind", file, file] }
+        // `-try`: a repository or password file that is missing is the tool's to report (a source
+        // that is unavailable), not a sandbox that could not start.
+        if !isRemote { arguments += ["--ro-bind-try", source.repository, source.repository] }
+        if let file = source.passwordFile { arguments += ["--ro-bind-try", file, file] }
         if !executable.hasPrefix("/usr/") { arguments += ["--ro-bind", executable, executable] }
-        arguments += ["--bind", workDirectory, workDirectory, "--bind", scratch, scratch, "--chdir", scratch, "--", executable]
+        arguments += ["--bind", workDirectory, workDirectory]
+        if let scratch { arguments += ["--bind", scratch, scratch] }
+        arguments += ["--chdir", scratch ?? workDirectory, "--", executable]
         return arguments
     }
 }

@@ -6,7 +6,8 @@ import Glibc
 /// The sandbox (`arguments`): every namespace unshared (no network: only its own loopback), `/usr`
 /// read-only with the usual symlinks, `/etc/passwd` and `/etc/group` read-only (tools look up their
 /// own uid), the test's scratch read-only at `/scratch`, a read-only copy of the program itself when
-/// it lives outside `/usr`, and nothing else of the host, a private tmpfs for `/tmp` and `HOME`,
+/// it lives outside `/usr`, and nothing else of the host, a private tmpfs for `/tmp` and `HOME` and
+/// one for `/dev/shm`, each of half `limits.memory`, with `/dev` read-only (`ToolSandbox.boundedTemporaryFiles`),
 /// uid/gid 65534 inside, all capabilities dropped, `--die-with-parent`, a session of its own, a
 /// cleared environment. `prlimit` sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE and RLIMIT_NPROC before
 /// `bwrap` starts, and the wall-clock `timeout` kills the whole group (the sandbox's PID namespace
@@ -100,8 +101,8 @@ public struct SandboxedCommand {
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--ro-bind", "/etc/passwd", "/etc/passwd", "--ro-bind", "/etc/group", "/etc/group",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
-            "--ro-bind", scratch, "/scratch",
+        ] + ToolSandbox.boundedTemporaryFiles(limits.sandboxTmpfsBytes) + [
+            "--dir", "/tmp/home", "--ro-bind", scratch, "/scratch",
         ] + program + [
             "--setenv", "HOME", "/tmp/home", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LC_ALL", "C.UTF-8",
             "--chdir", "/tmp", "--",
