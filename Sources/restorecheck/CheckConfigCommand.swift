@@ -43,6 +43,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
                     let why = SandboxedCommand.unavailable() ?? SandboxedCommand.unreachable(scratchBase: config.scratchDirectory)
                     let sandbox = why.map { ": SANDBOX UNAVAILABLE, commands are refused: \($0)" } ?? ""
                     print("    validate \(rule.match) with command \(command.joined(separator: " ")) (timeout \(rule.timeout))\(sandbox)")
+                    for path in SandboxedCommand.hiddenHostPaths(command) {
+                        print("      WARNING: \(path) is not in the sandbox (it sees the host's /usr, the restored files at /scratch, "
+                            + "a private /tmp and the program itself): the command would fail every test with validation_failed; "
+                            + "make that file the program (a script with a #! line), or install it under /usr")
+                    }
                 }
             }
         }

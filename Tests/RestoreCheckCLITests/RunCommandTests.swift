@@ -137,6 +137,32 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: temp.url("scratch")))
     }
 
+    /// A script handed to an interpreter by its host path: the sandbox does not show it, so the
+    /// command fails the customer's backup at every test. `check-config` says so beforehand; the
+    /// script as the program itself (copied into the sandbox) is fine.
+    @Test func checkConfigWarnsOfAHostPathTheSandboxDoesNotShow() throws {
+        let temp = TemporaryDirectory("cli-check-hidden")
+        let script = try temp.write("check.py", "#!/usr/bin/python3\nimport sys; open(sys.argv[1]).read()\n")
+        chmod(script, 0o755)
+        let config = try temp.write(
+            "rc.yaml",
+            """
+            defaults: { rpo: 26h, rto: 4h }
+            targets:
+              - name: a
+                tenant: t
+                archives: /nonexistent/*.tar
+                validate:
+                  - { match: "*.txt", command: [ /usr/bin/python3, \(script), "{file}" ] }
+                  - { match: "*.csv", command: [ \(script), "{file}", /dev/null, /usr/share/dict ] }
+
+            """)
+        let result = try restorecheck(["check-config", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stdout.split(separator: "\n").filter { $0.contains("WARNING") }
+        #expect(warnings.count == 1 && warnings[0].contains("WARNING: \(script) is not in the sandbox"), "\(result.stdout)")
+    }
+
     @Test func errorOnlyExitsThree() throws {
         let temp = TemporaryDirectory("cli-err")
         try temp.write("not-a-dir", "x")

@@ -109,6 +109,22 @@ public struct SandboxedCommand {
         ] + command
     }
 
+    /// Paths a command's arguments may name (`arguments`): the host's `/usr` (with its links),
+    /// `/etc/passwd` and `/etc/group`, and the sandbox's own `/proc`, `/dev` and `/scratch`. Not
+    /// `/tmp`: the sandbox's is private, so a host file there is not in it.
+    static let visibleRoots = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc/passwd", "/etc/group", "/proc", "/dev", "/scratch"]
+
+    /// The arguments of `command` (after the program) that are absolute host paths the sandbox does
+    /// not show: a script handed to an interpreter (`/usr/bin/python3 /etc/restorecheck/check.py`)
+    /// would fail every test with "can't open file", blaming the customer's backup. For
+    /// `check-config` to warn before that.
+    public static func hiddenHostPaths(_ command: [String]) -> [String] {
+        command.dropFirst().filter { argument in
+            guard argument.hasPrefix("/"), !argument.contains("{file}"), !argument.contains("{scratch}") else { return false }
+            return !visibleRoots.contains { argument == $0 || argument.hasPrefix($0 + "/") }
+        }
+    }
+
     /// Whether the program is copied into the sandbox: everything outside `/usr` (a site's validator
     /// in `/etc/restorecheck/validators`, say); `/usr` is bound whole.
     static func copiesProgram(_ command: [String]) -> Bool {
