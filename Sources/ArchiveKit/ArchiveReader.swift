@@ -205,8 +205,9 @@ public struct ArchiveReader: ~Copyable {
 
     /// Advances to the next header (`archive_read_next_header`); nil at the end of the archive.
     ///
-    /// A damaged header throws `.corrupt` (libarchive cannot resynchronise after `ARCHIVE_FATAL`).
-    /// `ARCHIVE_WARN` (e.g. a name that did not convert to the locale) still yields the entry.
+    /// A damaged header throws `.corrupt` (libarchive cannot resynchronise after `ARCHIVE_FATAL`,
+    /// and cannot read the entry's data after `ARCHIVE_FAILED` or `ARCHIVE_RETRY`). `ARCHIVE_WARN`
+    /// (e.g. a name that did not convert to the locale) still yields the entry.
     public mutating func nextEntry() throws(ArchiveError) -> ArchiveEntry? {
         var entry: OpaquePointer?
         let status = archive_read_next_header(handle, &entry)
@@ -222,8 +223,12 @@ public struct ArchiveReader: ~Copyable {
         case ARCHIVE_OK, ARCHIVE_WARN:
             break
         case ARCHIVE_FAILED, ARCHIVE_RETRY:
-            // The header was read but this entry cannot be extracted; libarchive can go on.
-            if entry == nil { throw Self.error(handle, code: .corrupt) }
+            // libarchive leaves its state at "header" after either (archive_read.c sets "data" only
+            // for OK and WARN): the entry's data cannot be read, and a read would only give its
+            // "INTERNAL ERROR … invoked in state 'header'" in place of the real message, and the
+            // half-read entry (no name) would be judged as one. So the damage ends the pass here,
+            // with libarchive's words ("Damaged tar archive", a header checksum).
+            throw Self.error(handle, code: .corrupt)
         default:
             let error = Self.error(handle, code: .corrupt)
             throw headersRead == 0 ? Self.unreadFormatError(path: path, error) : error

@@ -158,6 +158,30 @@ struct RealToolVerdictTests {
         #expect(outcome.summary.contains(format), "\(outcome.summary)")
     }
 
+    /// Bytes overwritten inside a tar.gz (made reproducibly, so the damage lands the same way each
+    /// run): the tar reader meets a broken header and libarchive says "Damaged tar archive". The
+    /// pass stops there with those words: no "INTERNAL ERROR … in state 'header'" from reading the
+    /// half-read entry's data, and no "unsafe_entry: empty name" for it.
+    @Test func aDamagedTarGzStopsAtTheDamageWithLibarchivesMessage() async throws {
+        let temp = TemporaryDirectory("tgz-damage")
+        try Shell.run(
+            """
+            mkdir src && for i in $(seq 1 50); do seq 1 $((i * 2000)) > src/f$i.txt; done
+            (cd src && sha256sum f*.txt > ../m.sha256)
+            tar --sort=name --mtime=2026-01-01 --owner=0 --group=0 --numeric-owner -C src -cf - . | gzip -n > good.tar.gz
+            cp good.tar.gz bad.tar.gz && printf '\\377\\377\\377\\377\\377\\377' | dd of=bad.tar.gz bs=1 seek=20000 conv=notrunc status=none
+            cp m.sha256 good.tar.gz.sha256 && cp m.sha256 bad.tar.gz.sha256
+            """, in: temp.path)
+        let good = try await check(temp, temp.url("good.tar.gz"))
+        #expect(good.status == .passed, "\(good.summary)")
+        let bad = try await check(temp, temp.url("bad.tar.gz"))
+        #expect(bad.status == .failed && bad.reasons.contains(.archiveCorrupt), "\(bad.summary)")
+        #expect(!bad.reasons.contains(.unsafeEntry), "\(bad.findings)")
+        let corrupt = bad.findings.filter { $0.reason == .archiveCorrupt }
+        #expect(corrupt.count == 1 && corrupt[0].detail?.contains("Damaged tar archive") == true, "\(bad.findings)")
+        #expect(!"\(bad.findings)".contains("INTERNAL ERROR"), "\(bad.findings)")
+    }
+
     @Test func unknownBytesAreStillCorrupt() async throws {
         let temp = TemporaryDirectory("junk")
         try Shell.run("head -c 65536 /dev/urandom > backup.tar", in: temp.path)
