@@ -10,7 +10,9 @@ import Testing
 /// behaviour) every one of them passes. Real GNU tar archives and sha256sum manifests.
 @Suite("Changes between restore points")
 struct ChangeDetectionTests {
-    static let day0 = Date(timeIntervalSince1970: 1_790_000_000)
+    /// The simulated clock's first day: an hour from now, since the archives' modification times are
+    /// real and a restore point later than the test's clock would be dated in the future.
+    static let day0 = Date().addingTimeInterval(3_600)
 
     /// 200 .docx, 100 .xlsx, 100 .pdf, 150 .txt (text content, so content checks stay quiet) and
     /// two large .sql dumps holding most of the bytes.
@@ -107,6 +109,43 @@ struct ChangeDetectionTests {
         try await Blocking.run { try Shell.run("echo edit >> src/docs/report-1.docx && echo edit >> src/docs/report-2.docx\n" + Self.backup, in: temp.path) }
         let outcome = try await Self.check(Self.target(temp), day: 7, in: temp)
         #expect(outcome.status == .passed, "2 of 558 files changed: above mean + 3σ (all zeros), below the 5 % floor: \(outcome.findings)")
+    }
+
+    /// Churn that is not an attack, in one day: `git gc` packs a real repository's 600-odd loose
+    /// objects (extension-less files, gone by the hundred), a log rotated into `app.log.1` … `.40`,
+    /// and version files named as Nextcloud names them (`name.v<Unix time>`; the names made here,
+    /// Nextcloud itself is not installed). Before, the first was "mass deletion: files without an
+    /// extension" and the others "extensions this target never had before".
+    @Test func gitGCLogRotationAndVersionFilesAreNotAnAttack() async throws {
+        let temp = TemporaryDirectory("changes-churn")
+        try await Blocking.run { try Shell.run(
+            Self.baseline + """
+
+            mkdir -p src/repo src/logs src/cloud && cd src/repo && git init -q . && git config user.email a@b.example && git config user.name a
+            for i in $(seq 1 300); do echo "module $i" > m$i.txt; git add m$i.txt; git commit -qm "m$i"; done
+            cd ../.. && seq 1 1000 > src/logs/app.log && printf 'notes\n' > src/cloud/notes.txt
+            """ + "\n" + Self.backup, in: temp.path) }
+        let loose = try Shell.run("find src/repo/.git/objects -type f | grep -c '/[0-9a-f][0-9a-f]/'", in: temp.path).stdout
+        #expect((Int(loose.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 600, "loose objects: \(loose)")
+        #expect(try await Self.check(Self.target(temp), day: 0, in: temp).status == .passed)
+
+        try await Blocking.run { try Shell.run(
+            """
+            (cd src/repo && git gc -q)
+            for i in $(seq 40 -1 1); do seq 1 $i > src/logs/app.log.$i; done
+            for d in $(seq 1 25); do printf 'notes %s\n' $d > src/cloud/notes.txt.v$((1764400613 + d * 86400)); done
+            """ + "\n" + Self.backup, in: temp.path) }
+        let outcome = try await Self.check(Self.target(temp), day: 1, in: temp)
+        #expect(outcome.status == .passed, "\(outcome.findings)")
+        #expect(!outcome.reasons.contains(.suspiciousChange), "\(outcome.findings)")
+        #expect(outcome.notes.contains { $0.hasPrefix("changes since the previous restore point:") && $0.contains("deleted") }, "\(outcome.notes)")
+    }
+
+    @Test func versionSuffixesAreNotExtensions() {
+        let ext = { (name: String) in ChangeSummary.fileExtension(EntryName(bytes: Array(name.utf8))) }
+        #expect(ext("logs/app.log.12") == "" && ext("a/notes.txt.v1764400613") == "" && ext("x.d1764400613000") == "")
+        #expect(ext("budget-1.xlsx.x1723456") == "x1723456", "a random extension (the attack test's) is still one")
+        #expect(ext("video.mp4") == "mp4" && ext("clip.h264") == "h264" && ext("report.DOCX") == "docx")
     }
 
     @Test func theSummaryIsEightBytesPerFileAndHoldsNoNames() throws {

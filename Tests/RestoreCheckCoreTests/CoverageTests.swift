@@ -9,7 +9,9 @@ import Testing
 /// Real GNU tar archives with sha256sum manifests; days are simulated through the runner's clock.
 @Suite("Coverage rotation")
 struct CoverageTests {
-    static let day0 = Date(timeIntervalSince1970: 1_790_000_000)
+    /// The simulated clock's first day: an hour from now, since the archives' modification times are
+    /// real and a restore point later than the test's clock would be dated in the future.
+    static let day0 = Date().addingTimeInterval(3_600)
 
     /// `count` text files of different sizes under `name-source/`, archived by GNU tar, with a manifest.
     static func dataset(_ temp: TemporaryDirectory, count: Int = 60, name: String = "set") throws -> String {

@@ -38,7 +38,9 @@ public struct ChangeComparison: Sendable, Hashable {
             }
         }
 
-        for (ext, before) in previous.extensionCounts.sorted(by: { $0.key < $1.key }) {
+        // Files without an extension are not what ransomware empties (it renames documents): they
+        // are git's loose objects, which `git gc` packs by the hundred, caches and rotated logs.
+        for (ext, before) in previous.extensionCounts.sorted(by: { $0.key < $1.key }) where !ext.isEmpty {
             let gone = before - (current.extensionCounts[ext] ?? 0)
             guard gone >= rules.deletedFiles, Double(gone) * 100 > Double(before) * rules.deletedPercent else { continue }
             let what = ext.isEmpty ? "files without an extension" : "'.\(ext)' files"

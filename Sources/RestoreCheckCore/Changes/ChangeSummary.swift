@@ -70,9 +70,24 @@ public struct ChangeSummary: Sendable, Hashable {
     }
 
     /// A name's extension as the rules count it: the last one, lowercased, up to 16 bytes; "" for none.
+    ///
+    /// A suffix that numbers a version is not an extension (""): a number (`app.log.1` … `.40`,
+    /// numbered log rotation) or a Unix time with at most one letter before it (`notes.txt.v1764400613`,
+    /// Nextcloud's version files; 9 to 13 digits, seconds or milliseconds). Each rotation makes a
+    /// new one, and counted as extensions they looked like ransomware's random extensions. A random
+    /// extension (`.x12345`) still counts: its digits are too few for a time.
     static func fileExtension(_ name: EntryName) -> String {
         guard let (ext, _) = EntryName.lastExtension(of: name.baseName), ext.count <= 16 else { return "" }
+        if isVersionNumber(ext) { return "" }
         return String(decoding: ext, as: UTF8.self).lowercased()
+    }
+
+    static func isVersionNumber(_ ext: ArraySlice<UInt8>) -> Bool {
+        let isDigit = { (byte: UInt8) in (0x30...0x39).contains(byte) }
+        if ext.allSatisfy(isDigit) { return true }
+        guard let first = ext.first, (0x61...0x7A).contains(first | 0x20) else { return false }  // an ASCII letter, either case
+        let digits = ext.dropFirst()
+        return (9...13).contains(digits.count) && digits.allSatisfy(isDigit)
     }
 
     // MARK: File
