@@ -60,16 +60,7 @@ public struct ReportBuilder: Sendable {
         }
         let inPeriod = runs.filter { $0.finished >= from }
         let findings = try history.findings(runIDs: inPeriod.filter { $0.findingCount > 0 }.map(\.id), perRun: rules.findingsPerRun)
-        let evidence = inPeriod.reversed().map { run in
-            let shown = findings[run.id] ?? []
-            return EvidenceRun(
-                runId: run.id, target: run.target, started: run.started, finished: run.finished, status: run.status,
-                reasons: run.reasons, archive: run.archive, archiveBytes: run.archiveBytes, backupTimestamp: run.backupTimestamp,
-                manifestSha256: run.manifestSha256, sample: run.sample, seed: run.seed, filesVerified: run.filesVerified,
-                bytesVerified: run.bytesRestored, restoreSeconds: run.restoreSeconds,
-                projectedFullRestoreSeconds: run.projectedFullRestoreSeconds, findings: shown,
-                findingsOmitted: max(0, run.findingCount - shown.count), entryHash: run.entryHash)
-        }
+        let evidence = inPeriod.reversed().map { EvidenceRun(recorded: $0, findings: findings[$0.id] ?? []) }
         return TenantReport(
             tenant: tenant, company: company, generated: to, period: .init(from: from, to: to), targets: summaries,
             breaches: breaches, evidence: evidence)

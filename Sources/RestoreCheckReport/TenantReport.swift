@@ -141,6 +141,35 @@ public struct EvidenceRun: Sendable, Codable, Hashable {
     public var entryHash: String?
 }
 
+extension EvidenceRun {
+    /// A recorded test as a report shows it, with the first of its findings (`shown`): the one home
+    /// of that mapping, used to write reports and to check them against the history
+    /// (`evidence verify --report`).
+    public init(recorded run: RecordedRun, findings shown: [Finding]) {
+        self.init(
+            runId: run.id, target: run.target, started: run.started, finished: run.finished, status: run.status,
+            reasons: run.reasons, archive: run.archive, archiveBytes: run.archiveBytes, backupTimestamp: run.backupTimestamp,
+            manifestSha256: run.manifestSha256, sample: run.sample, seed: run.seed, filesVerified: run.filesVerified,
+            bytesVerified: run.bytesRestored, restoreSeconds: run.restoreSeconds,
+            projectedFullRestoreSeconds: run.projectedFullRestoreSeconds, findings: shown,
+            findingsOmitted: max(0, run.findingCount - shown.count), entryHash: run.entryHash)
+    }
+
+    /// The JSON keys whose values differ between this test and `other`, in the report's encoding
+    /// (what a reader of the JSON sees), sorted.
+    public func differingFields(from other: EvidenceRun) -> [String] {
+        let encoder = TenantReport.jsonEncoder()
+        guard let mine = (try? encoder.encode(self)).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }),
+            let theirs = (try? encoder.encode(other)).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
+        else { return ["(unencodable)"] }
+        return Set(mine.keys).union(theirs.keys).filter { key in
+            let a = mine[key].map { NSArray(object: $0) }
+            let b = theirs[key].map { NSArray(object: $0) }
+            return a != b
+        }.sorted()
+    }
+}
+
 extension TenantReport {
     /// The contract's encoder: snake_case, ISO 8601, sorted keys, compact (a 400-day report is
     /// tens of megabytes; pipe it through `jq` to read it).

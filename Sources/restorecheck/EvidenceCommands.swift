@@ -17,13 +17,16 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Recompute the history's hash chain; name the first run changed, inserted or deleted (exit 1).",
         discussion: """
-            With --report, also check that every test a JSON report lists is in the history with the \
-            same chain hash, and, when FILE.sig is beside it, that the signature is this host's.
+            With --report, also check that every test a JSON report lists is in the history with every \
+            field the same (the field that differs is named), and that FILE.sig beside it is this host's \
+            signature. A report without FILE.sig is not authenticated: that is a problem (exit 1) unless \
+            --allow-unsigned.
             """)
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "Check only the entries recorded in this period, ending now (e.g. 90d).") var since: String?
     @Option(help: "A JSON report whose tests to check against the history.") var report: String?
+    @Flag(help: "Check a --report that has no .sig beside it (its contents are then not authenticated).") var allowUnsigned = false
 
     func run() async throws {
         let config = try options.load()
@@ -35,10 +38,16 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
         let store = try HistoryCommands.open(config)
         let check = try store.verifyEvidence(since: start)
         var problems = check.problems.map(\.description)
-        if let report { problems += try Self.checkReport(report, store: store, config: config) }
+        var unsigned = false
+        if let report {
+            unsigned = !FileManager.default.fileExists(atPath: report + ".sig")
+            problems += try Self.checkReport(report, store: store, config: config, allowUnsigned: allowUnsigned)
+        }
         if problems.isEmpty {
             print("evidence intact: \(check.entriesChecked) recorded test(s) checked; head \(check.headHash ?? "(empty)")")
-            if let report { print("\(report): every test matches the history") }
+            if let report {
+                print("\(report): every test matches the history, field by field" + (unsigned ? "; unsigned: contents not authenticated" : ""))
+            }
             return
         }
         for problem in problems.prefix(50) { print("evidence broken: \(problem)") }
@@ -46,8 +55,10 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
         throw ExitCode(ExitStatus.failed)
     }
 
-    /// Problems of a JSON report: its signature (when signed) and each test's chain hash.
-    static func checkReport(_ path: String, store: HistoryStore, config: Config) throws -> [String] {
+    /// Problems of a JSON report: its signature (missing: unsigned, a problem unless allowed) and
+    /// each test against the history, every field (`EvidenceRun.differingFields`): an edited report
+    /// whose failed tests say "passed" keeps its chain hashes, so the hash alone proves nothing.
+    static func checkReport(_ path: String, store: HistoryStore, config: Config, allowUnsigned: Bool) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         let report: TenantReport
         do { report = try TenantReport.jsonDecoder().decode(TenantReport.self, from: data) } catch {
@@ -59,15 +70,26 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
             if !Ed25519Key.verify(signature: Array(signature), of: Array(data), publicKey: key.publicKey) {
                 problems.append("\(path).sig is not this host's signature of \(path)")
             }
+        } else if !allowUnsigned {
+            problems.append("\(path): unsigned: contents not authenticated (no \(path).sig); --allow-unsigned checks it against the history anyway")
         }
-        let stored = try store.entryHashes(runIDs: report.evidence.map(\.runId))
+        let ids = Set(report.evidence.map(\.runId))
+        let recorded = try store.finishedRuns(tenant: report.tenant, through: .distantFuture).filter { ids.contains($0.id) }
+        let byID = Dictionary(recorded.map { ($0.id, $0) }) { first, _ in first }
+        let findings = try store.findings(runIDs: Array(byID.keys), perRun: ReportRules().findingsPerRun)
         for run in report.evidence {
-            switch stored[run.runId] {
-            case nil: problems.append("\(path): test \(run.runId) (\(run.target)) is not in the history")
-            case let hash? where hash != run.entryHash:
-                problems.append("\(path): test \(run.runId) (\(run.target)) has chain hash \(run.entryHash ?? "none") in the report, \(hash) in the history")
-            default: break
+            let test = "\(path): test \(run.runId) (\(UntrustedText.visible(run.target, limit: 128)))"
+            guard let stored = byID[run.runId] else {
+                problems.append("\(test) is not in the history of tenant \(report.tenant)")
+                continue
             }
+            let expected = EvidenceRun(recorded: stored, findings: findings[run.runId] ?? [])
+            var fields = run.differingFields(from: expected)
+            if fields.contains("entry_hash") {
+                problems.append("\(test) has chain hash \(run.entryHash ?? "none") in the report, \(stored.entryHash ?? "none") in the history")
+                fields.removeAll { $0 == "entry_hash" }
+            }
+            if !fields.isEmpty { problems.append("\(test) differs from the history in \(fields.joined(separator: ", "))") }
         }
         return problems
     }

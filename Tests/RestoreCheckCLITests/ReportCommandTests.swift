@@ -99,6 +99,33 @@ struct ReportCommandTests {
         #expect(checked.stdout.contains("has chain hash 0000"))
     }
 
+    /// An unsigned JSON report whose failed tests were edited to "passed" (their chain hashes left
+    /// alone): the hash check alone said "every test matches the history". Every field is compared,
+    /// the one that differs is named, and an unsigned report is a problem unless allowed.
+    @Test func anEditedUnsignedReportIsCaughtFieldByField() throws {
+        let temp = TemporaryDirectory("cli-evidence-fields")
+        let config = try history(temp)
+        let report = temp.url("initech.json")
+        #expect(try restorecheck(["report", "--config", config, "--tenant", "initech", "--format", "json", "--output", report]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: report + ".sig"))
+
+        let unsigned = try restorecheck(["evidence", "verify", "--config", config, "--report", report])
+        #expect(unsigned.status == 1 && unsigned.stdout.contains("unsigned: contents not authenticated"), "\(unsigned.stdout)")
+        let allowed = try restorecheck(["evidence", "verify", "--config", config, "--report", report, "--allow-unsigned"])
+        #expect(allowed.status == 0, "\(allowed.stdout)")
+        #expect(allowed.stdout.contains("every test matches the history, field by field; unsigned: contents not authenticated"), "\(allowed.stdout)")
+
+        let json = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(json.contains("\"status\":\"failed\""))
+        try json.replacingOccurrences(of: "\"status\":\"failed\"", with: "\"status\":\"passed\"")
+            .replacingOccurrences(of: "\"files_verified\":0", with: "\"files_verified\":5")
+            .write(toFile: report, atomically: true, encoding: .utf8)
+        let edited = try restorecheck(["evidence", "verify", "--config", config, "--report", report, "--allow-unsigned"])
+        #expect(edited.status == 1, "\(edited.stdout)")
+        let lines = edited.stdout.split(separator: "\n").filter { $0.contains("differs from the history in") }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasSuffix("differs from the history in status") || $0.contains("in files_verified, status") }, "\(edited.stdout)")
+    }
+
     @Test func theEvidenceNamesTheManifestByTheSHA256OfItsBytes() throws {
         let temp = TemporaryDirectory("cli-report-manifest")
         let config = try history(temp)
