@@ -121,6 +121,10 @@ public final class HistoryStore: Sendable {
                 db, sql: "SELECT id FROM run WHERE status != 'started' ORDER BY COALESCE(finished, started), id")
             for id in finished { try EvidenceChain.link(db, runID: id) }
         }
+        migrator.registerMigration("v3: the retention anchor's cutoff") { db in
+            // Runs that started before it were deleted: `verify` checks it against history_days.
+            try db.alter(table: "evidence_anchor") { table in table.add(column: "cutoff", .double) }
+        }
         return migrator
     }
 
@@ -238,8 +242,8 @@ public final class HistoryStore: Sendable {
             }
             let hash = try String.fetchOne(db, sql: "SELECT entry_hash FROM run WHERE chain_seq = ?", arguments: [last])
             try db.execute(
-                sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at) VALUES (1, ?, ?, ?)",
-                arguments: [last, hash, Date().timeIntervalSince1970])
+                sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at, cutoff) VALUES (1, ?, ?, ?, ?)",
+                arguments: [last, hash, Date().timeIntervalSince1970, cutoffSeconds])
             try db.execute(sql: "DELETE FROM run WHERE chain_seq <= ?", arguments: [last])
             return db.changesCount
         }

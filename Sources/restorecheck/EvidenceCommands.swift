@@ -36,7 +36,8 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
             start = Date().addingTimeInterval(-span.seconds)
         }
         let store = try HistoryCommands.open(config)
-        let check = try store.verifyEvidence(since: start)
+        let check = try store.verifyEvidence(since: start, retention: TimeSpan(seconds: Double(config.historyDays) * 86_400))
+        if let anchor = check.anchor { print("retention anchor: \(anchor)") }
         var problems = check.problems.map(\.description)
         var unsigned = false
         if let report {

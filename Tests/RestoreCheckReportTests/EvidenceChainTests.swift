@@ -62,7 +62,55 @@ struct EvidenceChainTests {
         // A row given a made-up place in the chain: its hash cannot be right without the previous one.
         try Self.sqlite(temp, "UPDATE run SET entry_hash = '\(String(repeating: "0", count: 64))' WHERE id = 5")
         let problems = try store.verifyEvidence().problems
-        #expect(problems == [.changed(runID: 5, seq: 5), .changed(runID: 6, seq: 6)], "\(problems)")
+        #expect(problems == [.changed(runID: 5, seq: 5)], "run 6 is whole and untouched: \(problems)")
+    }
+
+    /// A record rewritten together with its own hash: its entry verifies against its link, and the
+    /// next entry, untouched, still commits to the old hash. The rewritten run is named, not the next.
+    @Test func aRecordRewrittenWithItsOwnHashIsNamedNotTheNextRun() throws {
+        let temp = TemporaryDirectory("chain-rewrite")
+        let store = try Self.store(temp)
+        try Self.sqlite(temp, "UPDATE run SET status = 'passed', reasons = '' WHERE id = 4")
+        let queue = try DatabaseQueue(path: temp.url("history.sqlite"))
+        try queue.write { db in
+            let link = try String.fetchOne(db, sql: "SELECT prev_hash FROM run WHERE id = 4") ?? ""
+            let forged = EvidenceChain.entryHash(previous: Hex.decode(link) ?? [], record: try EvidenceChain.canonicalRecord(db, runID: 4))
+            try db.execute(sql: "UPDATE run SET entry_hash = ? WHERE id = 4", arguments: [forged])
+        }
+        try queue.close()
+        let problems = try store.verifyEvidence().problems
+        #expect(problems == [.changed(runID: 4, seq: 4)], "\(problems)")
+    }
+
+    /// The anchor's account is checked against history_days and the clock: retention never deletes a
+    /// run younger than history_days, so an anchor that claims it did was forged (or the setting
+    /// raised since); one written in the future was forged.
+    @Test func aForgedRetentionAnchorIsReported() throws {
+        let temp = TemporaryDirectory("chain-anchor")
+        let store = try Self.store(temp)
+        #expect(try store.prune(before: H.at(4)) == 4)
+        // The prune ran now (real clock) and cut at day 4, long before history_days (3 days) ago.
+        let retention = TimeSpan(seconds: 3 * 86_400)
+        let honest = try store.verifyEvidence(retention: retention)
+        #expect(honest.isIntact, "\(honest.problems)")
+        #expect(honest.anchor?.seq == 4 && honest.anchor?.cutoff == H.at(4))
+        #expect(honest.anchor?.description.hasPrefix("chain entry 4 (hash ") == true)
+
+        // The oldest surviving runs deleted by hand and the anchor rewritten with the right hash, its
+        // cutoff a day ago: the chain verifies, but retention of 3 days never deletes such runs.
+        let dayAgo = Date().addingTimeInterval(-86_400).timeIntervalSince1970
+        try Self.sqlite(
+            temp,
+            "UPDATE evidence_anchor SET chain_seq = 6, entry_hash = (SELECT entry_hash FROM run WHERE chain_seq = 6), cutoff = \(dayAgo); DELETE FROM run WHERE chain_seq <= 6")
+        let forged = try store.verifyEvidence(retention: retention)
+        #expect(forged.problems.count == 1, "\(forged.problems)")
+        #expect(forged.problems.first?.description.contains("younger than history_days (3d0h) allows") == true, "\(forged.problems)")
+        #expect(try store.verifyEvidence().isIntact, "without the retention rule, the chain alone cannot tell")
+
+        let monthAhead = Date().addingTimeInterval(30 * 86_400).timeIntervalSince1970
+        try Self.sqlite(temp, "UPDATE evidence_anchor SET cutoff = \(H.at(1).timeIntervalSince1970), pruned_at = \(monthAhead)")
+        let future = try store.verifyEvidence(retention: retention)
+        #expect(future.problems.first?.description.contains("written in the future") == true, "\(future.problems)")
     }
 
     @Test func retentionKeepsTheChainVerifiable() throws {
