@@ -113,7 +113,7 @@ public struct ArchiveReader: ~Copyable {
             case .xz: rc_xz_open_mt(handle, fd, UInt32(xzThreads), Self.xzThreadingMemoryLimit, counters, counters + 1)
             }
             if status != ARCHIVE_OK {
-                let error = Self.unreadFormatError(path: path, Self.error(handle, code: .openFailed))
+                let error = Self.unreadFormatError(path: path, Self.error(handle, path: path, code: .openFailed))
                 archive_read_free(handle)
                 counters.deallocate()
                 close(fd)
@@ -144,7 +144,7 @@ public struct ArchiveReader: ~Copyable {
         archive_read_support_filter_lz4(handle)
         // Opening already chooses the format (`archive_read_open1` bids filters, then formats).
         if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
-            let error = Self.unreadFormatError(path: path, Self.error(handle, code: .openFailed))
+            let error = Self.unreadFormatError(path: path, Self.error(handle, path: path, code: .openFailed))
             archive_read_free(handle)
             throw error
         }
@@ -185,7 +185,7 @@ public struct ArchiveReader: ~Copyable {
             handle, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL
                 | ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE)
         if archive_read_disk_open(handle, directory) != ARCHIVE_OK {
-            let error = Self.error(handle, code: .openFailed)
+            let error = Self.error(handle, path: nil, code: .openFailed)
             archive_read_free(handle)
             throw error
         }
@@ -228,12 +228,12 @@ public struct ArchiveReader: ~Copyable {
             // "INTERNAL ERROR … invoked in state 'header'" in place of the real message, and the
             // half-read entry (no name) would be judged as one. So the damage ends the pass here,
             // with libarchive's words ("Damaged tar archive", a header checksum).
-            throw Self.error(handle, code: .corrupt)
+            throw Self.error(handle, path: path, code: .corrupt)
         default:
-            let error = Self.error(handle, code: .corrupt)
+            let error = Self.error(handle, path: path, code: .corrupt)
             throw headersRead == 0 ? Self.unreadFormatError(path: path, error) : error
         }
-        guard let entry else { throw Self.error(handle, code: .corrupt) }
+        guard let entry else { throw Self.error(handle, path: path, code: .corrupt) }
         currentEntry = entry
         headersRead += 1
         guard let treeRoot else { return Self.copy(entry) }
@@ -277,9 +277,9 @@ public struct ArchiveReader: ~Copyable {
             // WARN on data is not cosmetic: the zip reader reports "ZIP bad CRC" this way, after the
             // entry's last byte. Treat every data warning as a failed entry, never as a pass.
             let encrypted = currentEntry.map { archive_entry_is_data_encrypted($0) != 0 } ?? false
-            throw Self.error(handle, code: encrypted ? .encrypted : .entryFailed)
+            throw Self.error(handle, path: path, code: encrypted ? .encrypted : .entryFailed)
         default:
-            throw Self.error(handle, code: .corrupt)
+            throw Self.error(handle, path: path, code: .corrupt)
         }
     }
 
@@ -290,7 +290,7 @@ public struct ArchiveReader: ~Copyable {
         // A tree's reader has nothing to seek past (and libarchive's disk reader has no skip).
         guard treeRoot == nil else { return }
         let status = archive_read_data_skip(handle)
-        if status == ARCHIVE_FATAL { throw Self.error(handle, code: .corrupt) }
+        if status == ARCHIVE_FATAL { throw Self.error(handle, path: path, code: .corrupt) }
     }
 
     /// Bytes consumed from the archive file so far (`archive_filter_bytes(a, -1)`).
@@ -382,6 +382,9 @@ public struct ArchiveReader: ~Copyable {
         ArchiveError(code: .unsupported, message: "\(format): a format restorecheck does not read (\(reason))", errno: errno, isFatal: true)
     }
 
+    /// zstd's words (through libarchive) for a frame whose window is above the decoder's limit.
+    static let zstdWindowMessage = "Frame requires too much memory for decoding"
+
     /// libarchive's messages for data it cannot decode because it lacks the codec, not because the
     /// data is damaged (libarchive gives these no errno of their own: `ARCHIVE_ERRNO_MISC`).
     static let unsupportedMessagePrefixes = [
@@ -392,8 +395,8 @@ public struct ArchiveReader: ~Copyable {
     /// Classifies libarchive's current error: `ENOMEM` is out of memory (a limit), a missing codec is
     /// unsupported, encryption is encrypted; otherwise `code` as the caller judged the status. A
     /// `.corrupt` status (`ARCHIVE_FATAL`) stays fatal whatever the cause.
-    private static func error(_ handle: OpaquePointer, code: ArchiveError.Code) -> ArchiveError {
-        let message = archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
+    private static func error(_ handle: OpaquePointer, path: String?, code: ArchiveError.Code) -> ArchiveError {
+        var message = archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
         let number = archive_errno(handle)
         let fatal = code == .corrupt
         var code = code
@@ -401,6 +404,13 @@ public struct ArchiveReader: ~Copyable {
             code = .outOfMemory
         } else if message.localizedStandardContainsEncryption {
             code = .encrypted
+        } else if message.contains(zstdWindowMessage) {
+            // `zstd --long=31` declares a 2 GiB window; libarchive 3.6's zstd filter keeps zstd's
+            // default limit (128 MiB) and offers no option to raise it. The backup is fine: say so.
+            code = .unsupported
+            let window = path.flatMap(ArchiveSignature.zstdWindow(atPath:)).map { "a \($0 >> 20) MiB window (as `zstd --long` makes)" }
+            message = "a zstd frame with \(window ?? "a window larger than 128 MiB (as `zstd --long` makes)"), more than libarchive's zstd "
+                + "decoder reads (128 MiB): restorecheck cannot read it, which says nothing of the backup (\(message))"
         } else if unsupportedMessagePrefixes.contains(where: { message.contains($0) })
             || message.hasSuffix("compression not supported on this platform")
         {

@@ -52,6 +52,28 @@ public enum ArchiveSignature {
         return zip || tar || cpio
     }
 
+    /// The window size a zstd file's first frame declares (RFC 8878, 3.1.1.1: the Window_Descriptor,
+    /// or the content size of a single-segment frame), or nil when it does not start with one.
+    public static func zstdWindow(atPath path: String) -> Int64? {
+        let head = Self.head(ofPath: path, count: 14)
+        guard head.count >= 6, head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) else { return nil }
+        let descriptor = head[4]
+        let singleSegment = descriptor & 0x20 != 0
+        if !singleSegment {
+            let window = head[5]
+            let base = Int64(1) << (10 + Int64(window >> 3))
+            return base + (base / 8) * Int64(window & 7)
+        }
+        // A single segment: the window is the content size, after the dictionary ID.
+        let dictionaryBytes = [0, 1, 2, 4][Int(descriptor & 3)]
+        let sizeBytes = [1, 2, 4, 8][Int(descriptor >> 6)]
+        let start = 5 + dictionaryBytes
+        guard head.count >= start + sizeBytes else { return nil }
+        var size: Int64 = 0
+        for (index, byte) in head[start..<(start + sizeBytes)].enumerated() { size |= Int64(byte) << (8 * Int64(index)) }
+        return sizeBytes == 2 ? size + 256 : size
+    }
+
     /// Whether `path` is a regular file (a pipe or a socket can be read once only).
     public static func isRegularFile(atPath path: String) -> Bool {
         var status = stat()

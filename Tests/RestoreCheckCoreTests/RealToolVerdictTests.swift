@@ -182,6 +182,31 @@ struct RealToolVerdictTests {
         #expect(!"\(bad.findings)".contains("INTERNAL ERROR"), "\(bad.findings)")
     }
 
+    /// `zstd --long=31` declares a 2 GiB window, above the 128 MiB libarchive's zstd filter decodes
+    /// (and offers no option to raise). The archive and a `.zst` under `check: zstd` are
+    /// `unsupported_format` naming the window, never corrupt; `--long` at its default (27) is read.
+    @Test func aZstdLongWindowIsUnsupportedNamingTheWindowNotCorrupt() async throws {
+        let temp = TemporaryDirectory("zstd-long")
+        try Shell.run(
+            """
+            mkdir -p src/logs && seq 1 200000 > src/orders.csv && seq 1 50000 | zstd -q --long=31 -o src/logs/app.log.zst
+            (cd src && sha256sum orders.csv logs/app.log.zst > ../m.sha256)
+            tar -C src -cf - . | zstd -q --long=31 -o long31.tar.zst && cp m.sha256 long31.tar.zst.sha256
+            tar -C src -cf - . | zstd -q --long -o long27.tar.zst && cp m.sha256 long27.tar.zst.sha256
+            tar -C src -cf inner.tar . && cp m.sha256 inner.tar.sha256
+            """, in: temp.path)
+        let read = try await check(temp, temp.url("long27.tar.zst"))
+        #expect(read.status == .passed, "\(read.summary)")
+        let long = try await check(temp, temp.url("long31.tar.zst"))
+        #expect(long.status == .error && long.reasons == [.unsupportedFormat], "\(long.summary)")
+        #expect(long.summary.contains("a zstd frame with a 2048 MiB window"), "\(long.summary)")
+
+        let validated = try await ValidationTests.check(
+            temp.url("inner.tar"), rules: [ValidationRule(match: "**/*.zst", check: .zstd)], in: temp)
+        #expect(validated.status == .error && validated.reasons == [.unsupportedFormat], "\(validated.findings)")
+        #expect(validated.findings.first?.detail?.contains("2048 MiB window") == true, "\(validated.findings)")
+    }
+
     @Test func unknownBytesAreStillCorrupt() async throws {
         let temp = TemporaryDirectory("junk")
         try Shell.run("head -c 65536 /dev/urandom > backup.tar", in: temp.path)
