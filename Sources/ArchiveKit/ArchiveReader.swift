@@ -18,6 +18,8 @@ public struct ArchiveReader: ~Copyable {
     private var currentEntry: OpaquePointer?
     /// The file, to name a format libarchive does not recognise.
     private let path: String
+    /// The archive's own name, for formats known by their name (see `init(path:name:)`).
+    private let name: String?
     private var headersRead = 0
     /// Set for a directory tree read through `archive_read_disk`: its root, stripped from names.
     private let treeRoot: [UInt8]?
@@ -76,10 +78,13 @@ public struct ArchiveReader: ~Copyable {
     ///   measured fastest; 1 MiB blocks cost ~0.4 s/GB more (cache misses in the decoders).
     /// - Parameter gzip: who inflates a gzip file (`GzipDecoder.preferred`: ISA-L where available).
     /// - Parameter xzThreads: threads for a multi-block .xz file (`preferredXZThreads`); 0: libarchive's filter.
+    /// - Parameter name: the archive's own name when `path` does not carry it (`/proc/self/fd/3`):
+    ///   a format without a signature (brotli) is known only by its name.
     public init(
-        path: String, blockSize: Int = 256 * 1024, gzip: GzipDecoder = .preferred, xzThreads: Int = ArchiveReader.preferredXZThreads
+        path: String, name: String? = nil, blockSize: Int = 256 * 1024, gzip: GzipDecoder = .preferred,
+        xzThreads: Int = ArchiveReader.preferredXZThreads
     ) throws(ArchiveError) {
-        try self.init(path: path, blockSize: blockSize, raw: false, gzip: gzip, xzThreads: xzThreads)
+        try self.init(path: path, name: name, blockSize: blockSize, raw: false, gzip: gzip, xzThreads: xzThreads)
     }
 
     /// Opens a single compressed file (`x.sql.gz`, `x.json.xz`, `x.zst`) as one entry whose data is
@@ -87,10 +92,10 @@ public struct ArchiveReader: ~Copyable {
     /// stream's own trailer (xz's check, zstd's checksum when present; gzip's CRC-32 and size only
     /// through ISA-L: libarchive 3.6's gzip filter reads the trailer without checking it).
     public init(compressedStreamAt path: String) throws(ArchiveError) {
-        try self.init(path: path, blockSize: 256 * 1024, raw: true, gzip: .preferred, xzThreads: 0)
+        try self.init(path: path, name: nil, blockSize: 256 * 1024, raw: true, gzip: .preferred, xzThreads: 0)
     }
 
-    private init(path: String, blockSize: Int, raw: Bool, gzip: GzipDecoder, xzThreads: Int) throws(ArchiveError) {
+    private init(path: String, name: String?, blockSize: Int, raw: Bool, gzip: GzipDecoder, xzThreads: Int) throws(ArchiveError) {
         guard let handle = archive_read_new() else {
             throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
         }
@@ -113,7 +118,7 @@ public struct ArchiveReader: ~Copyable {
             case .xz: rc_xz_open_mt(handle, fd, UInt32(xzThreads), Self.xzThreadingMemoryLimit, counters, counters + 1)
             }
             if status != ARCHIVE_OK {
-                let error = Self.unreadFormatError(path: path, Self.error(handle, path: path, code: .openFailed))
+                let error = Self.unreadFormatError(path: path, name: name, Self.error(handle, path: path, code: .openFailed))
                 archive_read_free(handle)
                 counters.deallocate()
                 close(fd)
@@ -121,6 +126,7 @@ public struct ArchiveReader: ~Copyable {
             }
             self.handle = handle
             self.path = path
+            self.name = name
             treeRoot = nil
             ownDecoder = OwnDecoder(
                 fd: fd, counters: counters, kind: kind, name: kind == .gzip ? "ISA-L" : "liblzma, \(xzThreads) threads")
@@ -142,14 +148,16 @@ public struct ArchiveReader: ~Copyable {
         archive_read_support_filter_lzip(handle)  // plain filters over liblzma, like xz
         archive_read_support_filter_zstd(handle)
         archive_read_support_filter_lz4(handle)
+        archive_read_support_filter_compress(handle)  // .Z (compress, ncompress): libarchive's own decoder
         // Opening already chooses the format (`archive_read_open1` bids filters, then formats).
         if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
-            let error = Self.unreadFormatError(path: path, Self.error(handle, path: path, code: .openFailed))
+            let error = Self.unreadFormatError(path: path, name: name, Self.error(handle, path: path, code: .openFailed))
             archive_read_free(handle)
             throw error
         }
         self.handle = handle
         self.path = path
+        self.name = name
         treeRoot = nil
         ownDecoder = nil
     }
@@ -191,6 +199,7 @@ public struct ArchiveReader: ~Copyable {
         }
         self.handle = handle
         self.path = directory
+        self.name = nil
         treeRoot = Array(directory.utf8)
         ownDecoder = nil
     }
@@ -216,7 +225,7 @@ public struct ArchiveReader: ~Copyable {
             currentEntry = nil
             if treeRoot != nil { return nil }
             // An ISO image starts with 32 KiB of zeros, which the tar reader takes for an empty tar.
-            if headersRead == 0, let format = ArchiveSignature.unreadFormat(atPath: path) {
+            if headersRead == 0, let format = ArchiveSignature.unreadFormat(atPath: path, name: name) {
                 throw Self.unsupported(format, because: "no entries in any format restorecheck reads")
             }
             return nil
@@ -231,7 +240,7 @@ public struct ArchiveReader: ~Copyable {
             throw Self.error(handle, path: path, code: .corrupt)
         default:
             let error = Self.error(handle, path: path, code: .corrupt)
-            throw headersRead == 0 ? Self.unreadFormatError(path: path, error) : error
+            throw headersRead == 0 ? Self.unreadFormatError(path: path, name: name, error) : error
         }
         guard let entry else { throw Self.error(handle, path: path, code: .corrupt) }
         currentEntry = entry
@@ -373,8 +382,8 @@ public struct ArchiveReader: ~Copyable {
 
     /// Before the first header, "no format recognised" is damage unless the file is a known format
     /// we leave off: then it is the reader's limit, and the error says which format.
-    private static func unreadFormatError(path: String, _ error: ArchiveError) -> ArchiveError {
-        guard let format = ArchiveSignature.unreadFormat(atPath: path) else { return error }
+    private static func unreadFormatError(path: String, name: String?, _ error: ArchiveError) -> ArchiveError {
+        guard let format = ArchiveSignature.unreadFormat(atPath: path, name: name) else { return error }
         return unsupported(format, because: error.message, errno: error.errno)
     }
 
@@ -390,6 +399,7 @@ public struct ArchiveReader: ~Copyable {
     static let unsupportedMessagePrefixes = [
         "Unknown codec ID", "Unsupported filter", "Unsupported ZIP compression method", "Unsupported form of BCJ2",
         "Crypto codec not supported", "Compression method not supported", "Unsupported compression method",
+        "Unexpected codec ID",  // 7-Zip 23's automatic ARM64 filter, which libarchive 3.6 does not know
     ]
 
     /// Classifies libarchive's current error: `ENOMEM` is out of memory (a limit), a missing codec is

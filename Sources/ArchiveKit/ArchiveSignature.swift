@@ -1,5 +1,15 @@
 import Glibc
 
+/// A path's directory and last component, without Foundation (ArchiveKit links only Glibc).
+private struct PathParts {
+    let path: String
+    var directory: String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+    var name: String { path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path }
+}
+
 /// What an archive file is, judged from its first bytes alone, before libarchive parses anything.
 ///
 /// Two questions need this: whether a file is a container libarchive can seek in (so a sample may
@@ -30,16 +40,91 @@ public enum ArchiveSignature {
         Magic(offset: 0, bytes: [0xED, 0xAB, 0xEE, 0xDB], format: "RPM"),
         Magic(offset: 0, bytes: Array("hsqs".utf8), format: "SquashFS image"),
         Magic(offset: 0, bytes: Array("zPQ".utf8), format: "ZPAQ"),
+        Magic(offset: 0, bytes: Array("7kSt".utf8), format: "ZPAQ journaling archive"),
+        Magic(offset: 0, bytes: Array("BZ3v1".utf8), format: "bzip3"),
+        Magic(offset: 0, bytes: Array("-----BEGIN PGP MESSAGE-----".utf8), format: "OpenPGP-encrypted file (gpg --armor)"),
         Magic(offset: 2, bytes: Array("-lh".utf8), format: "LHA"),
     ]
 
-    /// The name of a known format restorecheck does not read, if the file at `path` starts like one.
-    public static func unreadFormat(atPath path: String) -> String? {
+    /// The name of a known format restorecheck does not read, if the file at `path` starts like one
+    /// (or, for brotli, which has no signature, is named like one).
+    public static func unreadFormat(atPath path: String, name: String? = nil) -> String? {
         let head = Self.head(ofPath: path, count: 0x8001 + 5)
-        return unreadFormats.first { magic in
+        if let format = unreadFormats.first(where: { magic in
             head.count >= magic.offset + magic.bytes.count
                 && head[magic.offset..<(magic.offset + magic.bytes.count)].elementsEqual(magic.bytes)
-        }?.format
+        })?.format {
+            return format
+        }
+        if isOpenPGPMessage(head) { return "OpenPGP-encrypted file (gpg)" }
+        let named = (name ?? path).lowercased()
+        if named.hasSuffix(".br") || named.hasSuffix(".brotli") {
+            return "brotli-compressed file (judged by its name: brotli has no signature)"
+        }
+        return nil
+    }
+
+    /// Whether `head` starts with the packet a gpg-encrypted file starts with (RFC 4880, 4.2 and
+    /// 5.1/5.3): a public-key (tag 1, version 3) or symmetric-key (tag 3, version 4 or 5, a cipher
+    /// 1–13, an S2K type 0, 1 or 3) encrypted session key, in the old or new packet format.
+    static func isOpenPGPMessage(_ head: [UInt8]) -> Bool {
+        guard let first = head.first, first & 0x80 != 0 else { return false }
+        let tag: UInt8
+        let bodyStart: Int
+        if first & 0x40 != 0 {
+            tag = first & 0x3F
+            guard head.count > 1, head[1] < 192 else { return false }
+            bodyStart = 2
+        } else {
+            tag = (first >> 2) & 0x0F
+            switch first & 0x03 {
+            case 0: bodyStart = 2
+            case 1: bodyStart = 3
+            default: return false
+            }
+        }
+        guard head.count > bodyStart + 3 else { return false }
+        let body = head[bodyStart...]
+        switch tag {
+        case 1: return body.first == 3
+        case 3:
+            let version = body[body.startIndex]
+            let cipher = body[body.startIndex + 1]
+            let s2k = body[body.startIndex + 2]
+            return (version == 4 || version == 5) && (1...13).contains(cipher) && [0, 1, 3].contains(s2k)
+        default: return false
+        }
+    }
+
+    /// What a file is when it is one volume of a split archive, whose siblings hold the rest: a
+    /// `zip -s` volume (`x.z01`…, and `x.zip`, the last, beside `x.z01`) or a numbered byte split
+    /// (`x.7z.001`, `x.tar.002`, as `7z -v` and `split -d` make them) with the next or previous
+    /// number beside it. Nil for anything else (a lone `backup.001` is not split).
+    public static func splitVolume(atPath path: String) -> String? {
+        let url = PathParts(path: path)
+        let directory = url.directory
+        let name = url.name
+        let lowered = name.lowercased()
+        func exists(_ sibling: String) -> Bool { access(directory + "/" + sibling, F_OK) == 0 }
+        let digits = { (text: Substring) in !text.isEmpty && text.allSatisfy { ("0"..."9").contains($0) } }
+        if let dot = lowered.lastIndex(of: ".") {
+            let stem = String(name[..<dot])
+            let suffix = lowered[lowered.index(after: dot)...]
+            if suffix == "zip", exists(stem + ".z01") || exists(stem + ".Z01") {
+                return "the last volume of a split zip (zip -s; its other volumes are beside it)"
+            }
+            if suffix.first == "z", suffix.count >= 3, digits(suffix.dropFirst()) {
+                return "volume \(suffix.dropFirst()) of a split zip (zip -s)"
+            }
+            if suffix.count >= 3, digits(suffix), let number = Int(suffix) {
+                let width = suffix.count
+                let neighbour = { (n: Int) in stem + "." + String(repeating: "0", count: max(0, width - String(n).count)) + String(n) }
+                if exists(neighbour(number + 1)) || (number > 0 && exists(neighbour(number - 1))) {
+                    return "volume \(suffix) of an archive split into volumes (7z -v, split)"
+                }
+            }
+        }
+        return nil
     }
 
     /// Whether the file is an unfiltered container libarchive can seek in: zip (`PK`), tar (`ustar`

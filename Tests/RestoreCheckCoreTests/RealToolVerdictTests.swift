@@ -207,6 +207,43 @@ struct RealToolVerdictTests {
         #expect(validated.findings.first?.detail?.contains("2048 MiB window") == true, "\(validated.findings)")
     }
 
+    /// Formats restorecheck recognises but does not read, each made by its real tool: named as what
+    /// they are (`unsupported_format`, an error), never "corrupt". `compress` (.Z) is read: libarchive
+    /// has the filter. A split archive's volume is judged by its name and its siblings, whichever
+    /// volume the glob picks.
+    @Test(
+        "recognised formats are named, not called corrupt",
+        arguments: [
+            ("backup.tar.bz3", "tar -C src -cf - . | bzip3 > backup.tar.bz3", "bzip3"),
+            ("backup.tar.br", "tar -C src -cf - . | brotli -c > backup.tar.br", "brotli-compressed file"),
+            ("backup.tar.gpg", "tar -C src -cf - . | gpg --batch --yes --homedir gnupg --passphrase x --pinentry-mode loopback --symmetric -o backup.tar.gpg",
+             "OpenPGP-encrypted file (gpg)"),
+            ("split.zip", "(cd src && zip -q -s 64k -r ../split.zip .)", "the last volume of a split zip"),
+            ("split.z01", "(cd src && zip -q -s 64k -r ../split.zip .)", "volume 01 of a split zip"),
+            ("vol.7z.001", "(cd src && 7z a -bd -bso0 -v64k ../vol.7z .)", "volume 001 of an archive split into volumes"),
+        ])
+    func recognisedFormatsAreNamedNotCorrupt(archive: String, make: String, named: String) async throws {
+        let temp = TemporaryDirectory("unread")
+        try Shell.run(
+            """
+            mkdir -p src gnupg && chmod 700 gnupg && for i in $(seq 1 12); do head -c 30000 /dev/urandom | base64 > src/f$i.txt; done
+            \(make)
+            """, in: temp.path)
+        let outcome = try await check(temp, temp.url(archive), manifest: nil)
+        #expect(outcome.status == .error && outcome.reasons == [.unsupportedFormat], "\(outcome.summary)")
+        #expect(outcome.summary.contains(named), "\(outcome.summary)")
+    }
+
+    @Test func compressDotZIsRead() async throws {
+        let temp = TemporaryDirectory("compress")
+        try Shell.run(
+            "mkdir src && seq 1 50000 > src/a.txt && (cd src && sha256sum a.txt > ../m.sha256) && tar -C src -cf - . | compress -c > backup.tar.Z && cp m.sha256 backup.tar.Z.sha256",
+            in: temp.path)
+        let outcome = try await check(temp, temp.url("backup.tar.Z"))
+        #expect(outcome.status == .passed && outcome.filesVerified == 1, "\(outcome.summary)")
+        #expect(outcome.archiveFormat?.contains("compress") == true, "\(outcome.archiveFormat ?? "")")
+    }
+
     @Test func unknownBytesAreStillCorrupt() async throws {
         let temp = TemporaryDirectory("junk")
         try Shell.run("head -c 65536 /dev/urandom > backup.tar", in: temp.path)

@@ -1,3 +1,4 @@
+import ArchiveKit
 import Foundation
 import Glibc
 
@@ -122,6 +123,13 @@ public struct CheckRunner: Sendable {
             outcome.archive = archive.path
             outcome.archiveBytes = archive.size
             outcome.archiveModifiedTimestamp = Date(timeIntervalSince1970: archive.modificationTime)
+            // One volume of a split archive holds part of a stream: read alone it would look damaged.
+            if let volume = ArchiveSignature.splitVolume(atPath: archive.path) {
+                SystemCalls.close(fd)
+                return finish(
+                    &outcome, reasons: [.unsupportedFormat],
+                    summary: "\(volume): restorecheck reads whole archives, not volumes; join them (zip -s 0, cat) and point archives: at the result")
+            }
         }
         var fdOpen = fd >= 0
         defer {

@@ -149,7 +149,8 @@ struct RestorePass {
         do {
             reader = request.restoredTree != nil
                 ? try ArchiveReader(directory: request.archivePath)
-                : try ArchiveReader(path: request.archivePath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
+                : try ArchiveReader(
+                    path: request.archivePath, name: request.displayPath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(
