@@ -245,7 +245,11 @@ public struct ArchiveReader: ~Copyable {
         guard let entry else { throw Self.error(handle, path: path, code: .corrupt) }
         currentEntry = entry
         headersRead += 1
-        guard let treeRoot else { return Self.copy(entry) }
+        guard let treeRoot else {
+            var copied = Self.copy(entry)
+            if formatFamily == .zip { copied.pathname = ZipNameEncoding.utf8(copied.pathname) }
+            return copied
+        }
         // A tree is walked only where asked: into each directory as its header is read.
         if archive_read_disk_can_descend(handle) != 0 { archive_read_disk_descend(handle) }
         var copied = Self.copy(entry)

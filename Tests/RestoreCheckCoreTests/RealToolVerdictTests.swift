@@ -234,6 +234,42 @@ struct RealToolVerdictTests {
         #expect(outcome.summary.contains(named), "\(outcome.summary)")
     }
 
+    /// Zip names without the UTF-8 flag: Explorer's "Send to → Compressed folder" writes them in
+    /// CP437 (emulated here with Python's zipfile, since Explorer does not run here: made-by MS-DOS,
+    /// no flag, CP437 bytes), Info-ZIP on Linux as raw UTF-8 (the real tool). Both match a UTF-8
+    /// manifest; a changed byte in the Explorer zip still fails.
+    @Test func zipNamesInCP437AndUnflaggedUTF8MatchTheManifest() async throws {
+        let temp = TemporaryDirectory("zip-cp437")
+        try Shell.run(
+            """
+            mkdir src && printf 'hallo\n' > 'src/Grüße.txt' && printf 'menu\n' > 'src/Café menü.txt'
+            (cd src && sha256sum * > ../m.sha256) && (cd src && zip -q ../infozip.zip *)
+            python3 -c 'import zipfile
+            zipfile.ZipInfo._encodeFilenameFlags = lambda self: (self.filename.encode("cp437"), self.flag_bits & ~0x800)
+            with zipfile.ZipFile("explorer.zip", "w") as z:
+                for n in ["Grüße.txt", "Café menü.txt"]:
+                    i = zipfile.ZipInfo.from_file("src/" + n, n); i.create_system = 0; i.compress_type = zipfile.ZIP_DEFLATED
+                    z.writestr(i, open("src/" + n, "rb").read())'
+            for z in infozip explorer; do cp m.sha256 $z.zip.sha256; done
+            python3 -c 'import zipfile
+            zipfile.ZipInfo._encodeFilenameFlags = lambda self: (self.filename.encode("cp437"), self.flag_bits & ~0x800)
+            with zipfile.ZipFile("changed.zip", "w") as z:
+                for n, data in [("Grüße.txt", b"hallo\\n"), ("Café menü.txt", b"MENU\\n")]:
+                    i = zipfile.ZipInfo(n); i.create_system = 0
+                    z.writestr(i, data)'
+            cp m.sha256 changed.zip.sha256
+            """, in: temp.path)
+        let names = try Shell.run("unzip -Z1 explorer.zip | od -c | head -2", in: temp.path).stdout
+        #expect(!names.contains("ü"), "the emulated Explorer zip holds CP437 bytes, not UTF-8: \(names)")
+        for archive in ["infozip.zip", "explorer.zip"] {
+            let outcome = try await check(temp, temp.url(archive))
+            #expect(outcome.status == .passed && outcome.filesVerified == 2, "\(archive): \(outcome.summary) \(outcome.findings)")
+        }
+        let changed = try await check(temp, temp.url("changed.zip"))
+        #expect(changed.status == .failed && changed.reasons == [.checksumMismatch], "\(changed.summary)")
+        #expect(changed.findings.map(\.path) == ["Café menü.txt"], "\(changed.findings)")
+    }
+
     @Test func compressDotZIsRead() async throws {
         let temp = TemporaryDirectory("compress")
         try Shell.run(
