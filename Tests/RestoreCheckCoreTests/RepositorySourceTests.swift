@@ -314,6 +314,24 @@ struct RepositorySourceTests {
         #expect(escaped.isEmpty, "the tool ran outside its sandbox for: \(escaped)")
     }
 
+    /// A snapshot holding a device node: restic in the sandbox (no `CAP_MKNOD`) cannot recreate it
+    /// and exits 1. That is our sandbox's doing: a note (as borg's warning is), with every regular
+    /// file verified against the manifest; a damaged repository with the same node still fails.
+    /// Needs root, to make the node.
+    @Test(.enabled(if: getuid() == 0, "mknod needs root"))
+    func aDeviceNodeTheSandboxCannotCreateIsANoteNotCorruption() async throws {
+        let temp = TemporaryDirectory("repo-device")
+        try await Blocking.run { try Self.repositories(temp, extra: "mkdir -p src/dev && mknod src/dev/null0 c 1 3") }
+        let outcome = try await Self.check(Self.target(temp, Self.restic(temp)), in: temp)
+        #expect(outcome.status == .passed, "\(outcome.summary) \(outcome.findings)")
+        #expect(outcome.notes.contains { $0.hasPrefix("restic could not recreate 1 device node(s) (/src/dev/null0)") }, "\(outcome.notes)")
+        #expect(outcome.filesVerified == 4 && outcome.verification == .manifest, "every regular file: \(outcome.filesVerified)")
+
+        try Self.corrupt(temp.url("restic-repo/data"), larger: true, than: 1 << 20, in: temp)
+        let damaged = try await Self.check(Self.target(temp, Self.restic(temp)), in: temp)
+        #expect(damaged.status == .failed && damaged.reasons.contains(.archiveCorrupt), "\(damaged.summary)")
+    }
+
     /// A fake restic (named so) that never answers: the listing's deadline kills it and its children.
     @Test func aHangingToolIsATimeoutAndLeavesNothingRunning() async throws {
         let temp = TemporaryDirectory("repo-hang")

@@ -153,6 +153,26 @@ public final class RepositoryRestore {
         return .success(result)
     }
 
+    /// Which of `paths` are device nodes in the snapshot, by its listing (in the sandbox); nil when
+    /// the listing fails.
+    func deviceNodes(among paths: [String], timeout: TimeSpan) -> Set<String>? {
+        let wanted = Set(paths)
+        var found: Set<String> = []
+        var pending = Data()
+        let run = Self.sandboxed(
+            tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: CancellationFlag()
+        ) { stream, piece in
+            guard stream == .output else { return }
+            pending.append(piece)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                if let path = tool.deviceNode(listingLine: pending[pending.startIndex..<newline]), wanted.contains(path) { found.insert(path) }
+                pending.removeSubrange(pending.startIndex...newline)
+            }
+        }
+        guard case .success(let result) = run, result.succeeded else { return nil }
+        return found
+    }
+
     /// Restores `paths` (nil: the whole snapshot) into `scratch` with the tool, in its sandbox. A
     /// passcommand that fails (or hangs) is the source's failure, before the tool starts.
     func restore(_ paths: [String]?, into scratch: String, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Restored, Failure> {

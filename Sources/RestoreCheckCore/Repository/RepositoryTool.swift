@@ -126,6 +126,33 @@ struct RepositoryTool {
         return ListedFile(path: path, name: String(path.drop { $0 == "/" }), size: max(0, node.size ?? 0))
     }
 
+    /// The path of a listing line's device node (restic's `chardev` or `dev`), or nil.
+    func deviceNode(listingLine line: Data) -> String? {
+        guard source.tool == .restic, let node = try? lineDecoder.decode(ListingNode.self, from: line),
+            node.type == "chardev" || node.type == "dev"
+        else { return nil }
+        return node.path
+    }
+
+    /// The paths restic names in "ignoring error for PATH: operation not permitted" when those are
+    /// all its errors ("There were N errors" counts them), else nil: what the sandbox's missing
+    /// `CAP_MKNOD` makes of a device node, and only that.
+    static func permissionFailures(inResticErrors output: String) -> [String]? {
+        var paths: [String] = []
+        var counted: Int?
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("ignoring error for "), line.hasSuffix(": operation not permitted") {
+                paths.append(String(line.dropFirst("ignoring error for ".count).dropLast(": operation not permitted".count)))
+            } else if line.hasPrefix("Fatal: There were "), line.hasSuffix(" errors") || line.hasSuffix(" error") {
+                counted = Int(line.dropFirst("Fatal: There were ".count).prefix { $0.isNumber })
+            } else if line.hasPrefix("ignoring error for ") || line.hasPrefix("Fatal:") {
+                return nil
+            }
+        }
+        guard !paths.isEmpty, counted == paths.count else { return nil }
+        return paths
+    }
+
     /// Restores `snapshot` (only `paths`, as the listing names them, when given) into `directory`,
     /// which is also the working directory (borg extracts there). Each path is matched literally:
     /// restic's `--include` takes a glob, so its metacharacters are escaped; borg's positional paths
