@@ -102,7 +102,11 @@ struct ReportCommandTests {
     /// An unsigned JSON report whose failed tests were edited to "passed" (their chain hashes left
     /// alone): the hash check alone said "every test matches the history". Every field is compared,
     /// the one that differs is named, and an unsigned report is a problem unless allowed.
-    @Test func anEditedUnsignedReportIsCaughtFieldByField() throws {
+    @Test func anEditedUnsignedReportIsCaughtFieldByField() async throws {
+        try await Blocking.run { try Self().editedUnsignedReportBody() }
+    }
+
+    func editedUnsignedReportBody() throws {
         let temp = TemporaryDirectory("cli-evidence-fields")
         let config = try history(temp)
         let report = temp.url("initech.json")

@@ -98,7 +98,11 @@ struct UntrustedTextTests {
         return try Shell.execute("/usr/bin/python3", [script, BuiltBinary.path] + arguments)
     }
 
-    @Test func runAndHistoryShowEveryControlAsAVisibleEscape() throws {
+    @Test func runAndHistoryShowEveryControlAsAVisibleEscape() async throws {
+        try await Blocking.run { try Self().runAndHistoryBody() }
+    }
+
+    func runAndHistoryBody() throws {
         let temp = TemporaryDirectory("untrusted-tty")
         let config = try hostileBackup(temp)
         let run = try throughATerminal(["run", "--config", config], in: temp)
@@ -117,7 +121,11 @@ struct UntrustedTextTests {
         #expect(Self.controls(in: history.stdout).isEmpty, "controls reached the terminal: \(Self.controls(in: history.stdout))")
     }
 
-    @Test func theMarkdownReportReadByACommonMarkParserHasNoLinkImageHTMLOrHeadingFromABackup() throws {
+    @Test func theMarkdownReportReadByACommonMarkParserHasNoLinkImageHTMLOrHeadingFromABackup() async throws {
+        try await Blocking.run { try Self().markdownBody() }
+    }
+
+    func markdownBody() throws {
         let temp = TemporaryDirectory("untrusted-markdown")
         chmod(temp.path, 0o711)  // as root, the validation command runs as uid 65534 and must reach scratch
         var config = try hostileBackup(temp)

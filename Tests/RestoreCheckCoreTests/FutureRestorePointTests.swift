@@ -29,7 +29,7 @@ struct FutureRestorePointTests {
     @Test func anArchiveDatedTenYearsAheadFailsTheRPOAndTheRestoreStillRuns() async throws {
         let temp = TemporaryDirectory("future-mtime")
         let set = try BackupSet.make(.gnuTarGzip, in: temp)
-        try Shell.run("touch -d '+10 years' \"$A\"", in: temp.path, environment: ["A": set.archive])
+        try await Blocking.run { try Shell.run("touch -d '+10 years' \"$A\"", in: temp.path, environment: ["A": set.archive]) }
         let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
         Self.expectFuture(outcome, path: set.archive)
         #expect(outcome.filesVerified == BackupSet.defaultFiles.count, "every file was still verified")
@@ -40,7 +40,7 @@ struct FutureRestorePointTests {
     @Test func aClockAFewMinutesAheadIsWithinTheAllowance() async throws {
         let temp = TemporaryDirectory("future-skew")
         let set = try BackupSet.make(.gnuTar, in: temp)
-        try Shell.run("touch -d '+2 minutes' \"$A\"", in: temp.path, environment: ["A": set.archive])
+        try await Blocking.run { try Shell.run("touch -d '+2 minutes' \"$A\"", in: temp.path, environment: ["A": set.archive]) }
         let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
         #expect(outcome.status == .passed, "\(outcome.summary)")
         #expect(outcome.backupAgeSeconds == 0)

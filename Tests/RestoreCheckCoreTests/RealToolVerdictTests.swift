@@ -164,14 +164,14 @@ struct RealToolVerdictTests {
     /// half-read entry's data, and no "unsafe_entry: empty name" for it.
     @Test func aDamagedTarGzStopsAtTheDamageWithLibarchivesMessage() async throws {
         let temp = TemporaryDirectory("tgz-damage")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             """
             mkdir src && for i in $(seq 1 50); do seq 1 $((i * 2000)) > src/f$i.txt; done
             (cd src && sha256sum f*.txt > ../m.sha256)
             tar --sort=name --mtime=2026-01-01 --owner=0 --group=0 --numeric-owner -C src -cf - . | gzip -n > good.tar.gz
             cp good.tar.gz bad.tar.gz && printf '\\377\\377\\377\\377\\377\\377' | dd of=bad.tar.gz bs=1 seek=20000 conv=notrunc status=none
             cp m.sha256 good.tar.gz.sha256 && cp m.sha256 bad.tar.gz.sha256
-            """, in: temp.path)
+            """, in: temp.path) }
         let good = try await check(temp, temp.url("good.tar.gz"))
         #expect(good.status == .passed, "\(good.summary)")
         let bad = try await check(temp, temp.url("bad.tar.gz"))
@@ -187,14 +187,14 @@ struct RealToolVerdictTests {
     /// `unsupported_format` naming the window, never corrupt; `--long` at its default (27) is read.
     @Test func aZstdLongWindowIsUnsupportedNamingTheWindowNotCorrupt() async throws {
         let temp = TemporaryDirectory("zstd-long")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             """
             mkdir -p src/logs && seq 1 200000 > src/orders.csv && seq 1 50000 | zstd -q --long=31 -o src/logs/app.log.zst
             (cd src && sha256sum orders.csv logs/app.log.zst > ../m.sha256)
             tar -C src -cf - . | zstd -q --long=31 -o long31.tar.zst && cp m.sha256 long31.tar.zst.sha256
             tar -C src -cf - . | zstd -q --long -o long27.tar.zst && cp m.sha256 long27.tar.zst.sha256
             tar -C src -cf inner.tar . && cp m.sha256 inner.tar.sha256
-            """, in: temp.path)
+            """, in: temp.path) }
         let read = try await check(temp, temp.url("long27.tar.zst"))
         #expect(read.status == .passed, "\(read.summary)")
         let long = try await check(temp, temp.url("long31.tar.zst"))
@@ -224,11 +224,11 @@ struct RealToolVerdictTests {
         ])
     func recognisedFormatsAreNamedNotCorrupt(archive: String, make: String, named: String) async throws {
         let temp = TemporaryDirectory("unread")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             """
             mkdir -p src gnupg && chmod 700 gnupg && for i in $(seq 1 12); do head -c 30000 /dev/urandom | base64 > src/f$i.txt; done
             \(make)
-            """, in: temp.path)
+            """, in: temp.path) }
         let outcome = try await check(temp, temp.url(archive), manifest: nil)
         #expect(outcome.status == .error && outcome.reasons == [.unsupportedFormat], "\(outcome.summary)")
         #expect(outcome.summary.contains(named), "\(outcome.summary)")
@@ -240,7 +240,7 @@ struct RealToolVerdictTests {
     /// manifest; a changed byte in the Explorer zip still fails.
     @Test func zipNamesInCP437AndUnflaggedUTF8MatchTheManifest() async throws {
         let temp = TemporaryDirectory("zip-cp437")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             """
             mkdir src && printf 'hallo\n' > 'src/Grüße.txt' && printf 'menu\n' > 'src/Café menü.txt'
             (cd src && sha256sum * > ../m.sha256) && (cd src && zip -q ../infozip.zip *)
@@ -258,7 +258,7 @@ struct RealToolVerdictTests {
                     i = zipfile.ZipInfo(n); i.create_system = 0
                     z.writestr(i, data)'
             cp m.sha256 changed.zip.sha256
-            """, in: temp.path)
+            """, in: temp.path) }
         let names = try Shell.run("unzip -Z1 explorer.zip | od -c | head -2", in: temp.path).stdout
         #expect(!names.contains("ü"), "the emulated Explorer zip holds CP437 bytes, not UTF-8: \(names)")
         for archive in ["infozip.zip", "explorer.zip"] {
@@ -272,9 +272,9 @@ struct RealToolVerdictTests {
 
     @Test func compressDotZIsRead() async throws {
         let temp = TemporaryDirectory("compress")
-        try Shell.run(
+        try await Blocking.run { try Shell.run(
             "mkdir src && seq 1 50000 > src/a.txt && (cd src && sha256sum a.txt > ../m.sha256) && tar -C src -cf - . | compress -c > backup.tar.Z && cp m.sha256 backup.tar.Z.sha256",
-            in: temp.path)
+            in: temp.path) }
         let outcome = try await check(temp, temp.url("backup.tar.Z"))
         #expect(outcome.status == .passed && outcome.filesVerified == 1, "\(outcome.summary)")
         #expect(outcome.archiveFormat?.contains("compress") == true, "\(outcome.archiveFormat ?? "")")

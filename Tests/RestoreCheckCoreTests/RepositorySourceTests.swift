@@ -298,7 +298,7 @@ struct RepositorySourceTests {
             "restic-wrapper-that-tries-to-escape",
             "#!/bin/sh\ntouch '\(temp.url("escaped"))' 2>/dev/null && echo \"$1 $2 $3 $4 $5\" >> '\(temp.url("escaped"))'\nexec /usr/bin/restic \"$@\"\n")
         chmod(wrapper, 0o755)
-        try Shell.run("'\(wrapper)' version >/dev/null && rm '\(temp.url("escaped"))'", in: temp.path)  // the control: outside, it writes
+        try await Blocking.run { try Shell.run("'\(wrapper)' version >/dev/null && rm '\(temp.url("escaped"))'", in: temp.path) }  // the control: outside, it writes
         var source = Self.restic(temp)
         source.binary = wrapper
         var target = Self.target(temp, source, manifest: false)
@@ -348,10 +348,9 @@ struct RepositorySourceTests {
         let outcome = try await Self.check(Self.target(temp, source, limits: limits), in: temp)
         #expect(outcome.status == .error && outcome.reasons == [.timeout], "\(outcome.summary)")
         #expect(Date().timeIntervalSince(started) < 120, "killed at its 2 s deadline, not after its sleep (room for a loaded two-core suite)")
-        try await Task.sleep(nanoseconds: 300_000_000)
         let digits = String(duration)
-        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(digits.dropLast())[\(digits.last!)]' | wc -l"])
-        #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the tool's whole group is killed")
+        let pattern = "sleep \(digits.dropLast())[\(digits.last!)]"
+        #expect(try await Blocking.run { Survivors.remaining(matching: pattern) } == 0, "the tool's whole group is killed")
 
         // A tool that lists its snapshot and then hangs restoring it (in its sandbox): the same.
         let restoring = try temp.write(
@@ -364,10 +363,9 @@ struct RepositorySourceTests {
         let hung = try await Self.check(Self.target(temp, source, limits: limits), in: temp)
         #expect(hung.reasons.contains(.timeout), "\(hung.summary)")
         #expect(hung.summary.contains("did not finish restoring"), "\(hung.summary)")
-        try await Task.sleep(nanoseconds: 300_000_000)
         let after = String(duration + 1)
-        let left = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep \(after.dropLast())[\(after.last!)]' | wc -l"])
-        #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the sandbox and the tool in it are killed")
+        let afterPattern = "sleep \(after.dropLast())[\(after.last!)]"
+        #expect(try await Blocking.run { Survivors.remaining(matching: afterPattern) } == 0, "the sandbox and the tool in it are killed")
     }
 
     /// Ctrl-C or a shutdown while the tool lists: the tool's group is killed and no outcome is
@@ -389,7 +387,6 @@ struct RepositorySourceTests {
         let outcome = await runner.check(Self.target(temp, source), seed: 1, cancellation: cancellation)
         #expect(outcome == nil)
         #expect(Date().timeIntervalSince(started) < 120, "stopped at the cancellation, not after limits.timeout (6 h)")
-        let survivors = try Shell.execute("/bin/sh", ["-c", "pgrep -f 'sleep 178[9]' | wc -l"])
-        #expect(survivors.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try await Blocking.run { Survivors.remaining(matching: "sleep 178[9]") } == 0)
     }
 }

@@ -52,7 +52,9 @@ struct DaemonTests {
             let beforeReady = try #require(readyMessages, "no READY=1")
             #expect(beforeReady.last?.contains("STATUS=serving metrics") == true)
             let url = "http://127.0.0.1:\(port.withLock { $0 })/metrics"
-            #expect(try await Blocking.run { Loopback.get(url) } != nil)
+            // Bound: the connection is accepted at once (an unbound port refuses it); the answer may
+            // wait for a cooperative thread under the parallel suite, so curl waits up to a minute.
+            #expect(try await Blocking.run { Loopback.status(url, maxTime: 60) } == 200)
 
             // The target is due at start (never tested): its outcome reaches the metrics.
             let success = try await Blocking.run {
