@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
-// restorecheck — proves backups can be restored. See README.md and ../shared/design/ARCHITECTURE.md.
+// restorecheck — proves backups can be restored. See README.md, docs/architecture.md (the processes,
+// modules and data flow as built) and ../shared/design/ARCHITECTURE.md (the direction).
 import PackageDescription
 
 let package = Package(
