@@ -423,8 +423,9 @@ public struct ArchiveReader: ~Copyable {
             // default limit (128 MiB) and offers no option to raise it. The backup is fine: say so.
             code = .unsupported
             let window = path.flatMap(ArchiveSignature.zstdWindow(atPath:)).map { "a \($0 >> 20) MiB window (as `zstd --long` makes)" }
-            message = "a zstd frame with \(window ?? "a window larger than 128 MiB (as `zstd --long` makes)"), more than libarchive's zstd "
-                + "decoder reads (128 MiB): restorecheck cannot read it, which says nothing of the backup (\(message))"
+            let limit = "\(ArchiveSignature.zstdWindowLimit >> 20) MiB"
+            message = "a zstd frame with \(window ?? "a window larger than \(limit) (as `zstd --long` makes)"), more than libarchive's zstd "
+                + "decoder reads (\(limit)): restorecheck cannot read it, which says nothing of the backup (\(message))"
         } else if unsupportedMessagePrefixes.contains(where: { message.contains($0) })
             || message.hasSuffix("compression not supported on this platform")
         {

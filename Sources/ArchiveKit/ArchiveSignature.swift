@@ -137,6 +137,9 @@ public enum ArchiveSignature {
         return zip || tar || cpio
     }
 
+    /// The largest zstd window libarchive 3.6's filter decodes (zstd's default `ZSTD_WINDOWLOG_LIMIT_DEFAULT`, 2^27).
+    public static let zstdWindowLimit: Int64 = 1 << 27
+
     /// The window size a zstd file's first frame declares (RFC 8878, 3.1.1.1: the Window_Descriptor,
     /// or the content size of a single-segment frame), or nil when it does not start with one.
     public static func zstdWindow(atPath path: String) -> Int64? {

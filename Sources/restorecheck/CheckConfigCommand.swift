@@ -24,6 +24,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
         for target in config.targets {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
+            if target.repository == nil, let newest = ArchiveLocator.newest(matching: target.archiveGlob),
+                let window = ArchiveSignature.zstdWindow(atPath: newest.path), window > ArchiveSignature.zstdWindowLimit
+            {
+                print("    WARNING: the newest archive is zstd with a \(window >> 20) MiB window (zstd --long); libarchive reads up to "
+                    + "\(ArchiveSignature.zstdWindowLimit >> 20) MiB, so tests will be unsupported_format: compress with zstd --long=27 or less")
+            }
             if let repository = target.repository {
                 let probe = RepositoryRestore.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))
                 print("    \(repository.tool.rawValue) \(repository.tool == .restic ? "snapshot" : "archive") \(repository.snapshot): \(probe)")

@@ -163,6 +163,20 @@ struct RunCommandTests {
         #expect(warnings.count == 1 && warnings[0].contains("WARNING: \(script) is not in the sandbox"), "\(result.stdout)")
     }
 
+    /// `check-config` says which zstd window a target's newest archive needs when it is more than
+    /// libarchive reads, before any test calls it unsupported.
+    @Test func checkConfigNamesAZstdWindowTooLargeToRead() async throws {
+        let temp = TemporaryDirectory("cli-check-zstd")
+        try await Blocking.run {
+            try Shell.run("mkdir src && seq 1 1000 > src/a.txt && tar -C src -cf - . | zstd -q --long=31 -o fs.tar.zst", in: temp.path)
+        }
+        let config = try temp.write(
+            "rc.yaml", "defaults: { rpo: 26h, rto: 4h }\ntargets:\n  - { name: a, tenant: t, archives: \(temp.url("*.tar.zst")) }\n")
+        let result = try await Blocking.run { try Self().restorecheck(["check-config", "--config", config]) }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("WARNING: the newest archive is zstd with a 2048 MiB window"), "\(result.stdout)")
+    }
+
     @Test func errorOnlyExitsThree() throws {
         let temp = TemporaryDirectory("cli-err")
         try temp.write("not-a-dir", "x")
