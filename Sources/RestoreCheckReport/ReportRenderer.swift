@@ -33,12 +33,21 @@ public struct ReportRenderer: Sendable {
     /// Whether long reports render on all cores (`report`) or on the calling thread only (`serve`).
     private let parallel: Bool
 
+    /// Registers restorecheck's escapers (`HTML`, `MARKDOWN`) in swift-mustache's process-global
+    /// table, once per process: `main` calls it at start-up; a renderer made elsewhere (a test)
+    /// calls it too, and the second call does nothing.
+    public static func registerContentTypes() { _ = contentTypesRegistered }
+
+    private static let contentTypesRegistered: Void = {
+        FastHTMLEscaping.register()
+        MarkdownEscaping.register()
+    }()
+
     /// Loads the built-in templates, then every `*.mustache` in `templateDirectory` over them, and the
     /// logo (PNG, JPEG or SVG) to embed as a data URI.
     public init(settings: ReportSettings = ReportSettings(), parallel: Bool = true) throws {
         self.parallel = parallel
-        FastHTMLEscaping.register()
-        MarkdownEscaping.register()
+        Self.registerContentTypes()
         var library = MustacheLibrary()
         for (name, text) in BuiltInTemplates.all {
             do { try library.register(text, named: name) } catch { throw TemplateError(file: "built-in \(name)", message: "\(error)") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RestoreCheckCore
+import RestoreCheckReport
 
 /// The `restorecheck` command line. Thin: every command parses its options and calls the core.
 @main
@@ -25,6 +26,9 @@ struct RestoreCheckCommand: AsyncParsableCommand {
 
     /// Parses and runs, mapping argument errors to exit code 2 (contract), not ArgumentParser's 64.
     static func main() async {
+        // Process-global set-up, once, before any command runs.
+        WorkerSupervisor.ignoreSIGPIPE()
+        ReportRenderer.registerContentTypes()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -15,9 +15,15 @@ public struct WorkerSupervisor: Sendable {
 
     public init(executable: String) {
         self.executable = executable
-        // A worker that dies before reading its request must not kill us with SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
+        Self.ignoreSIGPIPE()
     }
+
+    /// A worker (or any child) that dies before reading its input must not kill this process with
+    /// SIGPIPE: the write then fails with EPIPE, which the supervisor expects. Process-global, so set
+    /// once: `main` calls it at start-up; a supervisor made elsewhere (a test) calls it too.
+    public static func ignoreSIGPIPE() { _ = sigpipeIgnored }
+
+    private static let sigpipeIgnored: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// How a worker run ended.
     public enum Result: Sendable {
