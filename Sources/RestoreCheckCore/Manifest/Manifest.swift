@@ -5,9 +5,8 @@ import Glibc
 /// Accepted line forms (one manifest may mix them):
 /// - GNU `sha256sum` / `shasum -a 256`: `<hex>  <path>` (text mode) and `<hex> *<path>` (binary mode),
 ///   including the `\`-prefixed escaped form sha256sum writes for names with `\` or a newline;
-/// - BSD / `sha256sum --tag`: `SHA256 (<path>) = <hex>`.
-///
-/// - both forms with sha256sum's leading `\` for escaped names (`\SHA256 (a\\b) = …` from `--tag`);
+/// - BSD / `sha256sum --tag`: `SHA256 (<path>) = <hex>`, also with sha256sum's leading `\` for
+///   escaped names (`\SHA256 (a\\b) = …`);
 /// - PowerShell's relative paths (`.\dir\file`, from `Resolve-Path -Relative`), whose backslashes are
 ///   separators; upper-case hex (`Get-FileHash`) like lower-case.
 ///

@@ -33,11 +33,6 @@ public enum UntrustedText {
         return result
     }
 
-    /// Whether `visible` would change `text` (apart from cutting it).
-    public static func needsEscaping(_ text: String) -> Bool {
-        text.unicodeScalars.contains { escape($0) != nil }
-    }
-
     /// `text` as inline Markdown: controls made visible, then backslash-escaped wherever a character
     /// could open markup (CommonMark allows the escape before any ASCII punctuation): code spans,
     /// emphasis, links and images, raw HTML and autolinks, entities, GFM tables, strikethrough and
