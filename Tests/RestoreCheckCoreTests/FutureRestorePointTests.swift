@@ -11,8 +11,8 @@ import Testing
 /// `clock_skew` is age 0 and passes.
 @Suite("Restore points dated in the future")
 struct FutureRestorePointTests {
-    func runner(_ temp: TemporaryDirectory) -> CheckRunner {
-        CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
+    func runner(_ temp: TemporaryDirectory, now: @escaping @Sendable () -> Date = { Date() }) -> CheckRunner {
+        CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path), now: now)
     }
 
     static func expectFuture(_ outcome: Outcome, path: String) {
@@ -40,14 +40,18 @@ struct FutureRestorePointTests {
     @Test func aClockAFewMinutesAheadIsWithinTheAllowance() async throws {
         let temp = TemporaryDirectory("future-skew")
         let set = try BackupSet.make(.gnuTar, in: temp)
-        try await Blocking.run { try Shell.run("touch -d '+2 minutes' \"$A\"", in: temp.path, environment: ["A": set.archive]) }
-        let outcome = try #require(await runner(temp).check(set.target(), seed: 1))
+        // The test's clock is fixed, so the skew is exactly two minutes however long a loaded
+        // machine takes between the touch and the check.
+        let now = Date()
+        let ahead = Int(now.timeIntervalSince1970) + 120
+        try await Blocking.run { try Shell.run("touch -d \"@$T\" \"$A\"", in: temp.path, environment: ["A": set.archive, "T": "\(ahead)"]) }
+        let outcome = try #require(await runner(temp, now: { now }).check(set.target(), seed: 1))
         #expect(outcome.status == .passed, "\(outcome.summary)")
         #expect(outcome.backupAgeSeconds == 0)
 
         var strict = set.target()
         strict.clockSkew = TimeSpan(seconds: 30)
-        let refused = try #require(await runner(temp).check(strict, seed: 1))
+        let refused = try #require(await runner(temp, now: { now }).check(strict, seed: 1))
         Self.expectFuture(refused, path: set.archive)
     }
 

@@ -70,8 +70,10 @@ public struct RunningWorker: Sendable {
     /// Finds the worker reading `archive`, waits until it has read `minimum` bytes and stops it: one
     /// blocking call, so nothing between finding and stopping can be delayed.
     public static func pause(reading archive: String, afterReading minimum: Int64) throws -> (worker: RunningWorker, offset: Int64) {
-        guard let worker = find(reading: archive) else {
-            throw NotPaused(description: "no restore-worker read \(archive) within a minute")
+        // Five minutes: the check that spawns the worker starts on the cooperative pool, which a busy
+        // parallel suite on two cores has kept waiting for over a minute (CI, 2026-12-02).
+        guard let worker = find(reading: archive, timeout: 300) else {
+            throw NotPaused(description: "no restore-worker read \(archive) within five minutes")
         }
         return (worker, try worker.stop(afterReading: minimum))
     }
