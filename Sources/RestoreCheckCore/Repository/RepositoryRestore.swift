@@ -89,7 +89,7 @@ public final class RepositoryRestore {
         switch sandboxed(tool, executable: executable, tool.listArguments, scratch: nil, timeout: timeout, cancellation: cancellation, output: {
             stream, data in if stream == .output { listing.append(data) }
         }) {
-        case .success(let run): listed = run
+        case .success(let run): listed = run.run
         case .failure(let failure): return .failure(failure)
         }
         if let failure = failure(listed, "\(name) could not list \(source.display)", timeout: timeout) { return .failure(failure) }
@@ -123,27 +123,13 @@ public final class RepositoryRestore {
             for id in decision.evicted { members.removeValue(forKey: id) }
             if decision.admit { members[result.files] = (file.path, file.size) }
         }
-        var pending = Data()
-        let sandboxedRun = Self.sandboxed(
-            tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: cancellation
-        ) { stream, piece in
-            guard stream == .output else { return }
-            pending.append(piece)
-            // Lines are read in place and the consumed prefix dropped once per piece: dropping it line
-            // by line would move the rest of the buffer for every line.
-            var lineStart = pending.startIndex
-            while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                if let file = tool.regularFile(listingLine: pending[lineStart..<newline]) { take(file) }
-                lineStart = pending.index(after: newline)
-            }
-            pending.removeSubrange(pending.startIndex..<lineStart)
-        }
         let counted: ToolRun.Result
-        switch sandboxedRun {
+        switch forEachListingLine(timeout: timeout, cancellation: cancellation, { line in
+            if let file = tool.regularFile(listingLine: line) { take(file) }
+        }) {
         case .success(let run): counted = run
         case .failure(let failure): return .failure(failure)
         }
-        if !pending.isEmpty, let file = tool.regularFile(listingLine: pending) { take(file) }
         // The snapshot opened, so a failing listing is the snapshot's damage (a tree the tool cannot read).
         let name = tool.source.tool.rawValue
         if let failure = Self.failure(counted, "\(name) could not list the files of \(snapshot.display)", timeout: timeout) {
@@ -158,34 +144,48 @@ public final class RepositoryRestore {
     func deviceNodes(among paths: [String], timeout: TimeSpan) -> Set<String>? {
         let wanted = Set(paths)
         var found: Set<String> = []
-        var pending = Data()
-        let run = Self.sandboxed(
-            tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: CancellationFlag()
-        ) { stream, piece in
-            guard stream == .output else { return }
-            pending.append(piece)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                if let path = tool.deviceNode(listingLine: pending[pending.startIndex..<newline]), wanted.contains(path) { found.insert(path) }
-                pending.removeSubrange(pending.startIndex...newline)
-            }
+        let run = forEachListingLine(timeout: timeout, cancellation: CancellationFlag()) { line in
+            if let path = tool.deviceNode(listingLine: line), wanted.contains(path) { found.insert(path) }
         }
         guard case .success(let result) = run, result.succeeded else { return nil }
         return found
     }
 
+    /// Runs the snapshot's file listing (`restic ls --json`, `borg list --json-lines`) in the sandbox
+    /// and hands `body` each line as it comes, the last one too if it has no newline.
+    private func forEachListingLine(
+        timeout: TimeSpan, cancellation: CancellationFlag, _ body: (Data) -> Void
+    ) -> Result<ToolRun.Result, Failure> {
+        var pending = Data()
+        let run = Self.sandboxed(tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: cancellation) {
+            stream, piece in
+            guard stream == .output else { return }
+            pending.append(piece)
+            // Lines are read in place and the consumed prefix dropped once per piece: dropping it line
+            // by line would move the rest of the buffer for every line.
+            var lineStart = pending.startIndex
+            while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                body(pending[lineStart..<newline])
+                lineStart = pending.index(after: newline)
+            }
+            pending.removeSubrange(pending.startIndex..<lineStart)
+        }
+        if !pending.isEmpty { body(pending) }
+        return run.map(\.run)
+    }
+
     /// Restores `paths` (nil: the whole snapshot) into `scratch` with the tool, in its sandbox. A
     /// passcommand that fails (or hangs) is the source's failure, before the tool starts.
     func restore(_ paths: [String]?, into scratch: String, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Restored, Failure> {
-        let start = Clock.now
         let run: ToolRun.Result
+        let seconds: Double
         switch Self.sandboxed(
             tool, executable: executable, tool.restoreArguments(snapshot, into: scratch, paths: paths), scratch: scratch, timeout: timeout,
             cancellation: cancellation, output: { _, _ in })
         {
-        case .success(let done): run = done
+        case .success(let done): (run, seconds) = done
         case .failure(let failure): return .failure(failure)
         }
-        let seconds = Clock.seconds(since: start)
         let exit: Int32? = if case .exited(let code) = run.status { code } else { nil }
         let failed = run.timedOut || run.cancelled || exit.map { tool.source.tool == .borg ? $0 >= 2 : $0 != 0 } ?? true
         return .success(Restored(run: run, seconds: seconds, failed: failed, sandboxFailed: failed && Self.sandboxFailed(run)))
@@ -200,7 +200,7 @@ public final class RepositoryRestore {
     static func sandboxed(
         _ tool: RepositoryTool, executable: String, _ arguments: [String], scratch: String?, timeout: TimeSpan, cancellation: CancellationFlag,
         output: (SpawnedChild.Stream, Data) -> Void
-    ) -> Result<ToolRun.Result, Failure> {
+    ) -> Result<(run: ToolRun.Result, seconds: Double), Failure> {
         guard FileManager.default.isExecutableFile(atPath: ToolSandbox.bubblewrap) else {
             return .failure(Failure(
                 reason: .internalError, detail: "\(ToolSandbox.bubblewrap) is missing (Debian: bubblewrap): the repository tool runs only in its sandbox"))
@@ -222,13 +222,16 @@ public final class RepositoryRestore {
             input = printed
             environment = environment.filter { !$0.hasPrefix("BORG_PASSCOMMAND=") } + ["BORG_PASSPHRASE_FD=0"]
         }
+        // The tool's own time (a restore's is the RTO's measure), after the passcommand.
+        let start = Clock.now
         let run = ToolRun.capture(
             ToolSandbox.bubblewrap, sandbox.arguments + arguments, environment: environment, input: input, timeout: timeout,
             cancellation: cancellation, output: output)
+        let seconds = Clock.seconds(since: start)
         if scratch == nil, !run.succeeded, sandboxFailed(run) {
             return .failure(Failure(reason: .internalError, detail: "the listing sandbox could not start: \(run.errorOutput)"))
         }
-        return .success(run)
+        return .success((run, seconds))
     }
 
     /// bubblewrap itself failed (not the backup's fault).
