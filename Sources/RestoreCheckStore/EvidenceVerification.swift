@@ -33,8 +33,8 @@ public struct EvidenceAnchor: Sendable, Hashable, CustomStringConvertible {
     /// Runs that started before this were deleted; nil for an anchor written before it was recorded.
     public var cutoff: Date?
 
-    /// Slack for the host's clock between the prune and the check.
-    static let clockAllowance: Double = 300
+    /// Slack for the host's clock between the prune and the check: the default `clock_skew`.
+    static let clockAllowance = RestorePointAge.defaultAllowance.seconds
 
     func problems(retention: TimeSpan?, now: Date) -> [EvidenceProblem] {
         if prunedAt.timeIntervalSince(now) > Self.clockAllowance { return [.anchorImplausible(self, why: "it was written in the future")] }
