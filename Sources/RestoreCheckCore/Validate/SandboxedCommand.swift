@@ -98,9 +98,8 @@ public struct SandboxedCommand {
         return limitsArguments + drop + [
             bubblewrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
             "--uid", "65534", "--gid", "65534",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--ro-bind", "/etc/passwd", "/etc/passwd", "--ro-bind", "/etc/group", "/etc/group",
+            "--ro-bind", "/usr", "/usr",
+        ] + hostView + [
         ] + ToolSandbox.boundedTemporaryFiles(limits.sandboxTmpfsBytes) + [
             "--dir", "/tmp/home", "--ro-bind", scratch, "/scratch",
         ] + program + [
@@ -112,7 +111,18 @@ public struct SandboxedCommand {
     /// Paths a command's arguments may name (`arguments`): the host's `/usr` (with its links),
     /// `/etc/passwd` and `/etc/group`, and the sandbox's own `/proc`, `/dev` and `/scratch`. Not
     /// `/tmp`: the sandbox's is private, so a host file there is not in it.
-    static let visibleRoots = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc/passwd", "/etc/group", "/proc", "/dev", "/scratch"]
+    /// bubblewrap's arguments for `usrLinks` and `hostFiles`.
+    private static var hostView: [String] {
+        let links: [String] = usrLinks.flatMap { ["--symlink", $0.target, $0.link] }
+        let files: [String] = hostFiles.flatMap { ["--ro-bind", $0, $0] }
+        return links + files
+    }
+
+    static var visibleRoots: [String] { ["/usr"] + usrLinks.map(\.link) + hostFiles + ["/proc", "/dev", "/scratch"] }
+    /// The links to `/usr` a merged-`/usr` system has.
+    static let usrLinks: [(target: String, link: String)] = [("usr/bin", "/bin"), ("usr/sbin", "/sbin"), ("usr/lib", "/lib"), ("usr/lib64", "/lib64")]
+    /// Files of the host's `/etc` a command sees (tools look up their own uid).
+    static let hostFiles = ["/etc/passwd", "/etc/group"]
 
     /// The arguments of `command` (after the program) that are absolute host paths the sandbox does
     /// not show: a script handed to an interpreter (`/usr/bin/python3 /etc/restorecheck/check.py`)
