@@ -66,12 +66,15 @@ struct CanaryTests {
 
     @Test func aFreshCanaryPassesAndDecidesTheRestorePoint() async throws {
         let temp = TemporaryDirectory("canary-fresh")
+        let beforeBackup = Date()
         let (config, _) = try Self.backup(temp)
+        let afterBackup = Date()
         let outcome = try await check(config, at: Date().addingTimeInterval(3_600))
         #expect(outcome.status == .passed, "\(outcome.summary) \(outcome.findings)")
         #expect(outcome.rpoMet == true && outcome.restorePointSource == "canary")
         let captured = try #require(outcome.backupTimestamp)
-        #expect(abs(captured.timeIntervalSinceNow) < 120)
+        #expect(captured >= beforeBackup.addingTimeInterval(-1) && captured <= afterBackup.addingTimeInterval(1),
+                "captured while the backup ran: \(captured) not in \(beforeBackup)...\(afterBackup)")
         #expect(outcome.filesVerified == 2, "the sampled file and the canary, always restored")
         let shown = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config])
         #expect(shown.stdout.contains("canary .restorecheck-canary; key \(temp.url("state/canary.key"))\n"), "\(shown.stdout)")

@@ -8,6 +8,10 @@ import Testing
 /// The hash/write thread's hand-over: jobs go across in batches, and every way the archive thread
 /// can wait (for an open-file slot, for a buffer) publishes its staged batch first, or the two
 /// threads would wait on each other.
+///
+/// A deadlock would hang a test for ever, so each has a time limit. It counts from the test's start,
+/// and in the full parallel suite a test can wait minutes for a cooperative thread before its body
+/// runs (149 s seen on two cores): the limit is ten minutes, far from both.
 @Suite("Restore sink: batched hand-over to the hash/write thread")
 struct RestoreSinkTests {
     /// Feeds `files` (name → bytes) through a sink into `directory` and returns its completions.
@@ -33,7 +37,7 @@ struct RestoreSinkTests {
 
     /// 600 small files, far more than the 24 the sink may hold open, of many sizes: batches of
     /// begins, blocks and ends arrive whole and in order, and every digest and file is right.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func manySmallFilesAreHashedAndWrittenInOrder() async throws {
         let temp = TemporaryDirectory("sink-small")
         let files = (0..<600).map { index in ("f\(index)", (0..<(1 + index * 7 % 5000)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }) }
@@ -49,7 +53,7 @@ struct RestoreSinkTests {
     /// A pool of two buffers: each small file's block waits staged in the batch, so the third file
     /// finds no free buffer, and `write` must publish the batch before it waits for one (only the
     /// sink thread gives buffers back). A 1 MiB file then streams through the two buffers.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func smallFilesAndALargeOneStreamThroughATinyPool() async throws {
         let temp = TemporaryDirectory("sink-pool")
         let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
@@ -65,7 +69,7 @@ struct RestoreSinkTests {
 
     /// A restored file followed by data that is not restored: `flush` hands the staged file over
     /// at once, rather than when the next batch fills (which, in a sample, may be minutes later).
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func flushHandsAStagedFileOverAtOnce() async throws {
         let temp = TemporaryDirectory("sink-flush")
         let arrived = try await Blocking.run { () throws -> Bool in

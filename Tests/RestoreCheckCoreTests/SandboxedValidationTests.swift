@@ -128,7 +128,7 @@ struct SandboxedValidationTests {
             match: "*.txt", command: ["/bin/sh", "-c", "sleep 617 & sleep 617; echo \(marker)"], timeout: TimeSpan(seconds: 2))
         let started = Date()
         let outcome = try await ValidationTests.check(temp.url("s.tar"), rules: [rule], in: temp)
-        #expect(Date().timeIntervalSince(started) < 120, "killed at its timeout, not after its 617 s sleep")
+        #expect(Date().timeIntervalSince(started) < 500, "killed at its timeout, not after its 617 s sleep")
         #expect(outcome.status == .error && outcome.reasons == [.validationTimeout], "\(outcome.findings)")
         #expect(outcome.findings.first?.detail == "sh: killed after its timeout of 2.0s")
         #expect(try await Blocking.run { Survivors.remaining(matching: "sleep 61[7]") } == 0, "no sleep survives the sandbox")
@@ -166,7 +166,9 @@ struct SandboxedValidationTests {
         }
         let result = try await outcome
         #expect(result.reasons == [.validationTimeout], "\(result.findings)")
-        #expect(Date().timeIntervalSince(started) < 120, "killed at its timeout")
+        // The bomb never ends by itself: the verdict is the proof it was killed; the bound only
+        // catches a kill that took minutes (wide, as a loaded two-core suite waits on its pool).
+        #expect(Date().timeIntervalSince(started) < 600, "killed at its timeout")
         // Counted on the host under the sandbox's host uid: as root, also the proof that it is 65534.
         #expect(peak > 32 && peak <= 64, "the bomb ran (\(peak) processes at its peak) and stayed under the limit")
         let pattern = "\(marker.dropLast())[\(marker.last!)]"
