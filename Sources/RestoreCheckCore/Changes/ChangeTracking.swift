@@ -16,16 +16,16 @@ struct ChangeTracking {
         self.statePath = statePath
     }
 
-    func compare(manifest: String, report: WorkerReport, outcome: inout Outcome, reasons: inout Set<OutcomeReason>) {
+    func compare(manifest: String, report: WorkerReport, into outcome: OutcomeBuilder) {
         var previous: ChangeSummary?
         do { previous = try ChangeSummary.load(statePath) } catch {
-            outcome.notes.append("\(error): starting a new baseline")
+            outcome.note("\(error): starting a new baseline")
         }
         var current: ChangeSummary
         do {
             current = try ChangeSummary.of(manifest: manifest, bytes: report.totalFileBytes, key: previous?.key ?? SHA256.randomBytes(16))
         } catch {
-            outcome.notes.append("changes not compared: \(error)")
+            outcome.note("changes not compared: \(error)")
             return
         }
         current.changedHistory = previous?.changedHistory ?? []
@@ -33,20 +33,19 @@ struct ChangeTracking {
         if let previous {
             guard previous.manifestSHA256 != current.manifestSHA256 else { return }  // the same point again
             let comparison = ChangeComparison.compare(previous, current, target.changeThresholds)
-            outcome.notes.append(comparison.description)
+            outcome.note(comparison.description)
             for hit in comparison.hits {
                 if target.changeChecks == .warn {
-                    outcome.notes.append("suspicious change (change_checks: warn): \(hit)")
+                    outcome.note("suspicious change (change_checks: warn): \(hit)")
                 } else {
-                    outcome.findings.append(Finding(path: manifest, reason: .suspiciousChange, detail: hit))
-                    reasons.insert(.suspiciousChange)
+                    outcome.record(Finding(path: manifest, reason: .suspiciousChange, detail: hit))
                 }
             }
             // An attack's churn must not become the target's normal.
             if !comparison.changedShareHit { current.changedHistory.append(comparison.changedShare) }
         }
         do { try current.write(to: statePath) } catch {
-            outcome.notes.append("change summary not kept: \(error)")
+            outcome.note("change summary not kept: \(error)")
         }
     }
 }

@@ -35,7 +35,7 @@ public struct Outcome: Sendable, Codable {
     /// The restore point's time: the archive's modification time, or, for a target with a canary,
     /// the capture time the restored canary proves (`restorePointSource` says which).
     public var backupTimestamp: Date?
-    /// `archive_mtime` or `canary`.
+    /// `archive_mtime`, `snapshot_time` or `canary`.
     public var restorePointSource: String?
     /// The archive's modification time, whichever decides the restore point.
     public var archiveModifiedTimestamp: Date?

@@ -29,9 +29,9 @@ struct CoverageTracking {
 
     /// Records the worker's results in the state and sets `outcome.coverage`. A test that stopped
     /// early reports no coverage and changes nothing.
-    func record(_ report: WorkerReport, into outcome: inout Outcome) {
+    func record(_ report: WorkerReport, into outcome: OutcomeBuilder) {
         guard let counted = report.coverage else {
-            if let error = report.coverageError { outcome.notes.append("coverage not tracked: \(error)") }
+            if let error = report.coverageError { outcome.note("coverage not tracked: \(error)") }
             return
         }
         do {
@@ -41,7 +41,7 @@ struct CoverageTracking {
                 forgetBefore: sinceDay)
             try state.write(to: statePath)
         } catch {
-            outcome.notes.append("coverage state not updated: \(error)")
+            outcome.note("coverage state not updated: \(error)")
         }
         // The bound assumes no file failed: any finding about a file withdraws it.
         let anyFileFailed = !report.findings.isEmpty || report.fatal != nil
@@ -50,11 +50,12 @@ struct CoverageTracking {
             let enough = CoverageSummary.filesPerTest(toCover: counted.files, window: window, every: target.schedule.every)
             if perTest < enough { needed = enough }
         }
-        outcome.coverage = CoverageSummary(
+        let summary = CoverageSummary(
             windowSeconds: window.seconds, files: counted.files, filesVerified: counted.filesVerified, bytes: counted.bytes,
             bytesVerified: counted.bytesVerified,
             failingShareBound: anyFileFailed ? nil : CoverageBound.failingShare(verified: counted.filesVerified, of: counted.files),
             filesPerTestNeeded: needed)
-        outcome.notes.append("coverage: \(outcome.coverage!.statement)")
+        outcome.outcome.coverage = summary
+        outcome.note("coverage: \(summary.statement)")
     }
 }

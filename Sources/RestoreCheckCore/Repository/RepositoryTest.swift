@@ -89,46 +89,45 @@ struct RepositoryTest {
 
     /// Adds the tool's verdict and the snapshot's counts to the outcome, and records a full
     /// restore's time for later samples.
-    func judge(_ report: WorkerReport, target: Target, outcome: inout Outcome, reasons: inout Set<OutcomeReason>) {
+    func judge(_ report: WorkerReport, target: Target, into outcome: OutcomeBuilder) {
         let name = repository.tool.source.tool.rawValue
         let snapshot = repository.snapshot.display
         let status = restored.run.status.map { "\($0)" } ?? "not started"
         if restored.failed, let devices = devicesTheSandboxCouldNotCreate(target: target) {
             // Our sandbox's doing, not the backup's: as borg's warning for the same is a note.
-            outcome.notes.append(
+            outcome.note(
                 "restic could not recreate \(devices.count) device node(s) (\(devices.prefix(3).joined(separator: ", "))): the restore sandbox "
                     + "holds no CAP_MKNOD; a restore as root creates them. Every other file was restored and verified")
         } else if restored.failed {
-            reasons.insert(.archiveCorrupt)
-            outcome.findings.insert(Finding(
-                path: snapshot, reason: .archiveCorrupt, detail: "\(name) could not restore all it was asked for (\(status)): \(restored.run.errorOutput)"), at: 0)
+            outcome.record(
+                Finding(path: snapshot, reason: .archiveCorrupt, detail: "\(name) could not restore all it was asked for (\(status)): \(restored.run.errorOutput)"),
+                first: true)
         } else if !restored.run.errorOutput.isEmpty {
-            outcome.notes.append("\(name) said while restoring (\(status)): \(restored.run.errorOutput)")
+            outcome.note("\(name) said while restoring (\(status)): \(restored.run.errorOutput)")
         }
         if let listing {
-            outcome.filesInArchive = listing.files
+            outcome.outcome.filesInArchive = listing.files
             if let bytes = listing.bytes {
-                outcome.bytesInArchive = bytes
+                outcome.outcome.bytesInArchive = bytes
             } else {
-                outcome.bytesInArchive = nil
-                outcome.notes.append("sample drawn from the manifest's \(listing.files) entries; the snapshot's files were not listed")
+                outcome.outcome.bytesInArchive = nil
+                outcome.note("sample drawn from the manifest's \(listing.files) entries; the snapshot's files were not listed")
             }
-            if let record { outcome.notes.append(record.note) }
+            if let record { outcome.note(record.note) }
         }
         if (listing?.files ?? report.regularFiles) == 0, report.fatal == nil, !restored.failed {
-            reasons.insert(.entryMissing)
-            outcome.findings.append(Finding(path: snapshot, reason: .entryMissing, detail: "the snapshot holds no files"))
+            outcome.record(Finding(path: snapshot, reason: .entryMissing, detail: "the snapshot holds no files"))
         }
         guard listing == nil else { return }
         if promoted {
-            outcome.notes.append(
+            outcome.note(
                 "the whole snapshot was restored, not a sample: no full restore of this target was on record to project the RTO from")
         }
         guard !restored.failed, report.fatal == nil, let path = target.restoreTimePath else { return }
         let time = RepositoryRestoreTime(
             seconds: restored.seconds, bytes: report.totalFileBytes, files: report.regularFiles, snapshot: snapshot, recorded: Date())
         do { try time.write(to: path) } catch {
-            outcome.notes.append("full restore time not recorded: \(error.message)")
+            outcome.note("full restore time not recorded: \(error.message)")
         }
     }
 }
