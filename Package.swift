@@ -128,6 +128,11 @@ let package = Package(
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
         .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
+        // The history store on its own, in real SQLite files: durability, migrations, reading back.
+        .testTarget(
+            name: "RestoreCheckStoreTests",
+            dependencies: ["RestoreCheckStore", "RestoreCheckTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "RestoreCheckReportTests",
             dependencies: [

@@ -67,7 +67,7 @@ struct BreachLedger {
             close(\.errors, .errorStreak, at: run.finished, what: "test(s) in error")
         case .error:
             open(\.errors, run)
-        case .aborted:
+        case .aborted, .started:  // `finishedRuns` never has `started`
             break
         }
         if let met = run.rtoMet {

@@ -87,6 +87,7 @@ public struct ReportBuilder: Sendable {
             case .failed: counts.failed += 1
             case .error: counts.error += 1
             case .aborted: counts.aborted += 1
+            case .started: break  // `finishedRuns` never has it
             }
         }
         counts.run = counts.passed + counts.failed + counts.error

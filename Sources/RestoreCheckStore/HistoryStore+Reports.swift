@@ -18,15 +18,12 @@ extension HistoryStore: HistoryQuery {
                 arguments: [tenant, through.timeIntervalSince1970])
             var runs: [RecordedRun] = []
             while let row = try rows.next() {
-                let reasons: String = row["reasons"]
                 runs.append(RecordedRun(
-                    id: row["id"], target: row["target"], tenant: row["tenant"],
-                    status: RunStatus(rawValue: row["status"]) ?? .error,
-                    reasons: reasons.isEmpty ? [] : reasons.split(separator: ",").map(String.init),
+                    id: row["id"], target: row["target"], tenant: row["tenant"], status: try StoredValues.status(row),
+                    reasons: StoredValues.reasons(row),
                     started: Date(timeIntervalSince1970: row["started"]), finished: Date(timeIntervalSince1970: row["finished"]),
                     archive: row["archive"], archiveBytes: row["archive_bytes"],
-                    backupTimestamp: (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    manifestSha256: row["manifest_sha256"], sample: row["sample"], seed: row["seed"],
+                    backupTimestamp: StoredValues.date(row, "backup_timestamp"), manifestSha256: row["manifest_sha256"], sample: row["sample"], seed: row["seed"],
                     filesVerified: row["files_verified"] ?? 0, bytesRestored: row["bytes_restored"] ?? 0,
                     restoreSeconds: row["restore_seconds"], projectedFullRestoreSeconds: row["projected_full_restore_seconds"],
                     rpoSeconds: row["rpo_seconds"], rtoSeconds: row["rto_seconds"], rtoMet: row["rto_met"],
@@ -49,9 +46,7 @@ extension HistoryStore: HistoryQuery {
                         """,
                     arguments: StatementArguments(ids) + [perRun])
                 while let row = try rows.next() {
-                    result[row["run_id"], default: []].append(Finding(
-                        path: row["path"], reason: OutcomeReason(rawValue: row["reason"]) ?? .archiveCorrupt, detail: row["detail"],
-                        expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"]))
+                    result[row["run_id"], default: []].append(try StoredValues.finding(row))
                 }
             }
             return result

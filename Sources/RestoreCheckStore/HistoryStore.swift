@@ -301,11 +301,7 @@ public final class HistoryStore: Sendable {
     /// Findings of one run.
     public func findings(runID: Int64) throws -> [Finding] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
-                Finding(
-                    path: row["path"], reason: OutcomeReason(rawValue: row["reason"]) ?? .archiveCorrupt, detail: row["detail"],
-                    expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map(StoredValues.finding)
         }
     }
 
@@ -331,27 +327,29 @@ public struct RunRecord: Sendable, FetchableRecord {
     public var id: Int64
     public var target: String
     public var tenant: String
-    /// `started` (still running, or its process died), `passed`, `failed`, `error`, `aborted`.
-    public var status: String
+    public var status: RunStatus
     public var reasons: [String]
     public var origin: String
     public var started: Date
     public var finished: Date?
     public var backupTimestamp: Date?
+    /// The outcome as recorded; nil for a run still `started` or `aborted` (it has none), or one
+    /// this version cannot decode.
     public var outcome: Outcome?
 
-    public init(row: Row) {
+    public init(row: Row) throws {
         id = row["id"]
         target = row["target"]
         tenant = row["tenant"]
-        status = row["status"]
-        let reasonText: String = row["reasons"]
-        reasons = reasonText.isEmpty ? [] : reasonText.split(separator: ",").map(String.init)
+        status = try StoredValues.status(row)
+        reasons = StoredValues.reasons(row)
         origin = row["origin"]
         started = Date(timeIntervalSince1970: row["started"])
-        finished = (row["finished"] as Double?).map(Date.init(timeIntervalSince1970:))
-        backupTimestamp = (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:))
+        finished = StoredValues.date(row, "finished")
+        backupTimestamp = StoredValues.date(row, "backup_timestamp")
         let json: String? = row["outcome_json"]
+        // Unreadable (a document from a version whose outcome this one cannot decode): shown as
+        // absent, with the row's own columns (status, reasons, times) still read.
         outcome = json.flatMap { try? Outcome.jsonDecoder().decode(Outcome.self, from: Data($0.utf8)) }
     }
 }

@@ -63,12 +63,12 @@ struct HistoryCommand: AsyncParsableCommand {
         for record in records {
             let outcome = record.outcome
             rows.append([
-                record.started.formatted(.iso8601), record.status,
+                record.started.formatted(.iso8601), record.status.rawValue,
                 outcome?.restoreSeconds.map(TimeSpan.format) ?? "-",
                 outcome.map { "\($0.filesVerified)" } ?? "-",
                 outcome?.backupAgeSeconds.map(TimeSpan.format) ?? "-",
                 record.reasons.isEmpty ? "-" : record.reasons.joined(separator: ","),
-                outcome?.summary ?? (record.status == "aborted" ? "stopped before it finished" : "-"),
+                outcome?.summary ?? (record.status == .aborted ? "stopped before it finished" : "-"),
             ])
         }
         print(OutcomeTable.align(rows).joined(separator: "\n"))
@@ -88,7 +88,7 @@ enum HistoryCommands {
         // A backup time from the backup itself may lie ahead (a forged or skewed date): never a negative age.
         let ago = { (date: Date) in date > now ? "in the future" : TimeSpan.format(now.timeIntervalSince(date)) + " ago" }
         return [
-            record.tenant, record.target, record.status, ago(record.finished ?? record.started),
+            record.tenant, record.target, record.status.rawValue, ago(record.finished ?? record.started),
             record.backupTimestamp.map(ago) ?? "-", verifiedBackup.map(ago) ?? "never",
             record.outcome?.coverage.map(\.shortText) ?? "-",
             record.reasons.isEmpty ? "-" : record.reasons.joined(separator: ","),
@@ -112,7 +112,7 @@ enum HistoryCommands {
             id = record.id
             target = record.target
             tenant = record.tenant
-            status = record.status
+            status = record.status.rawValue
             reasons = record.reasons
             started = record.started
             finished = record.finished

@@ -61,7 +61,7 @@ struct DaemonTests {
                 Loopback.eventually(timeout: 180) { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
             }
             #expect(success == true)
-            #expect(try context.store.latestPerTarget().first?.status == "passed")
+            #expect(try context.store.latestPerTarget().first?.status == .passed)
 
             // Watchdog pings come from the scheduler loop at half the interval.
             #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0 == "WATCHDOG=1" } } != nil)
@@ -127,7 +127,7 @@ struct DaemonTests {
         let historyPath = temp.url("state/history.sqlite")
         // Mid-test: the run row says 'started' and the scratch directory exists.
         let started = Loopback.eventually {
-            (try? HistoryStore(path: historyPath).latestPerTarget().first?.status) == "started"
+            (try? HistoryStore(path: historyPath).latestPerTarget().first?.status) == .started
                 && !temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty ? true : nil
         }
         #expect(started == true)
@@ -142,7 +142,7 @@ struct DaemonTests {
         let second = try DaemonProcess(config: configPath, in: temp)
         #expect(second.waitUntilServing())
         let runs = try store.history(target: "fs", limit: 10)
-        #expect(runs.last?.status == "aborted", "the interrupted run: \(runs.map(\.status))")
+        #expect(runs.last?.status == .aborted, "the interrupted run: \(runs.map(\.status))")
         #expect(second.log.contains("marked aborted"))
         #expect(second.log.contains("removed leftover scratch directory"))
         // The restarted daemon tests again with the real worker and passes.
@@ -168,7 +168,7 @@ struct DaemonTests {
         #expect(daemon.waitForExit() == 0)
         #expect(Date().timeIntervalSince(start) < 60, "within the unit's TimeoutStopSec=60")
         let runs = try HistoryStore(path: temp.url("state/history.sqlite")).history(target: "fs", limit: 1)
-        #expect(runs.first?.status == "aborted")
+        #expect(runs.first?.status == .aborted)
         #expect(temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty)
     }
 

@@ -1,9 +1,11 @@
 import Foundation
 
-/// How a recorded test ended. `aborted`: stopped before it finished (shutdown, Ctrl-C, a crash of
-/// restorecheck itself); it verified nothing and is neither a pass nor a failure.
+/// A recorded test's status, the one type for every reader of the history. `started`: running, or
+/// its process died (the next start-up makes it `aborted`). `aborted`: stopped before it finished
+/// (shutdown, Ctrl-C, a crash of restorecheck itself); it verified nothing and is neither a pass nor
+/// a failure. Reports read only finished runs, never `started`.
 public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable {
-    case passed, failed, error, aborted
+    case passed, failed, error, aborted, started
 
     /// The status of a finished test, as its outcome says.
     public init(_ status: OutcomeStatus) {

@@ -21,10 +21,10 @@ struct HistoryStoreTests {
         let store = try HistoryStore(path: temp.url("state/history.sqlite"))
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         let id = try store.beginRun(target: "fs", tenant: "acme", started: t0, origin: "serve")
-        #expect(try store.latestPerTarget().first?.status == "started")
+        #expect(try store.latestPerTarget().first?.status == .started)
         try store.complete(runID: id, outcome: outcome("fs", .failed, reasons: [.checksumMismatch], backup: t0, started: t0))
         let latest = try #require(try store.latestPerTarget().first)
-        #expect(latest.status == "failed")
+        #expect(latest.status == .failed)
         #expect(latest.reasons == ["checksum_mismatch"])
         #expect(latest.outcome?.findings.first?.path == "a.txt")
         #expect(try store.findings(runID: id).map(\.reason) == [.checksumMismatch])
@@ -44,7 +44,7 @@ struct HistoryStoreTests {
         let point = try #require(try store.verifiedRestorePoints()["fs"])
         #expect(point.backup == t0.addingTimeInterval(day - 600), "the failed newer backup does not count")
         #expect(try store.lastStarted()["fs"] == t0.addingTimeInterval(2 * day))
-        #expect(try store.history(target: "fs", limit: 2).map(\.status) == ["failed", "passed"])
+        #expect(try store.history(target: "fs", limit: 2).map(\.status) == [.failed, .passed])
     }
 
     @Test func leftoversBecomeAbortedAndRetentionPrunes() throws {
@@ -58,7 +58,7 @@ struct HistoryStoreTests {
         }
         let reopened = try HistoryStore(path: path)
         #expect(try reopened.abortLeftovers() == 2)
-        #expect(try reopened.latestPerTarget().map(\.status) == ["aborted", "aborted"])
+        #expect(try reopened.latestPerTarget().map(\.status) == [.aborted, .aborted])
         #expect(try reopened.prune(before: t0.addingTimeInterval(86_400)) == 1)
         #expect(try reopened.latestPerTarget().map(\.target) == ["new"])
     }
@@ -71,6 +71,33 @@ struct HistoryStoreTests {
         #expect(try String(contentsOfFile: aside, encoding: .utf8).hasPrefix("this is not a database"))
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.latestPerTarget().isEmpty)
+    }
+
+    /// A reason or status this version does not know (a newer restorecheck sharing the history, a
+    /// hand edit) is an error naming the run and the value, for every reader: never read as another
+    /// reason (an unknown one used to become `archive_corrupt`) or another status (`error`).
+    @Test func anUnknownStoredReasonOrStatusIsAnErrorNamingTheRun() throws {
+        let temp = TemporaryDirectory("store-unknown")
+        let path = temp.url("h.sqlite")
+        let store = try HistoryStore(path: path)
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let id = try store.beginRun(target: "fs", tenant: "acme", started: t0, origin: "run")
+        try store.complete(runID: id, outcome: outcome("fs", .failed, reasons: [.checksumMismatch], backup: t0, started: t0))
+        #expect(try store.findings(runID: id).map(\.reason) == [.checksumMismatch])
+
+        try Shell.run("sqlite3 \"$DB\" \"UPDATE finding SET reason = 'egress_exceeded'\"", environment: ["DB": path])
+        for read in [{ _ = try store.findings(runID: id) }, { _ = try store.findings(runIDs: [id], perRun: 10) }] as [() throws -> Void] {
+            let error = try #require(throws: (any Error).self) { try read() }
+            #expect("\(error)".contains("run \(id) has a finding with reason 'egress_exceeded'"), "\(error)")
+        }
+
+        try Shell.run("sqlite3 \"$DB\" \"UPDATE run SET status = 'quarantined'\"", environment: ["DB": path])
+        for read in [{ _ = try store.latestPerTarget() }, { _ = try store.finishedRuns(tenant: "acme", through: t0.addingTimeInterval(60)) }]
+            as [() throws -> Void]
+        {
+            let error = try #require(throws: (any Error).self) { try read() }
+            #expect("\(error)".contains("run \(id) has status 'quarantined'"), "\(error)")
+        }
     }
 
     @Test func walAndFullSyncAreInEffect() throws {
