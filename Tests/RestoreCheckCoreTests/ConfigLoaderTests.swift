@@ -107,19 +107,31 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) { try parse("- just\n- a list\n") }
     }
 
+    /// Every prefix of a valid config, and random byte soup: each is a valid config or a
+    /// `ConfigError` (the only error `parse` can throw) naming the file and, when it has one, a line
+    /// of the input (or its end); never a crash. The whole config loads, and most prefixes do not.
     @Test func generatedGarbageNeverCrashesTheLoader() {
-        // Every prefix of a valid config, and random byte soup: each must be a clean ConfigError or a
-        // valid config, never a crash.
         let valid = "defaults: { rpo: 1h, rto: 2h, sample: { files: 3 } }\ntargets:\n  - name: a\n    tenant: t\n    archives: /x/*.tar\n    manifest: \"{archive}.sha256\"\n"
-        for length in 0...valid.count {
-            _ = try? parse(String(valid.prefix(length)))
-        }
         var generator = SplitMix64(seed: 3)
         let alphabet = Array("abc:{}[]-\n #'\"&*!|>%@`\t0123456789.")
-        for _ in 0..<300 {
-            let text = String((0..<Int(generator.next() % 80)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-            _ = try? parse(text)
+        let soup = (0..<300).map { _ in
+            String((0..<Int(generator.next() % 80)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
         }
+        var loaded = 0
+        var refused = 0
+        for text in (0...valid.count).map({ String(valid.prefix($0)) }) + soup {
+            do {
+                _ = try parse(text)
+                loaded += 1
+            } catch {
+                refused += 1
+                // YAML's "expected ..." at the end of the input is one line past its last.
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+                #expect(error.file == "/etc/restorecheck/rc.yaml" && (error.line ?? 1) <= lines + 1 && !error.message.isEmpty, "\(error)")
+            }
+        }
+        #expect(throws: Never.self) { try parse(valid) }
+        #expect(loaded >= 1 && refused > 200, "\(loaded) loaded, \(refused) refused")
     }
 }
 

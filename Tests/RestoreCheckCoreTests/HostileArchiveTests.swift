@@ -239,17 +239,42 @@ struct HostileArchiveTests {
         try setup.expectContained()
     }
 
+    /// Generated garbage: each input is either a manifest (of at least one entry, the same when parsed
+    /// again) or a `ParseError` that names the file and, for a bad line, a line the input has; never
+    /// a crash. Both kinds occur, so the generator reaches the parser's depths.
     @Test func manifestParserSurvivesGeneratedGarbage() {
         var random = SplitMix64(seed: 99)
         let pieces = ["SHA256 (", ") = ", "  ", " *", "\\", "\n", "./", "../", "/", String(repeating: "a", count: 64), "é", "\u{0}", "\r\n"]
+        var inputs: [[UInt8]] = []
         for _ in 0..<2000 {
             var text = ""
             for _ in 0..<Int(random.next() % 12) { text += pieces[Int(random.next() % UInt64(pieces.count))] }
-            _ = try? Manifest(parsing: Array(text.utf8), file: "fuzz")
+            inputs.append(Array(text.utf8))
         }
-        for _ in 0..<500 {
-            let bytes = (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            _ = try? Manifest(parsing: bytes, file: "fuzz")
+        for _ in 0..<500 { inputs.append((0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
+        // Valid manifests (GNU and BSD lines), half of them with a piece spliced in at a random byte.
+        let digest = String(repeating: "0123456789abcdef", count: 4)
+        let validLines = ["\(digest)  ./a.txt\n", "\(digest) *b/é.bin\n", "SHA256 (c d) = \(digest)\n", "\\\(digest)  e\\\\f\n"]
+        for _ in 0..<1000 {
+            var bytes = Array((0...Int(random.next() % 4)).map { _ in validLines[Int(random.next() % UInt64(validLines.count))] }.joined().utf8)
+            if random.next() % 2 == 0 {
+                bytes.insert(contentsOf: Array(pieces[Int(random.next() % UInt64(pieces.count))].utf8), at: Int(random.next() % UInt64(bytes.count + 1)))
+            }
+            inputs.append(bytes)
         }
+        var parsed = 0
+        var refused = 0
+        for bytes in inputs {
+            do {
+                let manifest = try Manifest(parsing: bytes, file: "fuzz")
+                parsed += 1
+                #expect(manifest.count > 0 && (try? Manifest(parsing: bytes, file: "fuzz"))?.count == manifest.count)
+            } catch {
+                refused += 1
+                let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+                #expect(error.file == "fuzz" && error.line <= lines && !error.message.isEmpty, "\(error)")
+            }
+        }
+        #expect(parsed > 10 && refused > 10, "both outcomes reached: \(parsed) parsed, \(refused) refused")
     }
 }
