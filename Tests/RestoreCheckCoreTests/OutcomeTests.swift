@@ -16,10 +16,7 @@ struct OutcomeTests {
 
     @Test func exitCodes() {
         func outcome(_ status: OutcomeStatus) -> Outcome {
-            Outcome(
-                target: "t", tenant: "x", status: status, reasons: [], summary: "", verification: .none,
-                started: .now, finished: .now, sample: "", seed: 0, filesVerified: 0, bytesRestored: 0,
-                rpoSeconds: 1, rtoSeconds: 1, findings: [], findingsOmitted: 0, notes: [])
+            .fixture(target: "t", tenant: "x", status: status)
         }
         #expect(RunSummary(results: [outcome(.passed), outcome(.passed)]).exitCode == 0)
         #expect(RunSummary(results: [outcome(.passed), outcome(.failed), outcome(.error)]).exitCode == 1)

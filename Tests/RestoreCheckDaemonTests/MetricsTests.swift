@@ -15,14 +15,17 @@ struct MetricsTests {
     }
 
     func outcome(_ target: String, _ status: OutcomeStatus, mismatches: Int = 0) -> Outcome {
-        Outcome(
-            target: target, tenant: "acme", status: status, reasons: status == .passed ? [] : [.checksumMismatch], summary: "",
-            verification: .manifest, backupTimestamp: Date(timeIntervalSince1970: 1_700_000_000),
+        var outcome = Outcome.fixture(
+            target: target, status: status, backup: Date(timeIntervalSince1970: 1_700_000_000),
             started: Date(timeIntervalSince1970: 1_700_003_000), finished: Date(timeIntervalSince1970: 1_700_003_600),
-            restoreSeconds: 12.5, projectedFullRestoreSeconds: 3600, sample: "", seed: 0, filesVerified: 20,
-            bytesRestored: 4096, rpoSeconds: 93_600, rtoSeconds: 7200,
-            findings: (0..<mismatches).map { Finding(path: "f\($0)", reason: .checksumMismatch) }, findingsOmitted: 0,
-            notes: [])
+            findings: (0..<mismatches).map { Finding(path: "f\($0)", reason: .checksumMismatch) })
+        outcome.restoreSeconds = 12.5
+        outcome.projectedFullRestoreSeconds = 3600
+        outcome.filesVerified = 20
+        outcome.bytesRestored = 4096
+        outcome.rpoSeconds = 93_600
+        outcome.rtoSeconds = 7200
+        return outcome
     }
 
     /// Parses the exposition into `name{labels}` → value (the format's order is not deterministic).

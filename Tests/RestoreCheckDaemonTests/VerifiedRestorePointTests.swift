@@ -16,11 +16,11 @@ struct VerifiedRestorePointTests {
     let older = Date(timeIntervalSince1970: 1_700_000_000)
 
     func outcome(backup: Date, finished: Date, _ status: OutcomeStatus = .passed) -> Outcome {
-        Outcome(
-            target: "fs", tenant: "acme", status: status, reasons: status == .passed ? [] : [.checksumMismatch], summary: "",
-            verification: .manifest, backupTimestamp: backup, started: finished.addingTimeInterval(-60), finished: finished,
-            restoreSeconds: 1, sample: "", seed: 0, filesVerified: 1, bytesRestored: 1, rpoSeconds: 86_400, rtoSeconds: 3600,
-            findings: [], findingsOmitted: 0, notes: [])
+        var outcome = Outcome.fixture(status: status, backup: backup, started: finished.addingTimeInterval(-60), finished: finished)
+        outcome.restoreSeconds = 1
+        outcome.filesVerified = 1
+        outcome.bytesRestored = 1
+        return outcome
     }
 
     func gauge(_ text: String, _ name: String) -> Double? {

@@ -155,12 +155,17 @@ struct EvidenceChainTests {
             try HistoryStore.migrator.migrate(queue, upTo: "v1: runs and findings")
             let finding = Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e", actualSHA256: "f")
             for day in 0..<3 {
-                var outcome = Outcome(
-                    target: "fs", tenant: "acme", status: day == 1 ? .failed : .passed, reasons: day == 1 ? [.checksumMismatch] : [],
-                    summary: "old", archive: "/b/fs.tar", archiveBytes: 4_096, manifestSha256: nil, verification: .manifest,
-                    backupTimestamp: H.at(day), started: H.started(day), finished: H.finished(day), sample: "20 files", seed: 9,
-                    filesVerified: 20, bytesRestored: 100, rpoSeconds: 86_400, rtoSeconds: 3_600, rtoMet: true,
-                    findings: day == 1 ? [finding] : [], findingsOmitted: 0, notes: [])
+                var outcome = Outcome.fixture(
+                    status: day == 1 ? .failed : .passed, backup: H.at(day), started: H.started(day), finished: H.finished(day),
+                    findings: day == 1 ? [finding] : [])
+                outcome.summary = "old"
+                outcome.archive = "/b/fs.tar"
+                outcome.archiveBytes = 4_096
+                outcome.sample = "20 files"
+                outcome.seed = 9
+                outcome.filesVerified = 20
+                outcome.bytesRestored = 100
+                outcome.rtoMet = true
                 outcome.projectedFullRestoreSeconds = 60
                 let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
                 try queue.write { db in

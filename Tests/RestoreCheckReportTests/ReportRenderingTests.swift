@@ -77,11 +77,16 @@ struct ReportRenderingTests {
         let temp = TemporaryDirectory("report-escape")
         let store = try HistoryStore(path: temp.url("history.sqlite"))
         let id = try store.beginRun(target: "fs", tenant: "acme", started: H.started(0), origin: "run")
-        var outcome = Outcome(
-            target: "fs", tenant: "acme", status: .failed, reasons: [.checksumMismatch], summary: "x",
-            archive: "/b/<script>alert(1)</script>.tar", verification: .manifest, backupTimestamp: H.at(0), started: H.started(0),
-            finished: H.finished(0), sample: "20 files", seed: 1, filesVerified: 1, bytesRestored: 1, rpoSeconds: 86_400, rtoSeconds: 60,
-            findings: [Finding(path: "<img src=x onerror=alert(1)>", reason: .checksumMismatch)], findingsOmitted: 0, notes: [])
+        var outcome = Outcome.fixture(
+            status: .failed, backup: H.at(0), started: H.started(0), finished: H.finished(0),
+            findings: [Finding(path: "<img src=x onerror=alert(1)>", reason: .checksumMismatch)])
+        outcome.summary = "x"
+        outcome.archive = "/b/<script>alert(1)</script>.tar"
+        outcome.sample = "20 files"
+        outcome.seed = 1
+        outcome.filesVerified = 1
+        outcome.bytesRestored = 1
+        outcome.rtoSeconds = 60
         outcome.rtoMet = true
         try store.complete(runID: id, outcome: outcome)
         let report = try ReportBuilder(history: store).build(

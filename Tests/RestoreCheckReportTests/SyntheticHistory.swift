@@ -35,17 +35,25 @@ struct SyntheticHistory {
             Finding(path: "docs/file-\($0).txt", reason: .checksumMismatch, detail: "restored bytes differ", expectedSHA256: "aa", actualSHA256: "bb")
         }
         let backup = Self.at(test.day)
-        let outcome = Outcome(
-            target: target, tenant: tenant, status: test.status, reasons: test.reasons, summary: "synthetic",
-            archive: "/srv/backup/\(target)-day\(test.day).tar.gz", archiveBytes: 1_000_000 + Int64(test.day),
-            manifestSha256: String(repeating: "ab", count: 32), verification: .manifest, backupTimestamp: backup,
-            backupAgeSeconds: Self.testOffset, started: started, finished: started.addingTimeInterval(Self.testSeconds),
-            restoreSeconds: test.status == .error ? nil : Self.testSeconds,
-            projectedFullRestoreSeconds: test.status == .error ? nil : test.projected, sample: "20 files", seed: UInt64(test.day),
-            filesVerified: test.status == .error ? 0 : 20, bytesRestored: test.status == .error ? 0 : 2_000, rpoSeconds: rpo,
-            rpoMet: true, rtoSeconds: test.rto,
-            rtoMet: test.status == .error ? nil : test.projected.map { $0 <= test.rto },
-            findings: Array(findings.prefix(3)), findingsOmitted: max(0, test.findings - 3), notes: [])
+        var outcome = Outcome.fixture(
+            target: target, tenant: tenant, status: test.status, reasons: test.reasons, backup: backup, started: started,
+            finished: started.addingTimeInterval(Self.testSeconds), findings: Array(findings.prefix(3)))
+        outcome.summary = "synthetic"
+        outcome.archive = "/srv/backup/\(target)-day\(test.day).tar.gz"
+        outcome.archiveBytes = 1_000_000 + Int64(test.day)
+        outcome.manifestSha256 = String(repeating: "ab", count: 32)
+        outcome.backupAgeSeconds = Self.testOffset
+        outcome.restoreSeconds = test.status == .error ? nil : Self.testSeconds
+        outcome.projectedFullRestoreSeconds = test.status == .error ? nil : test.projected
+        outcome.sample = "20 files"
+        outcome.seed = UInt64(test.day)
+        outcome.filesVerified = test.status == .error ? 0 : 20
+        outcome.bytesRestored = test.status == .error ? 0 : 2_000
+        outcome.rpoSeconds = rpo
+        outcome.rpoMet = true
+        outcome.rtoSeconds = test.rto
+        outcome.rtoMet = test.status == .error ? nil : test.projected.map { $0 <= test.rto }
+        outcome.findingsOmitted = max(0, test.findings - 3)
         try store.complete(runID: id, outcome: outcome)
         return id
     }

@@ -7,13 +7,18 @@ import Testing
 @Suite("History in a real SQLite file")
 struct HistoryStoreTests {
     func outcome(_ target: String, _ status: OutcomeStatus, reasons: [OutcomeReason] = [], backup: Date, started: Date) -> Outcome {
-        Outcome(
-            target: target, tenant: "acme", status: status, reasons: reasons, summary: "s", archive: "/b/\(target).tar",
-            verification: .manifest, backupTimestamp: backup, started: started, finished: started.addingTimeInterval(5),
-            restoreSeconds: 5, sample: "20 files", seed: 1, filesVerified: 20, bytesRestored: 1000, rpoSeconds: 3600,
-            rtoSeconds: 3600,
-            findings: status == .failed ? [Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e", actualSHA256: "f")] : [],
-            findingsOmitted: 0, notes: [])
+        var outcome = Outcome.fixture(
+            target: target, status: status, reasons: reasons, backup: backup, started: started, finished: started.addingTimeInterval(5),
+            findings: status == .failed ? [Finding(path: "a.txt", reason: .checksumMismatch, expectedSHA256: "e", actualSHA256: "f")] : [])
+        outcome.summary = "s"
+        outcome.archive = "/b/\(target).tar"
+        outcome.restoreSeconds = 5
+        outcome.sample = "20 files"
+        outcome.seed = 1
+        outcome.filesVerified = 20
+        outcome.bytesRestored = 1000
+        outcome.rpoSeconds = 3600
+        return outcome
     }
 
     @Test func runsAreStartedThenCompletedWithFindings() throws {
