@@ -15,22 +15,24 @@ public enum Daemon {
     public static func makeServiceGroup(
         context: DaemonContext, listenAddresses: [ListenAddress], web: WebConfig? = nil,
         onListening: @escaping @Sendable ([Int]) async -> Void = { _ in }
-    ) throws -> ServiceGroup {
+    ) async throws -> ServiceGroup {
         try MetricsEndpoint.validate(web, addresses: listenAddresses)
         let exposed = MetricsEndpoint.reportsExposed(web, addresses: listenAddresses)
         if context.config.report.serve, let exposed {
             throw MetricsEndpoint.SecurityError(
                 description: "report.serve on \(exposed) without basic_auth_users: every customer's report would be readable by anyone who can reach the port; add basic auth (and TLS) in --web.config.file, or listen on loopback")
         }
-        context.metrics.configure(targets: context.config.targets, seeds: try context.seeds())
+        context.metrics.configure(targets: context.config.targets, seeds: try await context.seeds())
         context.metrics.configLoaded(successfully: true, at: context.now())
         if let aside = context.store.quarantinedPath {
             context.logger.critical("history database was damaged; moved aside to \(aside) and a fresh one started")
         }
         let bound = BoundPorts(expected: listenAddresses.count)
+        // One for every listener: reports render one at a time on its thread, whichever address asked.
+        let reports = DaemonReportPages(context: context, exposedAt: exposed)
         let servers: [any Service] = try listenAddresses.enumerated().map { index, address in
             try MetricsEndpoint.application(
-                metrics: context.metrics, address: address, web: web, reports: DaemonReportPages(context: context, exposedAt: exposed),
+                metrics: context.metrics, address: address, web: web, reports: reports,
                 logger: context.logger
             ) { port in
                 if let ports = bound.add(index: index, port: port) {

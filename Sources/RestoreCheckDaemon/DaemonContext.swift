@@ -39,20 +39,22 @@ public final class DaemonContext: Sendable {
     public var config: Config { current.withLock { $0 } }
 
     /// Installs a new, already validated config: one atomic swap, then metrics and scheduler follow.
-    public func apply(_ config: Config) {
+    public func apply(_ config: Config) async {
         current.withLock { $0 = config }
-        metrics.configure(targets: config.targets, seeds: (try? seeds()) ?? [:])
+        metrics.configure(targets: config.targets, seeds: (try? await seeds()) ?? [:])
         post.yield(.reconfigured)
     }
 
     /// What history says about every target, for the metrics at start-up and after a reload.
-    public func seeds() throws -> [String: OutcomeMetrics.Seed] { try Self.seeds(from: store) }
+    public func seeds() async throws -> [String: OutcomeMetrics.Seed] { try await Self.seeds(from: store) }
 
     /// The metrics seeds history gives: each target's newest outcome and its verified restore point.
     /// Shared with the textfile exporter so both export the same truth.
-    public static func seeds(from store: HistoryStore) throws -> [String: OutcomeMetrics.Seed] {
-        let latest = try store.latestPerTarget()
-        let verified = try store.verifiedRestorePoints()
+    /// Read through `RunHistory`, off the cooperative pool: a reload decodes every target's newest
+    /// outcome.
+    public static func seeds(from store: some RunHistory) async throws -> [String: OutcomeMetrics.Seed] {
+        let latest = try await store.latestPerTarget()
+        let verified = try await store.verifiedRestorePoints()
         var seeds: [String: OutcomeMetrics.Seed] = [:]
         for record in latest {
             seeds[record.target] = OutcomeMetrics.Seed(latest: record.outcome, verified: verified[record.target])

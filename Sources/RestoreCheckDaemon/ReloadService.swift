@@ -18,13 +18,13 @@ public struct ReloadService: Service {
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            reload()
+            await reload()
         }
     }
 
     /// Loads the config file again and applies it if valid. Returns whether it was applied.
     @discardableResult
-    public func reload() -> Bool {
+    public func reload() async -> Bool {
         context.notifier.reloading()
         defer { context.notifier.ready(status: "config reloaded at \(Date().formatted(.iso8601))") }
         do {
@@ -33,7 +33,7 @@ public struct ReloadService: Service {
             if config.stateDirectory != previous.stateDirectory {
                 context.logger.warning("state_dir changed; the history stays at \(previous.historyPath) until restart")
             }
-            context.apply(config)
+            await context.apply(config)
             context.metrics.configLoaded(successfully: true, at: context.now())
             context.logger.notice("config reloaded", metadata: ["file": "\(context.configPath)", "targets": "\(config.targets.count)"])
             return true

@@ -17,10 +17,10 @@ public struct SchedulerService: Service {
 
     public func run() async throws {
         let logger = context.logger
-        prepare()
+        await prepare()
         let config = context.config
         var state = SchedulerState(maxConcurrent: config.maxConcurrent)
-        state.configure(config.targets.map { ($0.name, $0.schedule) }, lastStarted: (try? context.store.lastStarted()) ?? [:], now: context.now())
+        state.configure(config.targets.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
         let cancellations = CancellationRegistry()
         let tickInterval = min(1.0, (context.notifier.watchdogInterval ?? 2) / 2)
         let post = context.post
@@ -43,9 +43,7 @@ public struct SchedulerService: Service {
                     case .reconfigured:
                         let config = context.config
                         state.maxConcurrent = config.maxConcurrent
-                        state.configure(
-                            config.targets.map { ($0.name, $0.schedule) }, lastStarted: (try? context.store.lastStarted()) ?? [:],
-                            now: context.now())
+                        state.configure(config.targets.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
                         logger.info("scheduler reconfigured", metadata: ["targets": "\(config.targets.count)"])
                     case .finished(let target, let started):
                         state.finished(target, started: started, now: context.now())
@@ -76,20 +74,32 @@ public struct SchedulerService: Service {
         if stopping { logger.notice("scheduler stopped") }
     }
 
-    /// Start-up housekeeping after a crash or an unclean stop.
-    func prepare() {
+    /// When each target's newest finished test started; a history that cannot be read plans every
+    /// target as never tested (due now), and says so.
+    private func lastStarted() async -> [String: Date] {
+        do { return try await context.store.lastStarted() } catch {
+            context.logger.error("history: cannot read when targets were last tested (\(error)); planning them as due")
+            return [:]
+        }
+    }
+
+    /// Start-up housekeeping after a crash or an unclean stop, before the first test is planned. The
+    /// history's writes wait on its own queue and the scratch removal on a thread of its own, so the
+    /// cooperative pool stays free meanwhile.
+    func prepare() async {
         let config = context.config
         let logger = context.logger
         do {
-            let aborted = try context.store.abortLeftovers()
+            let aborted = try await context.store.abortLeftovers()
             if aborted > 0 { logger.warning("history: \(aborted) run(s) left 'started' by a previous process marked aborted") }
             let cutoff = context.now().addingTimeInterval(-Double(config.historyDays) * 86_400)
-            let pruned = try context.store.prune(before: cutoff)
+            let pruned = try await context.store.prune(before: cutoff)
             if pruned > 0 { logger.info("history: pruned \(pruned) run(s) older than \(config.historyDays) days") }
         } catch {
             logger.error("history: start-up maintenance failed: \(error)")
         }
-        let leftovers = ScratchDirectory.removeLeftovers(under: config.scratchDirectory)
+        let scratch = config.scratchDirectory
+        let leftovers = await DedicatedThread.run(name: "restorecheck leftover scratch") { ScratchDirectory.removeLeftovers(under: scratch) }
         for path in leftovers.removed {
             logger.warning("removed leftover scratch directory \(path)")
         }

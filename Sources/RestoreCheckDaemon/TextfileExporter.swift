@@ -9,9 +9,10 @@ import RestoreCheckStore
 public enum TextfileExporter {
     public static let fileName = "restorecheck.prom"
 
-    public static func write(config: Config, store: HistoryStore?, outcomes: [Outcome], directory: String) throws {
+    public static func write(config: Config, store: HistoryStore?, outcomes: [Outcome], directory: String) async throws {
         let metrics = OutcomeMetrics(version: "", includeCounters: false, includeBuildInfo: false)
-        var seeds = try store.map(DaemonContext.seeds(from:)) ?? [:]
+        var seeds: [String: OutcomeMetrics.Seed] = [:]
+        if let store { seeds = try await DaemonContext.seeds(from: store) }
         // This run's outcomes win over history (history may be unavailable).
         for outcome in outcomes {
             var seed = seeds[outcome.target] ?? OutcomeMetrics.Seed(latest: nil, verified: nil)

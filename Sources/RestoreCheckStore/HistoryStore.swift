@@ -11,7 +11,7 @@ import RestoreCheckCore
 /// - one writer (a `DatabaseQueue`), and a busy timeout so `run` and the daemon can share the file;
 /// - a file that is not a database at start-up is moved aside (never deleted) and a fresh one started.
 public final class HistoryStore: Sendable {
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     public let path: String
     /// Set when a damaged database was moved aside at open: the path it was moved to.
     public let quarantinedPath: String?
@@ -216,15 +216,15 @@ public final class HistoryStore: Sendable {
 
     /// Turns runs left `started` by a process that died (kill -9, power loss) into `aborted`.
     @discardableResult
-    public func abortLeftovers() throws -> Int {
-        try queue.write { db in
-            let leftovers = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'started' ORDER BY started, id")
-            for id in leftovers {
-                try db.execute(sql: "UPDATE run SET status = 'aborted' WHERE id = ?", arguments: [id])
-                try EvidenceChain.link(db, runID: id)
-            }
-            return leftovers.count
+    public func abortLeftovers() throws -> Int { try queue.write(Self.abortLeftovers) }
+
+    static func abortLeftovers(_ db: Database) throws -> Int {
+        let leftovers = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'started' ORDER BY started, id")
+        for id in leftovers {
+            try db.execute(sql: "UPDATE run SET status = 'aborted' WHERE id = ?", arguments: [id])
+            try EvidenceChain.link(db, runID: id)
         }
+        return leftovers.count
     }
 
     /// Deletes runs (and their findings) that started before `cutoff`. The evidence chain loses only
@@ -232,77 +232,82 @@ public final class HistoryStore: Sendable {
     /// hash is kept as the anchor `verify` starts from.
     @discardableResult
     public func prune(before cutoff: Date) throws -> Int {
-        try queue.write { db in
-            let cutoffSeconds = cutoff.timeIntervalSince1970
-            guard let last = try Int64.fetchOne(
-                db, sql: "SELECT MAX(chain_seq) FROM run WHERE started < ? AND chain_seq IS NOT NULL", arguments: [cutoffSeconds])
-            else {
-                try db.execute(sql: "DELETE FROM run WHERE started < ? AND status = 'started'", arguments: [cutoffSeconds])
-                return db.changesCount
-            }
-            let hash = try String.fetchOne(db, sql: "SELECT entry_hash FROM run WHERE chain_seq = ?", arguments: [last])
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at, cutoff) VALUES (1, ?, ?, ?, ?)",
-                arguments: [last, hash, Date().timeIntervalSince1970, cutoffSeconds])
-            try db.execute(sql: "DELETE FROM run WHERE chain_seq <= ?", arguments: [last])
+        try queue.write { try Self.prune($0, before: cutoff) }
+    }
+
+    static func prune(_ db: Database, before cutoff: Date) throws -> Int {
+        let cutoffSeconds = cutoff.timeIntervalSince1970
+        guard let last = try Int64.fetchOne(
+            db, sql: "SELECT MAX(chain_seq) FROM run WHERE started < ? AND chain_seq IS NOT NULL", arguments: [cutoffSeconds])
+        else {
+            try db.execute(sql: "DELETE FROM run WHERE started < ? AND status = 'started'", arguments: [cutoffSeconds])
             return db.changesCount
         }
+        let hash = try String.fetchOne(db, sql: "SELECT entry_hash FROM run WHERE chain_seq = ?", arguments: [last])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at, cutoff) VALUES (1, ?, ?, ?, ?)",
+            arguments: [last, hash, Date().timeIntervalSince1970, cutoffSeconds])
+        try db.execute(sql: "DELETE FROM run WHERE chain_seq <= ?", arguments: [last])
+        return db.changesCount
     }
 
     /// The newest completed-or-running run of every target, in name order.
-    public func latestPerTarget() throws -> [RunRecord] {
-        try queue.read { db in
-            try RunRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM run r WHERE id = (SELECT id FROM run WHERE target = r.target ORDER BY started DESC, id DESC LIMIT 1)
-                    ORDER BY tenant, target
-                    """)
-        }
-    }
+    public func latestPerTarget() throws -> [RunRecord] { try queue.read(Self.latestPerTarget) }
 
     /// The newest `limit` runs of `target`, newest first.
     public func history(target: String, limit: Int) throws -> [RunRecord] {
-        try queue.read { db in
-            try RunRecord.fetchAll(
-                db, sql: "SELECT * FROM run WHERE target = ? ORDER BY started DESC, id DESC LIMIT ?", arguments: [target, limit])
-        }
+        try queue.read { try Self.history($0, target: target, limit: limit) }
     }
 
-    /// Per target: when its newest *completed* test started (the scheduler plans from this). Aborted
-    /// runs do not count: a test cut short by a crash or shutdown verified nothing, so after a restart
-    /// the target is due again at once rather than an interval later.
-    public func lastStarted() throws -> [String: Date] {
-        try queue.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT target, MAX(started) AS started FROM run WHERE status IN ('passed', 'failed', 'error') GROUP BY target")
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
-        }
-    }
+    /// Per target: when its newest *completed* test started (see `RunHistory.lastStarted`).
+    public func lastStarted() throws -> [String: Date] { try queue.read(Self.lastStarted) }
 
-    /// Per target: the verified restore point, folded from its passed runs by the rule's one home
-    /// (`VerifiedRestorePoint`); the SQL only selects the runs.
-    public func verifiedRestorePoints() throws -> [String: VerifiedRestorePoint] {
-        try queue.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT target, backup_timestamp, finished FROM run WHERE status = 'passed' AND finished IS NOT NULL")
-            var result: [String: VerifiedRestorePoint] = [:]
-            while let row = try rows.next() {
-                let target: String = row["target"]
-                result[target] = VerifiedRestorePoint.folding(
-                    result[target], status: .passed, backup: (row["backup_timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    finished: Date(timeIntervalSince1970: row["finished"]))
-            }
-            return result
-        }
-    }
+    /// Per target: the verified restore point (see `RunHistory.verifiedRestorePoints`).
+    public func verifiedRestorePoints() throws -> [String: VerifiedRestorePoint] { try queue.read(Self.verifiedRestorePoints) }
 
     /// Findings of one run.
     public func findings(runID: Int64) throws -> [Finding] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map(StoredValues.finding)
+        try queue.read { try Self.findings($0, runID: runID) }
+    }
+
+    static func latestPerTarget(_ db: Database) throws -> [RunRecord] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM run r WHERE id = (SELECT id FROM run WHERE target = r.target ORDER BY started DESC, id DESC LIMIT 1)
+                ORDER BY tenant, target
+                """
+        ).map(StoredValues.runRecord)
+    }
+
+    static func history(_ db: Database, target: String, limit: Int) throws -> [RunRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM run WHERE target = ? ORDER BY started DESC, id DESC LIMIT ?", arguments: [target, limit])
+            .map(StoredValues.runRecord)
+    }
+
+    static func lastStarted(_ db: Database) throws -> [String: Date] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT target, MAX(started) AS started FROM run WHERE status IN ('passed', 'failed', 'error') GROUP BY target")
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
+    }
+
+    /// Folded from the passed runs by the rule's one home (`VerifiedRestorePoint`); the SQL only
+    /// selects the runs.
+    static func verifiedRestorePoints(_ db: Database) throws -> [String: VerifiedRestorePoint] {
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT target, backup_timestamp, finished FROM run WHERE status = 'passed' AND finished IS NOT NULL")
+        var result: [String: VerifiedRestorePoint] = [:]
+        while let row = try rows.next() {
+            let target: String = row["target"]
+            result[target] = VerifiedRestorePoint.folding(
+                result[target], status: .passed, backup: StoredValues.date(row, "backup_timestamp"),
+                finished: Date(timeIntervalSince1970: row["finished"]))
         }
+        return result
+    }
+
+    static func findings(_ db: Database, runID: Int64) throws -> [Finding] {
+        try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map(StoredValues.finding)
     }
 
     /// A read on the store's connection, for the store's own extensions (evidence, reports).
@@ -319,37 +324,5 @@ public final class HistoryStore: Sendable {
     /// `PRAGMA integrity_check` ("ok" when healthy).
     public func integrityCheck() throws -> String {
         try queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "no answer" }
-    }
-}
-
-/// One row of the history: a test that started, and how it ended.
-public struct RunRecord: Sendable, FetchableRecord {
-    public var id: Int64
-    public var target: String
-    public var tenant: String
-    public var status: RunStatus
-    public var reasons: [String]
-    public var origin: String
-    public var started: Date
-    public var finished: Date?
-    public var backupTimestamp: Date?
-    /// The outcome as recorded; nil for a run still `started` or `aborted` (it has none), or one
-    /// this version cannot decode.
-    public var outcome: Outcome?
-
-    public init(row: Row) throws {
-        id = row["id"]
-        target = row["target"]
-        tenant = row["tenant"]
-        status = try StoredValues.status(row)
-        reasons = StoredValues.reasons(row)
-        origin = row["origin"]
-        started = Date(timeIntervalSince1970: row["started"])
-        finished = StoredValues.date(row, "finished")
-        backupTimestamp = StoredValues.date(row, "backup_timestamp")
-        let json: String? = row["outcome_json"]
-        // Unreadable (a document from a version whose outcome this one cannot decode): shown as
-        // absent, with the row's own columns (status, reasons, times) still read.
-        outcome = json.flatMap { try? Outcome.jsonDecoder().decode(Outcome.self, from: Data($0.utf8)) }
     }
 }

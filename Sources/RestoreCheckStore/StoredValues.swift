@@ -41,6 +41,17 @@ enum StoredValues {
             path: row["path"], reason: reason, detail: row["detail"], expectedSHA256: row["expected_sha256"], actualSHA256: row["actual_sha256"])
     }
 
+    /// A `run` row, with its outcome document decoded (absent when this version cannot decode it:
+    /// the row's own columns still say how it ended).
+    static func runRecord(_ row: Row) throws -> RunRecord {
+        let json: String? = row["outcome_json"]
+        return RunRecord(
+            id: row["id"], target: row["target"], tenant: row["tenant"], status: try status(row), reasons: reasons(row),
+            origin: row["origin"], started: Date(timeIntervalSince1970: row["started"]), finished: date(row, "finished"),
+            backupTimestamp: date(row, "backup_timestamp"),
+            outcome: json.flatMap { try? Outcome.jsonDecoder().decode(Outcome.self, from: Data($0.utf8)) })
+    }
+
     static func date(_ row: Row, _ column: String) -> Date? {
         (row[column] as Double?).map(Date.init(timeIntervalSince1970:))
     }

@@ -14,8 +14,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let store = try HistoryCommands.open(config)
-        let latest = try store.latestPerTarget()
-        let verified = try store.verifiedRestorePoints()
+        let latest = try await store.latestPerTarget()
+        let verified = try await store.verifiedRestorePoints()
         let configured = Set(config.targets.map(\.name))
         if json {
             let rows = latest.map { record in
@@ -50,7 +50,7 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let store = try HistoryCommands.open(config)
-        let records = try store.history(target: target, limit: max(1, limit))
+        let records = try await store.history(target: target, limit: max(1, limit))
         if records.isEmpty && !config.targets.contains(where: { $0.name == target }) {
             FileHandle.standardError.write(Data("restorecheck: no target named '\(target)' in the config or the history\n".utf8))
             throw ExitCode(ExitStatus.usage)

@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
         print(json ? summary.json() : OutcomeTable.render(summary), terminator: json ? "\n" : "")
         if let textfileDir {
             do {
-                try TextfileExporter.write(config: config, store: store, outcomes: outcomes, directory: textfileDir)
+                try await TextfileExporter.write(config: config, store: store, outcomes: outcomes, directory: textfileDir)
             } catch {
                 FileHandle.standardError.write(Data("restorecheck: --textfile-dir: \(error)\n".utf8))
                 throw ExitCode(ExitStatus.error)

@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         let group: ServiceGroup
         do {
-            group = try Daemon.makeServiceGroup(context: context, listenAddresses: addresses, web: web)
+            group = try await Daemon.makeServiceGroup(context: context, listenAddresses: addresses, web: web)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(ExitStatus.usage)

@@ -38,7 +38,7 @@ struct DaemonTests {
             notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]),
             logger: Logger(label: "daemon-test"), workerExecutable: BuiltBinary.path)
         let port = Mutex(0)
-        let group = try Daemon.makeServiceGroup(
+        let group = try await Daemon.makeServiceGroup(
             context: context, listenAddresses: [ListenAddress(host: "127.0.0.1", port: 0)]
         ) { ports in port.withLock { $0 = ports[0] } }
 
@@ -61,7 +61,7 @@ struct DaemonTests {
                 Loopback.eventually(timeout: 180) { Loopback.get(url).flatMap { $0.contains(#"restorecheck_restore_success{tenant="acme",target="fs"} 1.0"#) ? true : nil } }
             }
             #expect(success == true)
-            #expect(try context.store.latestPerTarget().first?.status == .passed)
+            #expect(try await context.store.latestPerTarget().first?.status == .passed)
 
             // Watchdog pings come from the scheduler loop at half the interval.
             #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0 == "WATCHDOG=1" } } != nil)
@@ -72,7 +72,7 @@ struct DaemonTests {
             // for RELOADING=1 and READY=1 first (a slow run let 10 pings fill the queue, and the
             // state changes then waited their 2 s for room and were given up).
             notify.drain()
-            #expect(ReloadService(context: context).reload() == false)
+            #expect(await ReloadService(context: context).reload() == false)
             #expect(context.config.targets.map(\.name) == ["fs"])
             #expect(try await Blocking.run { Loopback.get(url) }?.contains("restorecheck_config_last_reload_successful 0.0") == true)
             #expect(try await Blocking.run { notify.waitFor(timeout: 60) { $0.hasPrefix("RELOADING=1") } } != nil)
@@ -81,7 +81,7 @@ struct DaemonTests {
             // A valid config swaps in: the removed target's series vanish, the new one appears.
             try Self.configText(archive: set.archive, temp: temp, targets: ["mail"]).write(toFile: configPath, atomically: true, encoding: .utf8)
             notify.drain()
-            #expect(ReloadService(context: context).reload() == true)
+            #expect(await ReloadService(context: context).reload() == true)
             #expect(context.config.targets.map(\.name) == ["mail"])
             let after = try await Blocking.run { Loopback.get(url) } ?? ""
             #expect(after.contains("restorecheck_config_last_reload_successful 1.0"))

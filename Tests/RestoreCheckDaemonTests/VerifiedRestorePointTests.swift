@@ -27,7 +27,7 @@ struct VerifiedRestorePointTests {
         text.split(separator: "\n").first { $0.hasPrefix("restorecheck_\(name){") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
     }
 
-    @Test func anOlderRestorePointPassingLaterDoesNotMoveItBack() throws {
+    @Test func anOlderRestorePointPassingLaterDoesNotMoveItBack() async throws {
         let temp = TemporaryDirectory("vrp")
         let store = try HistoryStore(path: temp.url("state/history.sqlite"))
         let target = Target(
@@ -42,15 +42,15 @@ struct VerifiedRestorePointTests {
             outcome(backup: newer, finished: newer.addingTimeInterval(1800), .failed),
         ]
         for run in runs {
-            let id = try store.beginRun(target: "fs", tenant: "acme", started: run.started, origin: "test")
-            try store.complete(runID: id, outcome: run)
+            let id = try await store.beginRun(target: "fs", tenant: "acme", started: run.started, origin: "test")
+            try await store.complete(runID: id, outcome: run)
             live.record(run)
         }
         let expectedBackup = newer.timeIntervalSince1970
         let expectedSuccess = newer.addingTimeInterval(1200).timeIntervalSince1970
 
         // History: what `status` and the reports read.
-        let point = try #require(try store.verifiedRestorePoints()["fs"])
+        let point = try #require(try await store.verifiedRestorePoints()["fs"])
         #expect(point.backup.timeIntervalSince1970 == expectedBackup)
         #expect(point.verifiedAt.timeIntervalSince1970 == expectedSuccess)
         // The live gauges of the running daemon.
@@ -60,13 +60,13 @@ struct VerifiedRestorePointTests {
         // The textfile exporter, given the history and this run's outcomes.
         let config = Config(scratchDirectory: temp.url("scratch"), stateDirectory: temp.url("state"), targets: [target])
         try FileManager.default.createDirectory(atPath: temp.url("textfile"), withIntermediateDirectories: true)
-        try TextfileExporter.write(config: config, store: store, outcomes: Array(runs.suffix(2)), directory: temp.url("textfile"))
+        try await TextfileExporter.write(config: config, store: store, outcomes: Array(runs.suffix(2)), directory: temp.url("textfile"))
         let textfile = try String(contentsOfFile: temp.url("textfile/restorecheck.prom"), encoding: .utf8)
         #expect(gauge(textfile, "verified_backup_timestamp_seconds") == expectedBackup)
         #expect(gauge(textfile, "last_success_timestamp_seconds") == expectedSuccess)
         // A restart: gauges seeded from history.
         let restarted = OutcomeMetrics(version: "1")
-        restarted.configure(targets: [target], seeds: try DaemonContext.seeds(from: store))
+        restarted.configure(targets: [target], seeds: try await DaemonContext.seeds(from: store))
         let restartedText = restarted.expositionText()
         #expect(gauge(restartedText, "verified_backup_timestamp_seconds") == expectedBackup)
         #expect(gauge(restartedText, "last_success_timestamp_seconds") == expectedSuccess)

@@ -34,16 +34,9 @@ public struct CheckRunner: Sendable {
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async -> Outcome? {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                // The supervisor blocks in poll(2) for the whole test: it gets a thread of its own. Not a
-                // cooperative thread (there are only as many as cores) and not DispatchQueue.global(),
-                // whose width is also bounded by the core count: with max_concurrent above the number of
-                // cores, tests would queue behind each other's blocked threads and miss their deadlines.
-                let thread = Thread {
-                    continuation.resume(returning: checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress))
-                }
-                thread.name = "restorecheck supervisor \(target.name)"
-                thread.start()
+            // The supervisor blocks in poll(2) for the whole test: it gets a thread of its own.
+            await DedicatedThread.run(name: "restorecheck supervisor \(target.name)") {
+                checkBlocking(target, seed: seed, cancellation: cancellation, progress: progress)
             }
         } onCancel: {
             // The supervisor's loop sees the flag within one poll (200 ms) and kills the worker's group.

@@ -1,17 +1,16 @@
 import Foundation
-import RestoreCheckCore
 
 /// Runs a test and records it in the history: a `started` row before the archive is opened, the
 /// outcome (or `aborted`) after. Shared by the daemon and `restorecheck run` so both write one truth.
 public struct RecordedCheckRunner: Sendable {
     public let runner: CheckRunner
     /// Nil when history is unavailable (the test still runs; `warn` says why once per problem).
-    public let store: HistoryStore?
+    public let store: (any RunHistory)?
     /// `serve` or `run`: who started the test.
     public let origin: String
     public let warn: @Sendable (String) -> Void
 
-    public init(runner: CheckRunner, store: HistoryStore?, origin: String, warn: @escaping @Sendable (String) -> Void) {
+    public init(runner: CheckRunner, store: (any RunHistory)?, origin: String, warn: @escaping @Sendable (String) -> Void) {
         self.runner = runner
         self.store = store
         self.origin = origin
