@@ -33,7 +33,7 @@ struct LiveSourceComparison {
     }
 
     func compare(_ name: EntryName, entryTime: Int64?, size: Int64) -> Verdict {
-        guard case .success(let live) = Self.open(below: source.path, name) else { return .gone }
+        guard case .success(let live) = NoFollowOpen.open(name, below: source.path, rootMayBeLink: true) else { return .gone }
         defer { SystemCalls.close(live) }
         guard case .success(let status) = SystemCalls.fstat(live), (status.st_mode & S_IFMT) == S_IFREG else { return .gone }
         // Archives keep whole seconds, truncated (GNU tar) or rounded (restic's tar writer): within a
@@ -41,7 +41,7 @@ struct LiveSourceComparison {
         let liveTime = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
         guard let entryTime, Int64(status.st_size) == size, abs(Double(entryTime) - liveTime) < 1 else { return .changed }
         let restored: Int32
-        switch Self.open(below: scratch, name) {
+        switch NoFollowOpen.open(name, below: scratch) {
         case .success(let fd): restored = fd
         case .failure(let error): return .unreadable("\(error)")
         }
@@ -84,24 +84,6 @@ struct LiveSourceComparison {
             }
         }
         return .success(filled)
-    }
-
-    /// `root/name`, opened one component at a time, never through a symlink.
-    static func open(below root: String, _ name: EntryName) -> Result<Int32, Errno> {
-        var directory: Int32
-        switch SystemCalls.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) {
-        case .success(let fd): directory = fd
-        case .failure(let error): return .failure(error)
-        }
-        let components = name.bytes.split(separator: UInt8(ascii: "/")).map(Array.init)
-        for component in components.dropLast() {
-            let next = SystemCalls.openat(directory, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            SystemCalls.close(directory)
-            guard case .success(let opened) = next else { return next }
-            directory = opened
-        }
-        defer { SystemCalls.close(directory) }
-        return SystemCalls.openat(directory, components.last ?? [], O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
     }
 
     /// Every regular file of the live tree whose modification and change times are before `start`

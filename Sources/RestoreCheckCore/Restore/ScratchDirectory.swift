@@ -41,17 +41,7 @@ public struct ScratchDirectory: Sendable {
     /// component at a time with `O_NOFOLLOW` from this directory; nil when it was not restored.
     func readRestoredFile(_ entry: String, limit: Int) -> [UInt8]? {
         guard case .success(let name) = EntryName.validate(EntryName.strippingRoot(Array(entry.utf8)).bytes) else { return nil }
-        guard case .success(var directory) = SystemCalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) else { return nil }
-        let components = name.bytes.split(separator: UInt8(ascii: "/")).map(Array.init)
-        for component in components.dropLast() {
-            let next = SystemCalls.openat(directory, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-            SystemCalls.close(directory)
-            guard case .success(let opened) = next else { return nil }
-            directory = opened
-        }
-        let file = SystemCalls.openat(directory, components.last ?? [], O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
-        SystemCalls.close(directory)
-        guard case .success(let fd) = file else { return nil }
+        guard case .success(let fd) = NoFollowOpen.open(name, below: path) else { return nil }
         defer { SystemCalls.close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit, alignment: 1)
         defer { buffer.deallocate() }
