@@ -156,21 +156,12 @@ public final class RepositoryRestore {
     private func forEachListingLine(
         timeout: TimeSpan, cancellation: CancellationFlag, _ body: (Data) -> Void
     ) -> Result<ToolRun.Result, Failure> {
-        var pending = Data()
+        var lines = LineBuffer()
         let run = Self.sandboxed(tool, executable: executable, tool.filesArguments(snapshot), scratch: nil, timeout: timeout, cancellation: cancellation) {
             stream, piece in
-            guard stream == .output else { return }
-            pending.append(piece)
-            // Lines are read in place and the consumed prefix dropped once per piece: dropping it line
-            // by line would move the rest of the buffer for every line.
-            var lineStart = pending.startIndex
-            while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                body(pending[lineStart..<newline])
-                lineStart = pending.index(after: newline)
-            }
-            pending.removeSubrange(pending.startIndex..<lineStart)
+            if stream == .output { lines.append(piece, line: body) }
         }
-        if !pending.isEmpty { body(pending) }
+        lines.finish(line: body)
         return run.map(\.run)
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 
 /// A child process with pipes on stdin, stdout and stderr: the thin `posix_spawn` layer under
-/// `WorkerSupervisor`. Every C call of the spawn lives here.
+/// `Supervision` (the worker, backup tools, validation commands). Every C call of the spawn lives here.
 final class SpawnedChild {
     let pid: pid_t
     private var input: Int32

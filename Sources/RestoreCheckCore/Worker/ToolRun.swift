@@ -1,8 +1,7 @@
 import Foundation
 
-/// A helper program run to completion with its output read as it comes: a deadline (and the
-/// test's cancellation) that kills its whole process group, and stderr kept (the first 4 KiB) for
-/// the outcome's detail. The one home of that rule for backup tools (`RepositoryRestore`) and
+/// A helper program run to completion under `Supervision` (a deadline and the test's cancellation
+/// that kill its whole process group), with stderr kept (the first 4 KiB) for the outcome's detail. The one home of that rule for backup tools (`RepositoryRestore`) and
 /// validation commands (`SandboxedCommand`). The group is the child's own (`SpawnedChild`), so a
 /// program that forks helpers (borg's ssh, a validator's server) dies whole.
 struct ToolRun {
@@ -28,29 +27,13 @@ struct ToolRun {
             return Result(status: nil, errorOutput: "cannot start \(executable): \(error)", timedOut: false, cancelled: false)
         }
         child.writeInput(input)
-        let deadline = Date().addingTimeInterval(timeout.seconds)
         var errors = Data()
-        var open = 2
-        var result = Result(status: nil, errorOutput: "", timedOut: false, cancelled: false)
-        while open > 0 {
-            if Date() >= deadline || cancellation.isCancelled {
-                result.timedOut = !cancellation.isCancelled
-                result.cancelled = cancellation.isCancelled
-                child.killGroup()
-                break
-            }
-            for (stream, data) in child.poll(timeoutMilliseconds: 200) {
-                guard let data else {
-                    open -= 1
-                    continue
-                }
-                if stream == .error { keep(data, in: &errors) }
-                output(stream, data)
-            }
+        let ended = Supervision(deadline: timeout.seconds).run(child, cancellation: cancellation) { stream, data in
+            if stream == .error { keep(data, in: &errors) }
+            output(stream, data)
+            return true
         }
-        result.status = child.wait()
-        result.errorOutput = text(errors)
-        return result
+        return Result(status: ended.status, errorOutput: text(errors), timedOut: ended.stop == .deadline, cancelled: ended.stop == .cancelled)
     }
 
     static func keep(_ data: Data, in errors: inout Data) {

@@ -8,7 +8,9 @@ import Glibc
 /// default signal disposition and an environment stripped of systemd's notification variables (only
 /// the daemon may talk to systemd). The worker sets its own rlimits before touching the archive; the
 /// supervisor adds what a process cannot do for itself: a wall-clock deadline and a no-progress
-/// watchdog, both enforced with `SIGKILL` on the whole process group.
+/// watchdog, both enforced with `SIGKILL` on the whole process group (`Supervision`, the loop the
+/// backup tools and validation commands run under too). The worker's stdout is its protocol, one
+/// JSON line at a time (`LineBuffer`, `WorkerWire`); any whole line is a sign of life.
 public struct WorkerSupervisor: Sendable {
     /// Path of the `restorecheck` executable to spawn.
     public var executable: String
@@ -45,7 +47,6 @@ public struct WorkerSupervisor: Sendable {
         _ request: WorkerRequest, archive: Int32? = nil, cancellation: CancellationFlag,
         progress: (WorkerProgress) -> Void
     ) -> Result {
-        let start = Clock.now
         let requestData: Data
         do {
             requestData = try JSONEncoder().encode(request)
@@ -61,53 +62,36 @@ public struct WorkerSupervisor: Sendable {
         }
         child.writeInput(requestData)
 
-        var stdoutBuffer = Data()
+        var lines = LineBuffer()
         var stderrTail = Data()
         var report: WorkerReport?
-        var lastSign = Clock.now
-        var stopReason: (OutcomeReason?, String)?
-        let deadline = request.limits.timeout.seconds
-        let stall = request.limits.stallTimeout.seconds
-        var openStreams = 2
-
-        while openStreams > 0 {
-            for (stream, chunk) in child.poll(timeoutMilliseconds: 200) {
-                guard let chunk else {
-                    openStreams -= 1
-                    continue
-                }
-                if stream == .output {
-                    stdoutBuffer.append(chunk)
-                    while let newline = stdoutBuffer.firstIndex(of: UInt8(ascii: "\n")) {
-                        let line = stdoutBuffer[stdoutBuffer.startIndex..<newline]
-                        stdoutBuffer = Data(stdoutBuffer[stdoutBuffer.index(after: newline)...])
-                        lastSign = Clock.now
-                        switch try? WorkerWire.decode(Data(line)) {
-                        case .progress(let update): progress(update)
-                        case .report(let final): report = final
-                        case nil: break  // not ours; ignore rather than trust
-                        }
-                    }
-                } else {
-                    stderrTail.append(chunk)
-                    if stderrTail.count > 16_384 { stderrTail = Data(stderrTail.suffix(8192)) }
+        let limits = request.limits
+        let ended = Supervision(deadline: limits.timeout.seconds, stall: limits.stallTimeout.seconds).run(child, cancellation: cancellation) {
+            stream, chunk in
+            guard stream == .output else {
+                stderrTail.append(chunk)
+                if stderrTail.count > 16_384 { stderrTail = Data(stderrTail.suffix(8192)) }
+                return false
+            }
+            var alive = false
+            lines.append(chunk) { line in
+                alive = true
+                switch try? WorkerWire.decode(Data(line)) {
+                case .progress(let update): progress(update)
+                case .report(let final): report = final
+                case nil: break  // not ours; ignore rather than trust
                 }
             }
-            guard stopReason == nil else { continue }
-            if cancellation.isCancelled {
-                stopReason = (nil, "cancelled")
-            } else if Clock.seconds(since: start) > deadline {
-                stopReason = (.timeout, "no result within \(TimeSpan.format(deadline)) (limits.timeout); worker killed")
-            } else if Clock.seconds(since: lastSign) > stall {
-                stopReason = (.timeout, "no progress for \(TimeSpan.format(stall)) (limits.stall_timeout); worker killed")
-            }
-            if stopReason != nil { child.killGroup() }
+            return alive
         }
-        let status = child.wait()
-        let seconds = Clock.seconds(since: start)
-        if let stopReason {
-            guard let reason = stopReason.0 else { return .cancelled(seconds: seconds) }
-            return .failed(reason, message: stopReason.1, seconds: seconds)
+        let (status, seconds) = (ended.status, ended.seconds)
+        switch ended.stop {
+        case .cancelled: return .cancelled(seconds: seconds)
+        case .deadline:
+            return .failed(.timeout, message: "no result within \(TimeSpan.format(limits.timeout.seconds)) (limits.timeout); worker killed", seconds: seconds)
+        case .stall:
+            return .failed(.timeout, message: "no progress for \(TimeSpan.format(limits.stallTimeout.seconds)) (limits.stall_timeout); worker killed", seconds: seconds)
+        case nil: break
         }
         let stderrText = String(decoding: stderrTail, as: UTF8.self).trimmingWhitespace()
         if let report, status.exitedCleanly {
