@@ -192,9 +192,9 @@ public final class RepositoryRestore {
         _ tool: RepositoryTool, executable: String, _ arguments: [String], scratch: String?, timeout: TimeSpan, cancellation: CancellationFlag,
         output: (SpawnedChild.Stream, Data) -> Void
     ) -> Result<(run: ToolRun.Result, seconds: Double), Failure> {
-        guard FileManager.default.isExecutableFile(atPath: ToolSandbox.bubblewrap) else {
+        guard FileManager.default.isExecutableFile(atPath: BubblewrapBase.executable) else {
             return .failure(Failure(
-                reason: .internalError, detail: "\(ToolSandbox.bubblewrap) is missing (Debian: bubblewrap): the repository tool runs only in its sandbox"))
+                reason: .internalError, detail: "\(BubblewrapBase.executable) is missing (Debian: bubblewrap): the repository tool runs only in its sandbox"))
         }
         let sandbox = ToolSandbox(
             source: tool.source, executable: executable, workDirectory: tool.workDirectory, scratch: scratch,
@@ -216,7 +216,7 @@ public final class RepositoryRestore {
         // The tool's own time (a restore's is the RTO's measure), after the passcommand.
         let start = Clock.now
         let run = ToolRun.capture(
-            ToolSandbox.bubblewrap, sandbox.arguments + arguments, environment: environment, input: input, timeout: timeout,
+            BubblewrapBase.executable, sandbox.arguments + arguments, environment: environment, input: input, timeout: timeout,
             cancellation: cancellation, output: output)
         let seconds = Clock.seconds(since: start)
         if scratch == nil, !run.succeeded, sandboxFailed(run) {
@@ -226,7 +226,7 @@ public final class RepositoryRestore {
     }
 
     /// bubblewrap itself failed (not the backup's fault).
-    static func sandboxFailed(_ run: ToolRun.Result) -> Bool { run.errorOutput.hasPrefix(ToolSandbox.ownErrorPrefix) }
+    static func sandboxFailed(_ run: ToolRun.Result) -> Bool { run.errorOutput.hasPrefix(BubblewrapBase.ownErrorPrefix) }
 
     /// For `check-config`: whether the repository opens and which snapshot a test would take, without
     /// restoring anything. A private work directory is made under `scratchBase` (check-config: the
@@ -239,8 +239,8 @@ public final class RepositoryRestore {
         defer { try? directory.remove() }
         switch locate(source, workDirectory: directory.path, timeout: timeout, cancellation: CancellationFlag()) {
         case .success(let found):
-            guard FileManager.default.isExecutableFile(atPath: ToolSandbox.bubblewrap) else {
-                return "INTERNAL_ERROR: \(ToolSandbox.bubblewrap) is missing (Debian: bubblewrap); the tool restores in its sandbox (tests will be internal_error)"
+            guard FileManager.default.isExecutableFile(atPath: BubblewrapBase.executable) else {
+                return "INTERNAL_ERROR: \(BubblewrapBase.executable) is missing (Debian: bubblewrap); the tool restores in its sandbox (tests will be internal_error)"
             }
             return "opens with \(found.executable); a test would take \(found.snapshot.display), taken \(ISO8601DateFormatter().string(from: found.snapshot.time))"
         case .failure(let failure):

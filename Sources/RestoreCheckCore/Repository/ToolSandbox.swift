@@ -8,16 +8,13 @@ import Foundation
 /// `/tmp/through.txt`, outside its target. So "the tool honours its target directory" is not
 /// something to rely on; the mount namespace makes it true.
 ///
-/// The sandbox: every namespace unshared (the network too, unless the repository is a URL), `/usr`
-/// read-only and of `/etc` only what `systemFiles` lists, the repository and the password file read-only at their own paths, the tool's work
-/// directory and the test's scratch writable (a listing: the work directory only), a private `/proc`,
-/// a read-only private `/dev`, and `/tmp` and `/dev/shm` bounded (`boundedTemporaryFiles`),
-/// `--die-with-parent`, a session of its own, and the tool's executable bound read-only when it lives
-/// outside `/usr`. As root, only the capabilities a restore of owners and modes needs are kept
+/// The sandbox: `BubblewrapBase` (the network shared only when the repository is a URL), of `/etc`
+/// only what `systemFiles` lists, the repository and the password file read-only at their own
+/// paths, the tool's work directory and the test's scratch writable (a listing: the work directory
+/// only), and the tool's executable bound read-only when it lives outside `/usr`. As root, only the capabilities a restore of owners and modes needs are kept
 /// (`CAP_CHOWN`, `CAP_FOWNER`, `CAP_DAC_OVERRIDE`, `CAP_FSETID`): no `CAP_MKNOD`, so device nodes in
 /// a snapshot are not recreated (the tool reports them), and no `CAP_SYS_ADMIN`.
 struct ToolSandbox {
-    static let bubblewrap = "/usr/bin/bwrap"
     /// Capabilities a root restore keeps: owners, modes and times of restored files.
     static let rootCapabilities = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_FSETID"]
     /// What of `/etc` a tool needs: owner names (borg restores owners by name), name resolution and CA
@@ -25,8 +22,6 @@ struct ToolSandbox {
     static let systemFiles = [
         "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf", "/etc/ssl", "/etc/ca-certificates",
     ]
-    /// How bubblewrap's own failures begin (a sandbox that could not start is not the backup's fault).
-    static let ownErrorPrefix = "bwrap:"
 
     let source: RepositorySource
     let executable: String
@@ -36,31 +31,15 @@ struct ToolSandbox {
     /// Size of the sandbox's `/tmp` and `/dev/shm` (`RestoreLimits.sandboxTmpfsBytes`).
     let tmpfsBytes: Int64
 
-    /// A private `/dev` read-only after bubblewrap made it (`--dev` is a tmpfs of its own, and
-    /// `/dev/shm` in it a directory anyone in the sandbox may fill), and `/tmp` and `/dev/shm` as
-    /// tmpfs of `bytes` each. The command sandbox (`SandboxedCommand`) uses the same.
-    static func boundedTemporaryFiles(_ bytes: Int64) -> [String] {
-        [
-            "--proc", "/proc", "--dev", "/dev", "--size", "\(bytes)", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-            "--size", "\(bytes)", "--tmpfs", "/tmp",
-        ]
-    }
-
     /// Whether the repository is reached over the network (a URL such as `sftp:`, `rest:`, `s3:`, `ssh://`).
     var isRemote: Bool { !source.repository.hasPrefix("/") }
 
     /// `bwrap`'s arguments up to and including the tool's executable; the tool's own arguments follow.
     var arguments: [String] {
-        var arguments = ["--unshare-all"]
-        if isRemote { arguments.append("--share-net") }
-        arguments += ["--die-with-parent", "--new-session"]
+        var arguments = BubblewrapBase.arguments(shareNetwork: isRemote, tmpfsBytes: tmpfsBytes)
         if SystemCalls.isRoot {
             arguments += ["--cap-drop", "ALL"] + Self.rootCapabilities.flatMap { ["--cap-add", $0] }
         }
-        arguments += [
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-        ] + Self.boundedTemporaryFiles(tmpfsBytes)
         arguments += Self.systemFiles.flatMap { ["--ro-bind-try", $0, $0] }
         // `-try`: a repository or password file that is missing is the tool's to report (a source
         // that is unavailable), not a sandbox that could not start.

@@ -7,7 +7,7 @@ import Glibc
 /// read-only with the usual symlinks, `/etc/passwd` and `/etc/group` read-only (tools look up their
 /// own uid), the test's scratch read-only at `/scratch`, a read-only copy of the program itself when
 /// it lives outside `/usr`, and nothing else of the host, a private tmpfs for `/tmp` and `HOME` and
-/// one for `/dev/shm`, each of half `limits.memory`, with `/dev` read-only (`ToolSandbox.boundedTemporaryFiles`),
+/// one for `/dev/shm`, each of half `limits.memory`, with `/dev` read-only (`BubblewrapBase`),
 /// uid/gid 65534 inside, all capabilities dropped, `--die-with-parent`, a session of its own, a
 /// cleared environment. `prlimit` sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE and RLIMIT_NPROC before
 /// `bwrap` starts, and the wall-clock `timeout` kills the whole group (the sandbox's PID namespace
@@ -21,7 +21,6 @@ import Glibc
 /// (restorecheck makes its scratch base 0711; `check-config` names a directory that is not). Run as
 /// its own user (the shipped unit), restorecheck needs neither: the sandbox runs as that user.
 public struct SandboxedCommand {
-    static let bubblewrap = "/usr/bin/bwrap"
     static let prlimit = "/usr/bin/prlimit"
     static let setpriv = "/usr/bin/setpriv"
     /// The host uid and gid of a sandbox started by root (nobody, nogroup).
@@ -38,7 +37,7 @@ public struct SandboxedCommand {
 
     /// Nil when commands can run here; otherwise why not (`check-config` prints it, tests refuse).
     public static func unavailable() -> String? {
-        let tools = [bubblewrap, prlimit] + (SystemCalls.isRoot ? [setpriv] : [])
+        let tools = [BubblewrapBase.executable, prlimit] + (SystemCalls.isRoot ? [setpriv] : [])
         for tool in tools where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is missing (Debian: bubblewrap, util-linux)"
         }
@@ -95,12 +94,10 @@ public struct SandboxedCommand {
             ? [setpriv, "--reuid=\(unprivilegedID)", "--regid=\(unprivilegedID)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
             : []
         let program = programCopied && command.first != nil ? ["--perms", "0555", "--ro-bind-data", "3", command[0]] : []
-        return limitsArguments + drop + [
-            bubblewrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
-            "--uid", "65534", "--gid", "65534",
-            "--ro-bind", "/usr", "/usr",
-        ] + hostView + [
-        ] + ToolSandbox.boundedTemporaryFiles(limits.sandboxTmpfsBytes) + [
+        return limitsArguments + drop + [BubblewrapBase.executable]
+            + BubblewrapBase.arguments(tmpfsBytes: limits.sandboxTmpfsBytes) + [
+            "--cap-drop", "ALL", "--clearenv", "--uid", "65534", "--gid", "65534",
+        ] + hostFiles.flatMap { ["--ro-bind", $0, $0] } + [
             "--dir", "/tmp/home", "--ro-bind", scratch, "/scratch",
         ] + program + [
             "--setenv", "HOME", "/tmp/home", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LC_ALL", "C.UTF-8",
@@ -111,16 +108,7 @@ public struct SandboxedCommand {
     /// Paths a command's arguments may name (`arguments`): the host's `/usr` (with its links),
     /// `/etc/passwd` and `/etc/group`, and the sandbox's own `/proc`, `/dev` and `/scratch`. Not
     /// `/tmp`: the sandbox's is private, so a host file there is not in it.
-    /// bubblewrap's arguments for `usrLinks` and `hostFiles`.
-    private static var hostView: [String] {
-        let links: [String] = usrLinks.flatMap { ["--symlink", $0.target, $0.link] }
-        let files: [String] = hostFiles.flatMap { ["--ro-bind", $0, $0] }
-        return links + files
-    }
-
-    static var visibleRoots: [String] { ["/usr"] + usrLinks.map(\.link) + hostFiles + ["/proc", "/dev", "/scratch"] }
-    /// The links to `/usr` a merged-`/usr` system has.
-    static let usrLinks: [(target: String, link: String)] = [("usr/bin", "/bin"), ("usr/sbin", "/sbin"), ("usr/lib", "/lib"), ("usr/lib64", "/lib64")]
+    static var visibleRoots: [String] { BubblewrapBase.visibleRoots + hostFiles + ["/scratch"] }
     /// Files of the host's `/etc` a command sees (tools look up their own uid).
     static let hostFiles = ["/etc/passwd", "/etc/group"]
 
