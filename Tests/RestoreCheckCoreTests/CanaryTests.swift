@@ -119,22 +119,26 @@ struct CanaryTests {
         #expect(outcome.findings.first?.detail?.hasPrefix(detail) == true, "\(outcome.findings)")
     }
 
-    @Test func aCanaryForAnotherTargetOrUnderAnotherKeyIsRefused() throws {
-        let key = SHA256.randomBytes(32)
-        let text = Array(Canary(target: "mail", captured: Date()).text(key: key).utf8)
-        #expect(Canary.verify(text, key: key, target: "fs") == .failure(.otherTarget("mail")))
-        #expect(Canary.verify(text, key: SHA256.randomBytes(32), target: "mail") == .failure(.badSignature))
-        #expect((try? Canary.verify(text, key: key, target: "mail").get())?.target == "mail")
+    @Test func aCanaryForAnotherTargetOrUnderAnotherKeyIsRefused() async throws {
+        try await Blocking.run {
+            let key = SHA256.randomBytes(32)
+            let text = Array(Canary(target: "mail", captured: Date()).text(key: key).utf8)
+            #expect(Canary.verify(text, key: key, target: "fs") == .failure(.otherTarget("mail")))
+            #expect(Canary.verify(text, key: SHA256.randomBytes(32), target: "mail") == .failure(.badSignature))
+            #expect((try? Canary.verify(text, key: key, target: "mail").get())?.target == "mail")
+        }
     }
 
-    @Test func theKeyIsCreatedOnceWithOwnerOnlyAccessAndATestNeverCreatesOne() throws {
-        let temp = TemporaryDirectory("canary-key")
-        #expect(throws: (any Error).self) { try Canary.key(at: temp.url("none.key"), create: false) }
-        #expect(!FileManager.default.fileExists(atPath: temp.url("none.key")))
-        let key = try Canary.key(at: temp.url("canary.key"), create: true)
-        #expect(try Canary.key(at: temp.url("canary.key"), create: true) == key && key.count == 32)
-        let mode = try FileManager.default.attributesOfItem(atPath: temp.url("canary.key"))[.posixPermissions] as? Int
-        #expect(mode == 0o600)
+    @Test func theKeyIsCreatedOnceWithOwnerOnlyAccessAndATestNeverCreatesOne() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("canary-key")
+            #expect(throws: (any Error).self) { try Canary.key(at: temp.url("none.key"), create: false) }
+            #expect(!FileManager.default.fileExists(atPath: temp.url("none.key")))
+            let key = try Canary.key(at: temp.url("canary.key"), create: true)
+            #expect(try Canary.key(at: temp.url("canary.key"), create: true) == key && key.count == 32)
+            let mode = try FileManager.default.attributesOfItem(atPath: temp.url("canary.key"))[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
     }
 }
 

@@ -148,19 +148,21 @@ struct ChangeDetectionTests {
         #expect(ext("video.mp4") == "mp4" && ext("clip.h264") == "h264" && ext("report.DOCX") == "docx")
     }
 
-    @Test func theSummaryIsEightBytesPerFileAndHoldsNoNames() throws {
-        let temp = TemporaryDirectory("changes-summary")
-        try Shell.run(Self.baseline + "\n" + Self.backup, in: temp.path)
-        let summary = try ChangeSummary.of(manifest: temp.url("fs.tar.sha256"), bytes: 1_000, key: Array(0..<16))
-        #expect(summary.files == 552 && summary.extensionCounts == ["docx": 200, "xlsx": 100, "pdf": 100, "txt": 150, "sql": 2])
-        try summary.write(to: temp.url("s/fs.summary"))
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: temp.url("s/fs.summary")))
-        #expect(bytes.range(of: Data("report-".utf8)) == nil)
-        let fixed = 8 + 16 + 32 + 16 + 4 + 4 + 4 + 8
-        let extensions = summary.seenExtensions.reduce(0) { $0 + 1 + $1.utf8.count } + summary.extensionCounts.keys.reduce(0) { $0 + 5 + $1.utf8.count }
-        #expect(bytes.count == fixed + extensions + 8 * 552)
-        #expect(try ChangeSummary.load(temp.url("s/fs.summary")) == summary)
-        try bytes.prefix(100).write(to: URL(fileURLWithPath: temp.url("s/fs.summary")))
-        #expect(throws: ChangeSummary.Failure.self) { try ChangeSummary.load(temp.url("s/fs.summary")) }
+    @Test func theSummaryIsEightBytesPerFileAndHoldsNoNames() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("changes-summary")
+            try Shell.run(Self.baseline + "\n" + Self.backup, in: temp.path)
+            let summary = try ChangeSummary.of(manifest: temp.url("fs.tar.sha256"), bytes: 1_000, key: Array(0..<16))
+            #expect(summary.files == 552 && summary.extensionCounts == ["docx": 200, "xlsx": 100, "pdf": 100, "txt": 150, "sql": 2])
+            try summary.write(to: temp.url("s/fs.summary"))
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: temp.url("s/fs.summary")))
+            #expect(bytes.range(of: Data("report-".utf8)) == nil)
+            let fixed = 8 + 16 + 32 + 16 + 4 + 4 + 4 + 8
+            let extensions = summary.seenExtensions.reduce(0) { $0 + 1 + $1.utf8.count } + summary.extensionCounts.keys.reduce(0) { $0 + 5 + $1.utf8.count }
+            #expect(bytes.count == fixed + extensions + 8 * 552)
+            #expect(try ChangeSummary.load(temp.url("s/fs.summary")) == summary)
+            try bytes.prefix(100).write(to: URL(fileURLWithPath: temp.url("s/fs.summary")))
+            #expect(throws: ChangeSummary.Failure.self) { try ChangeSummary.load(temp.url("s/fs.summary")) }
+        }
     }
 }

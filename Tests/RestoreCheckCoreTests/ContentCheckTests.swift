@@ -164,20 +164,22 @@ struct ContentCheckTests {
 
     /// Deflate output is as uniform as ciphertext: neither entropy nor chi-square tells them apart, so
     /// the signature is what keeps a real gzip from counting.
-    @Test func compressedDataIsRandomLikeSoTheSignatureDecides() throws {
-        let temp = TemporaryDirectory("content-stats")
-        try Shell.run("gzip -c /usr/share/common-licenses/GPL-3 > g.gz && head -c 4096 /usr/share/common-licenses/GPL-3 > t.txt", in: temp.path)
-        let gzip = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url("g.gz"))))
-        let text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url("t.txt"))))
-        #expect(ContentRule.isRandomLike(statistics(gzip)))
-        #expect(!ContentRule.isRandomLike(statistics(text)))
-        #expect(statistics(text).entropy < 5)
-        #expect(ContentRule.judge(.structured("gzip"), size: Int64(gzip.count), head: gzip[...], statistics: { statistics(gzip) }) == nil)
-        #expect(ContentRule.judge(.text, size: Int64(gzip.count), head: gzip[...], statistics: { statistics(gzip) }) != nil)
-        let headless = Array(gzip.dropFirst(16))
-        #expect(ContentRule.judge(.structured("gzip"), size: Int64(headless.count), head: headless[...], statistics: { statistics(headless) }) != nil)
-        #expect(ContentRule.judge(.text, size: 1023, head: gzip.prefix(1023), statistics: { statistics(Array(gzip.prefix(1023))) }) == nil,
-                "under 1 KiB: skipped")
+    @Test func compressedDataIsRandomLikeSoTheSignatureDecides() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("content-stats")
+            try Shell.run("gzip -c /usr/share/common-licenses/GPL-3 > g.gz && head -c 4096 /usr/share/common-licenses/GPL-3 > t.txt", in: temp.path)
+            let gzip = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url("g.gz"))))
+            let text = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url("t.txt"))))
+            #expect(ContentRule.isRandomLike(statistics(gzip)))
+            #expect(!ContentRule.isRandomLike(statistics(text)))
+            #expect(statistics(text).entropy < 5)
+            #expect(ContentRule.judge(.structured("gzip"), size: Int64(gzip.count), head: gzip[...], statistics: { statistics(gzip) }) == nil)
+            #expect(ContentRule.judge(.text, size: Int64(gzip.count), head: gzip[...], statistics: { statistics(gzip) }) != nil)
+            let headless = Array(gzip.dropFirst(16))
+            #expect(ContentRule.judge(.structured("gzip"), size: Int64(headless.count), head: headless[...], statistics: { statistics(headless) }) != nil)
+            #expect(ContentRule.judge(.text, size: 1023, head: gzip.prefix(1023), statistics: { statistics(Array(gzip.prefix(1023))) }) == nil,
+                    "under 1 KiB: skipped")
+        }
     }
 
     /// 1 KiB of uniform bytes has a plain entropy estimate near 7.82 bits (the estimate is biased low
@@ -199,27 +201,29 @@ struct ContentCheckTests {
         #expect(plain < 7.95, "without the correction the same bytes would miss: \(plain)")
     }
 
-    @Test func signaturesOfRealToolsOutput() throws {
-        let temp = TemporaryDirectory("content-signatures")
-        try Shell.run(
-            """
-            head -c 3000 /usr/share/common-licenses/GPL-3 > t
-            gzip -c t > t.gz; xz -c t > t.xz; zstd -q -c t > t.zst; pzstd -q -c t > t.pzst; bzip2 -c t > t.bz2
-            zip -q t.zip t; 7z a -bd -bso0 t.7z t >/dev/null; sqlite3 t.sqlite 'create table x(y)'; cp /bin/ls t.elf
-            (printf 'junk before the header\\n'; printf '%%PDF-1.7\\n') > t.pdf
-            lzip -c t > t.lz; bzip3 -c t > t.bz3; xz --format=lzma -c t > t.lzma; xz --format=lzma -1 -c t > t1.lzma
-            lz4 -q -c t > t.lz4; lzop -c t > t.lzo
-            """, in: temp.path)
-        let expected: [(String, FileSignature)] = [
-            ("t.gz", .gzip), ("t.xz", .xz), ("t.zst", .zstd), ("t.pzst", .zstd), ("t.bz2", .bzip2), ("t.zip", .zip),
-            ("t.7z", .sevenZip), ("t.sqlite", .sqlite), ("t.elf", .elf), ("t.pdf", .pdf), ("t.lz", .lzip), ("t.bz3", .bzip3),
-            ("t.lzma", .lzmaAlone), ("t1.lzma", .lzmaAlone), ("t.lz4", .lz4), ("t.lzo", .lzop),
-        ]
-        for (file, signature) in expected {
-            let head = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url(file))).prefix(ContentInspector.headSize))
-            #expect(FileSignature.matches(head[...]) == signature, "\(file)")
+    @Test func signaturesOfRealToolsOutput() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("content-signatures")
+            try Shell.run(
+                """
+                head -c 3000 /usr/share/common-licenses/GPL-3 > t
+                gzip -c t > t.gz; xz -c t > t.xz; zstd -q -c t > t.zst; pzstd -q -c t > t.pzst; bzip2 -c t > t.bz2
+                zip -q t.zip t; 7z a -bd -bso0 t.7z t >/dev/null; sqlite3 t.sqlite 'create table x(y)'; cp /bin/ls t.elf
+                (printf 'junk before the header\\n'; printf '%%PDF-1.7\\n') > t.pdf
+                lzip -c t > t.lz; bzip3 -c t > t.bz3; xz --format=lzma -c t > t.lzma; xz --format=lzma -1 -c t > t1.lzma
+                lz4 -q -c t > t.lz4; lzop -c t > t.lzo
+                """, in: temp.path)
+            let expected: [(String, FileSignature)] = [
+                ("t.gz", .gzip), ("t.xz", .xz), ("t.zst", .zstd), ("t.pzst", .zstd), ("t.bz2", .bzip2), ("t.zip", .zip),
+                ("t.7z", .sevenZip), ("t.sqlite", .sqlite), ("t.elf", .elf), ("t.pdf", .pdf), ("t.lz", .lzip), ("t.bz3", .bzip3),
+                ("t.lzma", .lzmaAlone), ("t1.lzma", .lzmaAlone), ("t.lz4", .lz4), ("t.lzo", .lzop),
+            ]
+            for (file, signature) in expected {
+                let head = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.url(file))).prefix(ContentInspector.headSize))
+                #expect(FileSignature.matches(head[...]) == signature, "\(file)")
+            }
+            #expect(FileSignature.matches(Array("Salted__12345678".utf8)[...]) == nil, "openssl enc's header is no file format")
         }
-        #expect(FileSignature.matches(Array("Salted__12345678".utf8)[...]) == nil, "openssl enc's header is no file format")
     }
 
     private func statistics(_ bytes: [UInt8]) -> ByteStatistics {

@@ -64,24 +64,26 @@ struct CoverageTests {
 
     /// The same six daily draws of ten files from the real manifest: uniform draws (today) leave a
     /// third of the files never verified; draws that prefer the unverified cover all 60.
-    @Test func uniformDrawsNeverAddUpPreferringTheUnverifiedDoes() throws {
-        let temp = TemporaryDirectory("coverage-draws")
-        let archive = try Self.dataset(temp)
-        let manifest = try Manifest(contentsOfFile: archive + ".sha256")
-        func drawn(_ seed: UInt64, covered: Set<Int>) -> Set<Int> {
-            var plan = SamplePlan(SampleSpec(size: .files(10)), seed: seed)
-            plan.draw(from: manifest, covered: { covered.contains($0) })
-            guard case .slots(let slots) = plan.mode else { return [] }
-            return slots
+    @Test func uniformDrawsNeverAddUpPreferringTheUnverifiedDoes() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("coverage-draws")
+            let archive = try Self.dataset(temp)
+            let manifest = try Manifest(contentsOfFile: archive + ".sha256")
+            func drawn(_ seed: UInt64, covered: Set<Int>) -> Set<Int> {
+                var plan = SamplePlan(SampleSpec(size: .files(10)), seed: seed)
+                plan.draw(from: manifest, covered: { covered.contains($0) })
+                guard case .slots(let slots) = plan.mode else { return [] }
+                return slots
+            }
+            var uniform = Set<Int>()
+            var rotated = Set<Int>()
+            for seed in UInt64(1)...6 {
+                uniform.formUnion(drawn(seed, covered: []))
+                rotated.formUnion(drawn(seed, covered: rotated))
+            }
+            #expect(rotated.count == 60)
+            #expect(uniform.count < 50, "six uniform draws of 10 from 60 cover ~40 files: \(uniform.count)")
         }
-        var uniform = Set<Int>()
-        var rotated = Set<Int>()
-        for seed in UInt64(1)...6 {
-            uniform.formUnion(drawn(seed, covered: []))
-            rotated.formUnion(drawn(seed, covered: rotated))
-        }
-        #expect(rotated.count == 60)
-        #expect(uniform.count < 50, "six uniform draws of 10 from 60 cover ~40 files: \(uniform.count)")
     }
 
     @Test func changedContentCountsAsUnverifiedAndIsVerifiedFirst() async throws {

@@ -21,13 +21,15 @@ struct FixtureTests {
         #expect(run.restored.contains("Büro/Ablage/brief.txt"))
     }
 
-    @Test func badCRCZipIsCorruptAndIncomplete() throws {
-        let temp = TemporaryDirectory("fixture")
-        let archive = try fixture("bad-crc.zip")
-        let run = try WorkerHarness.run(archive: archive, manifest: archive + ".sha256", scratchParent: temp)
-        let byReason = Dictionary(grouping: run.report.findings, by: \.reason).mapValues { $0.map(\.path) }
-        #expect(byReason[.archiveCorrupt] == ["etc/hostname"])
-        #expect(byReason[.entryMissing] == ["Büro/Ablage/brief.txt"])
-        #expect(run.report.filesVerified == 1)
+    @Test func badCRCZipIsCorruptAndIncomplete() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("fixture")
+            let archive = try fixture("bad-crc.zip")
+            let run = try WorkerHarness.run(archive: archive, manifest: archive + ".sha256", scratchParent: temp)
+            let byReason = Dictionary(grouping: run.report.findings, by: \.reason).mapValues { $0.map(\.path) }
+            #expect(byReason[.archiveCorrupt] == ["etc/hostname"])
+            #expect(byReason[.entryMissing] == ["Büro/Ablage/brief.txt"])
+            #expect(run.report.filesVerified == 1)
+        }
     }
 }

@@ -99,11 +99,13 @@ struct FutureRestorePointTests {
         #expect(folded == real)
     }
 
-    @Test func clockSkewIsConfigurableAndBounded() throws {
-        let temp = TemporaryDirectory("future-config")
-        let ok = try temp.oneTargetConfig(archive: temp.url("a.tar"), defaults: "rpo: 1d, rto: 1h, clock_skew: 90s")
-        #expect(try ConfigLoader().load(path: ok).targets[0].clockSkew == TimeSpan(seconds: 90))
-        let tooLarge = try temp.oneTargetConfig(archive: temp.url("a.tar"), defaults: "rpo: 1d, rto: 1h, clock_skew: 30d")
-        #expect(throws: ConfigError.self) { try ConfigLoader().load(path: tooLarge) }
+    @Test func clockSkewIsConfigurableAndBounded() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("future-config")
+            let ok = try temp.oneTargetConfig(archive: temp.url("a.tar"), defaults: "rpo: 1d, rto: 1h, clock_skew: 90s")
+            #expect(try ConfigLoader().load(path: ok).targets[0].clockSkew == TimeSpan(seconds: 90))
+            let tooLarge = try temp.oneTargetConfig(archive: temp.url("a.tar"), defaults: "rpo: 1d, rto: 1h, clock_skew: 30d")
+            #expect(throws: ConfigError.self) { try ConfigLoader().load(path: tooLarge) }
+        }
     }
 }

@@ -94,15 +94,17 @@ struct HostileArchiveTests {
         }
     }
 
-    @Test func devicesFIFOsAndSetuidAreNeverCreated() throws {
-        let setup = try Setup("special")
-        let archive = try HostileArchive.make(.special, .tar, sentinel: setup.sentinel, in: setup.temp)
-        // In-process, to look at what lands in scratch before it is removed.
-        let run = try WorkerHarness.run(archive: archive, manifest: nil, scratchParent: setup.temp)
-        #expect(run.restored == ["safe.txt", "setgid", "setuid-root"])
-        #expect(run.report.specialEntriesSkipped == 3)
-        #expect(run.modes.values.allSatisfy { $0 & 0o7777 == 0o600 }, "modes are never restored: \(run.modes)")
-        try setup.expectContained()
+    @Test func devicesFIFOsAndSetuidAreNeverCreated() async throws {
+        try await Blocking.run {
+            let setup = try Setup("special")
+            let archive = try HostileArchive.make(.special, .tar, sentinel: setup.sentinel, in: setup.temp)
+            // In-process, to look at what lands in scratch before it is removed.
+            let run = try WorkerHarness.run(archive: archive, manifest: nil, scratchParent: setup.temp)
+            #expect(run.restored == ["safe.txt", "setgid", "setuid-root"])
+            #expect(run.report.specialEntriesSkipped == 3)
+            #expect(run.modes.values.allSatisfy { $0 & 0o7777 == 0o600 }, "modes are never restored: \(run.modes)")
+            try setup.expectContained()
+        }
     }
 
     @Test func namesThatAreNotUTF8AreRestoredAsBytes() async throws {

@@ -54,19 +54,21 @@ struct ScratchDirectoryTests {
 
     /// Removal follows a chain of single directories (`srv/data`) to where the tree branches and
     /// splits the entries there between two threads: everything goes, and a link out is not followed.
-    @Test func aBranchingTreeBelowAChainIsRemovedOnTwoThreads() throws {
-        let temp = TemporaryDirectory("branching")
-        let sentinel = try temp.write("sentinel/keep.txt", "precious")
-        let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "tree")
-        for directory in 0..<40 {
-            let path = "\(scratch.path)/srv/data/d\(directory)/e"
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            for file in 0..<25 { FileManager.default.createFile(atPath: "\(path)/f\(file)", contents: Data("x".utf8)) }
+    @Test func aBranchingTreeBelowAChainIsRemovedOnTwoThreads() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("branching")
+            let sentinel = try temp.write("sentinel/keep.txt", "precious")
+            let scratch = try ScratchDirectory.create(under: temp.url("cache"), label: "tree")
+            for directory in 0..<40 {
+                let path = "\(scratch.path)/srv/data/d\(directory)/e"
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                for file in 0..<25 { FileManager.default.createFile(atPath: "\(path)/f\(file)", contents: Data("x".utf8)) }
+            }
+            try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/srv/data/out", withDestinationPath: temp.url("sentinel"))
+            try scratch.remove()
+            #expect(!FileManager.default.fileExists(atPath: scratch.path))
+            #expect(try String(contentsOfFile: sentinel, encoding: .utf8) == "precious")
         }
-        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/srv/data/out", withDestinationPath: temp.url("sentinel"))
-        try scratch.remove()
-        #expect(!FileManager.default.fileExists(atPath: scratch.path))
-        #expect(try String(contentsOfFile: sentinel, encoding: .utf8) == "precious")
     }
 
     @Test func leftoversFromACrashAreFoundAndRemoved() throws {

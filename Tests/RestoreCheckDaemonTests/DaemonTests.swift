@@ -203,24 +203,26 @@ struct DaemonTests {
 struct SystemdNotifierTests {
     /// A notify socket nobody reads fills up (`net.unix.max_dgram_qlen`); a blocking send then hung
     /// the scheduler's thread and with it the daemon's shutdown (seen in CI). Sends must return.
-    @Test func aFullNotifySocketNeverBlocksTheSender() throws {
-        let temp = TemporaryDirectory("notify-full")
-        let notify = try NotifySocket(path: temp.url("notify.sock"))
-        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": notify.path])
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            for _ in 0..<5_000 { notifier.watchdog() }
-            done.signal()
+    @Test func aFullNotifySocketNeverBlocksTheSender() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("notify-full")
+            let notify = try NotifySocket(path: temp.url("notify.sock"))
+            let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": notify.path])
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                for _ in 0..<5_000 { notifier.watchdog() }
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 60) == .success, "5,000 pings to an unread socket did not return")
+            // A state change waits a bounded time for room (systemd waits for READY=1), then gives up.
+            let stateChange = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                notifier.ready(status: "serving")
+                stateChange.signal()
+            }
+            #expect(stateChange.wait(timeout: .now() + 30) == .success, "READY=1 to a full socket did not return")
+            #expect(notify.receive(timeout: 1) == "WATCHDOG=1", "what fitted was delivered")
         }
-        #expect(done.wait(timeout: .now() + 60) == .success, "5,000 pings to an unread socket did not return")
-        // A state change waits a bounded time for room (systemd waits for READY=1), then gives up.
-        let stateChange = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            notifier.ready(status: "serving")
-            stateChange.signal()
-        }
-        #expect(stateChange.wait(timeout: .now() + 30) == .success, "READY=1 to a full socket did not return")
-        #expect(notify.receive(timeout: 1) == "WATCHDOG=1", "what fitted was delivered")
     }
 
     @Test func aStateChangeWaitsForRoomRatherThanBeingDropped() throws {

@@ -7,11 +7,13 @@ import Testing
 struct DeploymentTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    @Test func alertRulesPassTheirPromtoolUnitTests() throws {
-        let result = try Shell.execute(
-            "/usr/bin/promtool", ["test", "rules", "restorecheck-alerts.test.yml"], in: "\(Self.root)/config/prometheus")
-        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("SUCCESS"))
+    @Test func alertRulesPassTheirPromtoolUnitTests() async throws {
+        try await Blocking.run {
+            let result = try Shell.execute(
+                "/usr/bin/promtool", ["test", "rules", "restorecheck-alerts.test.yml"], in: "\(Self.root)/config/prometheus")
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("SUCCESS"))
+        }
     }
 
     @Test(arguments: ["restorecheck.service", "restorecheck-run@.service"])
@@ -47,13 +49,15 @@ struct DeploymentTests {
         #expect(lines.contains { $0.hasPrefix("✓ NoNewPrivileges=") } && lines.contains { $0.hasPrefix("✓ CapabilityBoundingSet=") })
     }
 
-    @Test func unitsNameTheBinaryAndConfigThatMakeInstallPlaces() throws {
-        let service = try String(contentsOfFile: "\(Self.root)/systemd/restorecheck.service", encoding: .utf8)
-        #expect(service.contains("ExecStart=/usr/local/bin/restorecheck serve --config /etc/restorecheck/restorecheck.yaml"))
-        #expect(service.contains("Type=notify"))
-        #expect(service.contains("ExecReload=/bin/kill -HUP $MAINPID"))
-        let makefile = try String(contentsOfFile: "\(Self.root)/Makefile", encoding: .utf8)
-        #expect(makefile.contains("$(DESTDIR)$(PREFIX)/bin/restorecheck"))
-        #expect(makefile.contains("$(DESTDIR)/etc/restorecheck/restorecheck.yaml"))
+    @Test func unitsNameTheBinaryAndConfigThatMakeInstallPlaces() async throws {
+        try await Blocking.run {
+            let service = try String(contentsOfFile: "\(Self.root)/systemd/restorecheck.service", encoding: .utf8)
+            #expect(service.contains("ExecStart=/usr/local/bin/restorecheck serve --config /etc/restorecheck/restorecheck.yaml"))
+            #expect(service.contains("Type=notify"))
+            #expect(service.contains("ExecReload=/bin/kill -HUP $MAINPID"))
+            let makefile = try String(contentsOfFile: "\(Self.root)/Makefile", encoding: .utf8)
+            #expect(makefile.contains("$(DESTDIR)$(PREFIX)/bin/restorecheck"))
+            #expect(makefile.contains("$(DESTDIR)/etc/restorecheck/restorecheck.yaml"))
+        }
     }
 }

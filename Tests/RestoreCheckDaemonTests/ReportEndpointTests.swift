@@ -82,27 +82,31 @@ struct ReportEndpointTests {
         #expect(daemon.waitForExit() == 0, "\(daemon.log)")
     }
 
-    @Test func reportsAreNeverServedBeyondLoopbackWithoutBasicAuth() throws {
-        let temp = TemporaryDirectory("report-exposed")
-        let set = try BackupSet.make(.gnuTar, in: temp)
-        let config = try temp.write(
-            "rc.yaml",
-            "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\nreport: { serve: true }\n"
-                + "targets:\n  - { name: t, tenant: x, archives: \(set.archive), rpo: 1d, rto: 1h }\n")
-        let result = try Shell.execute(BuiltBinary.path, ["serve", "--config", config, "--web.listen-address", "0.0.0.0:\(Loopback.freePort())"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("report.serve on 0.0.0.0") && result.stderr.contains("without basic_auth_users"), "\(result.stderr)")
-        #expect(MetricsEndpoint.reportsExposed(WebConfig(basicAuthUsers: ["a": "$2b$10$x"]), addresses: [ListenAddress(host: "10.0.0.1", port: 1)]) == nil)
-        #expect(MetricsEndpoint.reportsExposed(nil, addresses: [.default]) == nil, "loopback needs no auth")
+    @Test func reportsAreNeverServedBeyondLoopbackWithoutBasicAuth() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("report-exposed")
+            let set = try BackupSet.make(.gnuTar, in: temp)
+            let config = try temp.write(
+                "rc.yaml",
+                "scratch_dir: \(temp.url("scratch"))\nstate_dir: \(temp.url("state"))\nreport: { serve: true }\n"
+                    + "targets:\n  - { name: t, tenant: x, archives: \(set.archive), rpo: 1d, rto: 1h }\n")
+            let result = try Shell.execute(BuiltBinary.path, ["serve", "--config", config, "--web.listen-address", "0.0.0.0:\(Loopback.freePort())"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("report.serve on 0.0.0.0") && result.stderr.contains("without basic_auth_users"), "\(result.stderr)")
+            #expect(MetricsEndpoint.reportsExposed(WebConfig(basicAuthUsers: ["a": "$2b$10$x"]), addresses: [ListenAddress(host: "10.0.0.1", port: 1)]) == nil)
+            #expect(MetricsEndpoint.reportsExposed(nil, addresses: [.default]) == nil, "loopback needs no auth")
+        }
     }
 
-    @Test func aTenantUserWhoIsNotABasicAuthUserIsAConfigError() throws {
-        let temp = TemporaryDirectory("report-webconfig")
-        let path = try temp.write("web.yml", "basic_auth_users:\n  admin: '$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6'\ntenant_users:\n  viewer: [acme]\n")
-        let set = try BackupSet.make(.gnuTar, in: temp)
-        let config = try temp.oneTargetConfig(archive: set.archive)
-        let result = try Shell.execute(BuiltBinary.path, ["serve", "--config", config, "--web.config.file", path])
-        #expect(result.status == 2 || result.status == 1)
-        #expect(result.stderr.contains("'viewer' is not in basic_auth_users"), "\(result.stderr)")
+    @Test func aTenantUserWhoIsNotABasicAuthUserIsAConfigError() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("report-webconfig")
+            let path = try temp.write("web.yml", "basic_auth_users:\n  admin: '$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3V5lz0xCjCEvQZ8pP5Tj1W6'\ntenant_users:\n  viewer: [acme]\n")
+            let set = try BackupSet.make(.gnuTar, in: temp)
+            let config = try temp.oneTargetConfig(archive: set.archive)
+            let result = try Shell.execute(BuiltBinary.path, ["serve", "--config", config, "--web.config.file", path])
+            #expect(result.status == 2 || result.status == 1)
+            #expect(result.stderr.contains("'viewer' is not in basic_auth_users"), "\(result.stderr)")
+        }
     }
 }

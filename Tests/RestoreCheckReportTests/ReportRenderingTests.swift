@@ -25,41 +25,43 @@ struct ReportRenderingTests {
                 + arguments + ["file://\(page)"])
     }
 
-    @Test func theHTMLRendersInARealBrowserWithTheJSONReportsNumbers() throws {
-        let temp = TemporaryDirectory("report-browser")
-        let report = try Self.report(temp)
-        let renderer = try ReportRenderer()
-        let page = try temp.write("acme.html", try renderer.render(report, as: .html).text)
-        let json = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(try renderer.render(report, as: .json).text.utf8))
+    @Test func theHTMLRendersInARealBrowserWithTheJSONReportsNumbers() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("report-browser")
+            let report = try Self.report(temp)
+            let renderer = try ReportRenderer()
+            let page = try temp.write("acme.html", try renderer.render(report, as: .html).text)
+            let json = try TenantReport.jsonDecoder().decode(TenantReport.self, from: Data(try renderer.render(report, as: .json).text.utf8))
 
-        let netLog = temp.url("net-log.json")
-        let dom = try Self.chromium(["--dump-dom", "--log-net-log=\(netLog)"], page: page, in: temp)
-        #expect(dom.status == 0, "\(dom.stderr)")
-        let html = dom.stdout
-        for target in json.targets {
-            let row = try #require(Self.summaryRow(target.target, in: html), "summary row for \(target.target)")
-            #expect(Self.cell("rpo-compliance", in: row) == ReportFormat.percent(target.rpoCompliancePercent))
-            #expect(Self.cell("rto-compliance", in: row) == ReportFormat.percent(target.rtoCompliancePercent))
-            #expect(html.contains("<section class=\"charts\" data-target=\"\(target.target)\">"))
+            let netLog = temp.url("net-log.json")
+            let dom = try Self.chromium(["--dump-dom", "--log-net-log=\(netLog)"], page: page, in: temp)
+            #expect(dom.status == 0, "\(dom.stderr)")
+            let html = dom.stdout
+            for target in json.targets {
+                let row = try #require(Self.summaryRow(target.target, in: html), "summary row for \(target.target)")
+                #expect(Self.cell("rpo-compliance", in: row) == ReportFormat.percent(target.rpoCompliancePercent))
+                #expect(Self.cell("rto-compliance", in: row) == ReportFormat.percent(target.rtoCompliancePercent))
+                #expect(html.contains("<section class=\"charts\" data-target=\"\(target.target)\">"))
+            }
+            #expect(Self.cell("rpo-compliance", in: Self.summaryRow("fs", in: html) ?? "") == "82.94 %", "as a person reads it")
+            #expect(Self.count("<tr class=\"open\" data-kind=", in: html) == json.breaches.count { $0.isOpen })
+            #expect(Self.count("<tr data-run=", in: html) == json.evidence.count)
+            #expect(Self.count("<polyline class=\"series\"", in: html) == 1, "fs has one age line; mail and db none")
+            // Nothing left the page: Chromium's own network log has no request made for it (its
+            // background requests to Google's update services are not the page's).
+            #expect(try Self.requestsMadeByThePage(netLog: netLog) == [])
+            #expect(html.contains("default-src 'none'"))
+            // The check can fail: a page with one external image is caught.
+            let control = try temp.write("control.html", "<!DOCTYPE html><html><body><img src=\"http://example.invalid/logo.png\"></body></html>")
+            _ = try Self.chromium(["--dump-dom", "--log-net-log=\(temp.url("control-log.json"))"], page: control, in: temp)
+            #expect(try Self.requestsMadeByThePage(netLog: temp.url("control-log.json")) == ["http://example.invalid/logo.png"])
+
+            let png = temp.url("acme.png")
+            let shot = try Self.chromium(["--screenshot=\(png)", "--window-size=1200,2400", "--hide-scrollbars"], page: page, in: temp)
+            #expect(shot.status == 0, "\(shot.stderr)")
+            let bytes = try #require(FileManager.default.contents(atPath: png))
+            #expect(bytes.count > 20_000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "a real screenshot")
         }
-        #expect(Self.cell("rpo-compliance", in: Self.summaryRow("fs", in: html) ?? "") == "82.94 %", "as a person reads it")
-        #expect(Self.count("<tr class=\"open\" data-kind=", in: html) == json.breaches.count { $0.isOpen })
-        #expect(Self.count("<tr data-run=", in: html) == json.evidence.count)
-        #expect(Self.count("<polyline class=\"series\"", in: html) == 1, "fs has one age line; mail and db none")
-        // Nothing left the page: Chromium's own network log has no request made for it (its
-        // background requests to Google's update services are not the page's).
-        #expect(try Self.requestsMadeByThePage(netLog: netLog) == [])
-        #expect(html.contains("default-src 'none'"))
-        // The check can fail: a page with one external image is caught.
-        let control = try temp.write("control.html", "<!DOCTYPE html><html><body><img src=\"http://example.invalid/logo.png\"></body></html>")
-        _ = try Self.chromium(["--dump-dom", "--log-net-log=\(temp.url("control-log.json"))"], page: control, in: temp)
-        #expect(try Self.requestsMadeByThePage(netLog: temp.url("control-log.json")) == ["http://example.invalid/logo.png"])
-
-        let png = temp.url("acme.png")
-        let shot = try Self.chromium(["--screenshot=\(png)", "--window-size=1200,2400", "--hide-scrollbars"], page: page, in: temp)
-        #expect(shot.status == 0, "\(shot.stderr)")
-        let bytes = try #require(FileManager.default.contents(atPath: png))
-        #expect(bytes.count > 20_000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "a real screenshot")
     }
 
     @Test func markdownHasTheSameNumbersAndNoHTMLEscaping() throws {
