@@ -128,16 +128,21 @@ let package = Package(
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.
         .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
-        // The history store on its own, in real SQLite files: durability, migrations, reading back.
+        // Histories written through the store's own API, for the store's and the reports' tests.
+        .target(
+            name: "RestoreCheckStoreTestSupport", dependencies: ["RestoreCheckStore", "RestoreCheckTestSupport"], path: "Tests/StoreSupport"),
+        // The history store on its own, in real SQLite files: durability, migrations, reading back,
+        // the evidence chain.
         .testTarget(
             name: "RestoreCheckStoreTests",
-            dependencies: ["RestoreCheckStore", "RestoreCheckTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RestoreCheckStore", "RestoreCheckTestSupport", "RestoreCheckStoreTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RestoreCheckReportTests",
             dependencies: [
-                "RestoreCheckReport", "RestoreCheckStore", "RestoreCheckTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "RestoreCheckReport", "RestoreCheckStore", "RestoreCheckTestSupport", "RestoreCheckStoreTestSupport",
             ]
         ),
         .testTarget(

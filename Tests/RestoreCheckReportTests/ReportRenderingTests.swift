@@ -2,6 +2,7 @@ import Foundation
 @testable import RestoreCheckCore
 @testable import RestoreCheckReport
 import RestoreCheckStore
+import RestoreCheckStoreTestSupport
 import RestoreCheckTestSupport
 import Testing
 

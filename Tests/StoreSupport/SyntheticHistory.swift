@@ -1,34 +1,49 @@
 import Foundation
 @testable import RestoreCheckCore
 import RestoreCheckStore
+import RestoreCheckTestSupport
 
 /// Histories written through the store's own API (`beginRun`/`complete`), as the daemon writes them:
 /// one test a day at 02:00 of the backup taken at 00:00 that day.
-struct SyntheticHistory {
-    static let t0 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01 00:00 UTC
-    static let day = 86_400.0
+public struct SyntheticHistory {
+    public static let t0 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01 00:00 UTC
+    public static let day = 86_400.0
     /// Tests start at 02:00 and take 5 s.
-    static let testOffset = 7_200.0
-    static let testSeconds = 5.0
+    public static let testOffset = 7_200.0
+    public static let testSeconds = 5.0
 
-    let store: HistoryStore
+    public let store: HistoryStore
 
     /// One test of `target` on `day`: how it ended and what it projected.
-    struct Test {
-        var day: Int
-        var status: OutcomeStatus = .passed
-        var reasons: [OutcomeReason] = []
-        var projected: Double? = 3_600
-        var rto: Double = 4 * 3_600
-        var findings = 0
+    public struct Test {
+        public var day: Int
+        public var status: OutcomeStatus = .passed
+        public var reasons: [OutcomeReason] = []
+        public var projected: Double? = 3_600
+        public var rto: Double = 4 * 3_600
+        public var findings = 0
+
+        public init(
+            day: Int, status: OutcomeStatus = .passed, reasons: [OutcomeReason] = [], projected: Double? = 3_600, rto: Double = 4 * 3_600,
+            findings: Int = 0
+        ) {
+            self.day = day
+            self.status = status
+            self.reasons = reasons
+            self.projected = projected
+            self.rto = rto
+            self.findings = findings
+        }
     }
 
-    static func started(_ day: Int) -> Date { t0.addingTimeInterval(Double(day) * Self.day + testOffset) }
-    static func finished(_ day: Int) -> Date { started(day).addingTimeInterval(testSeconds) }
-    static func at(_ day: Int, _ seconds: Double = 0) -> Date { t0.addingTimeInterval(Double(day) * Self.day + seconds) }
+    public init(store: HistoryStore) { self.store = store }
+
+    public static func started(_ day: Int) -> Date { t0.addingTimeInterval(Double(day) * Self.day + testOffset) }
+    public static func finished(_ day: Int) -> Date { started(day).addingTimeInterval(testSeconds) }
+    public static func at(_ day: Int, _ seconds: Double = 0) -> Date { t0.addingTimeInterval(Double(day) * Self.day + seconds) }
 
     @discardableResult
-    func record(_ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, _ test: Test) throws -> Int64 {
+    public func record(_ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, _ test: Test) throws -> Int64 {
         let started = Self.started(test.day)
         let id = try store.beginRun(target: target, tenant: tenant, started: started, origin: "serve")
         let findings = (0..<test.findings).map {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import RestoreCheckCore
 @testable import RestoreCheckStore
+import RestoreCheckStoreTestSupport
 import RestoreCheckTestSupport
 import Testing
 
