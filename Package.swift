@@ -48,18 +48,30 @@ let package = Package(
         // back to libarchive's zlib) and liblzma's multi-threaded xz decoder (liblzma-dev, which
         // libarchive-dev already brings).
         .target(name: "CDecoders", linkerSettings: [.linkedLibrary("lzma")]),
+        // What an archive file is from its first bytes (magic numbers, split volumes, zstd windows):
+        // plain reads, no libarchive, so the parent process may ask before any archive is parsed.
+        .target(name: "ArchiveFormats"),
         // The Swift face of libarchive: a reader, entries as values, errors as a struct.
-        .target(name: "ArchiveKit", dependencies: ["CArchive", "CDecoders"]),
-        // The domain: config, manifests, sampling, the worker and its protocol, verdicts, outcomes.
+        .target(name: "ArchiveKit", dependencies: ["ArchiveFormats", "CArchive", "CDecoders"]),
+        // The domain the parent process runs: config, manifests, restore-point sources, the worker's
+        // protocol and supervision, sandboxes, verdicts, outcomes. It never parses an archive: it
+        // does not depend on ArchiveKit, so libarchive cannot be called here.
         .target(
             name: "RestoreCheckCore",
             dependencies: [
-                "ArchiveKit",
+                "ArchiveFormats",
                 "CLibcrypto",
                 "CSystemShim",
-                "CXML",
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        // The restore worker's code (`restorecheck restore-worker`, sandboxed, under its rlimits): the
+        // restoring pass, sampling, scratch writes, content inspection and the built-in validators.
+        // The only module that depends on ArchiveKit (and libxml2): everything that parses a backup's
+        // bytes runs in the worker process.
+        .target(
+            name: "RestoreCheckWorker",
+            dependencies: ["RestoreCheckCore", "ArchiveFormats", "ArchiveKit", "CLibcrypto", "CSystemShim", "CXML"]
         ),
         // Outcome history in SQLite (GRDB): runs, findings, migrations, retention.
         .target(
@@ -106,9 +118,10 @@ let package = Package(
         .executableTarget(
             name: "restorecheck",
             dependencies: [
-                "ArchiveKit",
+                "ArchiveFormats",
                 "CSystemShim",
                 "RestoreCheckCore",
+                "RestoreCheckWorker",
                 "RestoreCheckStore",
                 "RestoreCheckMetrics",
                 "RestoreCheckDaemon",
@@ -121,9 +134,11 @@ let package = Package(
         // Test helpers: scratch folders, real archive tools, the built binary. Not shipped.
         .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support"),
         .testTarget(name: "ArchiveKitTests", dependencies: ["ArchiveKit", "RestoreCheckTestSupport"]),
+        // The domain and the worker's code, in process (the worker's own tests run `RestoreWorker`
+        // without a subprocess through `WorkerHarness`).
         .testTarget(
             name: "RestoreCheckCoreTests",
-            dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"],
+            dependencies: ["RestoreCheckCore", "RestoreCheckWorker", "ArchiveKit", "RestoreCheckTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.

@@ -1,4 +1,5 @@
 import CArchive
+import ArchiveFormats
 import CDecoders
 import Glibc
 

@@ -1,7 +1,8 @@
+import ArchiveFormats
 import ArgumentParser
 import Foundation
-import ArchiveKit
 import RestoreCheckCore
+import RestoreCheckWorker
 
 /// `restorecheck check-config`: validates the config without touching any archive.
 struct CheckConfigCommand: AsyncParsableCommand {
@@ -16,11 +17,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("\(config.sourcePath): OK, \(config.targets.count) target(s)")
         print("  scratch_dir: \(config.scratchDirectory)")
         print("  state_dir:   \(config.stateDirectory)")
-        // Which decoders the worker uses here (README "Decoders beyond libarchive's").
-        let gzip = ArchiveReader.GzipDecoder.preferred == .isal
-            ? "ISA-L" : "libarchive's zlib (\(ArchiveReader.GzipDecoder.isalUnavailableReason ?? "RESTORECHECK_GZIP_DECODER=zlib"); gzip trailers unchecked)"
-        let xzThreads = ArchiveReader.preferredXZThreads
-        print("  decoders:    gzip \(gzip); multi-block xz \(xzThreads > 0 ? "liblzma, \(xzThreads) threads" : "libarchive's filter, one thread")")
+        print("  decoders:    \(WorkerDecoders.summary)")
         for target in config.targets {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")

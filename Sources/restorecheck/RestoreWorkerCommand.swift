@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import RestoreCheckCore
 import RestoreCheckStore
+import RestoreCheckWorker
 
 /// `restorecheck restore-worker` (hidden): the sandboxed side of one restore test.
 ///

@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// Ransomware that encrypted the source before the backup ran: the manifest is taken of the
 /// ciphertext, every checksum matches, and until the content check the test passed. Real files made

@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// Coverage rotation: 20 random files a day never add up to "the backup is known to restore"; a
 /// sample that prefers what was not verified within the window does, and says how much it has.

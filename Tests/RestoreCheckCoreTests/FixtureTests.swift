@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 @Suite("Committed fixtures (see Fixtures/README.md)")
 struct FixtureTests {

@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// Archives from customer machines may be hostile. Every case runs through the spawned worker (a
 /// parser crash is then `worker_crashed`, not a dead test runner) and asserts the same three things:

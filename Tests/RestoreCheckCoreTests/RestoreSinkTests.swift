@@ -4,6 +4,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// The hash/write thread's hand-over: jobs go across in batches, and every way the archive thread
 /// can wait (for an open-file slot, for a buffer) publishes its staged batch first, or the two

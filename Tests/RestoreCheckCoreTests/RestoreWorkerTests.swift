@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 @Suite("Restore worker on archives made by real tools")
 struct RestoreWorkerTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// The pass's bookkeeping without an archive: members, in-flight digests, eviction and duplicates,
 /// with the book's invariant checked after every step.

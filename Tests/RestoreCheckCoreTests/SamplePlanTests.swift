@@ -1,6 +1,7 @@
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// How a sample is chosen, without an archive.
 @Suite("Sample plan: drawn from the manifest, planned, or chosen on the fly")

@@ -3,6 +3,7 @@ import RestoreCheckTestSupport
 import Testing
 
 @testable import RestoreCheckCore
+@testable import RestoreCheckWorker
 
 /// Built-in application checks on restored files (`validate:`): a checksum proves the bytes came back
 /// as written; these prove the database and dumps in them are whole. Every file is made by the real

@@ -1,4 +1,4 @@
-import ArchiveKit
+import ArchiveFormats
 import Foundation
 import Glibc
 

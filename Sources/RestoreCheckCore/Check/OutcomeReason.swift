@@ -1,5 +1,3 @@
-import ArchiveKit
-
 /// Why a test did not pass (contract: these strings are API, see README "Outcome model").
 ///
 /// `failed` reasons say the backup would not restore as promised; `error` reasons say restorecheck
@@ -64,22 +62,5 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
 
     public static func < (lhs: OutcomeReason, rhs: OutcomeReason) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
-
-extension OutcomeReason {
-    /// What a libarchive error means for the outcome, from ArchiveKit's code (never the message), for
-    /// the outer archive and for what a validator decodes alike: running out of memory under the
-    /// worker's `RLIMIT_AS` (a hostile xz/7z header can demand a 4 GiB dictionary) is
-    /// `limit_exceeded`; a codec or format the reader lacks is `unsupported_format` (ours to fix, not
-    /// the backup's); encryption is `encrypted_entry`; only a verdict on the data itself is `otherwise`
-    /// (`archive_corrupt` for the archive, `validation_failed` for a file in it).
-    init(archiveError error: ArchiveError, otherwise: OutcomeReason) {
-        switch error.code {
-        case .outOfMemory: self = .limitExceeded
-        case .unsupported: self = .unsupportedFormat
-        case .encrypted: self = .encryptedEntry
-        default: self = otherwise
-        }
     }
 }

@@ -83,7 +83,7 @@ public enum RestoreProjection {
 
     /// Whether a file was held uncompressed in the archive: at least 1 MiB (block-sized reads make
     /// smaller spans meaningless) and a span in the archive of at least 90 % of its size.
-    static func isIncompressible(declared: Int64, archiveBytes: Int64) -> Bool {
+    package static func isIncompressible(declared: Int64, archiveBytes: Int64) -> Bool {
         declared >= 1 << 20 && Double(archiveBytes) >= 0.9 * Double(declared)
     }
 

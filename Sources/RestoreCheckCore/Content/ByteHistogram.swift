@@ -8,24 +8,24 @@ import Foundation
 /// one table here: since the inspector's early exits the histogram is ~0.3 % of a full verify's
 /// samples (`perf record`, README "Performance"), too little for the choice to matter.
 /// Owned by one thread (the restore sink's) and reset per file; 4 KiB of counters.
-struct ByteHistogram: ~Copyable {
+package struct ByteHistogram: ~Copyable {
     private let tables: UnsafeMutablePointer<UInt32>
     /// Bytes counted since the last reset.
-    private(set) var count = 0
+    package private(set) var count = 0
 
-    init() {
+    package init() {
         tables = .allocate(capacity: 4 * 256)
         tables.initialize(repeating: 0, count: 4 * 256)
     }
 
     deinit { tables.deallocate() }
 
-    mutating func reset() {
+    package mutating func reset() {
         tables.update(repeating: 0, count: 4 * 256)
         count = 0
     }
 
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func add(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let n = bytes.count
         var i = 0
@@ -44,13 +44,13 @@ struct ByteHistogram: ~Copyable {
     }
 
     /// `n` zero bytes (a sparse hole).
-    mutating func addZeros(_ n: Int) {
+    package mutating func addZeros(_ n: Int) {
         tables[0] &+= UInt32(truncatingIfNeeded: n)
         count += n
     }
 
     /// The combined counts.
-    var counts: [Int] {
+    package var counts: [Int] {
         (0..<256).map { Int(tables[$0]) + Int(tables[256 + $0]) + Int(tables[512 + $0]) + Int(tables[768 + $0]) }
     }
 }

@@ -33,7 +33,7 @@ public enum ContentRule {
 
     /// The verdict for a file of `size` bytes whose first bytes are `head` and last bytes `tail`;
     /// `statistics` is only computed when the cheaper tests have not decided.
-    static func judge(
+    package static func judge(
         _ expectation: ContentExpectation, size: Int64, head: ArraySlice<UInt8>, tail: ArraySlice<UInt8> = [],
         statistics: () -> ByteStatistics
     ) -> Suspicion? {

@@ -43,14 +43,14 @@ public struct CoverageReport: Sendable, Codable, Hashable {
 /// The worker's coverage bookkeeping for one pass: each manifest slot's entry hash, whether it was
 /// verified within the window before this test, and the sizes the archive declares. 17 bytes per
 /// manifest entry, only when the target has `coverage:`.
-struct CoverageLedger {
+package struct CoverageLedger {
     private let entryHashes: [UInt64]
     private let coveredBefore: [Bool]
     private var sizes: [Int64]
 
     /// Hashes every manifest entry under the state's key and looks each up among the hashes
     /// verified since the window began.
-    init(manifestPath: String, manifest: Manifest, request: CoverageRequest) throws {
+    package init(manifestPath: String, manifest: Manifest, request: CoverageRequest) throws {
         guard let state = try CoverageState.load(request.statePath) else {
             throw CoverageState.Failure(path: request.statePath, message: "missing")
         }
@@ -67,15 +67,15 @@ struct CoverageLedger {
     }
 
     /// Whether `slot` was verified within the window before this test.
-    func isCovered(_ slot: Int) -> Bool { coveredBefore[slot] }
+    package func isCovered(_ slot: Int) -> Bool { coveredBefore[slot] }
 
     /// The archive's declared size of a listed entry.
-    mutating func noteSize(_ slot: Int32, _ bytes: Int64) {
+    package mutating func noteSize(_ slot: Int32, _ bytes: Int64) {
         if Int(slot) < sizes.count { sizes[Int(slot)] = max(0, bytes) }
     }
 
     /// The report, given each slot's result in this test (`verified`, `failed`, or neither).
-    func report(result: (Int32) -> NameLedger.Result?) -> CoverageReport {
+    package func report(result: (Int32) -> NameLedger.Result?) -> CoverageReport {
         var report = CoverageReport()
         var verified: [UInt64] = []
         var failed: [UInt64] = []

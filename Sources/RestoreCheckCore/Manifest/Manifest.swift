@@ -30,7 +30,7 @@ public struct Manifest: Sendable {
     public subscript(name: EntryName) -> String? { slot(of: NameKey(name)).map { digests[$0].description } }
 
     /// The slot (0..<count, in first-listed order) of a name, if listed.
-    func slot(of key: NameKey) -> Int? { slotByKey[key].map(Int.init) }
+    package func slot(of key: NameKey) -> Int? { slotByKey[key].map(Int.init) }
 
     /// A manifest line that could not be understood, or a manifest that could not be read (line 0).
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -77,7 +77,7 @@ public struct Manifest: Sendable {
 
     /// Calls `body` with every entry of the manifest file in file order (repeats included), until it
     /// returns false. For reporting by name what the index holds only as keys.
-    static func forEachEntry(inFile path: String, _ body: (EntryName, SHA256Digest) -> Bool) throws(ParseError) {
+    package static func forEachEntry(inFile path: String, _ body: (EntryName, SHA256Digest) -> Bool) throws(ParseError) {
         var lines = LineSplitter(file: path)
         var stop = false
         func visit(_ line: UnsafeRawBufferPointer, _ number: Int) throws(ParseError) {

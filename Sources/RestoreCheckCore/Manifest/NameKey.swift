@@ -8,11 +8,11 @@
 /// Two SipHash values under Swift's per-process random seed: an archive cannot be crafted to collide
 /// with a manifest name without knowing the seed, and 128 bits make an accidental collision
 /// (~n²/2¹²⁹) negligible for any real archive.
-struct NameKey: Hashable, Sendable {
+package struct NameKey: Hashable, Sendable {
     let high: UInt64
     let low: UInt64
 
-    init(_ name: EntryName) { self.init(bytes: name.bytes) }
+    package init(_ name: EntryName) { self.init(bytes: name.bytes) }
 
     init(bytes: [UInt8]) {
         var first = Hasher()
@@ -34,7 +34,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
     /// SHA-256 of no bytes: what an empty restored file hashes to.
-    static let ofEmpty = SHA256Digest(hex: Array("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".utf8))!
+    package static let ofEmpty = SHA256Digest(hex: Array("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".utf8))!
 
     /// From 32 raw bytes (big-endian words, so `description` prints the bytes in order).
     init(bytes: UnsafeRawBufferPointer) {

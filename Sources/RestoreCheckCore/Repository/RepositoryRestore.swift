@@ -35,16 +35,15 @@ public final class RepositoryRestore {
     func toolPath(_ name: String) -> String { tool.source.tool == .restic ? "/" + name : name }
 
     /// `files: k` with a manifest: the sample drawn from the manifest exactly as the restore worker
-    /// draws an archive's (`SamplePlan.draw`, coverage first), so the manifest is the population and
+    /// draws an archive's (`ManifestDraw`, coverage first), so the manifest is the population and
     /// a drawn file the snapshot lacks is `entry_missing`, and no file listing is needed. Nil when
     /// the manifest cannot be read (the tool's listing is used instead).
     func draw(_ sample: SampleSpec, seed: UInt64, manifest path: String, coverage: CoverageRequest?) -> Listing? {
         guard case .files = sample.size, let manifest = try? Manifest(contentsOfFile: path) else { return nil }
-        var plan = SamplePlan(sample, seed: seed)
         let ledger = coverage.flatMap { try? CoverageLedger(manifestPath: path, manifest: manifest, request: $0) }
-        plan.draw(from: manifest, covered: { ledger?.isCovered($0) ?? false })
-        guard case .slots(let slots) = plan.mode else { return nil }
-        var names = Set(plan.includes.map(\.description))
+        let drawn = ManifestDraw(sample, seed: seed, manifest: manifest, covered: { ledger?.isCovered($0) ?? false })
+        guard let slots = drawn.slots else { return nil }
+        var names = Set(drawn.includes.map(\.description))
         var remaining = slots
         do {
             try Manifest.forEachEntry(inFile: path) { name, _ in

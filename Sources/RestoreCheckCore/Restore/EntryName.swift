@@ -81,12 +81,12 @@ public struct EntryName: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Removes leading `/` bytes, as GNU tar, bsdtar (without `-P`) and unzip do before restoring a
     /// member, and as restorecheck does for archive and manifest names alike (`sha256sum /srv/a`
     /// matches the tar entry `srv/a`). `..` is not touched here: `validate` refuses it.
-    static func strippingRoot(_ bytes: [UInt8]) -> (bytes: [UInt8], stripped: Bool) {
+    package static func strippingRoot(_ bytes: [UInt8]) -> (bytes: [UInt8], stripped: Bool) {
         guard let first = bytes.firstIndex(where: { $0 != UInt8(ascii: "/") }) else { return ([], !bytes.isEmpty) }
         return first == 0 ? (bytes, false) : (Array(bytes[first...]), true)
     }
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    package init(bytes: [UInt8]) { self.bytes = bytes }
 
     public static func == (lhs: EntryName, rhs: EntryName) -> Bool { lhs.bytes == rhs.bytes }
 

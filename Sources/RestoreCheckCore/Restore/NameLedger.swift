@@ -4,8 +4,8 @@
 /// Per slot: one byte of flags and the verified byte count (to take a result back when a duplicate
 /// name supersedes it). With the manifest's index (~70 bytes a line) this is the whole per-file cost
 /// of a pass: the earlier sets and dictionaries of names and findings cost ~1 KiB a file.
-struct NameLedger {
-    let manifest: Manifest?
+package struct NameLedger {
+    package let manifest: Manifest?
     private var flags: [Flags] = []
     private var verifiedBytes: [Int64] = []
     /// Slots for names the manifest does not list (or every name, without a manifest).
@@ -19,12 +19,12 @@ struct NameLedger {
     }
 
     /// A settled sample member's result.
-    enum Result: Equatable {
+    package enum Result: Equatable {
         case verified(bytes: Int64)
         case failed
     }
 
-    init(manifest: Manifest?) {
+    package init(manifest: Manifest?) {
         self.manifest = manifest
         let listed = manifest?.count ?? 0
         flags = Array(repeating: [], count: listed)
@@ -32,7 +32,7 @@ struct NameLedger {
     }
 
     /// The name's slot; a name outside the manifest gets a new one.
-    mutating func slot(for key: NameKey) -> Int32 {
+    package mutating func slot(for key: NameKey) -> Int32 {
         if let slot = manifest?.slot(of: key) { return Int32(slot) }
         if let slot = unlisted[key] { return slot }
         let slot = Int32(flags.count)
@@ -43,26 +43,26 @@ struct NameLedger {
     }
 
     /// Whether the archive showed a file of this name (without giving the name a slot).
-    func hasSeen(_ key: NameKey) -> Bool {
+    package func hasSeen(_ key: NameKey) -> Bool {
         if let slot = manifest?.slot(of: key) { return isSeen(Int32(slot)) }
         return unlisted[key] != nil
     }
 
     /// Whether the slot is one of the manifest's.
-    func isListed(_ slot: Int32) -> Bool { Int(slot) < (manifest?.count ?? 0) }
+    package func isListed(_ slot: Int32) -> Bool { Int(slot) < (manifest?.count ?? 0) }
 
     /// The manifest's digest for a listed slot.
-    func expectedDigest(_ slot: Int32) -> SHA256Digest? { isListed(slot) ? manifest?.digests[Int(slot)] : nil }
+    package func expectedDigest(_ slot: Int32) -> SHA256Digest? { isListed(slot) ? manifest?.digests[Int(slot)] : nil }
 
-    func isSeen(_ slot: Int32) -> Bool { flags[Int(slot)].contains(.seen) }
+    package func isSeen(_ slot: Int32) -> Bool { flags[Int(slot)].contains(.seen) }
 
     /// Marks a name as present in the archive; false if it already was (a duplicate).
     @discardableResult
-    mutating func markSeen(_ slot: Int32) -> Bool {
+    package mutating func markSeen(_ slot: Int32) -> Bool {
         flags[Int(slot)].insert(.seen).inserted
     }
 
-    mutating func settle(_ slot: Int32, result: Result) {
+    package mutating func settle(_ slot: Int32, result: Result) {
         switch result {
         case .verified(let bytes):
             flags[Int(slot)].insert(.verified)
@@ -73,7 +73,7 @@ struct NameLedger {
     }
 
     /// The settled result of a slot, if any.
-    func result(_ slot: Int32) -> Result? {
+    package func result(_ slot: Int32) -> Result? {
         let index = Int(slot)
         if flags[index].contains(.verified) { return .verified(bytes: verifiedBytes[index]) }
         if flags[index].contains(.failed) { return .failed }
@@ -81,13 +81,13 @@ struct NameLedger {
     }
 
     /// Takes back a settled result (a later copy of the name replaces it); nil if none was settled.
-    mutating func unsettle(_ slot: Int32) -> Result? {
+    package mutating func unsettle(_ slot: Int32) -> Result? {
         defer { flags[Int(slot)].subtract([.verified, .failed]) }
         return result(slot)
     }
 
     /// Manifest entries the archive has not (yet) shown.
-    var unseenListedCount: Int {
+    package var unseenListedCount: Int {
         flags.prefix(manifest?.count ?? 0).reduce(0) { $0 + ($1.contains(.seen) ? 0 : 1) }
     }
 }

@@ -5,10 +5,10 @@ import Glibc
 /// `O_NOFOLLOW`, so a symlink a backup (or a tool) restored, or one in a live source tree, never
 /// leads out of the root. Used to read the restored canary and to compare restored files with the
 /// live source. (`ScratchWriter` walks the same way with a cached parent, for the worker's hot path.)
-enum NoFollowOpen {
+package enum NoFollowOpen {
     /// `root/name`, read-only. `rootMayBeLink`: the configured root itself may be a symlink (a live
     /// source's path as the operator wrote it); scratch roots never are.
-    static func open(_ name: EntryName, below root: String, rootMayBeLink: Bool = false) -> Result<Int32, Errno> {
+    package static func open(_ name: EntryName, below root: String, rootMayBeLink: Bool = false) -> Result<Int32, Errno> {
         var directory: Int32
         switch SystemCalls.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (rootMayBeLink ? 0 : O_NOFOLLOW)) {
         case .success(let fd): directory = fd

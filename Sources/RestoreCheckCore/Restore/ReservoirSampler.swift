@@ -9,7 +9,7 @@
 /// - `bytes: B`: the smallest keys whose sizes sum to at most B (at least one file).
 /// - `percent: p`: every candidate whose key is below p/100 — no eviction at all.
 /// - `all`: everything.
-struct ReservoirSampler {
+package struct ReservoirSampler {
     private let size: SampleSpec.Size
     private var random: SplitMix64
     private var heap = MaxHeap()
@@ -17,14 +17,14 @@ struct ReservoirSampler {
     /// `bytes` mode: keys at or above this can no longer get in (a smaller key did not fit).
     private var threshold = 1.0
 
-    init(size: SampleSpec.Size, seed: UInt64) {
+    package init(size: SampleSpec.Size, seed: UInt64) {
         self.size = size
         self.random = SplitMix64(seed: seed)
     }
 
     /// Offers candidate `id` of `bytes` bytes. Returns whether to restore it, and the ids of
     /// earlier candidates that it displaced (their restored files must be dropped).
-    mutating func offer(id: Int, bytes: Int64) -> (admit: Bool, evicted: [Int]) {
+    package mutating func offer(id: Int, bytes: Int64) -> (admit: Bool, evicted: [Int]) {
         let key = random.nextUnit()
         switch size {
         case .all:
@@ -64,7 +64,7 @@ struct ReservoirSampler {
     var members: [Int] { heap.elements.map(\.id) }
 
     /// Whether `size` can take an admission back (and so needs the worker to hold its candidates).
-    static func evicts(_ size: SampleSpec.Size) -> Bool {
+    package static func evicts(_ size: SampleSpec.Size) -> Bool {
         switch size {
         case .files, .bytes: true
         case .all, .percent: false

@@ -1,12 +1,12 @@
 import Glibc
 
 /// An `errno` value, kept with the call that set it (the global is overwritten by the next call).
-struct Errno: Error, Equatable, CustomStringConvertible {
-    let rawValue: Int32
+package struct Errno: Error, Equatable, CustomStringConvertible {
+    package let rawValue: Int32
     init(_ rawValue: Int32) { self.rawValue = rawValue }
     /// The current thread's `errno`.
     static var current: Errno { Errno(errno) }
-    var description: String { String(cString: strerror(rawValue)) }
+    package var description: String { String(cString: strerror(rawValue)) }
 }
 
 /// The file-system calls of restorecheck's restore and clean-up (and the few other libc calls Core
@@ -17,31 +17,31 @@ struct Errno: Error, Equatable, CustomStringConvertible {
 ///
 /// Process spawning stays in `SpawnedChild` (posix_spawn, poll, waitpid: one job, one file), and
 /// libarchive's and libcrypto's calls in their own wrappers (`ArchiveKit`, `SHA256`).
-enum SystemCalls {
+package enum SystemCalls {
     /// `openat(directory, name, flags, mode)`.
-    static func openat(_ directory: Int32, _ name: [UInt8], _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+    package static func openat(_ directory: Int32, _ name: [UInt8], _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
         let fd = name.withCString { Glibc.openat(directory, $0, flags, mode) }
         return fd >= 0 ? .success(fd) : .failure(.current)
     }
 
     /// `open(path, flags, mode)`.
-    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+    package static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
         let fd = Glibc.open(path, flags, mode)
         return fd >= 0 ? .success(fd) : .failure(.current)
     }
 
     /// `mkdirat(directory, name, mode)`.
-    static func mkdirat(_ directory: Int32, _ name: [UInt8], _ mode: mode_t) -> Errno? {
+    package static func mkdirat(_ directory: Int32, _ name: [UInt8], _ mode: mode_t) -> Errno? {
         name.withCString { Glibc.mkdirat(directory, $0, mode) } == 0 ? nil : .current
     }
 
     /// `unlinkat(directory, name, flags)` (`AT_REMOVEDIR` for a directory).
-    static func unlinkat(_ directory: Int32, _ name: [UInt8], _ flags: Int32) -> Errno? {
+    package static func unlinkat(_ directory: Int32, _ name: [UInt8], _ flags: Int32) -> Errno? {
         name.withCString { Glibc.unlinkat(directory, $0, flags) } == 0 ? nil : .current
     }
 
     /// `fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW)`: never follows a link.
-    static func lstatat(_ directory: Int32, _ name: [UInt8]) -> Result<stat, Errno> {
+    package static func lstatat(_ directory: Int32, _ name: [UInt8]) -> Result<stat, Errno> {
         var status = stat()
         return name.withCString { fstatat(directory, $0, &status, AT_SYMLINK_NOFOLLOW) } == 0 ? .success(status) : .failure(.current)
     }
@@ -60,7 +60,7 @@ enum SystemCalls {
     static func globMatches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
 
     /// `memcmp(a, b, count) == 0`.
-    static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool { memcmp(a, b, count) == 0 }
+    package static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool { memcmp(a, b, count) == 0 }
 
     /// `geteuid() == 0`.
     static var isRoot: Bool { geteuid() == 0 }
@@ -72,22 +72,22 @@ enum SystemCalls {
     }
 
     /// `fstat(fd, &status)`.
-    static func fstat(_ fd: Int32) -> Result<stat, Errno> {
+    package static func fstat(_ fd: Int32) -> Result<stat, Errno> {
         var status = stat()
         return Glibc.fstat(fd, &status) == 0 ? .success(status) : .failure(.current)
     }
 
     /// `dup(fd)`.
-    static func dup(_ fd: Int32) -> Result<Int32, Errno> {
+    package static func dup(_ fd: Int32) -> Result<Int32, Errno> {
         let copy = Glibc.dup(fd)
         return copy >= 0 ? .success(copy) : .failure(.current)
     }
 
     /// `close(fd)`. Its result is not acted on: on Linux the descriptor is gone either way.
-    static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+    package static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
     /// `pwrite` until every byte is written at `offset`, retrying `EINTR` and short writes.
-    static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) -> Errno? {
+    package static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) -> Errno? {
         var done = 0
         while done < bytes.count {
             let written = Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
@@ -111,7 +111,7 @@ enum SystemCalls {
     }
 
     /// `fstatat(AT_FDCWD, path, &status, 0)`: `stat(path)`, following symlinks, unlike `lstat`.
-    static func fileStatus(_ path: String) -> Result<stat, Errno> {
+    package static func fileStatus(_ path: String) -> Result<stat, Errno> {
         var status = stat()
         return fstatat(AT_FDCWD, path, &status, 0) == 0 ? .success(status) : .failure(.current)
     }
@@ -123,12 +123,12 @@ enum SystemCalls {
     }
 
     /// `ftruncate(fd, size)`.
-    static func ftruncate(_ fd: Int32, _ size: Int64) -> Errno? {
+    package static func ftruncate(_ fd: Int32, _ size: Int64) -> Errno? {
         Glibc.ftruncate(fd, off_t(size)) == 0 ? nil : .current
     }
 
     /// `read(fd, buffer, count)`, retrying `EINTR`; 0 at the end of the file.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if count >= 0 { return .success(count) }
@@ -138,7 +138,7 @@ enum SystemCalls {
 
     /// The names in the open directory `fd` as raw bytes, without `.` and `..` (`fdopendir`,
     /// `readdir`, `closedir`). Takes ownership of `fd`: it is closed whatever happens.
-    static func directoryNames(_ fd: Int32) -> Result<[[UInt8]], Errno> {
+    package static func directoryNames(_ fd: Int32) -> Result<[[UInt8]], Errno> {
         guard let stream = fdopendir(fd) else {
             let failure = Errno.current
             Glibc.close(fd)

@@ -30,6 +30,11 @@ public struct CommandCandidate: Sendable, Hashable, Codable {
     public var name: String
     /// Index of the rule in `validate:`.
     public var rule: Int
+
+    package init(name: String, rule: Int) {
+        self.name = name
+        self.rule = rule
+    }
 }
 
 /// The built-in validators (contract: the names are config).

@@ -68,6 +68,12 @@ public struct WorkerProgress: Sendable, Codable, Hashable {
     public var archiveBytesRead: Int64
     public var bytesRestored: Int64
     public var entries: Int
+
+    package init(archiveBytesRead: Int64, bytesRestored: Int64, entries: Int) {
+        self.archiveBytesRead = archiveBytesRead
+        self.bytesRestored = bytesRestored
+        self.entries = entries
+    }
 }
 
 /// A file (or entry) that did not pass, with what was expected and what was found.

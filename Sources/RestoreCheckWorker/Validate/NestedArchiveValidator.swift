@@ -1,4 +1,5 @@
 import ArchiveKit
+import RestoreCheckCore
 
 /// `archive`: a backup inside the backup (the nightly `db.tar.gz` a file server keeps, a zip of
 /// exports) read through once more by the same reader as the outer archive, in the same worker:

@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// What one test may restore, as pure checks: `limits.max_bytes`, `max_entries`, `max_ratio`, and
 /// the rules for sizes a header declares (never write past them; pad a sparse tail; a short entry
 /// is a finding). Pure so that each rule has a test without an archive; the pass applies them.

@@ -1,4 +1,5 @@
 import Glibc
+import RestoreCheckCore
 
 /// Writes restored files below the scratch root with our own code, never libarchive's disk writer.
 ///

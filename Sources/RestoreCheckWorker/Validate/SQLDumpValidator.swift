@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RestoreCheckCore
 
 /// `sql_dump`: a plain SQL dump ends with its tool's completion trailer, written only after the last
 /// row: pg_dump's `-- PostgreSQL database dump complete`, mysqldump's and mariadb-dump's

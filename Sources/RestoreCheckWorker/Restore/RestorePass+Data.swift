@@ -1,5 +1,6 @@
 import ArchiveKit
 import Glibc
+import RestoreCheckCore
 
 /// Streaming one file's data to the hash/write thread under the budget, passing over data that is
 /// not sampled, and applying the digests that come back.

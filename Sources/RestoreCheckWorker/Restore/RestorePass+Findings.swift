@@ -1,5 +1,6 @@
 import ArchiveKit
 import Glibc
+import RestoreCheckCore
 
 /// Errors and limits as findings, progress, and the final report: settled members, hard-link
 /// verdicts, and the manifest entries the archive lacks.

@@ -1,4 +1,5 @@
 import ArchiveKit
+import RestoreCheckCore
 
 /// What each archive header becomes: a finding, a recorded link, a hard-link member, or a file
 /// offered to the sample and restored.

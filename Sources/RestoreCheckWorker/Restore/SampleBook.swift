@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// The sample's restored members whose result is not final yet, and the entries whose digest has
 /// not come back from the hash/write thread: the bookkeeping of one pass, with its invariant in code.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RestoreCheckCore
 
 /// The second stage of the restore pipeline: hashes and writes restored data on a thread of its own
 /// while the archive thread decodes the next blocks.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RestoreCheckCore
 
 /// Hashes the files a backup tool restored into scratch (a repository target's tree), on two
 /// threads, each reading whole files into a buffer of its own: what `RestoreSink` does for an

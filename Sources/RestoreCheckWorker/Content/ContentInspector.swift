@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// The content check's per-file work on the restore sink's thread, in the same pass as the hash: the
 /// first bytes (for signatures) and a byte histogram over the first `window` bytes; at the end of the
 /// file, the verdict (`ContentRule`).

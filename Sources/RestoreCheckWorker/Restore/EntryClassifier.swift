@@ -1,4 +1,5 @@
 import ArchiveKit
+import RestoreCheckCore
 
 /// Decides what a real restore would do with each archive header, in archive order, before any data
 /// is read: the one place that knows how GNU tar, bsdtar, cpio and unzip treat names and links.

@@ -1,4 +1,5 @@
 import Glibc
+import RestoreCheckCore
 
 /// `compare_with_source` in the worker, after the pass: each restored file against its live copy,
 /// and the live tree against the archive's names. The live tree is only read: every path is opened

@@ -1,11 +1,13 @@
 import Foundation
 import Glibc
 import RestoreCheckCore
+import RestoreCheckTestSupport
+@testable import RestoreCheckWorker
 
 /// Runs `RestoreWorker` in-process on a backup set, as the worker subprocess would, and keeps the
 /// scratch directory for inspection. (End-to-end tests spawn the real worker; this keeps the many
 /// format and finding tests fast.)
-public enum WorkerHarness {
+enum WorkerHarness {
     public struct Run {
         public var report: WorkerReport
         /// Files the worker left in scratch (the parent removes scratch; here the test looks first).

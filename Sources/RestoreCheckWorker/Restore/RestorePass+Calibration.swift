@@ -1,4 +1,5 @@
 import Glibc
+import RestoreCheckCore
 
 /// A sampled pass's per-file creation cost, measured warm.
 ///

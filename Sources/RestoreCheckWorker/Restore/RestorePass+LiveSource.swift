@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// `compare_with_source` after the pass (see `LiveSourceComparison` for the rules).
 extension RestorePass {
     /// Each restored file that verified (a file that failed is already a finding, and one that left

@@ -1,6 +1,7 @@
 import ArchiveKit
 import Foundation
 import Glibc
+import RestoreCheckCore
 
 /// The restore itself: runs inside the `restore-worker` process, one per archive.
 ///

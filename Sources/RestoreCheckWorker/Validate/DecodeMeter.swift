@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// The outer test's limits on what a validator decodes from one restored file (a single compressed
 /// stream, a nested archive): `max_bytes`, and `max_ratio` against the file's own size once past the
 /// grace bytes, so a nested bomb is `limit_exceeded`, never a crash or a full disk. It also calls the

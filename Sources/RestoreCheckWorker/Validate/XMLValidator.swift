@@ -1,5 +1,6 @@
 import CXML
 import Foundation
+import RestoreCheckCore
 
 /// `xml`: well-formed XML, read by libxml2's streaming reader (`xmlReaderForFile`, Debian's
 /// `libxml2`, which libarchive already links), so a file of any size is checked in constant memory.

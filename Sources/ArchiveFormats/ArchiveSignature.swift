@@ -1,6 +1,6 @@
 import Glibc
 
-/// A path's directory and last component, without Foundation (ArchiveKit links only Glibc).
+/// A path's directory and last component, without Foundation (this module links only Glibc).
 private struct PathParts {
     let path: String
     var directory: String {

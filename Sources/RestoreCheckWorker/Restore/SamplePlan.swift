@@ -1,11 +1,13 @@
+import ArchiveFormats
 import ArchiveKit
+import RestoreCheckCore
 
 /// How a test's sample is chosen, and the choice for each file as the pass meets it.
 ///
 /// Three ways, cheapest first:
-/// - `files: k` with a manifest is drawn from the manifest before the archive is read: the manifest
-///   is the population (what the backup promised), so the pass decodes only the chosen files and
-///   nothing is restored and then dropped. A chosen name the archive lacks is `entry_missing`.
+/// - `files: k` with a manifest is drawn from the manifest before the archive is read
+///   (`ManifestDraw`, the rule repositories share), so the pass decodes only the chosen files and
+///   nothing is restored and then dropped.
 /// - Other evicting samples (`files`, `bytes`) of archives libarchive can seek in (zip through its
 ///   central directory, plain tar, cpio) are chosen in a header-only pass first (`planned`).
 /// - Otherwise the pass's reservoir decides as files arrive and may evict earlier ones (streams).
@@ -22,7 +24,8 @@ struct SamplePlan {
     }
 
     private(set) var mode = Mode.onTheFly
-    let size: SampleSpec.Size
+    let spec: SampleSpec
+    var size: SampleSpec.Size { spec.size }
     let seed: UInt64
     let includes: Set<EntryName>
     private var sampler: ReservoirSampler
@@ -34,38 +37,19 @@ struct SamplePlan {
     static let seekingBlockSize = 16 * 1024
 
     init(_ spec: SampleSpec, seed: UInt64) {
-        size = spec.size
+        self.spec = spec
         self.seed = seed
         sampler = ReservoirSampler(size: spec.size, seed: seed)
-        var includes: Set<EntryName> = []
-        for include in spec.include {
-            if case .success(let name) = EntryName.validate(Array(include.utf8)) { includes.insert(name) }
-        }
-        self.includes = includes
+        includes = ManifestDraw.includes(spec)
     }
 
     /// Whether every choice is final, so a result settles as soon as its digest is back. Only the
     /// on-the-fly `files`/`bytes` reservoir takes choices back.
     var settles: Bool { mode != .onTheFly || !ReservoirSampler.evicts(size) }
 
-    /// `files: k` with a manifest: draws the sample from it (see the type's documentation). With
-    /// coverage, uniformly among the entries not verified within the window first, and only the
-    /// rest of the sample uniformly among the others.
+    /// `files: k` with a manifest: draws the sample from it (`ManifestDraw`).
     mutating func draw(from manifest: Manifest, covered: (Int) -> Bool = { _ in false }) {
-        guard case .files(let count) = size else { return }
-        let included = Set(includes.compactMap { manifest.slot(of: NameKey($0)) })
-        var fresh = ReservoirSampler(size: .files(count), seed: seed)
-        var coveredSlots: [Int] = []
-        for slot in 0..<manifest.count where !included.contains(slot) {
-            if covered(slot) { coveredSlots.append(slot) } else { _ = fresh.offer(id: slot, bytes: 0) }
-        }
-        var members = Set(fresh.members)
-        if members.count < count, !coveredSlots.isEmpty {
-            var rest = ReservoirSampler(size: .files(count - members.count), seed: seed &+ 1)
-            for slot in coveredSlots { _ = rest.offer(id: slot, bytes: 0) }
-            members.formUnion(rest.members)
-        }
-        mode = .slots(members)
+        if let slots = ManifestDraw(spec, seed: seed, manifest: manifest, covered: covered).slots { mode = .slots(slots) }
     }
 
     /// 256 KiB blocks measured fastest for streaming decode; a sample that will plan a seekable

@@ -1,3 +1,5 @@
+import RestoreCheckCore
+
 /// Hard-link groups of one archive, and the verdicts on members that carry no data of their own.
 ///
 /// A restore makes every member of a group one file, holding the data of the last member that
