@@ -3,6 +3,10 @@
 // modules and data flow as built) and ../shared/design/ARCHITECTURE.md (the direction).
 import PackageDescription
 
+/// The commit `restorecheck --version` names: `RESTORECHECK_COMMIT` from the build's environment
+/// (`make release` and `make deb` pass `git rev-parse --short=12 HEAD`), hex digits only.
+let commit = String((Context.environment["RESTORECHECK_COMMIT"] ?? "").filter(\.isHexDigit).prefix(40))
+
 let package = Package(
     name: "restorecheck",
     platforms: [.macOS(.v15)],
@@ -43,6 +47,9 @@ let package = Package(
         // posix_spawn_file_actions_addclosefrom_np, prctl. Fixed-argument C wrappers, as GRDB and
         // swift-system keep such calls in C rather than in `@_silgen_name` declarations.
         .target(name: "CSystemShim"),
+        // The build's commit for `--version`, as a C string (the one way SwiftPM passes a value).
+        .target(
+            name: "CBuildInfo", cSettings: commit.isEmpty ? [] : [.define("RESTORECHECK_COMMIT", to: "\"\(commit)\"")]),
         // Decoders faster than libarchive's own, as libarchive read callbacks: ISA-L's inflate
         // (Debian: libisal-dev to build with it; loaded with dlopen, so a host without libisal2 falls
         // back to libarchive's zlib) and liblzma's multi-threaded xz decoder (liblzma-dev, which
@@ -119,6 +126,7 @@ let package = Package(
             name: "restorecheck",
             dependencies: [
                 "ArchiveFormats",
+                "CBuildInfo",
                 "CSystemShim",
                 "RestoreCheckCore",
                 "RestoreCheckWorker",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBuildInfo
 import Foundation
 import RestoreCheckCore
 import RestoreCheckReport
@@ -14,7 +15,7 @@ struct RestoreCheckCommand: AsyncParsableCommand {
             2 usage or configuration error, 3 at least one test could not be carried out \
             (error) and none failed, 130 interrupted.
             """,
-        version: RestoreCheckVersion.current,
+        version: RestoreCheckVersion.description,
         subcommands: [
             RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, ReportCommand.self, EvidenceCommand.self,
             CanaryCommand.self,
@@ -48,9 +49,14 @@ struct RestoreCheckCommand: AsyncParsableCommand {
     }
 }
 
-/// The version string, also reported as `restorecheck_build_info`.
+/// The version: the one home of the number (`make deb` names the package from `--version`), also
+/// reported as `restorecheck_build_info`.
 enum RestoreCheckVersion {
-    static let current = "0.1.0"
+    static let current = "0.9.0"
+    /// The commit the binary was built from ("unknown" for a build outside `make`).
+    static let commit = String(cString: rc_build_commit())
+    /// `restorecheck --version`: "restorecheck 0.9.0 (commit 1a2b3c4d5e6f)".
+    static let description = "restorecheck \(current) (commit \(commit))"
 }
 
 /// Options every config-reading command shares.
