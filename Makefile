@@ -8,8 +8,12 @@ SHELL := /bin/bash
 # The demo shares the debug build with `make test` (one clean build instead of two); `make install`
 # builds the optimised binary.
 DEMO_BIN = .build/debug/restorecheck
+# `restorecheck --version` names the commit it was built from (Package.swift reads this).
+export RESTORECHECK_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+# Where `make deb` puts the package.
+DEB_DIR = .build/deb
 
-.PHONY: all deps build release demo demo-check demo-reports report-screenshot test bench bench-smoke soak install clean
+.PHONY: all deps build release deb deb-check demo demo-check demo-reports report-screenshot test bench bench-smoke soak install clean
 
 all: build
 
@@ -19,8 +23,27 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The optimised binary, with the Swift standard library and Foundation linked in, so a host needs
+# only Debian's own libraries to run it (the package, `make install`, `make bench` share it). Only
+# the product: the test support targets import Core with @testable, which a release build refuses.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib --product restorecheck
+
+# restorecheck_<version>_amd64.deb in .build/deb (docs/packaging.md): dpkg-deb, no network; the
+# man page from the argument parser's generate-manual, built here as well.
+deb: release
+	$(SWIFT) build -c release --static-swift-stdlib --product generate-manual
+	bash config/debian/build-deb.sh $(RELEASE_BIN) .build/release/generate-manual $(DEB_DIR)
+
+# The package checked as CI checks it (root, Debian's registry): lintian, then installed on a clean
+# Debian 12 root, used, upgraded to the same binary packaged as a higher version, removed, purged.
+deb-check: deb
+	@RESTORECHECK_DEB=1 bash .ci/install-deps
+	@version=$$($(RELEASE_BIN) --version | awk '{print $$2}'); \
+	  package=$(DEB_DIR)/restorecheck_$${version}_amd64.deb; \
+	  echo "$$ lintian $$package"; lintian --fail-on error,warning $$package && \
+	  upgrade=$$(DEB_VERSION=$${version}+1 bash config/debian/build-deb.sh $(RELEASE_BIN) .build/release/generate-manual $(DEB_DIR)/upgrade) && \
+	  DEB_CHECK_ROOT_CACHE=$(DEB_DIR)/bookworm-minbase.tar bash Tests/Package/deb-install-test.sh $$package $$upgrade
 
 # Builds, generates a demo backup set under .demo/ with real tools (GNU tar, zip, 7z, cpio, restic, borg), and
 # restore-tests it. One demo target (initech/nas) is stale and was altered after its manifest was
@@ -95,14 +118,15 @@ bench-smoke: release
 soak: release
 	python3 Benchmarks/endpoint_soak.py $(SOAK_ARGS)
 
-# Installs the binary, the systemd units, an example config (never over an existing one), the alert
-# rules and the README. DESTDIR for packaging. Then: create the user (see README), edit the config,
-# `systemctl daemon-reload && systemctl enable --now restorecheck`.
+# From source, without the package: installs the binary, the systemd units (their paths under
+# PREFIX), an example config (never over an existing one), the alert rules and the README. Then:
+# create the user (see README), edit the config, `systemctl daemon-reload && systemctl enable --now
+# restorecheck`.
 install: release
 	install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/restorecheck
-	install -D -m 0644 systemd/restorecheck.service $(DESTDIR)/etc/systemd/system/restorecheck.service
-	install -D -m 0644 systemd/restorecheck-run@.service $(DESTDIR)/etc/systemd/system/restorecheck-run@.service
-	install -D -m 0644 systemd/restorecheck-run@.timer $(DESTDIR)/etc/systemd/system/restorecheck-run@.timer
+	for unit in restorecheck.service restorecheck-run@.service restorecheck-run@.timer; do \
+	  sed 's|/usr/local/|$(PREFIX)/|g' systemd/$$unit > .build/$$unit && \
+	  install -D -m 0644 .build/$$unit $(DESTDIR)/etc/systemd/system/$$unit || exit 1; done
 	install -d -m 0755 $(DESTDIR)/etc/restorecheck
 	[ -e $(DESTDIR)/etc/restorecheck/restorecheck.yaml ] || \
 	  install -m 0640 config/restorecheck.example.yaml $(DESTDIR)/etc/restorecheck/restorecheck.yaml
