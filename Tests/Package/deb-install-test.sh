@@ -14,6 +14,8 @@ upgrade=$(realpath "$2")
 mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(.*\/debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 root=$(mktemp -d /var/tmp/restorecheck-deb-root.XXXXXX)
+# mktemp makes it 0700; as the root's /, every user in it (the service user) must traverse it.
+chmod 0755 "$root"
 
 cleanup() {
   for mount in dev/pts dev proc; do umount -l "$root/$mount" 2>/dev/null || true; done
