@@ -19,7 +19,7 @@ struct RestoreCheckCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, ReportCommand.self, EvidenceCommand.self,
             CanaryCommand.self,
-            CheckConfigCommand.self,
+            CheckConfigCommand.self, CheckCommand.self,
             RestoreWorkerCommand.self,
         ],
         defaultSubcommand: nil
@@ -43,6 +43,10 @@ struct RestoreCheckCommand: AsyncParsableCommand {
                 exit(withError: error)
             }
             if let exitCode = error as? ExitCode { Foundation.exit(exitCode.rawValue) }
+            // A monitoring plugin's own failure is UNKNOWN (3), a bad option included.
+            if CommandLine.arguments.dropFirst().first == CheckCommand.configuration.commandName {
+                Foundation.exit(CheckCommand.unknown(fullMessage(for: error)).rawValue)
+            }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(ExitStatus.usage)
         }

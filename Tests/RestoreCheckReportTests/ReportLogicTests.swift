@@ -202,3 +202,32 @@ extension ReportFormatTests {
         #expect(ReportFormat.bytes(nil) == "—")
     }
 }
+
+/// `MonitoringCheck`'s rule that a real history cannot reach in a test's time: a target whose last
+/// test finished longer ago than `untestedAfter` is WARNING even when its restore point is within a
+/// long RPO (the CLI tests cover every other state with real runs).
+@Suite("Monitoring check rules")
+struct MonitoringCheckRuleTests {
+    @Test func aTargetNotTestedForAWeekIsAWarningEvenWithinItsRPO() throws {
+        let temp = TemporaryDirectory("check-rules")
+        let config = try ConfigLoader().load(path: try temp.write("c.yaml", """
+            targets:
+              - { name: archive, tenant: acme, archives: /srv/a.tar, rpo: 30d, rto: 4h }
+
+            """))
+        let target = try #require(config.targets.first)
+        let now = Date()
+        let finished = now.addingTimeInterval(-8 * 86_400)
+        let last = RunRecord(
+            id: 1, target: "archive", tenant: "acme", status: .passed, reasons: [], origin: "run", started: finished.addingTimeInterval(-60),
+            finished: finished, backupTimestamp: finished.addingTimeInterval(-3_600), outcome: nil)
+        let verified = VerifiedRestorePoint(backup: finished.addingTimeInterval(-3_600), verifiedAt: finished)
+        let state = MonitoringCheck().judge(target, lastFinished: last, verified: verified, now: now)
+        #expect(state.state == .warning)
+        #expect(state.text == "not tested since \(finished.formatted(.iso8601))")
+        #expect(state.age.map { abs($0 - (8 * 86_400 + 3_600)) < 1 } == true)
+        // Tested yesterday: OK.
+        let recent = MonitoringCheck().judge(target, lastFinished: last, verified: verified, now: finished.addingTimeInterval(86_400))
+        #expect(recent.state == .ok && recent.text.hasPrefix("verified restore point 1d1h old (RPO 30d"), "\(recent.text)")
+    }
+}
