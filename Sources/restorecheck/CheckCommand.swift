@@ -46,12 +46,22 @@ struct CheckCommand: AsyncParsableCommand {
         guard !targets.isEmpty else {
             throw Self.unknown("no target matches" + [tenant.map { " tenant '\($0)'" }, target.map { " target '\($0)'" }].compactMap { $0 }.joined(separator: " and "))
         }
+        // The history is the service user's (its directory 0750, SQLite's WAL files 0600 under the
+        // unit's UMask): a monitoring agent runs the check as that user (README "Monitoring plugin").
+        let asUser = "run the check as the service user, e.g. sudo -u restorecheck restorecheck check"
         guard FileManager.default.isReadableFile(atPath: config.historyPath) else {
-            throw Self.unknown("no readable history at \(config.historyPath) (no test recorded yet, or not readable by this user)")
+            throw Self.unknown("no readable history at \(config.historyPath) (no test recorded yet, or not readable by this user: \(asUser))")
         }
-        let store = try HistoryStore(path: config.historyPath)
-        let latest = Dictionary(try await store.latestPerTarget().map { ($0.target, $0) }, uniquingKeysWith: { first, _ in first })
-        let verified = try await store.verifiedRestorePoints()
+        let store: HistoryStore
+        let latest: [String: RunRecord]
+        let verified: [String: VerifiedRestorePoint]
+        do {
+            store = try HistoryStore(path: config.historyPath)
+            latest = Dictionary(try await store.latestPerTarget().map { ($0.target, $0) }, uniquingKeysWith: { first, _ in first })
+            verified = try await store.verifiedRestorePoints()
+        } catch {
+            throw Self.unknown("cannot read the history at \(config.historyPath): \(error) (\(asUser))")
+        }
         let now = Date()
         let rules = MonitoringCheck()
         var states: [MonitoringCheck.TargetState] = []
