@@ -105,6 +105,11 @@ assert result["status"] == "passed", result
 assert result["files_verified"] == 3, result
 print("deb-check: restorecheck run: passed,", result["files_verified"], "files verified")
 EOF
+# The monitoring plugin, as NRPE runs it (as the service user): OK after that passing test.
+check=$(inside runuser -u restorecheck -- restorecheck check --config /etc/restorecheck/restorecheck.yaml --target files) \
+  || fail "restorecheck check after a passing test (exit $?): $check"
+[[ $check == "RESTORECHECK OK - acme/files: verified restore point "*"'age'="* ]] || fail "restorecheck check printed '$check'"
+step "restorecheck check: ${check%% |*}"
 runs_before=$(inside runuser -u restorecheck -- restorecheck history --config /etc/restorecheck/restorecheck.yaml files | grep -c passed) \
   || fail "history after the run"
 
