@@ -121,7 +121,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Commands only: run, serve, check-config, status, history, hidden restore-worker.
+        // Commands only: run, serve, check, check-config, status, history, report, evidence, canary, hidden restore-worker.
         .executableTarget(
             name: "restorecheck",
             dependencies: [
