@@ -55,6 +55,12 @@ let package = Package(
         // back to libarchive's zlib) and liblzma's multi-threaded xz decoder (liblzma-dev, which
         // libarchive-dev already brings).
         .target(name: "CDecoders", linkerSettings: [.linkedLibrary("lzma")]),
+        // libcurl (Debian: libcurl4-openssl-dev) for object storage: its CURLOPT_AWS_SIGV4 signs S3
+        // requests, and it verifies TLS. Fixed-argument wrappers for its variadic setopt/getinfo.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // An S3 client in the parent process (never the worker): listing, HEAD, ranged GETs with
+        // retries and resume, and the fetcher that streams an object into the worker's pipe.
+        .target(name: "ObjectStorage", dependencies: ["CCurl"]),
         // What an archive file is from its first bytes (magic numbers, split volumes, zstd windows):
         // plain reads, no libarchive, so the parent process may ask before any archive is parsed.
         .target(name: "ArchiveFormats"),
@@ -69,6 +75,7 @@ let package = Package(
                 "ArchiveFormats",
                 "CLibcrypto",
                 "CSystemShim",
+                "ObjectStorage",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -140,7 +147,9 @@ let package = Package(
             ]
         ),
         // Test helpers: scratch folders, real archive tools, the built binary. Not shipped.
-        .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support"),
+        .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support", exclude: ["s3-fault-proxy.py"]),
+        // The S3 client against real S3-compatible servers on loopback (rclone, moto), with faults.
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RestoreCheckTestSupport"]),
         .testTarget(name: "ArchiveKitTests", dependencies: ["ArchiveKit", "RestoreCheckTestSupport"]),
         // The domain and the worker's code, in process (the worker's own tests run `RestoreWorker`
         // without a subprocess through `WorkerHarness`).
