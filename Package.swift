@@ -155,7 +155,7 @@ let package = Package(
         // without a subprocess through `WorkerHarness`).
         .testTarget(
             name: "RestoreCheckCoreTests",
-            dependencies: ["RestoreCheckCore", "RestoreCheckWorker", "ArchiveKit", "RestoreCheckTestSupport"],
+            dependencies: ["RestoreCheckCore", "RestoreCheckWorker", "ArchiveKit", "ObjectStorage", "RestoreCheckTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         // Drives the built `restorecheck` binary as a user would: exit codes, JSON, config errors.

@@ -137,6 +137,13 @@ public enum ArchiveSignature {
         return zip || tar || cpio
     }
 
+    /// Whether a file starting with `head` is a format whose index is at its end (zip's central
+    /// directory, 7z's header): read as a stream it is read differently (zip: local headers only)
+    /// or not at all (7z), so it must be read from a seekable file.
+    public static func needsRandomAccess(head: [UInt8]) -> Bool {
+        head.starts(with: [0x50, 0x4B]) || head.starts(with: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C])
+    }
+
     /// The largest zstd window libarchive 3.6's filter decodes (zstd's default `ZSTD_WINDOWLOG_LIMIT_DEFAULT`, 2^27).
     public static let zstdWindowLimit: Int64 = 1 << 27
 

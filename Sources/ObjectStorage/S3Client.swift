@@ -62,6 +62,23 @@ public struct S3Client: Sendable {
         return data
     }
 
+    /// A few bytes of `object` (its first bytes, to tell its format), retried like a small request.
+    public func read(_ object: S3Object, range: Range<Int64>) throws(S3Error) -> Data {
+        let transfer = CurlTransfer()
+        var attempt = 0
+        while true {
+            var data = Data()
+            let result = get(object, range: range, transfer: transfer) { bytes in
+                data.append(contentsOf: bytes)
+                return true
+            }
+            guard let error = result.error else { return data }
+            guard error.kind == .transient, attempt < retry.attempts - 1 else { throw error }
+            Thread.sleep(forTimeInterval: retry.delay(afterAttempt: attempt))
+            attempt += 1
+        }
+    }
+
     /// One GET of `range` of `object` into `sink`, conditional on its ETag (`If-Match`), without
     /// retrying: `RangedFetcher` retries and resumes at the offset it reached. A server that answers
     /// the range with 200 is read either way: a body of the range's length is the range (rclone),

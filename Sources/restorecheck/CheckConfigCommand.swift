@@ -27,6 +27,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
                 print("    WARNING: the newest archive is zstd with a \(window >> 20) MiB window (zstd --long); libarchive reads up to "
                     + "\(ArchiveSignature.zstdWindowLimit >> 20) MiB, so tests will be unsupported_format: compress with zstd --long=27 or less")
             }
+            if let storage = target.objectStorage {
+                let credentials = storage.bucket.credentialsFile.map { "credentials_file \($0)" } ?? "credentials from AWS_* in the environment"
+                print("    s3 \(storage.bucket.endpoint) region \(storage.bucket.region), \(credentials): "
+                    + ObjectStorageProbe.describe(target, scratchBase: config.scratchDirectory))
+            }
             if let repository = target.repository {
                 let probe = RepositoryRestore.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))
                 print("    \(repository.tool.rawValue) \(repository.tool == .restic ? "snapshot" : "archive") \(repository.snapshot): \(probe)")

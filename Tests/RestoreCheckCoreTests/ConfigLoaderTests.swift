@@ -327,6 +327,48 @@ struct RepositoryConfigTests {
     }
 }
 
+@Suite("Config: s3 object storage")
+struct ObjectStorageConfigTests {
+    @Test func aBucketKeyGlobAndCredentialsFileWithTheManifestAsAKeyInTheBucket() throws {
+        let config = try parseConfig(
+            """
+            defaults: { rpo: 1d, rto: 1h, manifest: "{archive}.sha256" }
+            targets:
+              - name: offsite
+                tenant: acme
+                s3: { endpoint: "https://s3.eu-central-2.wasabisys.com", bucket: acme-backups, key: "fileserver/*.tar.zst",
+                      region: eu-central-2, credentials_file: acme.s3, path_style: true }
+              - { name: local, tenant: acme, s3: { endpoint: "http://127.0.0.1:9000", bucket: b, key: "x/*.zip" } }
+
+            """)
+        let storage = try #require(config.targets[0].objectStorage)
+        #expect(storage.bucket.endpoint == "https://s3.eu-central-2.wasabisys.com" && storage.bucket.bucket == "acme-backups")
+        #expect(storage.keyGlob == "fileserver/*.tar.zst" && storage.listPrefix == "fileserver/")
+        #expect(storage.bucket.region == "eu-central-2" && storage.bucket.pathStyle)
+        #expect(storage.bucket.credentialsFile == "/etc/restorecheck/acme.s3")
+        #expect(config.targets[0].archiveGlob == "s3://acme-backups/fileserver/*.tar.zst")
+        #expect(config.targets[0].manifestTemplate == "{archive}.sha256", "a key in the bucket, not resolved as a path")
+        #expect(config.targets[1].objectStorage?.bucket.region == "us-east-1" && config.targets[1].objectStorage?.bucket.pathStyle == false)
+    }
+
+    @Test(arguments: [
+        ("s3: { endpoint: \"http://s3.example.com\", bucket: b, key: k }", "targets[0].s3.endpoint: plain http is allowed only for a loopback endpoint"),
+        ("s3: { endpoint: \"ftp://x\", bucket: b, key: k }", "targets[0].s3.endpoint: expected an https:// URL"),
+        ("s3: { endpoint: \"https://x\", bucket: b, key: k, secret_access_key: hunter2 }", "targets[0].s3.secret_access_key: secrets are never kept in the config"),
+        ("s3: { endpoint: \"https://x\", bucket: b }", "targets[0].s3.key: missing required key"),
+        ("archives: /b/a.tar, s3: { endpoint: \"https://x\", bucket: b, key: k }", "targets[0].s3: choose one source: s3, archives, restic or borg"),
+        ("s3: { endpoint: \"https://x\", bucket: b, key: k, path_style: maybe }", "targets[0].s3.path_style"),
+    ])
+    func misuseIsALocatedError(source: String, message: String) {
+        do {
+            _ = try parseConfig("targets:\n  - { name: a, tenant: t, rpo: 1d, rto: 1h,\n      \(source) }\n")
+            Issue.record("accepted \(source)")
+        } catch {
+            #expect(error.line == 3 && error.description.contains(message), "\(error)")
+        }
+    }
+}
+
 @Suite("Config: compare_with_source")
 struct LiveSourceConfigTests {
     @Test func aPathOrAPathWithExcludes() throws {

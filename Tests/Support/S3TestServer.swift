@@ -84,7 +84,7 @@ public final class S3TestServer: @unchecked Sendable {
 
     /// A credentials file in AWS's shared format for this server's key.
     public func credentialsFile(in temp: TemporaryDirectory, secret: String = S3TestServer.secretKey) throws -> String {
-        let path = temp.url("s3-credentials")
+        let path = temp.url("s3-credentials-\(secret)")
         try "[default]\naws_access_key_id = \(Self.accessKey)\naws_secret_access_key = \(secret)\n".write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

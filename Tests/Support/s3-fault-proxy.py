@@ -9,6 +9,7 @@ each request, STATS_FILE holds {"requests": n, "ranged_gets": n, "body_bytes": n
 temporary file, then renamed). FAULTS_JSON applies to ranged GETs, in order:
 
     {"fail": N}              the first N answer 503 SlowDown
+    {"fail_from": N}         the N-th and every later one answers 503 (a store gone mid-stream)
     {"reset_after": B}       the next one sends B body bytes, then resets the connection
     {"stall_after": B, "stall_seconds": S}  the next one sends B bytes, then nothing for S seconds
     {"truncate_after": B}    the next one sends B bytes and closes (a short body, no reset)
@@ -62,7 +63,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with lock:
             stats["requests"] += 1
             stats["ranged_gets"] += 1 if ranged else 0
-        if ranged and take("fail"):
+        if ranged and (take("fail") or stats["ranged_gets"] >= faults.get("fail_from", 1 << 60)):
             body = b"<Error><Code>SlowDown</Code><Message>injected 503</Message></Error>"
             self.send_response(503)
             self.send_header("Content-Length", str(len(body)))

@@ -49,7 +49,10 @@ final class ArchiveFileSource: RestorePointSource {
     /// The worker reads the descriptor (`/proc/self/fd/3`, the request's default input).
     func prepare(_ request: inout WorkerRequest, scratch: ScratchDirectory, cancellation: CancellationFlag) -> SourceFailure? { nil }
 
-    func workerFinished() { close() }
+    func workerFinished() -> SourceFailure? {
+        close()
+        return nil
+    }
 
     var restoreSeconds: Double { 0 }
 
@@ -59,7 +62,10 @@ final class ArchiveFileSource: RestorePointSource {
 
     /// Nothing would come back from an archive with no files. An all-zero file (a failed disk, a
     /// preallocated upload that never finished) also reads as an empty tar: never let that pass.
-    func judge(_ report: WorkerReport, into outcome: OutcomeBuilder) {
+    func judge(_ report: WorkerReport, into outcome: OutcomeBuilder) { Self.judgeEmpty(report, into: outcome) }
+
+    /// The rule for an archive read as a stream of entries, wherever it is stored.
+    static func judgeEmpty(_ report: WorkerReport, into outcome: OutcomeBuilder) {
         guard report.regularFiles == 0, report.fatal == nil else { return }
         outcome.record(Finding(path: outcome.outcome.archive ?? "", reason: .entryMissing, detail: "the archive holds no files"))
     }

@@ -72,7 +72,11 @@ public struct CheckRunner: Sendable {
             outcome.outcome.restorePointSource = point.timeSource
             outcome.judgeRestorePoint(point.time, path: point.display)
         }
-        let manifest = usableManifest(target.manifestPath(forArchive: point.manifestKey), outcome: outcome)
+        let manifest: String?
+        switch usableManifest(target.manifestPath(forArchive: point.manifestKey), source: source, outcome: outcome, cancellation: cancellation) {
+        case .success(let usable): manifest = usable
+        case .failure(let failure): return cancellation.isCancelled ? nil : outcome.fail(failure)
+        }
 
         let scratch: ScratchDirectory
         do { scratch = try ScratchDirectory.create(under: scratchBase, label: target.name) } catch {
@@ -105,16 +109,18 @@ public struct CheckRunner: Sendable {
                 target: target.name, archiveBytes: point.archiveBytes ?? 0, archiveBytesRead: update.archiveBytesRead,
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
-        source.workerFinished()
+        let sourceFailure = source.workerFinished()
         let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
         // Validation commands need the restored files: they run before scratch is removed.
         var commands = ValidationCommands.Results()
-        if case .finished(let report, _) = result, report.fatal == nil {
+        if case .finished(let report, _) = result, report.fatal == nil, sourceFailure == nil {
             commands = ValidationCommands.run(report.commandCandidates, target: target, scratch: scratch.path, cancellation: cancellation)
         }
         do { try scratch.remove() } catch {
             outcome.note("scratch not fully removed: \(error)")
         }
+        if case .cancelled = result { return nil }
+        if let sourceFailure { return outcome.fail(sourceFailure) }
         switch result {
         case .cancelled:
             return nil
@@ -139,13 +145,25 @@ public struct CheckRunner: Sendable {
     }
 
     /// The manifest to verify against: nil when none is configured, or when the configured one is
-    /// missing (`manifest_missing`, verified for integrity only).
-    private func usableManifest(_ path: String?, outcome: OutcomeBuilder) -> String? {
-        outcome.outcome.manifest = path
-        guard let path, !FileManager.default.fileExists(atPath: path) else { return path }
-        outcome.insert(.manifestMissing)
-        outcome.note("manifest \(path) not found: verified for integrity only")
-        return nil
+    /// missing (`manifest_missing`, verified for integrity only); a failure when the source could
+    /// not tell whether it exists.
+    private func usableManifest(
+        _ name: String?, source: any RestorePointSource, outcome: OutcomeBuilder, cancellation: CancellationFlag
+    ) -> Result<String?, SourceFailure> {
+        outcome.outcome.manifest = name
+        guard let name else { return .success(nil) }
+        switch source.manifest(named: name, cancellation: cancellation) {
+        case .found(let path, let display):
+            outcome.outcome.manifest = display
+            return .success(path)
+        case .missing(let display):
+            outcome.outcome.manifest = display
+            outcome.insert(.manifestMissing)
+            outcome.note("manifest \(display) not found: verified for integrity only")
+            return .success(nil)
+        case .failed(let failure):
+            return .failure(failure)
+        }
     }
 
     /// The worker's request for a test: what to restore (the sample, the canary always), where, and

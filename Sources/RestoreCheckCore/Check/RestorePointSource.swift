@@ -31,8 +31,9 @@ struct SourceFailure: Error {
 }
 
 /// Where a test's restore point comes from, and how the restore worker gets to read it: the newest
-/// archive file matching a glob (`ArchiveFileSource`) or a repository's newest snapshot restored by
-/// its own tool (`RepositorySnapshotSource`); object storage is the next.
+/// archive file matching a glob (`ArchiveFileSource`), a repository's newest snapshot restored by
+/// its own tool (`RepositorySnapshotSource`), or the newest object in a bucket streamed from object
+/// storage (`ObjectStorageSource`).
 ///
 /// `CheckRunner` drives every source through the same steps: `locate`, `prepare` the worker's
 /// input, run the worker, `workerFinished`, then the source's own verdict in `judge`; `close`
@@ -48,8 +49,14 @@ protocol RestorePointSource: AnyObject {
     /// The descriptor the worker reads as fd 3; nil when the worker reads a restored tree.
     var archiveDescriptor: Int32? { get }
 
-    /// The worker has ended: the descriptor can go.
-    func workerFinished()
+    /// Where the worker reads the manifest called `name` (the target's template expanded for this
+    /// restore point): a local file for most sources, a downloaded copy for object storage.
+    func manifest(named name: String, cancellation: CancellationFlag) -> ManifestLookup
+
+    /// The worker has ended: the descriptor can go. A failure here is the source's own (object
+    /// storage that stopped answering mid-stream) and voids the worker's report: what the worker
+    /// saw of a cut stream says nothing about the backup.
+    func workerFinished() -> SourceFailure?
 
     /// Time the source spent restoring before the worker (a tool's restore), part of the restore time.
     var restoreSeconds: Double { get }
@@ -67,11 +74,31 @@ protocol RestorePointSource: AnyObject {
     func close()
 }
 
+/// What a source found for the manifest of a restore point.
+enum ManifestLookup {
+    /// The worker reads `path`; outcomes name it `display`.
+    case found(path: String, display: String)
+    /// There is none (`manifest_missing`: verified for integrity only).
+    case missing(display: String)
+    /// The source could not tell (object storage unreachable): the test is an error.
+    case failed(SourceFailure)
+}
+
+extension RestorePointSource {
+    /// A manifest on this host's file system, as configured.
+    func manifest(named name: String, cancellation: CancellationFlag) -> ManifestLookup {
+        FileManager.default.fileExists(atPath: name) ? .found(path: name, display: name) : .missing(display: name)
+    }
+}
+
 enum RestorePointSources {
     /// The source a target's configuration names.
     static func source(for target: Target, scratchBase: String) -> any RestorePointSource {
         if let repository = target.repository {
             return RepositorySnapshotSource(repository, target: target, scratchBase: scratchBase)
+        }
+        if let storage = target.objectStorage {
+            return ObjectStorageSource(storage, target: target, scratchBase: scratchBase)
         }
         return ArchiveFileSource(target: target)
     }

@@ -94,6 +94,8 @@ public struct Target: Sendable, Hashable {
     public var archiveGlob: String
     /// A restic or borg repository instead of archive files (`restic:`, `borg:`).
     public var repository: RepositorySource?
+    /// Archives in an S3-compatible bucket instead of local files (`s3:`).
+    public var objectStorage: ObjectStorageTarget?
     /// Manifest path template; `{archive}` expands to the chosen archive's path (for a repository:
     /// the snapshot's ID, borg's archive name). Nil: integrity only.
     public var manifestTemplate: String?

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 import Yams
 
 /// Reads and validates a restorecheck YAML config.
@@ -144,6 +145,7 @@ private struct NodeReader {
         var tenant: String?
         var archives: String?
         var repository: (source: RepositorySource, node: Node)?
+        var objectStorage: (source: ObjectStorageTarget, node: Node)?
         var liveSource: LiveSource?
     }
 
@@ -266,7 +268,45 @@ private struct NodeReader {
             ("borg", { _, node, path, draft throws(ConfigError) in
                 try self.setRepository(&draft, try self.repository(node, path, tool: .borg), node: node, path: path)
             }),
+            ("s3", { _, node, path, draft throws(ConfigError) in draft.objectStorage = (try self.objectStorage(node, path), node) }),
         ])
+    }
+
+    /// `s3: { endpoint, bucket, key, region, credentials_file, profile, path_style, ca_file }`.
+    func objectStorage(_ node: Node, _ path: String) throws(ConfigError) -> ObjectStorageTarget {
+        var target = ObjectStorageTarget(bucket: S3Bucket(endpoint: "", bucket: ""), keyGlob: "")
+        var fields: [(String, YAMLSection<ObjectStorageTarget>.Field)] = [
+            ("endpoint", { yaml, node, path, target throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                target.bucket.endpoint = text
+                guard text.hasPrefix("https://") || text.hasPrefix("http://"), URLComponents(string: text)?.host?.isEmpty == false else {
+                    throw yaml.error(node, path, "expected an https:// URL, got '\(text)'")
+                }
+                // Plain http would carry the signed requests and the backup's bytes in the clear.
+                if text.hasPrefix("http://"), !target.bucket.endpointIsLoopback {
+                    throw yaml.error(node, path, "plain http is allowed only for a loopback endpoint: use https://")
+                }
+            }),
+            ("bucket", { yaml, node, path, target throws(ConfigError) in target.bucket.bucket = try yaml.string(node, path) }),
+            ("key", { yaml, node, path, target throws(ConfigError) in target.keyGlob = try yaml.string(node, path) }),
+            ("region", { yaml, node, path, target throws(ConfigError) in target.bucket.region = try yaml.string(node, path) }),
+            ("profile", { yaml, node, path, target throws(ConfigError) in target.bucket.profile = try yaml.string(node, path) }),
+            ("credentials_file", { _, node, path, target throws(ConfigError) in target.bucket.credentialsFile = try self.path(node, path) }),
+            ("ca_file", { _, node, path, target throws(ConfigError) in target.bucket.caFile = try self.path(node, path) }),
+            ("path_style", { yaml, node, path, target throws(ConfigError) in
+                target.bucket.pathStyle = try yaml.choice(node, path, [("true", true), ("false", false)])
+            }),
+        ]
+        for secret in ["secret_key", "secret_access_key", "aws_secret_access_key", "access_key", "aws_access_key_id", "session_token"] {
+            fields.append((secret, { yaml, node, path, _ throws(ConfigError) in
+                throw yaml.error(node, path, "secrets are never kept in the config: use credentials_file (AWS shared-credentials format) or AWS_* in the service's environment")
+            }))
+        }
+        try yaml.read(node, path, YAMLSection(fields), into: &target)
+        for (key, value) in [("endpoint", target.bucket.endpoint), ("bucket", target.bucket.bucket), ("key", target.keyGlob)] where value.isEmpty {
+            throw error(node, "\(path).\(key)", "missing required key")
+        }
+        return target
     }
 
     func setRepository(_ draft: inout TargetDraft, _ source: RepositorySource, node: Node, path: String) throws(ConfigError) {
@@ -300,6 +340,9 @@ private struct NodeReader {
         }
         try yaml.read(node, path, YAMLSection(fields), into: &source)
         guard !source.repository.isEmpty else { throw error(node, "\(path).repository", "missing required key") }
+        if tool == .borg, source.repository.hasPrefix("s3:") {
+            throw error(node, "\(path).repository", "borg has no S3 backend: test archives in a bucket with s3:, or a borg repository on a host")
+        }
         if tool == .restic, source.passwordFile == nil {
             throw error(node, "\(path).password_file", "missing required key (restic repositories are always encrypted)")
         }
@@ -456,8 +499,11 @@ private struct NodeReader {
         if draft.archives != nil, let repository = draft.repository {
             throw error(repository.node, "\(path).\(repository.source.tool.rawValue)", "choose one source: archives or \(repository.source.tool.rawValue)")
         }
-        guard let archives = draft.archives ?? draft.repository?.source.display else {
-            throw error(node, "\(path).archives", "missing required key (or a restic: or borg: repository)")
+        if let storage = draft.objectStorage, draft.archives != nil || draft.repository != nil {
+            throw error(storage.node, "\(path).s3", "choose one source: s3, archives, restic or borg")
+        }
+        guard let archives = draft.archives ?? draft.repository?.source.display ?? draft.objectStorage?.source.display else {
+            throw error(node, "\(path).archives", "missing required key (or a restic:, borg: or s3: source)")
         }
         let settings = draft.settings
         guard let rpo = settings.rpo else {
@@ -471,6 +517,11 @@ private struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.repository = draft.repository?.source
+        if let storage = draft.objectStorage?.source {
+            target.objectStorage = storage
+            // The manifest is a key in the same bucket, not a path on this host.
+            target.manifestTemplate = settings.manifest
+        }
         target.clockSkew = settings.clockSkew
         if target.repository != nil { target.restoreTimePath = "\(stateDirectory)/restore-times/\(name).json" }
         target.liveSource = draft.liveSource

@@ -61,7 +61,7 @@ final class RepositorySnapshotSource: RestorePointSource {
 
     var archiveDescriptor: Int32? { nil }
 
-    func workerFinished() {}
+    func workerFinished() -> SourceFailure? { nil }
 
     var restoreSeconds: Double { restored?.seconds ?? 0 }
 

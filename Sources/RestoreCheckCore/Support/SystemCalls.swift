@@ -1,3 +1,4 @@
+import CSystemShim
 import Glibc
 
 /// An `errno` value, kept with the call that set it (the global is overwritten by the next call).
@@ -58,6 +59,15 @@ package enum SystemCalls {
 
     /// `fnmatch(pattern, name, 0) == 0`: shell glob matching (`*`, `?`, `[...]`).
     static func globMatches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
+
+    /// `fnmatch(pattern, name, FNM_PATHNAME) == 0`: `*` and `?` do not match `/` (object keys).
+    static func keyGlobMatches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, FNM_PATHNAME) == 0 }
+
+    /// `pipe2(O_CLOEXEC)`: (read end, write end), neither inherited by a spawned child unless passed.
+    static func pipe() -> Result<(read: Int32, write: Int32), Errno> {
+        var fds: [Int32] = [-1, -1]
+        return rc_pipe_cloexec(&fds) == 0 ? .success((fds[0], fds[1])) : .failure(.current)
+    }
 
     /// `memcmp(a, b, count) == 0`.
     package static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool { memcmp(a, b, count) == 0 }

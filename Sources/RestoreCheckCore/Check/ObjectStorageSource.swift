@@ -1,0 +1,248 @@
+import ArchiveFormats
+import Foundation
+import Glibc
+import ObjectStorage
+
+/// The newest object in a bucket whose key matches the target's glob, streamed from object storage
+/// into the worker: this process lists, HEADs and fetches (parallel ranged GETs conditional on the
+/// ETag, `RangedFetcher`) and writes the bytes into a pipe the worker reads as fd 3. The worker keeps
+/// no network and no credentials; this process holds both.
+///
+/// The object's key, ETag and version id are its identity (in the outcome's archive name, hence the
+/// history and the evidence chain); its LastModified is the backup time. Faults of the store (wrong
+/// credentials, a missing bucket, 5xx after retries, an object replaced mid-test) are
+/// `source_unavailable`, an `error`: never blamed on the backup.
+final class ObjectStorageSource: RestorePointSource {
+    private let storage: ObjectStorageTarget
+    private let target: Target
+    private let scratchBase: String
+    private var client: S3Client?
+    private var object: S3Object?
+    private var downloads: ScratchDirectory?
+    private var pipe: (read: Int32, write: Int32)?
+    private var fetcher: RangedFetcher?
+    private let fetchDone = DispatchSemaphore(value: 0)
+
+    init(_ storage: ObjectStorageTarget, target: Target, scratchBase: String) {
+        self.storage = storage
+        self.target = target
+        self.scratchBase = scratchBase
+    }
+
+    /// A zip or 7z object fetched whole: its file's descriptor and the seconds the fetch took.
+    private var spooled: (fd: Int32, seconds: Double)?
+
+    /// The archive descriptor the worker reads: the pipe's read end, or the spooled file.
+    var archiveDescriptor: Int32? { pipe?.read ?? spooled?.fd }
+
+    func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
+        let credentials: S3Credentials
+        do {
+            credentials = try S3Credentials.load(
+                file: storage.bucket.credentialsFile, profile: storage.bucket.profile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            return .failure(SourceFailure(reason: .sourceUnavailable, summary: "S3 credentials: \(error)", subject: storage.display))
+        }
+        let client = S3Client(bucket: storage.bucket, credentials: credentials)
+        self.client = client
+        let listed: [S3Object]
+        do { listed = try client.list(prefix: storage.listPrefix) } catch {
+            return .failure(Self.unavailable(error, subject: storage.display))
+        }
+        let candidates = listed.filter { SystemCalls.keyGlobMatches(storage.keyGlob, $0.key) }
+        guard let newest = candidates.max(by: { ($0.lastModified, $0.key) < ($1.lastModified, $1.key) }) else {
+            return .failure(SourceFailure(reason: .noArchive, summary: "no object matches \(storage.display)"))
+        }
+        // The HEAD fixes the identity every read is then conditional on (and brings the version id).
+        let located: S3Object
+        do { located = try client.head(newest.key) } catch {
+            return .failure(Self.unavailable(error, subject: storage.bucket.display(newest.key)))
+        }
+        object = located
+        var display = storage.bucket.display(located.key)
+        if let version = located.versionID { display += "?versionId=\(version)" }
+        if !located.etag.isEmpty { display += "#\(located.etag)" }
+        // The listing's LastModified: a HEAD's has whole seconds only.
+        return .success(RestorePoint(
+            display: display, time: newest.lastModified, timeSource: "object_last_modified", manifestKey: located.key,
+            archiveBytes: located.size, archiveModified: newest.lastModified))
+    }
+
+    /// The manifest is a key in the same bucket, downloaded next to (not into) the scratch directory.
+    func manifest(named key: String, cancellation: CancellationFlag) -> ManifestLookup {
+        let display = storage.bucket.display(key)
+        guard let client else { return .missing(display: display) }
+        let data: Data
+        do { data = try client.object(key, limit: Self.manifestLimit) } catch {
+            if error.kind == .noSuchKey { return .missing(display: display) }
+            return .failed(Self.unavailable(error, subject: display))
+        }
+        do {
+            let directory = try downloads ?? ScratchDirectory.create(under: scratchBase, label: "\(target.name).s3")
+            downloads = directory
+            let path = "\(directory.path)/manifest"
+            try data.write(to: URL(fileURLWithPath: path))
+            return .found(path: path, display: display)
+        } catch {
+            return .failed(SourceFailure(reason: .scratchError, summary: "cannot keep the manifest \(display): \(error)"))
+        }
+    }
+
+    /// A manifest of ten million entries is ~1 GB; beyond 1 GiB something else is in that key.
+    static let manifestLimit = 1 << 30
+
+    /// Streams the object into a pipe the worker reads (tar, cpio and compressed streams), or, for a
+    /// format whose index is at its end (zip, 7z), fetches it whole into a file next to scratch
+    /// first, so the worker reads it exactly as it reads a local archive (`spool`).
+    func prepare(_ request: inout WorkerRequest, scratch: ScratchDirectory, cancellation: CancellationFlag) -> SourceFailure? {
+        guard let client, let object else { return SourceFailure(reason: .internalError, summary: "prepare before locate") }
+        let head: Data
+        do { head = object.size == 0 ? Data() : try client.read(object, range: 0..<min(object.size, 8)) } catch {
+            return Self.unavailable(error, subject: storage.bucket.display(object.key))
+        }
+        if ArchiveSignature.needsRandomAccess(head: Array(head)) {
+            return spool(object, client: client, cancellation: cancellation)
+        }
+        let ends: (read: Int32, write: Int32)
+        switch SystemCalls.pipe() {
+        case .success(let made): ends = made
+        case .failure(let error): return SourceFailure(reason: .internalError, summary: "cannot make the worker's pipe: \(error)")
+        }
+        pipe = ends
+        start(RangedFetcher(client: client, object: object), into: ends.write)
+        return nil
+    }
+
+    /// Runs `fetcher` on a thread of its own into `fd`, closing `fd` when it ends: EOF for the
+    /// worker, after the last byte or where a failure cut the stream.
+    private func start(_ fetcher: RangedFetcher, into fd: Int32) {
+        self.fetcher = fetcher
+        let done = fetchDone
+        let thread = Thread {
+            fetcher.run(into: fd)
+            SystemCalls.close(fd)
+            done.signal()
+        }
+        thread.name = "restorecheck s3 \(target.name)"
+        thread.start()
+    }
+
+    /// Fetches the whole object into `downloads/object` and gives the worker that file: its
+    /// transfer time is part of the restore time, as a repository tool's restore is.
+    private func spool(_ object: S3Object, client: S3Client, cancellation: CancellationFlag) -> SourceFailure? {
+        let started = Clock.now
+        let path: String
+        let fd: Int32
+        do {
+            let directory = try downloads ?? ScratchDirectory.create(under: scratchBase, label: "\(target.name).s3")
+            downloads = directory
+            path = "\(directory.path)/object"
+            fd = try SystemCalls.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600).get()
+        } catch {
+            return SourceFailure(reason: .scratchError, summary: "cannot spool \(storage.bucket.display(object.key)): \(error)")
+        }
+        let writer: Int32
+        switch SystemCalls.dup(fd) {
+        case .success(let copy): writer = copy
+        case .failure(let error):
+            SystemCalls.close(fd)
+            return SourceFailure(reason: .internalError, summary: "cannot spool: \(error)")
+        }
+        let fetcher = RangedFetcher(client: client, object: object)
+        start(fetcher, into: writer)
+        while fetchDone.wait(timeout: .now() + 0.2) == .timedOut {
+            if cancellation.isCancelled { fetcher.stop() }
+        }
+        spooled = (fd, Clock.seconds(since: started))
+        if cancellation.isCancelled { return SourceFailure(reason: .internalError, summary: "cancelled") }
+        if let error = fetcher.failure { return Self.unavailable(error, subject: storage.bucket.display(object.key)) }
+        return nil
+    }
+
+    func workerFinished() -> SourceFailure? {
+        if let spooled {
+            SystemCalls.close(spooled.fd)
+            self.spooled = (-1, spooled.seconds)
+            return nil
+        }
+        guard let fetcher, let pipe else { return nil }
+        // The worker has gone; closing our copy of the read end makes the fetcher's next write fail
+        // (EPIPE) if it is still streaming, and stop() ends its requests at their next chunk.
+        SystemCalls.close(pipe.read)
+        self.pipe = nil
+        fetcher.stop()
+        fetchDone.wait()
+        guard let error = fetcher.failure else { return nil }
+        let display = storage.bucket.display(fetcher.object.key)
+        return Self.unavailable(error, subject: display)
+    }
+
+    /// The spooled fetch of a zip or 7z object; a stream's fetch overlaps the worker's time.
+    var restoreSeconds: Double { spooled?.seconds ?? 0 }
+
+    /// A stream: the worker waited for the store's bytes, so its measured rate is the store's and
+    /// the projection from it describes a restore from object storage. A spooled object: the
+    /// measured fetch of the whole object plus the worker's projection from the local copy.
+    func projectedFullRestoreSeconds(_ report: WorkerReport) -> Double? {
+        guard let projected = RestoreProjection.fullRestoreSeconds(report) else { return nil }
+        return projected + (spooled?.seconds ?? 0)
+    }
+
+    var integrityMeaning: String { "sampled files were decoded and sizes and the format's CRCs checked" }
+
+    func judge(_ report: WorkerReport, into outcome: OutcomeBuilder) {
+        ArchiveFileSource.judgeEmpty(report, into: outcome)
+        if let fetcher, let object {
+            let stats = fetcher.stats
+            outcome.note(
+                "read from object storage\(spooled != nil ? " (zip/7z: fetched whole, then read from a local copy)" : ""): "
+                    + "\(stats.bytesFetched) of \(object.size) bytes in \(stats.requests) requests"
+                    + (stats.retries > 0 ? " (\(stats.retries) retried)" : "")
+                    + String(format: ", first byte after %.0f ms on average", stats.meanFirstByteSeconds * 1000))
+        }
+    }
+
+    func close() {
+        if let pipe {
+            SystemCalls.close(pipe.read)
+            fetcher?.stop()
+            // prepare's thread closes the write end; wait for it so no write lands on a reused descriptor.
+            fetchDone.wait()
+            self.pipe = nil
+        }
+        if let spooled, spooled.fd >= 0 { SystemCalls.close(spooled.fd) }
+        spooled = nil
+        try? downloads?.remove()
+        downloads = nil
+    }
+
+    /// An S3 failure as the test's outcome: the store's fault or ours, never the backup's.
+    static func unavailable(_ error: S3Error, subject: String) -> SourceFailure {
+        let why = switch error.kind {
+        case .accessDenied: "access denied"
+        case .noSuchBucket: "no such bucket"
+        case .noSuchKey: "no such object"
+        case .objectChanged: "the object was replaced during the test"
+        case .transient: "object storage did not answer after retries"
+        case .other: "object storage refused the request"
+        }
+        return SourceFailure(reason: .sourceUnavailable, summary: "\(subject): \(why) (\(error))", subject: subject)
+    }
+}
+
+/// For `check-config`: where an s3 target's restore point would come from now (a listing and a
+/// HEAD, no object bytes), or why it cannot.
+public enum ObjectStorageProbe {
+    public static func describe(_ target: Target, scratchBase: String) -> String {
+        guard let storage = target.objectStorage else { return "not an s3 target" }
+        let source = ObjectStorageSource(storage, target: target, scratchBase: scratchBase)
+        defer { source.close() }
+        switch source.locate(cancellation: CancellationFlag()) {
+        case .success(let point):
+            let age = TimeSpan.format(max(0, Date().timeIntervalSince(point.time)))
+            return "newest object \(point.display), \(point.archiveBytes ?? 0) bytes, modified \(age) ago"
+        case .failure(let failure):
+            return "\(failure.reason.rawValue): \(failure.summary)"
+        }
+    }
+}

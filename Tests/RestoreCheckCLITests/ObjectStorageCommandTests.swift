@@ -1,0 +1,50 @@
+import Foundation
+import RestoreCheckTestSupport
+import Testing
+
+/// An s3 target from the command line: `check-config` probes the bucket, `run` tests the object
+/// where it lives, and the secret (here from the environment, as a systemd unit's credential
+/// would put it) appears in no output, history or process argument.
+@Suite("restorecheck with an s3 target", .timeLimit(.minutes(10)))
+struct ObjectStorageCommandTests {
+    @Test func checkConfigProbesTheBucketAndRunPassesWithoutShowingTheSecret() async throws {
+        let temp = TemporaryDirectory("cli-s3")
+        try await Blocking.run {
+            let server = try S3TestServer(.rclone, root: temp.url("store"))
+            let set = try BackupSet.make(.gnuTarXz, in: temp)
+            try server.put(bucket: "acme-backups", ["fileserver/2026-12-01.tar.xz": set.archive, "fileserver/2026-12-01.tar.xz.sha256": set.manifest])
+            let config = try temp.write(
+                "restorecheck.yaml",
+                """
+                scratch_dir: scratch
+                state_dir: state
+                defaults: { rpo: 26h, rto: 4h, sample: { files: 5 } }
+                targets:
+                  - name: offsite
+                    tenant: acme
+                    s3: { endpoint: "\(server.endpoint)", bucket: acme-backups, key: "fileserver/*.tar.xz", path_style: true }
+                    manifest: "{archive}.sha256"
+
+                """)
+            let environment = ["AWS_ACCESS_KEY_ID": S3TestServer.accessKey, "AWS_SECRET_ACCESS_KEY": S3TestServer.secretKey]
+            let checked = try Shell.execute(BuiltBinary.path, ["check-config", "--config", config], environment: environment)
+            #expect(checked.status == 0, "\(checked.stderr)")
+            #expect(checked.stdout.contains("credentials from AWS_* in the environment: newest object s3://acme-backups/fileserver/2026-12-01.tar.xz#"),
+                    "\(checked.stdout)")
+
+            let run = try Shell.execute(BuiltBinary.path, ["run", "--config", config, "--json"], environment: environment)
+            #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+            #expect(run.stdout.contains("\"archive\" : \"s3://acme-backups/fileserver/2026-12-01.tar.xz#"), "\(run.stdout)")
+            let history = try Shell.execute(BuiltBinary.path, ["history", "offsite", "--config", config, "--json"], environment: environment)
+            #expect(history.stdout.contains("s3://acme-backups/fileserver/2026-12-01.tar.xz#"), "the object's identity is in the history")
+            for output in [checked.stdout, checked.stderr, run.stdout, run.stderr, history.stdout] {
+                #expect(!output.contains(S3TestServer.secretKey))
+            }
+            let stored = try Shell.run("grep -rlF '\(S3TestServer.secretKey)' state || true", in: temp.path)
+            #expect(stored.stdout.isEmpty, "no secret in the history files: \(stored.stdout)")
+
+            let missing = try Shell.execute(BuiltBinary.path, ["run", "--config", config], environment: [:].merging(["AWS_ACCESS_KEY_ID": ""]) { $1 })
+            #expect(missing.status == 3, "no credentials: an error, exit 3: \(missing.stdout)")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import ObjectStorage
+@testable import RestoreCheckCore
+import RestoreCheckTestSupport
+import Testing
+
+/// Archives in a bucket tested where they live: real archives from real tools, put into a real
+/// S3-compatible server on loopback (rclone, which checks signatures; moto), read through the
+/// whole test path (`CheckRunner`, the worker as a subprocess).
+@Suite("object storage source", .timeLimit(.minutes(10)))
+struct ObjectStorageSourceTests {
+    static func check(_ target: Target, in temp: TemporaryDirectory) async throws -> Outcome {
+        let runner = CheckRunner(scratchBase: temp.url("scratch"), supervisor: WorkerSupervisor(executable: BuiltBinary.path))
+        return try #require(await runner.check(target, seed: 1))
+    }
+
+    /// A target reading `key` from `bucket` at `endpoint`, with the manifest next to the archive.
+    static func target(_ endpoint: String, credentials: String?, bucket: String = "backups", key: String = "nightly/*.tar", manifest: Bool = true) -> Target {
+        var location = S3Bucket(endpoint: endpoint, bucket: bucket)
+        location.pathStyle = true
+        location.credentialsFile = credentials
+        var target = Target(
+            name: "offsite", tenant: "acme", archiveGlob: "s3://\(bucket)/\(key)", manifestTemplate: manifest ? "{archive}.sha256" : nil,
+            rpo: TimeSpan(seconds: 86_400), rto: TimeSpan(seconds: 3600), sample: SampleSpec(size: .all))
+        target.objectStorage = ObjectStorageTarget(bucket: location, keyGlob: key)
+        return target
+    }
+
+    /// Puts a backup set's archive and manifest under `nightly/`; the archive's key.
+    static func upload(_ set: BackupSet, to server: S3TestServer, name: String) throws -> String {
+        let key = "nightly/\(name)"
+        try server.put(bucket: "backups", [key: set.archive, "\(key).sha256": set.manifest])
+        return key
+    }
+
+    @Test(arguments: [BackupSet.Kind.gnuTarGzip, .gnuTarZstd, .cpioNewc, .zipDeflate, .sevenZip])
+    func anArchiveInABucketPassesAgainstItsManifestReadWhereItLives(kind: BackupSet.Kind) async throws {
+        let temp = TemporaryDirectory("s3-pass")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        let set = try BackupSet.make(kind, in: temp)
+        let key = try Self.upload(set, to: server, name: "fileserver.\(kind.fileExtension)")
+        let outcome = try await Self.check(
+            Self.target(server.endpoint, credentials: try server.credentialsFile(in: temp), key: "nightly/*.\(kind.fileExtension)"), in: temp)
+        #expect(outcome.status == .passed, "\(kind): \(outcome.summary) \(outcome.findings)")
+        #expect(outcome.verification == .manifest && outcome.filesVerified == BackupSet.defaultFiles.count, "\(outcome.filesVerified)")
+        #expect(outcome.archive?.hasPrefix("s3://backups/\(key)#") == true, "the key and its ETag: \(outcome.archive ?? "")")
+        #expect(outcome.manifest == "s3://backups/\(key).sha256")
+        #expect(outcome.restorePointSource == "object_last_modified")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: set.archive)[.size] as? Int)
+        #expect(outcome.notes.contains { $0.hasPrefix("read from object storage") && $0.contains("of \(size) bytes") }, "\(outcome.notes)")
+        #expect(!"\(outcome)".contains(S3TestServer.secretKey))
+    }
+
+    /// What the bucket holds decides the verdict: a damaged object fails, a file that differs from
+    /// the manifest fails naming it, and the newest object by LastModified is the one tested.
+    @Test func damageAndMismatchFailAndTheNewestObjectIsTheRestorePoint() async throws {
+        let temp = TemporaryDirectory("s3-fail")
+        let server = try await Blocking.run { try S3TestServer(.moto, root: temp.url("store")) }
+        var files = BackupSet.defaultFiles
+        files["srv/share/big.bin"] = Data((0..<3_000_000).map { _ in UInt8.random(in: 0...255) })
+        let set = try BackupSet.make(.gnuTarGzip, in: temp, files: files)
+        try await Blocking.run {
+            try Shell.run("cp '\(set.archive)' damaged.tar.gz && printf '\\377\\377\\377\\377' | dd of=damaged.tar.gz bs=1 seek=1500000 conv=notrunc status=none", in: temp.path)
+            try Shell.run("sed 's/^[0-9a-f]\\{8\\}/00000000/' '\(set.manifest)' > lying.sha256 && grep -c . lying.sha256", in: temp.path)
+        }
+        let credentials = try server.credentialsFile(in: temp)
+        try server.put(bucket: "backups", ["damaged/a.tar.gz": temp.url("damaged.tar.gz"), "damaged/a.tar.gz.sha256": set.manifest])
+        let damaged = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "damaged/*.tar.gz"), in: temp)
+        // Where gzip's damage shows depends on the bytes hit: a stream error, or a file that differs.
+        #expect(damaged.status == .failed && !Set(damaged.reasons).isDisjoint(with: [.archiveCorrupt, .checksumMismatch]), "\(damaged.summary) \(damaged.findings)")
+
+        try server.put(bucket: "backups", ["lying/a.tar.gz": set.archive, "lying/a.tar.gz.sha256": temp.url("lying.sha256")])
+        let lying = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "lying/*.tar.gz"), in: temp)
+        #expect(lying.status == .failed && lying.reasons == [.checksumMismatch], "\(lying.summary)")
+        #expect(lying.findings.contains { $0.path == "etc/hostname" && $0.reason == .checksumMismatch }, "\(lying.findings)")
+
+        // Uploaded after the damaged copy under a name that sorts first: LastModified, not the name, decides.
+        try server.put(bucket: "backups", ["damaged/0-newer.tar.gz": set.archive, "damaged/0-newer.tar.gz.sha256": set.manifest])
+        let newest = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "damaged/*.tar.gz"), in: temp)
+        #expect(newest.status == .passed && newest.archive?.hasPrefix("s3://backups/damaged/0-newer.tar.gz#") == true, "\(newest.archive ?? "") \(newest.summary)")
+    }
+
+    /// The store's faults are errors, never the backup's failure: wrong credentials, a missing
+    /// bucket, nothing matching, a store that stops answering mid-stream, an object replaced mid-test.
+    @Test func theStoresFaultsAreErrorsNamedNeverAFailedBackup() async throws {
+        let temp = TemporaryDirectory("s3-faults")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        var files = BackupSet.defaultFiles
+        files["srv/share/big.bin"] = Data((0..<20_000_000).map { _ in UInt8.random(in: 0...255) })
+        let set = try BackupSet.make(.gnuTar, in: temp, files: files)
+        _ = try Self.upload(set, to: server, name: "fileserver.tar")
+        let credentials = try server.credentialsFile(in: temp)
+
+        let wrong = try await Self.check(Self.target(server.endpoint, credentials: try server.credentialsFile(in: temp, secret: "not-the-secret")), in: temp)
+        #expect(wrong.status == .error && wrong.reasons == [.sourceUnavailable] && wrong.summary.contains("access denied"), "\(wrong.summary)")
+        #expect(!"\(wrong)".contains("not-the-secret"))
+
+        let bucketless = try await Self.check(Self.target(server.endpoint, credentials: credentials, bucket: "gone"), in: temp)
+        #expect(bucketless.status == .error && bucketless.reasons == [.sourceUnavailable] && bucketless.summary.contains("no such bucket"), "\(bucketless.summary)")
+
+        let nothing = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "weekly/*"), in: temp)
+        #expect(nothing.status == .failed && nothing.reasons == [.noArchive] && nothing.summary == "no object matches s3://backups/weekly/*", "\(nothing.summary)")
+
+        // The peek and the first of three parts arrive; every later request is a 503.
+        let dying = try S3FaultProxy(upstream: server, faults: ["fail_from": 3], in: temp)
+        let cut = try await Self.check(Self.target(dying.endpoint, credentials: credentials), in: temp)
+        #expect(cut.status == .error && cut.reasons == [.sourceUnavailable], "not archive_corrupt: \(cut.summary) \(cut.findings)")
+        #expect(cut.summary.contains("did not answer after retries") && cut.summary.contains("503"), "\(cut.summary)")
+
+        let replacement = try BackupSet.make(.gnuTar, in: temp, files: files, name: "replacement")
+        let replacing = try S3FaultProxy(
+            upstream: server, faults: ["replace": [replacement.archive, temp.url("store/backups/nightly/fileserver.tar")]], in: temp)
+        let replaced = try await Self.check(Self.target(replacing.endpoint, credentials: credentials), in: temp)
+        #expect(replaced.status == .error && replaced.reasons == [.sourceUnavailable], "\(replaced.summary)")
+        #expect(replaced.summary.contains("replaced during the test"), "\(replaced.summary)")
+    }
+
+    /// An object's LastModified is its backup time, and the verdicts issue's future rule applies
+    /// (rclone serves a file's mtime as LastModified). A missing manifest object: integrity only.
+    @Test func aFutureLastModifiedMissesTheRPOAndAMissingManifestIsIntegrityOnly() async throws {
+        let temp = TemporaryDirectory("s3-time")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        let set = try BackupSet.make(.gnuTarZstd, in: temp)
+        try server.put(bucket: "backups", ["future/a.tar.zst": set.archive, "future/a.tar.zst.sha256": set.manifest, "bare/a.tar.zst": set.archive])
+        try await Blocking.run { try Shell.run("touch -d '+10 years' '\(temp.url("store/backups/future/a.tar.zst"))'") }
+        let credentials = try server.credentialsFile(in: temp)
+        let future = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "future/*.tar.zst"), in: temp)
+        #expect(future.status == .failed && future.reasons == [.rpoExceeded], "\(future.summary)")
+        #expect(future.notes.contains { $0.contains("in the future") } || future.findings.contains { $0.detail?.contains("in the future") == true },
+                "\(future.notes) \(future.findings)")
+
+        let bare = try await Self.check(Self.target(server.endpoint, credentials: credentials, key: "bare/*.tar.zst"), in: temp)
+        #expect(bare.reasons == [.manifestMissing] && bare.verification == .integrityOnly, "\(bare.summary)")
+        #expect(bare.notes.contains("manifest s3://backups/bare/a.tar.zst.sha256 not found: verified for integrity only"), "\(bare.notes)")
+    }
+}
