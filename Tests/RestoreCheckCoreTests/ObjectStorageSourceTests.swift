@@ -107,7 +107,9 @@ struct ObjectStorageSourceTests {
         #expect(cut.status == .error && cut.reasons == [.sourceUnavailable], "not archive_corrupt: \(cut.summary) \(cut.findings)")
         #expect(cut.summary.contains("did not answer after retries") && cut.summary.contains("503"), "\(cut.summary)")
 
-        let replacement = try BackupSet.make(.gnuTar, in: temp, files: files, name: "replacement")
+        var newer = files
+        newer["etc/hostname"] = Data("fileserver-2\n".utf8)
+        let replacement = try BackupSet.make(.gnuTar, in: temp, files: newer, name: "replacement")
         let replacing = try S3FaultProxy(
             upstream: server, faults: ["replace": [replacement.archive, temp.url("store/backups/nightly/fileserver.tar")]], in: temp)
         let replaced = try await Self.check(Self.target(replacing.endpoint, credentials: credentials), in: temp)

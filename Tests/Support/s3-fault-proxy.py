@@ -13,7 +13,8 @@ temporary file, then renamed). FAULTS_JSON applies to ranged GETs, in order:
     {"reset_after": B}       the next one sends B body bytes, then resets the connection
     {"stall_after": B, "stall_seconds": S}  the next one sends B bytes, then nothing for S seconds
     {"truncate_after": B}    the next one sends B bytes and closes (a short body, no reset)
-    {"replace": [SRC, DST]}  after the first, SRC is copied over DST (the object replaced mid-test)
+    {"replace": [SRC, DST]}  before the second is forwarded, SRC is copied over DST (the object
+                             replaced mid-test: the first read sees the old object, the rest the new)
     {"whole_object": true}   the Range header is dropped: the server answers 200 with everything
 """
 import http.client
@@ -72,6 +73,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             with lock:
                 save()
             return
+        if ranged and stats["ranged_gets"] >= 2:
+            replace = take("replace")
+            if replace:
+                shutil.copyfile(replace[0], replace[1] + ".replacing")
+                os.replace(replace[1] + ".replacing", replace[1])
         headers = {k: v for k, v in self.headers.items()}
         if ranged and faults.get("whole_object"):
             headers.pop("Range", None)
@@ -124,11 +130,6 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with lock:
             stats["body_bytes"] += sent
             save()
-        if ranged:
-            replace = take("replace")
-            if replace:
-                shutil.copyfile(replace[0], replace[1] + ".replacing")
-                os.replace(replace[1] + ".replacing", replace[1])
 
     def write(self, chunk, chunked):
         if chunked:
