@@ -316,6 +316,8 @@ struct RepositoryConfigTests {
         ("archives: /b/a.tar, restic: { repository: /r, password_file: /p }", "targets[0].restic: choose one source: archives or restic"),
         ("restic: { password_file: /p }", "targets[0].restic.repository: missing required key"),
         ("restic: { repository: /r, password_file: /p, archive: x }", "targets[0].restic.archive: unknown key"),
+        ("restic: { repository: /r, password_file: /p, credentials_file: /c }", "targets[0].restic.credentials_file: credentials_file is for an s3: repository"),
+        ("borg: { repository: \"s3:https://x/b\" }", "targets[0].borg.repository: borg has no S3 backend"),
     ])
     func misuseIsALocatedError(source: String, message: String) {
         do {

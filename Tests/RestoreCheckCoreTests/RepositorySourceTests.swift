@@ -238,6 +238,36 @@ struct RepositorySourceTests {
         #expect(borg.findings.contains { $0.detail?.contains("Data integrity error") == true }, "borg's own words: \(borg.findings)")
     }
 
+    /// A restic repository in a bucket (restic's own S3 backend, here against rclone, which checks
+    /// signatures): the target's credentials file reaches restic in its sandbox, which shares the
+    /// network for a URL; a wrong key is an error naming the store, never a failed backup.
+    @Test func aResticRepositoryInABucketPassesWithTheTargetsCredentialsFile() async throws {
+        let temp = TemporaryDirectory("repo-s3")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        try FileManager.default.createDirectory(atPath: temp.url("store/restic-bucket"), withIntermediateDirectories: true)
+        let url = "s3:\(server.endpoint)/restic-bucket/acme"
+        try await Blocking.run {
+            try Shell.run(
+                """
+                mkdir -p src/docs && seq 1 5000 > src/docs/orders.csv && echo hello > src/docs/readme.txt
+                find src -type f | sort | xargs sha256sum > manifest.sha256
+                echo 'correct horse battery staple' > pw
+                export RESTIC_PASSWORD_FILE="$PWD/pw" AWS_ACCESS_KEY_ID=\(S3TestServer.accessKey) AWS_SECRET_ACCESS_KEY=\(S3TestServer.secretKey)
+                restic init -q --repo \(url) && restic --repo \(url) --no-cache backup -q src
+                """, in: temp.path)
+        }
+        var source = RepositorySource(tool: .restic, repository: url)
+        source.passwordFile = temp.url("pw")
+        source.credentialsFile = try server.credentialsFile(in: temp)
+        let outcome = try await Self.check(Self.target(temp, source), in: temp)
+        #expect(outcome.status == .passed && outcome.filesVerified == 2, "\(outcome.summary) \(outcome.findings)")
+        #expect(!"\(outcome)".contains(S3TestServer.secretKey))
+
+        source.credentialsFile = try server.credentialsFile(in: temp, secret: "wrong-secret")
+        let denied = try await Self.check(Self.target(temp, source), in: temp)
+        #expect(denied.status == .error && denied.reasons == [.sourceUnavailable], "\(denied.summary)")
+    }
+
     @Test func aWrongPasswordOrAMissingRepositoryIsAnErrorAndAnOldSnapshotMissesTheRPO() async throws {
         let temp = TemporaryDirectory("repo-errors")
         try await Blocking.run { try Self.repositories(temp) }

@@ -330,6 +330,9 @@ private struct NodeReader {
             ("binary", { _, node, path, source throws(ConfigError) in source.binary = try self.path(node, path) }),
             (tool == .restic ? "snapshot" : "archive", { yaml, node, path, source throws(ConfigError) in source.snapshot = try yaml.string(node, path) }),
         ]
+        if tool == .restic {
+            fields.append(("credentials_file", { _, node, path, source throws(ConfigError) in source.credentialsFile = try self.path(node, path) }))
+        }
         if tool == .borg {
             fields.append(("passcommand", { yaml, node, path, source throws(ConfigError) in source.passcommand = try yaml.string(node, path) }))
         }
@@ -340,6 +343,9 @@ private struct NodeReader {
         }
         try yaml.read(node, path, YAMLSection(fields), into: &source)
         guard !source.repository.isEmpty else { throw error(node, "\(path).repository", "missing required key") }
+        if source.credentialsFile != nil, !source.repository.hasPrefix("s3:") {
+            throw error(node, "\(path).credentials_file", "credentials_file is for an s3: repository")
+        }
         if tool == .borg, source.repository.hasPrefix("s3:") {
             throw error(node, "\(path).repository", "borg has no S3 backend: test archives in a bucket with s3:, or a borg repository on a host")
         }

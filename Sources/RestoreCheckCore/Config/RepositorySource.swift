@@ -15,6 +15,9 @@ public struct RepositorySource: Sendable, Hashable, Codable {
     public var passwordFile: String?
     /// borg only: a command that prints the passphrase (`BORG_PASSCOMMAND`, split by borg, no shell).
     public var passcommand: String?
+    /// restic with an `s3:` repository only: an AWS shared-credentials file for the bucket, handed to
+    /// restic as `AWS_SHARED_CREDENTIALS_FILE` (the path, never the keys) and bound into its sandbox.
+    public var credentialsFile: String?
     /// Which snapshot: `latest`, or (restic) a snapshot ID or its prefix, (borg) a glob over archive
     /// names of which the newest matching is taken (`nightly-*`).
     public var snapshot = "latest"

@@ -61,6 +61,8 @@ struct RepositoryTool {
         switch source.tool {
         case .restic:
             if let file = source.passwordFile { variables.append("RESTIC_PASSWORD_FILE=\(file)") }
+            // restic's S3 backend reads the keys from this file itself: they never pass through here.
+            if let file = source.credentialsFile { variables.append("AWS_SHARED_CREDENTIALS_FILE=\(file)") }
         case .borg:
             variables += [
                 "BORG_BASE_DIR=\(workDirectory)", "BORG_RELOCATED_REPO_ACCESS_IS_OK=no",

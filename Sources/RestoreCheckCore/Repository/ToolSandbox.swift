@@ -9,7 +9,7 @@ import Foundation
 /// something to rely on; the mount namespace makes it true.
 ///
 /// The sandbox: `BubblewrapBase` (the network shared only when the repository is a URL), of `/etc`
-/// only what `systemFiles` lists, the repository and the password file read-only at their own
+/// only what `systemFiles` lists, the repository, the password file and an s3: repository's credentials file read-only at their own
 /// paths, the tool's work directory and the test's scratch writable (a listing: the work directory
 /// only), and the tool's executable bound read-only when it lives outside `/usr`. As root, only the capabilities a restore of owners and modes needs are kept
 /// (`CAP_CHOWN`, `CAP_FOWNER`, `CAP_DAC_OVERRIDE`, `CAP_FSETID`): no `CAP_MKNOD`, so device nodes in
@@ -45,6 +45,7 @@ struct ToolSandbox {
         // that is unavailable), not a sandbox that could not start.
         if !isRemote { arguments += ["--ro-bind-try", source.repository, source.repository] }
         if let file = source.passwordFile { arguments += ["--ro-bind-try", file, file] }
+        if let file = source.credentialsFile { arguments += ["--ro-bind-try", file, file] }
         if !executable.hasPrefix("/usr/") { arguments += ["--ro-bind", executable, executable] }
         arguments += ["--bind", workDirectory, workDirectory]
         if let scratch { arguments += ["--bind", scratch, scratch] }
