@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "RestoreCheckDaemonTests",
             dependencies: [
-                "RestoreCheckDaemon", "RestoreCheckStore", "RestoreCheckMetrics", "RestoreCheckTestSupport",
+                "RestoreCheckDaemon", "RestoreCheckStore", "RestoreCheckMetrics", "RestoreCheckTestSupport", "ObjectStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -51,6 +51,12 @@ public final class OutcomeMetrics: Sendable {
         static var runs: MetricNameDescriptor { descriptor("runs", "total", "Restore tests completed since the process started.") }
         static var failures: MetricNameDescriptor { descriptor("run_failures", "total", "Restore tests that failed or could not be carried out, since the process started.") }
         static var verifiedBytesTotal: MetricNameDescriptor { descriptor("verified_bytes", "total", "Bytes restored and verified since the process started.") }
+        static var sourceBytesFetched: MetricNameDescriptor { descriptor(
+            "source_bytes_fetched", "total", "Bytes read from object storage by tests since the process started (s3 targets): the egress they cost.") }
+        static var sourceRequests: MetricNameDescriptor { descriptor(
+            "source_requests", "total", "Requests made to object storage by tests since the process started (s3 targets).") }
+        static var sourceRetries: MetricNameDescriptor { descriptor(
+            "source_retries", "total", "Requests to object storage retried after a transient failure, since the process started (s3 targets).") }
         static var inProgress: MetricNameDescriptor { descriptor("run", "in_progress", "1 while a restore test of the target is running.") }
         static var targetInfo: MetricNameDescriptor { descriptor("target", "info", "A configured target (value 1).") }
         static var buildInfo: MetricNameDescriptor { descriptor("build", "info", "restorecheck's version (value 1).") }
@@ -76,11 +82,13 @@ public final class OutcomeMetrics: Sendable {
         private(set) var gauges: [String: Gauge] = [:]
         let counters: [Counter]
         let runs, failures, verifiedBytesTotal: Counter?
+        /// Object storage's counters, for an `s3:` target only.
+        let sourceBytes, sourceRequests, sourceRetries: Counter?
         /// The verified restore point so far (history's at start-up, then folded per test); read and
         /// written only under `perTarget`'s lock.
         var verified: VerifiedRestorePoint?
 
-        init(registry: PrometheusCollectorRegistry, tenant: String, target: String, includeCounters: Bool) {
+        init(registry: PrometheusCollectorRegistry, tenant: String, target: String, includeCounters: Bool, objectStorage: Bool) {
             self.tenant = tenant
             let labels = [("tenant", tenant), ("target", target)]
             self.labels = labels
@@ -90,7 +98,10 @@ public final class OutcomeMetrics: Sendable {
             runs = counter(Family.runs)
             failures = counter(Family.failures)
             verifiedBytesTotal = counter(Family.verifiedBytesTotal)
-            counters = [runs, failures, verifiedBytesTotal].compactMap { $0 }
+            sourceBytes = objectStorage ? counter(Family.sourceBytesFetched) : nil
+            sourceRequests = objectStorage ? counter(Family.sourceRequests) : nil
+            sourceRetries = objectStorage ? counter(Family.sourceRetries) : nil
+            counters = [runs, failures, verifiedBytesTotal, sourceBytes, sourceRequests, sourceRetries].compactMap { $0 }
         }
 
         /// The gauge of `family` for this target, registered on first use.
@@ -141,7 +152,9 @@ public final class OutcomeMetrics: Sendable {
                 if let existing = series[target.name] {
                     entry = existing
                 } else {
-                    entry = TargetSeries(registry: registry, tenant: target.tenant, target: target.name, includeCounters: includeCounters)
+                    entry = TargetSeries(
+                        registry: registry, tenant: target.tenant, target: target.name, includeCounters: includeCounters,
+                        objectStorage: target.objectStorage != nil)
                     series[target.name] = entry
                     entry.gauge(Family.inProgress, in: registry).set(to: 0.0)
                     if let seed = seeds[target.name] { apply(seed, to: entry) }
@@ -199,6 +212,11 @@ public final class OutcomeMetrics: Sendable {
             entry.runs?.increment()
             if outcome.status != .passed { entry.failures?.increment() }
             entry.verifiedBytesTotal?.increment(by: Int64(outcome.bytesRestored))
+            if let read = outcome.sourceRead {
+                entry.sourceBytes?.increment(by: read.bytesFetched)
+                entry.sourceRequests?.increment(by: Int64(read.requests))
+                entry.sourceRetries?.increment(by: Int64(read.retries))
+            }
         }
     }
 

@@ -49,6 +49,10 @@ struct ObjectStorageSourceTests {
         let size = try #require(try FileManager.default.attributesOfItem(atPath: set.archive)[.size] as? Int)
         #expect(outcome.notes.contains { $0.hasPrefix("read from object storage") && $0.contains("of \(size) bytes") }, "\(outcome.notes)")
         #expect(!"\(outcome)".contains(S3TestServer.secretKey))
+        // The whole object once, and the format's first bytes once more.
+        #expect(outcome.sourceRead?.objectBytes == Int64(size) && outcome.sourceRead?.bytesFetched == Int64(size + min(size, 8)),
+                "\(String(describing: outcome.sourceRead))")
+        #expect(outcome.sourceRead?.spooled == [.zipDeflate, .sevenZip].contains(kind))
     }
 
     /// What the bucket holds decides the verdict: a damaged object fails, a file that differs from
@@ -106,6 +110,7 @@ struct ObjectStorageSourceTests {
         let cut = try await Self.check(Self.target(dying.endpoint, credentials: credentials), in: temp)
         #expect(cut.status == .error && cut.reasons == [.sourceUnavailable], "not archive_corrupt: \(cut.summary) \(cut.findings)")
         #expect(cut.summary.contains("did not answer after retries") && cut.summary.contains("503"), "\(cut.summary)")
+        #expect((cut.sourceRead?.retries ?? 0) >= 4, "the egress of a failed test is counted too: \(String(describing: cut.sourceRead))")
 
         var newer = files
         newer["etc/hostname"] = Data("fileserver-2\n".utf8)

@@ -5,6 +5,7 @@ import Testing
 
 @testable import RestoreCheckCore
 @testable import RestoreCheckMetrics
+import ObjectStorage
 
 @Suite("Metrics: exposition, promtool, lifecycle of series")
 struct MetricsTests {
@@ -90,6 +91,30 @@ struct MetricsTests {
         for key in values.keys where key.contains("{") && !key.hasPrefix("restorecheck_build_info") {
             #expect(key.hasSuffix(fs) || key.hasSuffix(mail), "unexpected labels in \(key)")
         }
+        let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
+        #expect(lint.status == 0, "promtool: \(lint.stdout) \(lint.stderr)")
+    }
+
+    /// An s3 target counts what its tests read from object storage (the egress they cost); other
+    /// targets have no such series.
+    @Test func objectStorageTargetsCountBytesRequestsAndRetries() throws {
+        let metrics = OutcomeMetrics(version: "1")
+        var offsite = target("offsite")
+        offsite.objectStorage = ObjectStorageTarget(bucket: .init(endpoint: "https://s3.example.com", bucket: "b"), keyGlob: "k/*")
+        metrics.configure(targets: [offsite, target("fs")])
+        for retries in [0, 2] {
+            var read = outcome("offsite", .passed)
+            read.sourceRead = SourceRead(bytesFetched: 1_000_008, objectBytes: 1_000_000, requests: 3, retries: retries, spooled: false)
+            metrics.record(read)
+        }
+        metrics.record(outcome("fs", .passed))
+        let text = metrics.expositionText()
+        let values = samples(text)
+        let labels = #"{tenant="acme",target="offsite"}"#
+        #expect(values["restorecheck_source_bytes_fetched_total\(labels)"] == 2_000_016)
+        #expect(values["restorecheck_source_requests_total\(labels)"] == 6)
+        #expect(values["restorecheck_source_retries_total\(labels)"] == 2)
+        #expect(!values.keys.contains { $0.hasPrefix("restorecheck_source_") && $0.contains(#"target="fs""#) })
         let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
         #expect(lint.status == 0, "promtool: \(lint.stdout) \(lint.stderr)")
     }

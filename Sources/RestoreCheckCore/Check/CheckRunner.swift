@@ -110,6 +110,7 @@ public struct CheckRunner: Sendable {
                 bytesRestored: update.bytesRestored, elapsedSeconds: now().timeIntervalSince(started)))
         }
         let sourceFailure = source.workerFinished()
+        outcome.outcome.sourceRead = source.sourceRead
         let canaryBytes = target.canary.flatMap { scratch.readRestoredFile($0.entry, limit: 4096) }
         // Validation commands need the restored files: they run before scratch is removed.
         var commands = ValidationCommands.Results()

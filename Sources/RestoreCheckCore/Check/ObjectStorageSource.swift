@@ -29,6 +29,8 @@ final class ObjectStorageSource: RestorePointSource {
         self.scratchBase = scratchBase
     }
 
+    /// The first bytes read to tell the format (one request of its own).
+    private var peekBytes: Int64 = 0
     /// A zip or 7z object fetched whole: its file's descriptor and the seconds the fetch took.
     private var spooled: (fd: Int32, seconds: Double)?
 
@@ -100,6 +102,7 @@ final class ObjectStorageSource: RestorePointSource {
         do { head = object.size == 0 ? Data() : try client.read(object, range: 0..<min(object.size, 8)) } catch {
             return Self.unavailable(error, subject: storage.bucket.display(object.key))
         }
+        peekBytes = Int64(head.count)
         if ArchiveSignature.needsRandomAccess(head: Array(head)) {
             return spool(object, client: client, cancellation: cancellation)
         }
@@ -180,6 +183,14 @@ final class ObjectStorageSource: RestorePointSource {
     /// The spooled fetch of a zip or 7z object; a stream's fetch overlaps the worker's time.
     var restoreSeconds: Double { spooled?.seconds ?? 0 }
 
+    var sourceRead: SourceRead? {
+        guard let fetcher, let object else { return nil }
+        let stats = fetcher.stats
+        return SourceRead(
+            bytesFetched: stats.bytesFetched + peekBytes, objectBytes: object.size, requests: stats.requests + 1, retries: stats.retries,
+            spooled: spooled != nil)
+    }
+
     /// A stream: the worker waited for the store's bytes, so its measured rate is the store's and
     /// the projection from it describes a restore from object storage. A spooled object: the
     /// measured fetch of the whole object plus the worker's projection from the local copy.
@@ -196,7 +207,7 @@ final class ObjectStorageSource: RestorePointSource {
             let stats = fetcher.stats
             outcome.note(
                 "read from object storage\(spooled != nil ? " (zip/7z: fetched whole, then read from a local copy)" : ""): "
-                    + "\(stats.bytesFetched) of \(object.size) bytes in \(stats.requests) requests"
+                    + "\(stats.bytesFetched + peekBytes) of \(object.size) bytes in \(stats.requests + 1) requests"
                     + (stats.retries > 0 ? " (\(stats.retries) retried)" : "")
                     + String(format: ", first byte after %.0f ms on average", stats.meanFirstByteSeconds * 1000))
         }

@@ -35,7 +35,7 @@ public struct Outcome: Sendable, Codable {
     /// The restore point's time: the archive's modification time, or, for a target with a canary,
     /// the capture time the restored canary proves (`restorePointSource` says which).
     public var backupTimestamp: Date?
-    /// `archive_mtime`, `snapshot_time` or `canary`.
+    /// `archive_mtime`, `snapshot_time`, `object_last_modified` or `canary`.
     public var restorePointSource: String?
     /// The archive's modification time, whichever decides the restore point.
     public var archiveModifiedTimestamp: Date?
@@ -61,6 +61,8 @@ public struct Outcome: Sendable, Codable {
 
     /// How much of the newest manifest is known to restore, for a target with `sample.coverage`.
     public var coverage: CoverageSummary?
+    /// What the test read from object storage (an `s3:` target): the egress it cost.
+    public var sourceRead: SourceRead?
 
     public var rpoSeconds: Double
     public var rpoMet: Bool?

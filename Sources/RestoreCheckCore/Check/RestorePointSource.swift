@@ -61,6 +61,9 @@ protocol RestorePointSource: AnyObject {
     /// Time the source spent restoring before the worker (a tool's restore), part of the restore time.
     var restoreSeconds: Double { get }
 
+    /// What the test read from object storage, once the worker has finished; nil for other sources.
+    var sourceRead: SourceRead? { get }
+
     /// The full restore's time for the RTO; nil when it cannot be told.
     func projectedFullRestoreSeconds(_ report: WorkerReport) -> Double?
 
@@ -85,6 +88,8 @@ enum ManifestLookup {
 }
 
 extension RestorePointSource {
+    var sourceRead: SourceRead? { nil }
+
     /// A manifest on this host's file system, as configured.
     func manifest(named name: String, cancellation: CancellationFlag) -> ManifestLookup {
         FileManager.default.fileExists(atPath: name) ? .found(path: name, display: name) : .missing(display: name)
