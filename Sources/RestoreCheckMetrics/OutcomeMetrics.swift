@@ -57,6 +57,8 @@ public final class OutcomeMetrics: Sendable {
             "source_requests", "total", "Requests made to object storage by tests since the process started (s3 targets).") }
         static var sourceRetries: MetricNameDescriptor { descriptor(
             "source_retries", "total", "Requests to object storage retried after a transient failure, since the process started (s3 targets).") }
+        static var egressBudgetRemaining: MetricNameDescriptor { descriptor(
+            "source_egress_budget_remaining", "bytes", "What is left of the target's monthly egress_budget after its newest test (s3 targets with a budget).") }
         static var inProgress: MetricNameDescriptor { descriptor("run", "in_progress", "1 while a restore test of the target is running.") }
         static var targetInfo: MetricNameDescriptor { descriptor("target", "info", "A configured target (value 1).") }
         static var buildInfo: MetricNameDescriptor { descriptor("build", "info", "restorecheck's version (value 1).") }
@@ -190,6 +192,7 @@ public final class OutcomeMetrics: Sendable {
         set(Family.verifiedFiles, Double(outcome.filesVerified))
         set(Family.verifiedBytes, Double(outcome.bytesRestored))
         set(Family.mismatches, Double(outcome.findings.count { $0.reason == .checksumMismatch }))
+        if let remaining = outcome.sourceRead?.budgetRemainingBytes { set(Family.egressBudgetRemaining, Double(remaining)) }
         if let coverage = outcome.coverage {
             set(Family.coverageFiles, coverage.filesRatio)
             set(Family.coverageBytes, coverage.bytesRatio)

@@ -31,6 +31,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
                 let credentials = storage.bucket.credentialsFile.map { "credentials_file \($0)" } ?? "credentials from AWS_* in the environment"
                 print("    s3 \(storage.bucket.endpoint) region \(storage.bucket.region), \(credentials): "
                     + ObjectStorageProbe.describe(target, scratchBase: config.scratchDirectory))
+                if let budget = target.egressBudget {
+                    print("    egress budget \(ByteCount.format(budget))/month; " + ObjectStorageProbe.budgetUse(target))
+                }
             }
             if let repository = target.repository {
                 let probe = RepositoryRestore.probe(repository, scratchBase: NSTemporaryDirectory(), timeout: TimeSpan(seconds: 60))

@@ -340,7 +340,7 @@ struct ObjectStorageConfigTests {
                 tenant: acme
                 s3: { endpoint: "https://s3.eu-central-2.wasabisys.com", bucket: acme-backups, key: "fileserver/*.tar.zst",
                       region: eu-central-2, credentials_file: acme.s3, path_style: true }
-              - { name: local, tenant: acme, s3: { endpoint: "http://127.0.0.1:9000", bucket: b, key: "x/*.zip" } }
+              - { name: local, tenant: acme, s3: { endpoint: "http://127.0.0.1:9000", bucket: b, key: "x/*.zip" }, egress_budget: 200GiB/month }
 
             """)
         let storage = try #require(config.targets[0].objectStorage)
@@ -351,6 +351,8 @@ struct ObjectStorageConfigTests {
         #expect(config.targets[0].archiveGlob == "s3://acme-backups/fileserver/*.tar.zst")
         #expect(config.targets[0].manifestTemplate == "{archive}.sha256", "a key in the bucket, not resolved as a path")
         #expect(config.targets[1].objectStorage?.bucket.region == "us-east-1" && config.targets[1].objectStorage?.bucket.pathStyle == false)
+        #expect(config.targets[1].egressBudget == 200 << 30 && config.targets[1].egressLedgerPath?.hasSuffix("/egress/local") == true)
+        #expect(config.targets[0].egressBudget == nil)
     }
 
     @Test(arguments: [
@@ -360,6 +362,8 @@ struct ObjectStorageConfigTests {
         ("s3: { endpoint: \"https://x\", bucket: b }", "targets[0].s3.key: missing required key"),
         ("archives: /b/a.tar, s3: { endpoint: \"https://x\", bucket: b, key: k }", "targets[0].s3: choose one source: s3, archives, restic or borg"),
         ("s3: { endpoint: \"https://x\", bucket: b, key: k, path_style: maybe }", "targets[0].s3.path_style"),
+        ("s3: { endpoint: \"https://x\", bucket: b, key: k }, egress_budget: 200GiB", "targets[0].egress_budget: '200GiB' is not a monthly size"),
+        ("archives: /b/a.tar, egress_budget: 1GiB/month", "targets[0].egress_budget: an egress budget is for an s3: target"),
     ])
     func misuseIsALocatedError(source: String, message: String) {
         do {

@@ -122,6 +122,33 @@ struct ObjectStorageSourceTests {
         #expect(replaced.summary.contains("replaced during the test"), "\(replaced.summary)")
     }
 
+    /// `egress_budget`: tests run while the month's reads fit the budget, each test's bytes are
+    /// counted, and the one that would exceed it is deferred (an error, not a failed backup).
+    @Test func aTestThatWouldExceedTheMonthsEgressBudgetIsDeferred() async throws {
+        let temp = TemporaryDirectory("s3-budget")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        let set = try BackupSet.make(.gnuTarGzip, in: temp)
+        _ = try Self.upload(set, to: server, name: "fileserver.tar.gz")
+        let size = Int64(try #require(try FileManager.default.attributesOfItem(atPath: set.archive)[.size] as? Int))
+        var target = Self.target(server.endpoint, credentials: try server.credentialsFile(in: temp), key: "nightly/*.tar.gz")
+        // Room for two tests (each reads the object and its first 8 bytes again), not three.
+        target.egressBudget = 2 * (size + 8) + 100
+        target.egressLedgerPath = temp.url("state/egress/offsite")
+        let first = try await Self.check(target, in: temp)
+        #expect(first.status == .passed && first.sourceRead?.budgetRemainingBytes == size + 8 + 100, "\(String(describing: first.sourceRead))")
+        let second = try await Self.check(target, in: temp)
+        #expect(second.status == .passed && second.sourceRead?.budgetRemainingBytes == 100)
+        #expect(try EgressLedger(path: temp.url("state/egress/offsite")).used(in: Date()) == 2 * (size + 8))
+        let third = try await Self.check(target, in: temp)
+        #expect(third.status == .error && third.reasons == [.egressBudgetExceeded], "\(third.summary)")
+        #expect(third.summary.hasPrefix("deferred: this test would read") && third.summary.contains("egress budget are used (it resets on "),
+                "\(third.summary)")
+        #expect(third.sourceRead == nil && third.filesVerified == 0, "nothing was read")
+        #expect(try EgressLedger(path: temp.url("state/egress/offsite")).used(in: Date()) == 2 * (size + 8))
+        // A new month starts from nothing.
+        #expect(try EgressLedger(path: temp.url("state/egress/offsite")).used(in: Date().addingTimeInterval(32 * 86_400)) == 0)
+    }
+
     /// An object's LastModified is its backup time, and the verdicts issue's future rule applies
     /// (rclone serves a file's mtime as LastModified). A missing manifest object: integrity only.
     @Test func aFutureLastModifiedMissesTheRPOAndAMissingManifestIsIntegrityOnly() async throws {

@@ -105,6 +105,7 @@ struct MetricsTests {
         for retries in [0, 2] {
             var read = outcome("offsite", .passed)
             read.sourceRead = SourceRead(bytesFetched: 1_000_008, objectBytes: 1_000_000, requests: 3, retries: retries, spooled: false)
+            read.sourceRead?.budgetRemainingBytes = retries == 0 ? 5_000_000 : 3_999_992
             metrics.record(read)
         }
         metrics.record(outcome("fs", .passed))
@@ -114,6 +115,7 @@ struct MetricsTests {
         #expect(values["restorecheck_source_bytes_fetched_total\(labels)"] == 2_000_016)
         #expect(values["restorecheck_source_requests_total\(labels)"] == 6)
         #expect(values["restorecheck_source_retries_total\(labels)"] == 2)
+        #expect(values["restorecheck_source_egress_budget_remaining_bytes\(labels)"] == 3_999_992, "the newest test's")
         #expect(!values.keys.contains { $0.hasPrefix("restorecheck_source_") && $0.contains(#"target="fs""#) })
         let lint = try Shell.execute("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
         #expect(lint.status == 0, "promtool: \(lint.stdout) \(lint.stderr)")

@@ -61,6 +61,7 @@ final class ObjectStorageSource: RestorePointSource {
             return .failure(Self.unavailable(error, subject: storage.bucket.display(newest.key)))
         }
         object = located
+        if let failure = checkBudget(for: located) { return .failure(failure) }
         var display = storage.bucket.display(located.key)
         if let version = located.versionID { display += "?versionId=\(version)" }
         if !located.etag.isEmpty { display += "#\(located.etag)" }
@@ -69,6 +70,27 @@ final class ObjectStorageSource: RestorePointSource {
             display: display, time: newest.lastModified, timeSource: "object_last_modified", manifestKey: located.key,
             archiveBytes: located.size, archiveModified: newest.lastModified))
     }
+
+    /// Refuses a test that would read more than is left of the month's `egress_budget`: every
+    /// test reads the whole object today (see README "Egress").
+    private func checkBudget(for object: S3Object) -> SourceFailure? {
+        guard let budget = target.egressBudget, let ledger = target.egressLedgerPath.map(EgressLedger.init) else { return nil }
+        let now = Date()
+        do { usedAtStart = try ledger.used(in: now) } catch {
+            return SourceFailure(reason: .internalError, summary: "egress ledger: \(error.message)")
+        }
+        let needed = object.size + min(object.size, 8)
+        guard usedAtStart + needed > budget else { return nil }
+        let resets = ISO8601DateFormatter.string(from: EgressLedger.reset(after: now), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+        return SourceFailure(
+            reason: .egressBudgetExceeded,
+            summary: "deferred: this test would read \(ByteCount.format(needed)) from object storage, and "
+                + "\(ByteCount.format(usedAtStart)) of the \(ByteCount.format(budget))/month egress budget are used (it resets on \(resets))",
+            subject: storage.bucket.display(object.key))
+    }
+
+    /// What this month's earlier tests had read when this one was located.
+    private var usedAtStart: Int64 = 0
 
     /// The manifest is a key in the same bucket, downloaded next to (not into) the scratch directory.
     func manifest(named key: String, cancellation: CancellationFlag) -> ManifestLookup {
@@ -186,9 +208,11 @@ final class ObjectStorageSource: RestorePointSource {
     var sourceRead: SourceRead? {
         guard let fetcher, let object else { return nil }
         let stats = fetcher.stats
-        return SourceRead(
+        var read = SourceRead(
             bytesFetched: stats.bytesFetched + peekBytes, objectBytes: object.size, requests: stats.requests + 1, retries: stats.retries,
             spooled: spooled != nil)
+        if let budget = target.egressBudget { read.budgetRemainingBytes = max(0, budget - usedAtStart - read.bytesFetched) }
+        return read
     }
 
     /// A stream: the worker waited for the store's bytes, so its measured rate is the store's and
@@ -225,6 +249,11 @@ final class ObjectStorageSource: RestorePointSource {
         spooled = nil
         try? downloads?.remove()
         downloads = nil
+        // Whatever was read counts against the budget, a failed or cancelled test's bytes too.
+        if let fetcher, let ledger = target.egressLedgerPath.map(EgressLedger.init) {
+            try? ledger.add(fetcher.stats.bytesFetched + peekBytes, at: Date())
+            self.fetcher = nil
+        }
     }
 
     /// An S3 failure as the test's outcome: the store's fault or ours, never the backup's.
@@ -254,6 +283,14 @@ public enum ObjectStorageProbe {
             return "newest object \(point.display), \(point.archiveBytes ?? 0) bytes, modified \(age) ago"
         case .failure(let failure):
             return "\(failure.reason.rawValue): \(failure.summary)"
+        }
+    }
+
+    /// How much of the month's egress budget the target's tests have read.
+    public static func budgetUse(_ target: Target) -> String {
+        guard let path = target.egressLedgerPath else { return "no budget" }
+        do { return "\(ByteCount.format(try EgressLedger(path: path).used(in: Date()))) read this month" } catch {
+            return "egress ledger unreadable: \(error.message)"
         }
     }
 }

@@ -47,6 +47,9 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// restorecheck failed in a way that is about neither the backup nor scratch: the worker could
     /// not confine itself (a refused `setrlimit`), or could not speak its protocol. The detail names it.
     case internalError = "internal_error"
+    /// An `s3:` target's test would have read more than is left of its `egress_budget` this month:
+    /// deferred, not run. Nothing was concluded about the backup (status `error`).
+    case egressBudgetExceeded = "egress_budget_exceeded"
 
     /// Whether this reason means "could not test" (status `error`) rather than "backup is bad".
     ///
@@ -55,7 +58,7 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     public var isVerifierFault: Bool {
         switch self {
         case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError, .validationTimeout,
-            .sourceUnavailable: true
+            .sourceUnavailable, .egressBudgetExceeded: true
         default: false
         }
     }

@@ -8,6 +8,8 @@ public struct SourceRead: Sendable, Codable, Hashable {
     public var retries: Int
     /// Whether the object was fetched whole into a local file first (zip, 7z) rather than streamed.
     public var spooled: Bool
+    /// What is left of the target's `egress_budget` this month after this test; nil without a budget.
+    public var budgetRemainingBytes: Int64?
 
     public init(bytesFetched: Int64, objectBytes: Int64, requests: Int, retries: Int, spooled: Bool) {
         self.bytesFetched = bytesFetched

@@ -96,6 +96,10 @@ public struct Target: Sendable, Hashable {
     public var repository: RepositorySource?
     /// Archives in an S3-compatible bucket instead of local files (`s3:`).
     public var objectStorage: ObjectStorageTarget?
+    /// `egress_budget`: bytes an `s3:` target's tests may read from object storage per calendar
+    /// month (UTC), and where what they read is counted (`state_dir/egress/<name>`).
+    public var egressBudget: Int64?
+    public var egressLedgerPath: String?
     /// Manifest path template; `{archive}` expands to the chosen archive's path (for a repository:
     /// the snapshot's ID, borg's archive name). Nil: integrity only.
     public var manifestTemplate: String?

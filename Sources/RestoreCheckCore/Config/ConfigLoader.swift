@@ -146,6 +146,7 @@ private struct NodeReader {
         var archives: String?
         var repository: (source: RepositorySource, node: Node)?
         var objectStorage: (source: ObjectStorageTarget, node: Node)?
+        var egressBudget: (bytes: Int64, node: Node)?
         var liveSource: LiveSource?
     }
 
@@ -269,6 +270,14 @@ private struct NodeReader {
                 try self.setRepository(&draft, try self.repository(node, path, tool: .borg), node: node, path: path)
             }),
             ("s3", { _, node, path, draft throws(ConfigError) in draft.objectStorage = (try self.objectStorage(node, path), node) }),
+            ("egress_budget", { yaml, node, path, draft throws(ConfigError) in
+                // Providers bill egress by the month: the unit is part of the value, so no one reads it as per test.
+                let text = try yaml.string(node, path)
+                guard text.hasSuffix("/month"), let size = ByteCount(parsing: String(text.dropLast("/month".count))), size.bytes > 0 else {
+                    throw yaml.error(node, path, "'\(text)' is not a monthly size (use forms like 200GiB/month)")
+                }
+                draft.egressBudget = (size.bytes, node)
+            }),
         ])
     }
 
@@ -527,6 +536,13 @@ private struct NodeReader {
             target.objectStorage = storage
             // The manifest is a key in the same bucket, not a path on this host.
             target.manifestTemplate = settings.manifest
+        }
+        if let budget = draft.egressBudget {
+            guard target.objectStorage != nil else {
+                throw error(budget.node, "\(path).egress_budget", "an egress budget is for an s3: target")
+            }
+            target.egressBudget = budget.bytes
+            target.egressLedgerPath = "\(stateDirectory)/egress/\(name)"
         }
         target.clockSkew = settings.clockSkew
         if target.repository != nil { target.restoreTimePath = "\(stateDirectory)/restore-times/\(name).json" }
