@@ -49,6 +49,23 @@ struct DeploymentTests {
         #expect(lines.contains { $0.hasPrefix("✓ NoNewPrivileges=") } && lines.contains { $0.hasPrefix("✓ CapabilityBoundingSet=") })
     }
 
+    /// The object-storage drop-in gives both units the network (s3: targets) and nothing else: the
+    /// merged unit stays "OK" (exposure at most 2.0), and it is the network that changed.
+    @Test(arguments: ["restorecheck.service", "restorecheck-run@.service"])
+    func theObjectStorageDropInOpensOnlyTheNetwork(unit: String) throws {
+        let temp = TemporaryDirectory("dropin-s3")
+        try FileManager.default.copyItem(atPath: "\(Self.root)/systemd/\(unit)", toPath: temp.url(unit))
+        try FileManager.default.createDirectory(atPath: temp.url("\(unit).d"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(Self.root)/systemd/object-storage.conf", toPath: temp.url("\(unit).d/object-storage.conf"))
+        let result = try Shell.execute("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--threshold=20", temp.url(unit)])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let summary = lines.last ?? result.stderr
+        #expect(result.status == 0, "\(summary)")
+        #expect(lines.contains { $0.hasPrefix("✗ PrivateNetwork=") } && lines.contains { $0.hasPrefix("✗ IPAddressDeny=") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("✓ NoNewPrivileges=") } && lines.contains { $0.hasPrefix("✓ CapabilityBoundingSet=") })
+        #expect(lines.contains { $0.hasPrefix("✓ RestrictAddressFamilies=~AF_NETLINK") }, "no netlink for this one")
+    }
+
     @Test func unitsNameTheBinaryAndConfigThatMakeInstallPlaces() async throws {
         try await Blocking.run {
             let service = try String(contentsOfFile: "\(Self.root)/systemd/restorecheck.service", encoding: .utf8)

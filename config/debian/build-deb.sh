@@ -40,6 +40,7 @@ done
 # The drop-in that lets the units run bubblewrap: installed by the administrator who needs it
 # (README "Validation commands, sandboxed"), so it ships beside the units, not in their .d/.
 install -D -m 0644 "$top/systemd/validation-commands.conf" "$stage/usr/share/restorecheck/validation-commands.conf"
+install -D -m 0644 "$top/systemd/object-storage.conf" "$stage/usr/share/restorecheck/object-storage.conf"
 install -D -m 0644 "$top/config/prometheus/restorecheck-alerts.yml" "$stage/usr/share/restorecheck/restorecheck-alerts.yml"
 
 # The example config is the conffile: an upgrade keeps the administrator's edits.
