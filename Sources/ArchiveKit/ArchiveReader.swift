@@ -81,11 +81,14 @@ public struct ArchiveReader: ~Copyable {
     /// - Parameter xzThreads: threads for a multi-block .xz file (`preferredXZThreads`); 0: libarchive's filter.
     /// - Parameter name: the archive's own name when `path` does not carry it (`/proc/self/fd/3`):
     ///   a format without a signature (brotli) is known only by its name.
+    /// - Parameter head: the archive's first bytes when `path` is a stream that cannot be peeked at
+    ///   without consuming it (a pipe from object storage): they choose ISA-L or threaded xz as a
+    ///   file's first bytes would.
     public init(
         path: String, name: String? = nil, blockSize: Int = 256 * 1024, gzip: GzipDecoder = .preferred,
-        xzThreads: Int = ArchiveReader.preferredXZThreads
+        xzThreads: Int = ArchiveReader.preferredXZThreads, head: [UInt8]? = nil
     ) throws(ArchiveError) {
-        try self.init(path: path, name: name, blockSize: blockSize, raw: false, gzip: gzip, xzThreads: xzThreads)
+        try self.init(path: path, name: name, blockSize: blockSize, raw: false, gzip: gzip, xzThreads: xzThreads, head: head)
     }
 
     /// Opens a single compressed file (`x.sql.gz`, `x.json.xz`, `x.zst`) as one entry whose data is
@@ -96,14 +99,14 @@ public struct ArchiveReader: ~Copyable {
         try self.init(path: path, name: nil, blockSize: 256 * 1024, raw: true, gzip: .preferred, xzThreads: 0)
     }
 
-    private init(path: String, name: String?, blockSize: Int, raw: Bool, gzip: GzipDecoder, xzThreads: Int) throws(ArchiveError) {
+    private init(path: String, name: String?, blockSize: Int, raw: Bool, gzip: GzipDecoder, xzThreads: Int, head: [UInt8]? = nil) throws(ArchiveError) {
         guard let handle = archive_read_new() else {
             throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
         }
         var wanted: Set<Compression> = []
         if gzip == .isal { wanted.insert(.gzip) }
         if xzThreads > 0 { wanted.insert(.xz) }
-        if let (fd, kind) = Self.openCompressed(path, ifOneOf: wanted) {
+        if let (fd, kind) = Self.openCompressed(path, ifOneOf: wanted, head: head) {
             // Our decoder feeds libarchive's format readers (no filters): the tar or cpio inside, or
             // the stream itself as one entry (raw).
             if raw {
@@ -166,12 +169,18 @@ public struct ArchiveReader: ~Copyable {
     /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does and
     /// that compression is one of `wanted`, with which; nil (and nothing left open) for anything
     /// else, which libarchive's filters and formats then bid on as usual.
-    private static func openCompressed(_ path: String, ifOneOf wanted: Set<Compression>) -> (Int32, Compression)? {
+    private static func openCompressed(_ path: String, ifOneOf wanted: Set<Compression>, head: [UInt8]?) -> (Int32, Compression)? {
         guard !wanted.isEmpty else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var magic = [UInt8](repeating: 0, count: 6)
-        let count = pread(fd, &magic, 6, 0)
+        let count: Int
+        if let head {
+            count = min(6, head.count)
+            magic.replaceSubrange(0..<count, with: head.prefix(count))
+        } else {
+            count = pread(fd, &magic, 6, 0)
+        }
         let found: Compression? =
             if count >= 3, magic[0..<3] == [0x1f, 0x8b, 0x08] { .gzip }
             else if count == 6, magic == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { .xz }

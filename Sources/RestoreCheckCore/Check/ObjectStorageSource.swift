@@ -134,6 +134,8 @@ final class ObjectStorageSource: RestorePointSource {
         case .failure(let error): return SourceFailure(reason: .internalError, summary: "cannot make the worker's pipe: \(error)")
         }
         pipe = ends
+        // The worker cannot peek at a pipe: the bytes read above choose its decoder (ISA-L for gzip).
+        request.archiveHead = Array(head)
         start(RangedFetcher(client: client, object: object), into: ends.write)
         return nil
     }

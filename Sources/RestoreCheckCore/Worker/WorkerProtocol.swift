@@ -7,6 +7,9 @@ public struct WorkerRequest: Sendable, Codable {
     public var archivePath: String
     /// The archive's path for messages (the same as `archivePath` unless the parent passed an fd).
     public var displayPath: String?
+    /// The archive's first bytes, when the worker reads a stream it cannot peek at without
+    /// consuming it (object storage's pipe): they choose the decoder as a file's first bytes would.
+    public var archiveHead: [UInt8]?
     /// A fresh, empty 0700 directory made by the parent; the worker writes only below it.
     public var scratchPath: String
     /// The manifest to verify against; nil for an integrity-only test.

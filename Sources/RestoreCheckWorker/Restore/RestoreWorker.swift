@@ -151,7 +151,8 @@ struct RestorePass {
             reader = request.restoredTree != nil
                 ? try ArchiveReader(directory: request.archivePath)
                 : try ArchiveReader(
-                    path: request.archivePath, name: request.displayPath, blockSize: plan.blockSize(forArchiveAt: request.archivePath))
+                    path: request.archivePath, name: request.displayPath, blockSize: plan.blockSize(forArchiveAt: request.archivePath),
+                    head: request.archiveHead)
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(
