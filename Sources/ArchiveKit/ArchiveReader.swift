@@ -28,6 +28,9 @@ public struct ArchiveReader: ~Copyable {
     /// multi-threaded decoder for xz): the file's descriptor, the decoder's counters (compressed
     /// bytes read, decompressed bytes produced), the filter it stands for and its name.
     private let ownDecoder: OwnDecoder?
+    /// Set for an archive read through range requests (`init(rangedDescriptor:size:name:)`): its
+    /// counters (requests, bytes received).
+    private let ranged: UnsafeMutablePointer<Int64>?
     private struct OwnDecoder {
         var fd: Int32
         var counters: UnsafeMutablePointer<Int64>
@@ -134,9 +137,52 @@ public struct ArchiveReader: ~Copyable {
             treeRoot = nil
             ownDecoder = OwnDecoder(
                 fd: fd, counters: counters, kind: kind, name: kind == .gzip ? "ISA-L" : "liblzma, \(xzThreads) threads")
+            ranged = nil
             return
         }
-        // Formats and filters: see the type's documentation for why this list is short.
+        Self.supportFormatsAndFilters(handle, raw: raw)
+        // Opening already chooses the format (`archive_read_open1` bids filters, then formats).
+        if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
+            let error = Self.unreadFormatError(path: path, name: name, Self.error(handle, path: path, code: .openFailed))
+            archive_read_free(handle)
+            throw error
+        }
+        self.handle = handle
+        self.path = path
+        self.name = name
+        treeRoot = nil
+        ownDecoder = nil
+        ranged = nil
+    }
+
+    /// Opens an archive of `size` bytes that the parent process serves through range requests on
+    /// the socket `fd` (an object in a bucket; `rc_ranged_open`): libarchive seeks, so a zip's
+    /// central directory, its local headers and the sampled members' data are all that is fetched.
+    /// `name` names it in messages. The descriptor is not closed here.
+    public init(rangedDescriptor fd: Int32, size: Int64, name: String?) throws(ArchiveError) {
+        guard let handle = archive_read_new() else {
+            throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
+        }
+        Self.supportFormatsAndFilters(handle, raw: false)
+        let counters = UnsafeMutablePointer<Int64>.allocate(capacity: 2)
+        counters.initialize(repeating: 0, count: 2)
+        let label = name ?? "the object"
+        if rc_ranged_open(handle, fd, size, counters, counters + 1) != ARCHIVE_OK {
+            let error = Self.error(handle, path: label, code: .openFailed)
+            archive_read_free(handle)
+            counters.deallocate()
+            throw error
+        }
+        self.handle = handle
+        self.path = label
+        self.name = name
+        treeRoot = nil
+        ownDecoder = nil
+        ranged = counters
+    }
+
+    /// Formats and filters: see the type's documentation for why this list is short.
+    private static func supportFormatsAndFilters(_ handle: OpaquePointer, raw: Bool) {
         if raw {
             archive_read_support_format_raw(handle)
         } else {
@@ -153,18 +199,10 @@ public struct ArchiveReader: ~Copyable {
         archive_read_support_filter_zstd(handle)
         archive_read_support_filter_lz4(handle)
         archive_read_support_filter_compress(handle)  // .Z (compress, ncompress): libarchive's own decoder
-        // Opening already chooses the format (`archive_read_open1` bids filters, then formats).
-        if archive_read_open_filename(handle, path, blockSize) != ARCHIVE_OK {
-            let error = Self.unreadFormatError(path: path, name: name, Self.error(handle, path: path, code: .openFailed))
-            archive_read_free(handle)
-            throw error
-        }
-        self.handle = handle
-        self.path = path
-        self.name = name
-        treeRoot = nil
-        ownDecoder = nil
     }
+
+    /// For an archive read through range requests: how many were made and the bytes they brought.
+    public var rangedReads: (requests: Int64, bytes: Int64)? { ranged.map { ($0[0], $0[1]) } }
 
     /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does and
     /// that compression is one of `wanted`, with which; nil (and nothing left open) for anything
@@ -212,6 +250,7 @@ public struct ArchiveReader: ~Copyable {
         self.name = nil
         treeRoot = Array(directory.utf8)
         ownDecoder = nil
+        ranged = nil
     }
 
     deinit {
@@ -220,6 +259,7 @@ public struct ArchiveReader: ~Copyable {
             ownDecoder.counters.deallocate()
             close(ownDecoder.fd)
         }
+        ranged?.deallocate()
     }
 
     /// Advances to the next header (`archive_read_next_header`); nil at the end of the archive.

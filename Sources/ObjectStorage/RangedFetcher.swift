@@ -13,16 +13,7 @@ import Glibc
 public final class RangedFetcher: @unchecked Sendable {
     // @unchecked: every mutable field below is read and written only with `condition` locked.
 
-    /// What the fetch did, for the outcome's note and the metrics.
-    public struct Statistics: Sendable {
-        public var bytesFetched: Int64 = 0
-        public var bytesWritten: Int64 = 0
-        public var requests = 0
-        public var retries = 0
-        /// Mean seconds from a request to its first byte.
-        public var meanFirstByteSeconds = 0.0
-        public var seconds = 0.0
-    }
+    public typealias Statistics = FetchStatistics
 
     public let client: S3Client
     public let object: S3Object
@@ -37,7 +28,6 @@ public final class RangedFetcher: @unchecked Sendable {
     private var failureValue: S3Error?
     private var readerLeftValue = false
     private var statistics = Statistics()
-    private var firstByteTotal = 0.0
 
     public init(client: S3Client, object: S3Object, partBytes: Int64 = 8 << 20, parallelism: Int = 4) {
         self.client = client
@@ -132,36 +122,20 @@ public final class RangedFetcher: @unchecked Sendable {
 
     /// One part, resumed after transient failures; nil when the stream must end (failure recorded).
     private func fetch(_ range: Range<Int64>, transfer: CurlTransfer) -> Data? {
-        var data = Data(capacity: range.count)
-        var failures = 0
-        while true {
-            if condition.withLock({ stopped }) { return nil }
-            let remaining = (range.lowerBound + Int64(data.count))..<range.upperBound
-            let result = client.get(object, range: remaining, transfer: transfer) { [self] bytes in
-                data.append(contentsOf: bytes)
-                return !condition.withLock { stopped }
-            }
+        let result = ResumableRange(client: client, object: object).fetch(
+            range, transfer: transfer, isStopped: { [self] in condition.withLock { stopped } },
+            attempted: { [self] get in condition.withLock { statistics.record(get) } },
+            retrying: { [self] in condition.withLock { statistics.retries += 1 } })
+        switch result {
+        case .fetched(let data): return data
+        case .stopped: return nil
+        case .failed(let error):
             condition.withLock {
-                statistics.requests += 1
-                statistics.bytesFetched += result.delivered
-                firstByteTotal += result.firstByteSeconds
-                statistics.meanFirstByteSeconds = firstByteTotal / Double(statistics.requests)
+                if failureValue == nil { failureValue = error }
+                stopped = true
+                condition.broadcast()
             }
-            if data.count == range.count { return data }
-            if result.readerLeft { return nil }
-            guard let error = result.error else { return nil }
-            // Progress earns the part a fresh set of retries: a slow but moving server is not failing.
-            failures = result.delivered > 0 ? 1 : failures + 1
-            guard error.kind == .transient, failures < client.retry.attempts else {
-                condition.withLock {
-                    if failureValue == nil { failureValue = error }
-                    stopped = true
-                    condition.broadcast()
-                }
-                return nil
-            }
-            condition.withLock { statistics.retries += 1 }
-            Thread.sleep(forTimeInterval: client.retry.delay(afterAttempt: failures - 1))
+            return nil
         }
     }
 

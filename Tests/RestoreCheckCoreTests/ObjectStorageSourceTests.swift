@@ -53,6 +53,13 @@ struct ObjectStorageSourceTests {
         #expect(outcome.sourceRead?.objectBytes == Int64(size) && outcome.sourceRead?.bytesFetched == Int64(size + min(size, 8)),
                 "\(String(describing: outcome.sourceRead))")
         #expect(outcome.sourceRead?.spooled == [.zipDeflate, .sevenZip].contains(kind))
+        guard [.zipDeflate, .sevenZip].contains(kind) else { return }
+        // A sample of a zip or 7z is read at random through range requests instead.
+        var sampleTarget = Self.target(server.endpoint, credentials: try server.credentialsFile(in: temp), key: "nightly/*.\(kind.fileExtension)")
+        sampleTarget.sample = SampleSpec(size: .files(2))
+        let sampled = try await Self.check(sampleTarget, in: temp)
+        #expect(sampled.status == .passed && sampled.filesVerified == 2, "\(kind): \(sampled.summary) \(sampled.findings)")
+        #expect(sampled.sourceRead?.spooled == false && sampled.notes.contains { $0.contains("read at random") }, "\(sampled.notes)")
     }
 
     /// What the bucket holds decides the verdict: a damaged object fails, a file that differs from
@@ -120,6 +127,63 @@ struct ObjectStorageSourceTests {
         let replaced = try await Self.check(Self.target(replacing.endpoint, credentials: credentials), in: temp)
         #expect(replaced.status == .error && replaced.reasons == [.sourceUnavailable], "\(replaced.summary)")
         #expect(replaced.summary.contains("replaced during the test"), "\(replaced.summary)")
+    }
+
+    /// A zip's sample reads the zip at random: the worker's libarchive seeks and each read is a
+    /// ranged GET, so 20 files of 1,000 cost the central directory, the local headers and the 20
+    /// members (a few percent, counted by a proxy in front of the store), and the bytes that come
+    /// back are the manifest's. Damage in a sampled member fails the test naming it; a store that
+    /// stops answering mid-sample is an error, never a failed backup.
+    @Test func aZipSampleReadsTheIndexAndTheSampledMembersOnly() async throws {
+        let temp = TemporaryDirectory("s3-zip-sample")
+        let server = try await Blocking.run { try S3TestServer(.rclone, root: temp.url("store")) }
+        // 1,000 files of 64 KiB of random bytes (stored: deflate cannot shrink them), as zip writes them.
+        try await Blocking.run {
+            try Shell.run(
+                """
+                python3 -c 'import os
+                for i in range(1000):
+                    os.makedirs(f"data/d{i // 100}", exist_ok=True)
+                    open(f"data/d{i // 100}/f{i}.bin", "wb").write(os.urandom(65536))'
+                cd data && zip -q -r ../big.zip . && find . -type f | sed 's|^./||' | sort | xargs sha256sum > ../big.zip.sha256
+                cd .. && cp big.zip damaged.zip && python3 -c 'data = open("data/d0/f0.bin", "rb").read(64)
+                zip = bytearray(open("damaged.zip", "rb").read())
+                at = zip.index(data) + 1000
+                zip[at] ^= 0xff
+                open("damaged.zip", "wb").write(zip)'
+                """, in: temp.path)
+        }
+        try server.put(bucket: "backups", [
+            "zip/big.zip": temp.url("big.zip"), "zip/big.zip.sha256": temp.url("big.zip.sha256"),
+            "damaged/big.zip": temp.url("damaged.zip"), "damaged/big.zip.sha256": temp.url("big.zip.sha256"),
+        ])
+        let size = Int64(try #require(try FileManager.default.attributesOfItem(atPath: temp.url("big.zip"))[.size] as? Int))
+        let credentials = try server.credentialsFile(in: temp)
+        let counting = try S3FaultProxy(upstream: server, in: temp)
+        var target = Self.target(counting.endpoint, credentials: credentials, key: "zip/*.zip")
+        target.sample = SampleSpec(size: .files(20))
+        let sampled = try await Self.check(target, in: temp)
+        #expect(sampled.status == .passed && sampled.filesVerified == 20, "\(sampled.summary) \(sampled.findings)")
+        let read = try #require(sampled.sourceRead)
+        #expect(read.objectBytes == size && !read.spooled, "\(read)")
+        // 20 members of 1,000 are 2 %; the headers and reads that run past a member's end add a little.
+        #expect(read.bytesFetched < size / 10, "read \(read.bytesFetched) of \(size) bytes")
+        #expect(Int64(counting.stats.bodyBytes) >= read.bytesFetched - 8 && counting.stats.bodyBytes < size / 10,
+                "the proxy saw \(counting.stats) of \(size)")
+        #expect(sampled.notes.contains { $0.hasPrefix("read from object storage (zip/7z sample: read at random") }, "\(sampled.notes)")
+
+        var damagedTarget = Self.target(server.endpoint, credentials: credentials, key: "damaged/*.zip")
+        damagedTarget.sample = SampleSpec(size: .files(20), include: ["d0/f0.bin"])
+        let damaged = try await Self.check(damagedTarget, in: temp)
+        #expect(damaged.status == .failed && damaged.findings.contains { $0.path == "d0/f0.bin" }, "\(damaged.summary) \(damaged.findings)")
+
+        // Listing, HEAD, manifest and peek pass; the sample's 40th range and every later one is a 503.
+        let dying = try S3FaultProxy(upstream: server, faults: ["fail_from": 40], in: temp)
+        var dyingTarget = Self.target(dying.endpoint, credentials: credentials, key: "zip/*.zip")
+        dyingTarget.sample = SampleSpec(size: .files(20))
+        let cut = try await Self.check(dyingTarget, in: temp)
+        #expect(cut.status == .error && cut.reasons == [.sourceUnavailable], "not archive_corrupt: \(cut.summary) \(cut.findings)")
+        #expect(cut.summary.contains("did not answer after retries"), "\(cut.summary)")
     }
 
     /// `egress_budget`: tests run while the month's reads fit the budget, each test's bytes are

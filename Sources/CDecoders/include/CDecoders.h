@@ -25,4 +25,11 @@ int rc_isal_open_gzip(struct archive *archive, int fd, int64_t *compressed_read,
 int rc_xz_open_mt(struct archive *archive, int fd, uint32_t threads, uint64_t memlimit_threading,
                   int64_t *compressed_read, int64_t *decompressed);
 
+/// Opens an archive of `size` bytes read at random through range requests on the socket `fd`
+/// (ranged_input.c gives the wire format; the parent answers from object storage): libarchive's
+/// read, seek and skip callbacks, so a zip's central directory and its sampled members are all
+/// that is fetched. Reads after a seek start at 2 KiB and double up to 8 MiB while reading on.
+/// `requests` and `bytes` count what was asked and received. The fd is not closed here.
+int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *requests, int64_t *bytes);
+
 #endif

@@ -3,10 +3,16 @@ import Foundation
 import Glibc
 import ObjectStorage
 
-/// The newest object in a bucket whose key matches the target's glob, streamed from object storage
-/// into the worker: this process lists, HEADs and fetches (parallel ranged GETs conditional on the
-/// ETag, `RangedFetcher`) and writes the bytes into a pipe the worker reads as fd 3. The worker keeps
-/// no network and no credentials; this process holds both.
+/// The newest object in a bucket whose key matches the target's glob, read where it lives: this
+/// process lists, HEADs and fetches, and the worker gets the bytes as fd 3, keeping no network and
+/// no credential. How the bytes travel depends on the format:
+/// - tar, cpio and compressed streams: parallel ranged GETs conditional on the ETag
+///   (`RangedFetcher`), written in order into a pipe;
+/// - a sample of a zip or 7z: the worker's libarchive seeks, and each read is a range request on a
+///   socket this process answers with a ranged GET (`RangeServer`), so the central directory, the
+///   local headers and the sampled members are all that is fetched;
+/// - a full test of a zip or 7z: fetched whole (parallel ranged GETs) into a file next to scratch,
+///   then read as a local archive.
 ///
 /// The object's key, ETag and version id are its identity (in the outcome's archive name, hence the
 /// history and the evidence chain); its LastModified is the backup time. Faults of the store (wrong
@@ -21,6 +27,8 @@ final class ObjectStorageSource: RestorePointSource {
     private var downloads: ScratchDirectory?
     private var pipe: (read: Int32, write: Int32)?
     private var fetcher: RangedFetcher?
+    /// A zip's or 7z's sample: our end of the worker's socket, the worker's, and what answers it.
+    private var ranged: (ours: Int32, workers: Int32, server: RangeServer)?
     private let fetchDone = DispatchSemaphore(value: 0)
 
     init(_ storage: ObjectStorageTarget, target: Target, scratchBase: String) {
@@ -34,8 +42,9 @@ final class ObjectStorageSource: RestorePointSource {
     /// A zip or 7z object fetched whole: its file's descriptor and the seconds the fetch took.
     private var spooled: (fd: Int32, seconds: Double)?
 
-    /// The archive descriptor the worker reads: the pipe's read end, or the spooled file.
-    var archiveDescriptor: Int32? { pipe?.read ?? spooled?.fd }
+    /// The archive descriptor the worker reads: the pipe's read end, the range socket's end, or the
+    /// spooled file.
+    var archiveDescriptor: Int32? { pipe?.read ?? ranged?.workers ?? spooled?.fd }
 
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
         let credentials: S3Credentials
@@ -71,8 +80,8 @@ final class ObjectStorageSource: RestorePointSource {
             archiveBytes: located.size, archiveModified: newest.lastModified))
     }
 
-    /// Refuses a test that would read more than is left of the month's `egress_budget`: every
-    /// test reads the whole object today (see README "Egress").
+    /// Refuses a test that could read more than is left of the month's `egress_budget`: a stream
+    /// or a full test reads the whole object, and a zip's sample is known to read less only after.
     private func checkBudget(for object: S3Object) -> SourceFailure? {
         guard let budget = target.egressBudget, let ledger = target.egressLedgerPath.map(EgressLedger.init) else { return nil }
         let now = Date()
@@ -115,9 +124,9 @@ final class ObjectStorageSource: RestorePointSource {
     /// A manifest of ten million entries is ~1 GB; beyond 1 GiB something else is in that key.
     static let manifestLimit = 1 << 30
 
-    /// Streams the object into a pipe the worker reads (tar, cpio and compressed streams), or, for a
-    /// format whose index is at its end (zip, 7z), fetches it whole into a file next to scratch
-    /// first, so the worker reads it exactly as it reads a local archive (`spool`).
+    /// Streams the object into a pipe the worker reads (tar, cpio and compressed streams); for a
+    /// format whose index is at its end (zip, 7z), serves a sample's random reads (`serveRanges`)
+    /// or, for a full test, fetches it whole into a file next to scratch (`spool`).
     func prepare(_ request: inout WorkerRequest, scratch: ScratchDirectory, cancellation: CancellationFlag) -> SourceFailure? {
         guard let client, let object else { return SourceFailure(reason: .internalError, summary: "prepare before locate") }
         let head: Data
@@ -126,7 +135,8 @@ final class ObjectStorageSource: RestorePointSource {
         }
         peekBytes = Int64(head.count)
         if ArchiveSignature.needsRandomAccess(head: Array(head)) {
-            return spool(object, client: client, cancellation: cancellation)
+            if request.sample.size == .all { return spool(object, client: client, cancellation: cancellation) }
+            return serveRanges(object, client: client, request: &request)
         }
         let ends: (read: Int32, write: Int32)
         switch SystemCalls.pipe() {
@@ -152,6 +162,27 @@ final class ObjectStorageSource: RestorePointSource {
         }
         thread.name = "restorecheck s3 \(target.name)"
         thread.start()
+    }
+
+    /// Gives the worker one end of a socket on which it asks for the ranges it reads, and answers
+    /// them from the bucket on a thread of its own (`RangeServer`) until the worker closes its end.
+    private func serveRanges(_ object: S3Object, client: S3Client, request: inout WorkerRequest) -> SourceFailure? {
+        let ours: Int32, workers: Int32
+        switch SystemCalls.socketPair() {
+        case .success(let ends): (ours, workers) = ends
+        case .failure(let error): return SourceFailure(reason: .internalError, summary: "cannot make the worker's socket: \(error)")
+        }
+        let server = RangeServer(client: client, object: object)
+        ranged = (ours, workers, server)
+        request.rangedArchive = RangedArchive(descriptor: 3, size: object.size)
+        let done = fetchDone
+        let thread = Thread {
+            server.serve(ours)
+            done.signal()
+        }
+        thread.name = "restorecheck s3 ranges \(target.name)"
+        thread.start()
+        return nil
     }
 
     /// Fetches the whole object into `downloads/object` and gives the worker that file: its
@@ -187,6 +218,17 @@ final class ObjectStorageSource: RestorePointSource {
     }
 
     func workerFinished() -> SourceFailure? {
+        if let ranged {
+            // The worker has gone: with our copy of its end closed, the server reads the end of the
+            // stream (it may still be answering the worker's last request).
+            SystemCalls.close(ranged.workers)
+            fetchDone.wait()
+            SystemCalls.close(ranged.ours)
+            self.ranged = nil
+            rangedStats = ranged.server.stats
+            guard let error = ranged.server.failure else { return nil }
+            return Self.unavailable(error, subject: storage.bucket.display(ranged.server.object.key))
+        }
         if let spooled {
             SystemCalls.close(spooled.fd)
             self.spooled = (-1, spooled.seconds)
@@ -207,9 +249,14 @@ final class ObjectStorageSource: RestorePointSource {
     /// The spooled fetch of a zip or 7z object; a stream's fetch overlaps the worker's time.
     var restoreSeconds: Double { spooled?.seconds ?? 0 }
 
+    /// A sample's range server's statistics, kept when its socket closes.
+    private var rangedStats: FetchStatistics?
+
+    /// What was fetched for the worker, whichever way (nil before `prepare`).
+    private var fetchStats: FetchStatistics? { fetcher?.stats ?? ranged?.server.stats ?? rangedStats }
+
     var sourceRead: SourceRead? {
-        guard let fetcher, let object else { return nil }
-        let stats = fetcher.stats
+        guard let stats = fetchStats, let object else { return nil }
         var read = SourceRead(
             bytesFetched: stats.bytesFetched + peekBytes, objectBytes: object.size, requests: stats.requests + 1, retries: stats.retries,
             spooled: spooled != nil)
@@ -229,10 +276,11 @@ final class ObjectStorageSource: RestorePointSource {
 
     func judge(_ report: WorkerReport, into outcome: OutcomeBuilder) {
         ArchiveFileSource.judgeEmpty(report, into: outcome)
-        if let fetcher, let object {
-            let stats = fetcher.stats
+        if let stats = fetchStats, let object {
+            let how = spooled != nil ? " (zip/7z, full test: fetched whole, then read from a local copy)"
+                : rangedStats != nil ? " (zip/7z sample: read at random, the index and the sampled members)" : ""
             outcome.note(
-                "read from object storage\(spooled != nil ? " (zip/7z: fetched whole, then read from a local copy)" : ""): "
+                "read from object storage\(how): "
                     + "\(stats.bytesFetched + peekBytes) of \(object.size) bytes in \(stats.requests + 1) requests"
                     + (stats.retries > 0 ? " (\(stats.retries) retried)" : "")
                     + String(format: ", first byte after %.0f ms on average", stats.meanFirstByteSeconds * 1000))
@@ -247,15 +295,24 @@ final class ObjectStorageSource: RestorePointSource {
             fetchDone.wait()
             self.pipe = nil
         }
+        if let ranged {
+            SystemCalls.close(ranged.workers)
+            ranged.server.stop()
+            fetchDone.wait()
+            SystemCalls.close(ranged.ours)
+            rangedStats = ranged.server.stats
+            self.ranged = nil
+        }
         if let spooled, spooled.fd >= 0 { SystemCalls.close(spooled.fd) }
         spooled = nil
         try? downloads?.remove()
         downloads = nil
         // Whatever was read counts against the budget, a failed or cancelled test's bytes too.
-        if let fetcher, let ledger = target.egressLedgerPath.map(EgressLedger.init) {
-            try? ledger.add(fetcher.stats.bytesFetched + peekBytes, at: Date())
-            self.fetcher = nil
+        if let stats = fetchStats, let ledger = target.egressLedgerPath.map(EgressLedger.init) {
+            try? ledger.add(stats.bytesFetched + peekBytes, at: Date())
         }
+        fetcher = nil
+        rangedStats = nil
     }
 
     /// An S3 failure as the test's outcome: the store's fault or ours, never the backup's.

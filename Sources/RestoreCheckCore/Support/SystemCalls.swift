@@ -69,6 +69,13 @@ package enum SystemCalls {
         return rc_pipe_cloexec(&fds) == 0 ? .success((fds[0], fds[1])) : .failure(.current)
     }
 
+    /// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: two connected ends.
+    static func socketPair() -> Result<(Int32, Int32), Errno> {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        return socketpair(AF_UNIX, type, 0, &fds) == 0 ? .success((fds[0], fds[1])) : .failure(.current)
+    }
+
     /// `memcmp(a, b, count) == 0`.
     package static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool { memcmp(a, b, count) == 0 }
 

@@ -10,6 +10,9 @@ public struct WorkerRequest: Sendable, Codable {
     /// The archive's first bytes, when the worker reads a stream it cannot peek at without
     /// consuming it (object storage's pipe): they choose the decoder as a file's first bytes would.
     public var archiveHead: [UInt8]?
+    /// Set when the parent serves the archive through range requests on a socket (an object in a
+    /// bucket read at random: a zip's or 7z's sample), instead of a file or pipe at `archivePath`.
+    public var rangedArchive: RangedArchive?
     /// A fresh, empty 0700 directory made by the parent; the worker writes only below it.
     public var scratchPath: String
     /// The manifest to verify against; nil for an integrity-only test.
@@ -47,6 +50,20 @@ public struct WorkerRequest: Sendable, Codable {
         self.sample = sample
         self.seed = seed
         self.limits = limits
+    }
+}
+
+/// An archive the worker reads through range requests on a socket the parent answers (the wire
+/// format is `CDecoders/ranged_input.c`'s; the parent's end is `ObjectStorage.RangeServer`).
+public struct RangedArchive: Sendable, Codable, Equatable {
+    /// The socket's descriptor in the worker.
+    public var descriptor: Int32
+    /// The archive's size in bytes.
+    public var size: Int64
+
+    public init(descriptor: Int32, size: Int64) {
+        self.descriptor = descriptor
+        self.size = size
     }
 }
 

@@ -1,4 +1,5 @@
 import ArchiveKit
+import ArchiveFormats
 import Foundation
 import Glibc
 import RestoreCheckCore
@@ -148,11 +149,9 @@ struct RestorePass {
         defer { report.elapsedSeconds = Clock.seconds(since: start) }
         var reader: ArchiveReader
         do {
-            reader = request.restoredTree != nil
-                ? try ArchiveReader(directory: request.archivePath)
-                : try ArchiveReader(
-                    path: request.archivePath, name: request.displayPath, blockSize: plan.blockSize(forArchiveAt: request.archivePath),
-                    head: request.archiveHead)
+            reader = try request.restoredTree != nil
+                ? ArchiveReader(directory: request.archivePath)
+                : openArchive(blockSize: plan.blockSize(forArchiveAt: request.archivePath))
         } catch {
             let unreadable = error.errno == EACCES || error.errno == EPERM
             throw RestoreWorker.Stop(
@@ -189,8 +188,10 @@ struct RestorePass {
                 report.format = reader.formatName
                 report.filters = reader.filterNames
                 format = reader.formatFamily
+                let seekable = request.rangedArchive != nil || ArchiveSignature.isRegularFile(atPath: request.archivePath)
                 plan.planIfSeekable(
-                    archivePath: request.archivePath, filtered: reader.isFiltered, format: reader.formatFamily, manifest: manifest)
+                    reopen: seekable ? { [self] in try? openArchive(blockSize: SamplePlan.seekingBlockSize) } : nil,
+                    filtered: reader.isFiltered, format: reader.formatFamily, manifest: manifest)
                 followPlan()
             }
             report.entries += 1
@@ -202,6 +203,15 @@ struct RestorePass {
             try checkRatio()
             reportProgressIfDue()
         }
+    }
+
+    /// The archive as the parent handed it over: a file (or a pipe) at `archivePath`, or an object
+    /// the parent serves through range requests (`rangedArchive`).
+    func openArchive(blockSize: Int) throws(ArchiveError) -> ArchiveReader {
+        if let ranged = request.rangedArchive {
+            return try ArchiveReader(rangedDescriptor: ranged.descriptor, size: ranged.size, name: request.displayPath)
+        }
+        return try ArchiveReader(path: request.archivePath, name: request.displayPath, blockSize: blockSize, head: request.archiveHead)
     }
 
     /// Counts a file the archive holds uncompressed (see `RestoreProjection.isIncompressible`) once

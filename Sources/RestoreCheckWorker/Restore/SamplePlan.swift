@@ -63,10 +63,12 @@ struct SamplePlan {
     /// where the one-pass reservoir would restore early files and drop them later (k·ln(n/k)
     /// restores for k of n), so only in evicting modes, and only where libarchive can seek past data:
     /// never on a stream (a repository tool's pipe), which a second pass would consume.
-    mutating func planIfSeekable(archivePath: String, filtered: Bool, format: ArchiveReader.Format, manifest: Manifest?) {
+    /// `reopen` opens the archive a second time at its start, nil for a stream.
+    mutating func planIfSeekable(
+        reopen: (() -> ArchiveReader?)?, filtered: Bool, format: ArchiveReader.Format, manifest: Manifest?
+    ) {
         guard mode == .onTheFly, ReservoirSampler.evicts(size), !filtered, [.zip, .tar, .cpio].contains(format),
-            ArchiveSignature.isRegularFile(atPath: archivePath),
-            let offers = headerPass(archivePath, manifest: manifest)
+            let reopen, let offers = headerPass(reopen, manifest: manifest)
         else { return }
         mode = .offers(offers)
     }
@@ -75,8 +77,8 @@ struct SamplePlan {
     /// restoring pass makes them (`EntryClassifier`, `offeredFile`), with a reservoir of the same
     /// seed, so the plan is the sample the one-pass path would have ended with. Nil if the pass
     /// fails: the restoring pass then samples on the fly and reports the damage itself.
-    private func headerPass(_ path: String, manifest: Manifest?) -> Set<Int>? {
-        guard var reader = try? ArchiveReader(path: path, blockSize: Self.seekingBlockSize) else { return nil }
+    private func headerPass(_ reopen: () -> ArchiveReader?, manifest: Manifest?) -> Set<Int>? {
+        guard var reader = reopen() else { return nil }
         var planner = ReservoirSampler(size: size, seed: seed)
         var classifier = EntryClassifier()
         var members: Set<Int> = []
