@@ -29,7 +29,7 @@ public struct ArchiveReader: ~Copyable {
     /// bytes read, decompressed bytes produced), the filter it stands for and its name.
     private let ownDecoder: OwnDecoder?
     /// Set for an archive read through range requests (`init(rangedDescriptor:size:name:)`): its
-    /// counters (requests, bytes received).
+    /// counters (requests, bytes received, nanoseconds waited).
     private let ranged: UnsafeMutablePointer<Int64>?
     private struct OwnDecoder {
         var fd: Int32
@@ -164,10 +164,10 @@ public struct ArchiveReader: ~Copyable {
             throw ArchiveError(code: .openFailed, message: "archive_read_new failed (out of memory)")
         }
         Self.supportFormatsAndFilters(handle, raw: false)
-        let counters = UnsafeMutablePointer<Int64>.allocate(capacity: 2)
-        counters.initialize(repeating: 0, count: 2)
+        let counters = UnsafeMutablePointer<Int64>.allocate(capacity: 3)
+        counters.initialize(repeating: 0, count: 3)
         let label = name ?? "the object"
-        if rc_ranged_open(handle, fd, size, counters, counters + 1) != ARCHIVE_OK {
+        if rc_ranged_open(handle, fd, size, counters) != ARCHIVE_OK {
             let error = Self.error(handle, path: label, code: .openFailed)
             archive_read_free(handle)
             counters.deallocate()
@@ -203,6 +203,9 @@ public struct ArchiveReader: ~Copyable {
 
     /// For an archive read through range requests: how many were made and the bytes they brought.
     public var rangedReads: (requests: Int64, bytes: Int64)? { ranged.map { ($0[0], $0[1]) } }
+
+    /// Seconds spent waiting for range requests' answers (0 for any other archive).
+    public var storeWaitSeconds: Double { ranged.map { Double($0[2]) / 1e9 } ?? 0 }
 
     /// The file, open, when it begins as a gzip member (1f 8b 08: deflate) or an .xz stream does and
     /// that compression is one of `wanted`, with which; nil (and nothing left open) for anything

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RC_ERRNO_MISC (-1)
@@ -29,8 +30,7 @@ struct ranged {
     int64_t size;
     int64_t position;
     size_t next_read;
-    int64_t *requests;
-    int64_t *bytes;
+    int64_t *counters;  // requests, bytes received, nanoseconds waited for answers
     uint8_t *buffer;
 };
 
@@ -70,9 +70,16 @@ static uint64_t get64(const uint8_t *from) {
     return value;
 }
 
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static la_ssize_t ranged_read(struct archive *archive, void *data, const void **out) {
     struct ranged *r = data;
     if (r->position >= r->size) return 0;
+    int64_t started = now_ns();
     int64_t left = r->size - r->position;
     size_t want = left < (int64_t)r->next_read ? (size_t)left : r->next_read;
     uint8_t request[16], answer[8];
@@ -94,8 +101,9 @@ static la_ssize_t ranged_read(struct archive *archive, void *data, const void **
                           (long long)r->position);
         return -1;
     }
-    *r->requests += 1;
-    *r->bytes += count;
+    r->counters[0] += 1;
+    r->counters[1] += count;
+    r->counters[2] += now_ns() - started;
     r->position += count;
     if (r->next_read < MAX_READ) r->next_read *= 2;
     *out = r->buffer;
@@ -139,7 +147,7 @@ static int ranged_close(struct archive *archive, void *data) {
     return ARCHIVE_OK;
 }
 
-int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *requests, int64_t *bytes) {
+int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *counters) {
     struct ranged *r = calloc(1, sizeof *r);
     uint8_t *buffer = malloc(MAX_READ);
     if (!r || !buffer) {
@@ -151,8 +159,7 @@ int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *reque
     r->fd = fd;
     r->size = size;
     r->next_read = MIN_READ;
-    r->requests = requests;
-    r->bytes = bytes;
+    r->counters = counters;
     r->buffer = buffer;
     archive_read_set_callback_data(archive, r);
     archive_read_set_read_callback(archive, ranged_read);

@@ -40,6 +40,8 @@ final class CurlTransfer {
         var stoppedBySink = false
         /// Seconds from the request to its first byte (`CURLINFO_STARTTRANSFER_TIME`).
         var firstByteSeconds: Double
+        /// Seconds from the request to its end (`CURLINFO_TOTAL_TIME`).
+        var totalSeconds = 0.0
     }
 
     private let handle: UnsafeMutableRawPointer
@@ -120,7 +122,9 @@ final class CurlTransfer {
         rc_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var firstByte = 0.0
         rc_curl_get_double(handle, CURLINFO_STARTTRANSFER_TIME, &firstByte)
-        var response = Response(status: status, headers: collector.headers, firstByteSeconds: firstByte)
+        var total = 0.0
+        rc_curl_get_double(handle, CURLINFO_TOTAL_TIME, &total)
+        var response = Response(status: status, headers: collector.headers, firstByteSeconds: firstByte, totalSeconds: total)
         if code != CURLE_OK {
             response.stoppedBySink = collector.stopped && code == CURLE_WRITE_ERROR
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

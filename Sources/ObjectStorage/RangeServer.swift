@@ -83,6 +83,19 @@ public final class RangeServer: @unchecked Sendable {
         }
     }
 
+    /// Fetches `partBytes` (from the object's start) when no GET so far brought as much:
+    /// a sample of small files measures the store's latency but not its throughput, which a full
+    /// restore's projection needs. Counted like every other read; a failure is only a missing
+    /// measurement. Call after `serve` has returned.
+    public func measureThroughput(partBytes: Int64) {
+        let wanted = min(object.size, partBytes)
+        guard wanted > 0, stats.largestGetBytes < wanted else { return }
+        _ = ResumableRange(client: client, object: object).fetch(
+            0..<wanted, transfer: CurlTransfer(), isStopped: { [self] in lock.withLock { stopped } },
+            attempted: { [self] get in lock.withLock { statistics.record(get) } },
+            retrying: { [self] in lock.withLock { statistics.retries += 1 } })
+    }
+
     private func fail(_ error: S3Error, _ fd: Int32) {
         lock.withLock { if failureValue == nil { failureValue = error } }
         _ = Self.writeAll(fd, Self.bytes(-1))

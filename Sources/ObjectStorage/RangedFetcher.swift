@@ -29,7 +29,11 @@ public final class RangedFetcher: @unchecked Sendable {
     private var readerLeftValue = false
     private var statistics = Statistics()
 
-    public init(client: S3Client, object: S3Object, partBytes: Int64 = 8 << 20, parallelism: Int = 4) {
+    /// 8 MiB parts, four in flight: the defaults every fetch uses.
+    public static let defaultPartBytes: Int64 = 8 << 20
+    public static let defaultParallelism = 4
+
+    public init(client: S3Client, object: S3Object, partBytes: Int64 = defaultPartBytes, parallelism: Int = defaultParallelism) {
         self.client = client
         self.object = object
         self.partBytes = max(1, partBytes)

@@ -130,11 +130,11 @@ public struct S3Client: Sendable {
             let error = S3Error(
                 kind: .objectChanged, status: response.status,
                 message: "\(bucket.display(object.key)) was replaced during the test (ETag \(object.etag), now \(changedTo))")
-            return GetResult(delivered: delivered, error: error, readerLeft: false, firstByteSeconds: response.firstByteSeconds)
+            return GetResult(delivered: delivered, error: error, readerLeft: false, firstByteSeconds: response.firstByteSeconds, seconds: response.totalSeconds)
         }
-        if sinkStopped { return GetResult(delivered: delivered, error: nil, readerLeft: true, firstByteSeconds: response.firstByteSeconds) }
+        if sinkStopped { return GetResult(delivered: delivered, error: nil, readerLeft: true, firstByteSeconds: response.firstByteSeconds, seconds: response.totalSeconds) }
         if response.status == 200 || response.status == 206, delivered == wanted {
-            return GetResult(delivered: delivered, error: nil, readerLeft: false, firstByteSeconds: response.firstByteSeconds)
+            return GetResult(delivered: delivered, error: nil, readerLeft: false, firstByteSeconds: response.firstByteSeconds, seconds: response.totalSeconds)
         }
         let error: S3Error
         if response.status == 200 || response.status == 206 || response.status == 0 {
@@ -143,7 +143,7 @@ public struct S3Client: Sendable {
         } else {
             error = failure(response, body: errorBody, subject: bucket.display(object.key))
         }
-        return GetResult(delivered: delivered, error: error, readerLeft: false, firstByteSeconds: response.firstByteSeconds)
+        return GetResult(delivered: delivered, error: error, readerLeft: false, firstByteSeconds: response.firstByteSeconds, seconds: response.totalSeconds)
     }
 
     /// What one ranged GET achieved.
@@ -153,6 +153,8 @@ public struct S3Client: Sendable {
         /// The sink said stop: the reader has gone (the worker ended), not a fault.
         var readerLeft: Bool
         var firstByteSeconds: Double
+        /// The whole GET, request to last byte.
+        var seconds: Double
     }
 
     // MARK: - Requests

@@ -1,3 +1,4 @@
+@testable import ObjectStorage
 import Testing
 
 @testable import RestoreCheckCore
@@ -73,6 +74,27 @@ struct RestoreProjectionTests {
         // 1000 × 50 µs + 1e10 × 2 ns = 0.05 + 20 s. Charged per byte, the 50 µs would have made
         // the bytes cost (0.92 ms / 0.335 MB) ≈ 2.7 ns each: 27 s.
         #expect(abs(projected - 20.05) < 1e-6, "\(projected)")
+    }
+
+    /// A zip's sample read through range requests: the pass waited on the store for most of its
+    /// time; that wait is the source's to project (the whole object's fetch), not the archive's
+    /// fixed cost, which a full restore would otherwise pay again on top.
+    @Test func waitsForObjectStorageAreNotTheArchivesFixedCost() throws {
+        var report = sample()
+        let local = try #require(RestoreProjection.restoreSeconds(report))
+        report.elapsedSeconds += 17.9  // 9,999 local headers and the sampled data, each a round trip
+        report.storeWaitSeconds = 17.9
+        #expect(abs(try #require(RestoreProjection.restoreSeconds(report)) - local) < 1e-9)
+        // The source adds the fetch: 100 parts of 8 MiB, four in flight, at the fitted line.
+        var stats = FetchStatistics()
+        for bytes in [2048, 4096, 8 << 20] {  // 1.5 ms latency, 500 MB/s
+            stats.record(.init(delivered: Int64(bytes), error: nil, readerLeft: false, firstByteSeconds: 0.001, seconds: 0.0015 + Double(bytes) * 2e-9))
+        }
+        let line = try #require(stats.transferLine)
+        // Sums of squares of 8 MiB reads: equal to about one part in a million.
+        #expect(abs(line.latency - 0.0015) < 1e-6 && abs(line.secondsPerByte / 2e-9 - 1) < 1e-6, "\(line)")
+        let fetch = ObjectStorageSource.wholeFetchSeconds(800 << 20, from: stats)
+        #expect(abs(fetch / (25 * (0.0015 + Double(8 << 20) * 2e-9)) - 1) < 1e-6, "\(fetch)")
     }
 
     @Test func theSkipRateStandsForTheDecoderOfAStream() throws {

@@ -29,7 +29,9 @@ int rc_xz_open_mt(struct archive *archive, int fd, uint32_t threads, uint64_t me
 /// (ranged_input.c gives the wire format; the parent answers from object storage): libarchive's
 /// read, seek and skip callbacks, so a zip's central directory and its sampled members are all
 /// that is fetched. Reads after a seek start at 2 KiB and double up to 8 MiB while reading on.
-/// `requests` and `bytes` count what was asked and received. The fd is not closed here.
-int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *requests, int64_t *bytes);
+/// `counters[0..2]` count the requests, the bytes received and the nanoseconds spent waiting for
+/// them (the projection takes the wait out: it is the store's time, not the restore's). The fd is
+/// not closed here.
+int rc_ranged_open(struct archive *archive, int fd, int64_t size, int64_t *counters);
 
 #endif

@@ -225,9 +225,15 @@ final class ObjectStorageSource: RestorePointSource {
             fetchDone.wait()
             SystemCalls.close(ranged.ours)
             self.ranged = nil
+            if let error = ranged.server.failure {
+                rangedStats = ranged.server.stats
+                return Self.unavailable(error, subject: storage.bucket.display(ranged.server.object.key))
+            }
+            // The projection's fetch of the whole object needs the store's throughput: one read of
+            // 1 % of the object (1–8 MiB) if the sample made none that large.
+            ranged.server.measureThroughput(partBytes: min(RangedFetcher.defaultPartBytes, max(1 << 20, object.map { $0.size / 100 } ?? 0)))
             rangedStats = ranged.server.stats
-            guard let error = ranged.server.failure else { return nil }
-            return Self.unavailable(error, subject: storage.bucket.display(ranged.server.object.key))
+            return nil
         }
         if let spooled {
             SystemCalls.close(spooled.fd)
@@ -267,9 +273,26 @@ final class ObjectStorageSource: RestorePointSource {
     /// A stream: the worker waited for the store's bytes, so its measured rate is the store's and
     /// the projection from it describes a restore from object storage. A spooled object: the
     /// measured fetch of the whole object plus the worker's projection from the local copy.
+    /// A zip's or 7z's sample read at random: the worker's projection leaves out its waits for the
+    /// store (`storeWaitSeconds`), so it is of a local read, and a full restore fetches the whole
+    /// object first (as a full test does), projected from this test's own GETs.
     func projectedFullRestoreSeconds(_ report: WorkerReport) -> Double? {
         guard let projected = RestoreProjection.fullRestoreSeconds(report) else { return nil }
+        if let stats = rangedStats, let object { return projected + Self.wholeFetchSeconds(object.size, from: stats) }
         return projected + (spooled?.seconds ?? 0)
+    }
+
+    /// The fetch of a whole object as `spool` makes it (parts of `RangedFetcher.defaultPartBytes`,
+    /// `defaultParallelism` in flight), each part taking the latency and per-byte time fitted over
+    /// this test's GETs, from 2 KiB headers to 1–8 MiB (`RangeServer.measureThroughput`); without
+    /// a fit, at the average rate they achieved.
+    static func wholeFetchSeconds(_ size: Int64, from stats: FetchStatistics) -> Double {
+        guard let line = stats.transferLine else {
+            return stats.bytesFetched > 0 ? Double(size) * stats.transferSeconds / Double(stats.bytesFetched) : 0
+        }
+        let part = RangedFetcher.defaultPartBytes, parallel = Int64(RangedFetcher.defaultParallelism)
+        let rounds = ((size + part - 1) / part + parallel - 1) / parallel
+        return Double(rounds) * (line.latency + line.secondsPerByte * Double(min(size, part)))
     }
 
     var integrityMeaning: String { "sampled files were decoded and sizes and the format's CRCs checked" }

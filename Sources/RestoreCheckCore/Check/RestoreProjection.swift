@@ -44,12 +44,14 @@ public enum RestoreProjection {
 
     static func restoreSeconds(_ report: WorkerReport) -> Double? {
         guard report.fatal == nil else { return nil }
-        if report.regularFiles == 0 { return report.elapsedSeconds }
+        // The pass's own time: waits for object storage are the source's to project.
+        let elapsed = report.elapsedSeconds - report.storeWaitSeconds
+        if report.regularFiles == 0 { return elapsed }
         guard report.filesRestoredAll > 0, report.bytesRestoredAll > 0 else { return nil }
-        if report.filesRestoredAll >= report.regularFiles { return report.elapsedSeconds - report.skipSeconds }
+        if report.filesRestoredAll >= report.regularFiles { return elapsed - report.skipSeconds }
 
         let restoredFiles = Double(report.filesRestoredAll)
-        let fixed = max(0, report.elapsedSeconds - report.fileOverheadSeconds - report.dataSeconds - report.skipSeconds)
+        let fixed = max(0, elapsed - report.fileOverheadSeconds - report.dataSeconds - report.skipSeconds)
         let sampledOpen = max(0, report.fileOverheadSeconds - report.directorySeconds) / restoredFiles
         let open = report.warmCreateSeconds.map { min($0, sampledOpen) } ?? sampledOpen
         let perDirectory = report.directoriesCreated > 0 ? report.directorySeconds / Double(report.directoriesCreated) : 0

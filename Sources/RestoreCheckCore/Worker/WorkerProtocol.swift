@@ -193,6 +193,10 @@ public struct WorkerReport: Sendable, Codable {
     /// Time spent skipping data that was not sampled.
     public var skipSeconds = 0.0
     public var elapsedSeconds = 0.0
+    /// Of `elapsedSeconds`, the time spent waiting for object storage's answers to range requests
+    /// (a zip's or 7z's sample from a bucket); already left out of `dataSeconds` and `skipSeconds`.
+    /// The projection is then of a local read, and the source adds the object's fetch.
+    public var storeWaitSeconds = 0.0
 
     /// Files checked by `validate:` rules, and the time that took (after the pass; not in
     /// `elapsedSeconds`).

@@ -21,6 +21,7 @@ extension RestorePass {
         // Data time includes waiting for the sink when it is the slower stage: it is the pipeline's
         // real throughput, which is what the RTO projection needs.
         let dataStart = Clock.now
+        let waitStart = reader.storeWaitSeconds
         let compressedStart = reader.compressedBytesRead
         var position: Int64 = 0
         let declared = entry.declaredSize
@@ -80,7 +81,8 @@ extension RestorePass {
             }
         }
         sink.end(truncateTo: truncateTo)
-        let dataSeconds = Clock.seconds(since: dataStart)
+        // Object storage's answers are the store's time, not the restore's (`storeWaitSeconds`).
+        let dataSeconds = Clock.seconds(since: dataStart) - (reader.storeWaitSeconds - waitStart)
         report.dataSeconds += dataSeconds
         if RestoreProjection.isIncompressible(declared: position, archiveBytes: reader.compressedBytesRead - compressedStart) {
             report.incompressibleFit.add(x: Double(position), y: dataSeconds)
@@ -142,7 +144,8 @@ extension RestorePass {
     mutating func discard(_ entry: ArchiveEntry, reader: inout ArchiveReader) throws(RestoreWorker.Stop) {
         sink.flush()  // the files restored so far are hashed while this entry's data is passed over
         let start = Clock.now
-        defer { report.skipSeconds += Clock.seconds(since: start) }
+        let waitStart = reader.storeWaitSeconds
+        defer { report.skipSeconds += Clock.seconds(since: start) - (reader.storeWaitSeconds - waitStart) }
         let mustDecode = reader.isFiltered || reader.formatFamily == .sevenZip
         if !mustDecode {
             do { try reader.skipData() } catch {

@@ -182,6 +182,7 @@ struct RestorePass {
             }
             guard let entry else {
                 noteSpan(of: &previousFile, reader.compressedBytesRead)
+                report.storeWaitSeconds = reader.storeWaitSeconds
                 break
             }
             if report.entries == 0 {
