@@ -23,7 +23,7 @@
 // Reads after a seek start small (a zip's local header is ~100 bytes: a large first read would
 // fetch data the sample does not want) and double while libarchive keeps reading on, so a sampled
 // member's data comes in a few requests of up to MAX_READ.
-enum { MIN_READ = 2 * 1024, MAX_READ = 8 * 1024 * 1024 };
+enum { MIN_READ = 512, MAX_READ = 8 * 1024 * 1024 };
 
 struct ranged {
     int fd;

@@ -33,7 +33,7 @@ public struct FetchStatistics: Sendable {
     public var transferSeconds: Double { fit.y }
 
     /// A GET's time as latency plus bytes times seconds per byte, fitted over this fetch's GETs of
-    /// different sizes (a zip's sample: 2 KiB headers to 8 MiB data reads); nil without two sizes,
+    /// different sizes (a zip's sample: 512-byte header reads to 8 MiB data reads); nil without two sizes,
     /// or when the fit says nothing sensible (a slope that is not positive).
     public var transferLine: (latency: Double, secondsPerByte: Double)? {
         let spread = fit.count * fit.xx - fit.x * fit.x

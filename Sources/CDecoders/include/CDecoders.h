@@ -28,7 +28,7 @@ int rc_xz_open_mt(struct archive *archive, int fd, uint32_t threads, uint64_t me
 /// Opens an archive of `size` bytes read at random through range requests on the socket `fd`
 /// (ranged_input.c gives the wire format; the parent answers from object storage): libarchive's
 /// read, seek and skip callbacks, so a zip's central directory and its sampled members are all
-/// that is fetched. Reads after a seek start at 2 KiB and double up to 8 MiB while reading on.
+/// that is fetched. Reads after a seek start at 512 bytes and double up to 8 MiB while reading on.
 /// `counters[0..2]` count the requests, the bytes received and the nanoseconds spent waiting for
 /// them (the projection takes the wait out: it is the store's time, not the restore's). The fd is
 /// not closed here.

@@ -284,7 +284,7 @@ final class ObjectStorageSource: RestorePointSource {
 
     /// The fetch of a whole object as `spool` makes it (parts of `RangedFetcher.defaultPartBytes`,
     /// `defaultParallelism` in flight), each part taking the latency and per-byte time fitted over
-    /// this test's GETs, from 2 KiB headers to 1–8 MiB (`RangeServer.measureThroughput`); without
+    /// this test's GETs, from 512-byte header reads to 1–8 MiB (`RangeServer.measureThroughput`); without
     /// a fit, at the average rate they achieved.
     static func wholeFetchSeconds(_ size: Int64, from stats: FetchStatistics) -> Double {
         guard let line = stats.transferLine else {
