@@ -39,7 +39,11 @@ struct ChangeDetectionTests {
     static func target(_ temp: TemporaryDirectory, mode: CheckMode = .fail, summary: String = "state/changes/fs.summary") -> Target {
         var target = Target(
             name: "fs", tenant: "acme", archiveGlob: temp.url("fs.tar"), manifestTemplate: "{archive}.sha256",
-            rpo: TimeSpan(seconds: 3_650 * 86_400), rto: TimeSpan(seconds: 3_600), sample: SampleSpec(size: .files(5)))
+            // An RTO no projection reaches: these tests are about changes, not restore time. A
+            // fresh-clone CI run under full load once failed day 0 with no finding: a 5-file sample
+            // of 20-40-byte files fits its per-byte cost over a few bytes' spread, so one stalled
+            // file extrapolates to hours for the 3 MB of dumps (docs/performance.md, RTO projection).
+            rpo: TimeSpan(seconds: 3_650 * 86_400), rto: TimeSpan(seconds: 30 * 86_400), sample: SampleSpec(size: .files(5)))
         target.changeChecks = mode
         target.changeSummaryPath = temp.url(summary)
         return target
@@ -57,7 +61,7 @@ struct ChangeDetectionTests {
         for day in 0...8 {
             if day > 0 { try await Blocking.run { try Shell.run(churn(day) + "\n" + backup, in: temp.path) } }
             let outcome = try await check(target(temp), day: day, in: temp)
-            #expect(outcome.status == .passed, "day \(day): \(outcome.findings)")
+            #expect(outcome.status == .passed, "day \(day): \(outcome.reasons) \(outcome.summary) \(outcome.findings)")
             if day > 0 { #expect(outcome.notes.contains { $0.hasPrefix("changes since the previous restore point: 3 added, 2 deleted, 12 of") }, "\(outcome.notes)") }
         }
         let summary = try #require(try ChangeSummary.load(temp.url("state/changes/fs.summary")))
