@@ -22,7 +22,10 @@ public struct S3Bucket: Sendable, Hashable, Codable {
     }
 
     /// How outcomes name an object of this bucket: `s3://bucket/key`.
-    public func display(_ key: String) -> String { "s3://\(bucket)/\(key)" }
+    public func display(_ key: String) -> String { "\(Self.scheme)\(bucket)/\(key)" }
+
+    /// The prefix of every object's name in outcomes and the history.
+    public static let scheme = "s3://"
 
     /// The endpoint's host is loopback (`127.0.0.0/8`, `::1`, `localhost`): the only place plain http is allowed.
     public var endpointIsLoopback: Bool {

@@ -52,7 +52,8 @@ struct EvidenceRowView: MustacheParent {
         case "restore_time": Text(ReportFormat.duration(run.restoreSeconds))
         case "projected": Text(ReportFormat.duration(run.projectedFullRestoreSeconds))
         case "measured":
-            Text("\(run.filesVerified) files, \(ReportFormat.bytes(run.bytesVerified)) in \(ReportFormat.duration(run.restoreSeconds)); full restore projected \(ReportFormat.duration(run.projectedFullRestoreSeconds))")
+            Text("\(run.filesVerified) files, \(ReportFormat.bytes(run.bytesVerified)) in \(ReportFormat.duration(run.restoreSeconds)); full restore projected \(ReportFormat.duration(run.projectedFullRestoreSeconds))"
+                + (run.sourceRead.map(ReportFormat.sourceRead) ?? ""))
         case "findings":
             run.findings.map { ["path": $0.path, "path_code": UntrustedText.markdownCode($0.path), "reason": $0.reason.rawValue, "detail": $0.detail ?? "", "has_detail": $0.detail != nil] }
         case "findings_omitted": Text(String(run.findingsOmitted))

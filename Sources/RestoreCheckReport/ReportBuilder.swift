@@ -60,7 +60,8 @@ public struct ReportBuilder: Sendable {
         }
         let inPeriod = runs.filter { $0.finished >= from }
         let findings = try history.findings(runIDs: inPeriod.filter { $0.findingCount > 0 }.map(\.id), perRun: rules.findingsPerRun)
-        let evidence = inPeriod.reversed().map { EvidenceRun(recorded: $0, findings: findings[$0.id] ?? []) }
+        let reads = try history.sourceReads(runIDs: inPeriod.filter(\.readFromObjectStorage).map(\.id))
+        let evidence = inPeriod.reversed().map { EvidenceRun(recorded: $0, findings: findings[$0.id] ?? [], sourceRead: reads[$0.id]) }
         return TenantReport(
             tenant: tenant, company: company, generated: to, period: .init(from: from, to: to), targets: summaries,
             breaches: breaches, evidence: evidence)

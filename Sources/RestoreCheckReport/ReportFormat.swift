@@ -42,6 +42,12 @@ enum ReportFormat {
         seconds.map(TimeSpan.format) ?? "—"
     }
 
+    /// "; read 14.4 MiB of 797.0 MiB from object storage (1.8 %)": what an `s3:` test fetched.
+    static func sourceRead(_ read: SourceRead) -> String {
+        let share = read.objectBytes > 0 ? String(format: " (%.1f %%)", 100 * Double(read.bytesFetched) / Double(read.objectBytes)) : ""
+        return "; read \(bytes(read.bytesFetched)) of \(bytes(read.objectBytes)) from object storage\(share)"
+    }
+
     static func bytes(_ count: Int64?) -> String {
         guard let count else { return "—" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]

@@ -29,6 +29,8 @@ enum ReportText {
          "The share of the measured period during which the verified backup was no older than the RPO. The measured period starts at the later of the report's start and the first recorded test of the backup, and ends at the report's end. Computed exactly from the times tests finished, not sampled."),
         ("RTO and the projection",
          "A test times its restore and projects a full restore from the measured rates (per file, per byte, and for the data it had to skip), as the README explains with its measured error. RTO compliance is the share of the period's tests whose projection was within the RTO."),
+        ("Backups in object storage",
+         "A backup kept in object storage is tested where it lives: restorecheck reads it from the bucket over the network, as a restore would, and the restore time includes fetching it. Each such test states how many bytes it read of how many the stored object holds: a sample of a zip or 7z reads its index and the sampled files, a tar archive is read whole."),
         ("Evidence chain",
          "Each test is chained to the one recorded before it by a SHA-256 hash when it is recorded. Changing, inserting or deleting a recorded test breaks the chain, which `restorecheck evidence verify` detects. A signed report can be checked with the verifier's public key."),
     ]

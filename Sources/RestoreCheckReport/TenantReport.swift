@@ -137,6 +137,9 @@ public struct EvidenceRun: Sendable, Codable, Hashable {
     /// The first findings (at most `ReportRules.findingsPerRun`), and how many more were recorded.
     public var findings: [Finding]
     public var findingsOmitted: Int
+    /// What the test read from object storage (an `s3:` target's), so the customer sees how much
+    /// of the stored object a sample cost.
+    public var sourceRead: SourceRead?
     /// The run's link in the evidence chain (`restorecheck evidence verify --report` checks it).
     public var entryHash: String?
 }
@@ -145,14 +148,14 @@ extension EvidenceRun {
     /// A recorded test as a report shows it, with the first of its findings (`shown`): the one home
     /// of that mapping, used to write reports and to check them against the history
     /// (`evidence verify --report`).
-    public init(recorded run: RecordedRun, findings shown: [Finding]) {
+    public init(recorded run: RecordedRun, findings shown: [Finding], sourceRead: SourceRead? = nil) {
         self.init(
             runId: run.id, target: run.target, started: run.started, finished: run.finished, status: run.status,
             reasons: run.reasons, archive: run.archive, archiveBytes: run.archiveBytes, backupTimestamp: run.backupTimestamp,
             manifestSha256: run.manifestSha256, sample: run.sample, seed: run.seed, filesVerified: run.filesVerified,
             bytesVerified: run.bytesRestored, restoreSeconds: run.restoreSeconds,
             projectedFullRestoreSeconds: run.projectedFullRestoreSeconds, findings: shown,
-            findingsOmitted: max(0, run.findingCount - shown.count), entryHash: run.entryHash)
+            findingsOmitted: max(0, run.findingCount - shown.count), sourceRead: sourceRead, entryHash: run.entryHash)
     }
 
     /// The JSON keys whose values differ between this test and `other`, in the report's encoding

@@ -54,14 +54,23 @@ extension HistoryStore: HistoryQuery {
     }
 
     public func coverage(runIDs: [Int64]) throws -> [Int64: CoverageSummary] {
+        try storedOutcomes(runIDs) { $0.coverage }
+    }
+
+    public func sourceReads(runIDs: [Int64]) throws -> [Int64: SourceRead] {
+        try storedOutcomes(runIDs) { $0.sourceRead }
+    }
+
+    /// One part of each run's stored outcome, for the runs that have it.
+    private func storedOutcomes<Part>(_ runIDs: [Int64], _ part: @escaping (Outcome) -> Part?) throws -> [Int64: Part] {
         try read { db in
-            var result: [Int64: CoverageSummary] = [:]
+            var result: [Int64: Part] = [:]
             for id in runIDs {
                 guard let json = try String.fetchOne(db, sql: "SELECT outcome_json FROM run WHERE id = ?", arguments: [id]),
                     let outcome = try? Outcome.jsonDecoder().decode(Outcome.self, from: Data(json.utf8)),
-                    let coverage = outcome.coverage
+                    let value = part(outcome)
                 else { continue }
-                result[id] = coverage
+                result[id] = value
             }
             return result
         }

@@ -78,13 +78,14 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
         let recorded = try store.finishedRuns(tenant: report.tenant, through: .distantFuture).filter { ids.contains($0.id) }
         let byID = Dictionary(recorded.map { ($0.id, $0) }) { first, _ in first }
         let findings = try store.findings(runIDs: Array(byID.keys), perRun: ReportRules().findingsPerRun)
+        let reads = try store.sourceReads(runIDs: recorded.filter(\.readFromObjectStorage).map(\.id))
         for run in report.evidence {
             let test = "\(path): test \(run.runId) (\(UntrustedText.visible(run.target, limit: 128)))"
             guard let stored = byID[run.runId] else {
                 problems.append("\(test) is not in the history of tenant \(report.tenant)")
                 continue
             }
-            let expected = EvidenceRun(recorded: stored, findings: findings[run.runId] ?? [])
+            let expected = EvidenceRun(recorded: stored, findings: findings[run.runId] ?? [], sourceRead: reads[run.runId])
             var fields = run.differingFields(from: expected)
             if fields.contains("entry_hash") {
                 problems.append("\(test) has chain hash \(run.entryHash ?? "none") in the report, \(stored.entryHash ?? "none") in the history")

@@ -37,7 +37,23 @@ struct ObjectStorageCommandTests {
             #expect(run.stdout.contains("\"archive\" : \"s3://acme-backups/fileserver/2026-12-01.tar.xz#"), "\(run.stdout)")
             let history = try Shell.execute(BuiltBinary.path, ["history", "offsite", "--config", config, "--json"], environment: environment)
             #expect(history.stdout.contains("s3://acme-backups/fileserver/2026-12-01.tar.xz#"), "the object's identity is in the history")
-            for output in [checked.stdout, checked.stderr, run.stdout, run.stderr, history.stdout] {
+            // The customer's report says how much of the stored object the test read, and the
+            // report checks against the history with that line in it.
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: set.archive)[.size] as? Int)
+            let report = try Shell.execute(BuiltBinary.path, ["report", "--config", config, "--tenant", "acme", "--format", "markdown"], environment: environment)
+            #expect(report.stdout.contains("from object storage (100.0 %)") && report.stdout.contains("Backups in object storage"), "\(report.stdout)")
+            let json = try Shell.execute(BuiltBinary.path, ["report", "--config", config, "--tenant", "acme", "--format", "json"], environment: environment)
+            #expect(json.stdout.contains("\"object_bytes\":\(size)"), "\(json.stdout)")
+            try json.stdout.write(toFile: temp.url("acme.json"), atomically: true, encoding: .utf8)
+            let verified = try Shell.execute(
+                BuiltBinary.path, ["evidence", "verify", "--config", config, "--report", temp.url("acme.json"), "--allow-unsigned"], environment: environment)
+            #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+            try json.stdout.replacingOccurrences(of: "\"object_bytes\":\(size)", with: "\"object_bytes\":\(size * 50)")
+                .write(toFile: temp.url("acme-edited.json"), atomically: true, encoding: .utf8)
+            let edited = try Shell.execute(
+                BuiltBinary.path, ["evidence", "verify", "--config", config, "--report", temp.url("acme-edited.json"), "--allow-unsigned"], environment: environment)
+            #expect(edited.status != 0 && edited.stdout.contains("source_read"), "an edited read is named: \(edited.stdout) \(edited.stderr)")
+            for output in [checked.stdout, checked.stderr, run.stdout, run.stderr, history.stdout, report.stdout, json.stdout] {
                 #expect(!output.contains(S3TestServer.secretKey))
             }
             let stored = try Shell.run("grep -rlF '\(S3TestServer.secretKey)' state || true", in: temp.path)

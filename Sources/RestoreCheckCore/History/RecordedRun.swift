@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 
 /// A recorded test's status, the one type for every reader of the history. `started`: running, or
 /// its process died (the next start-up makes it `aborted`). `aborted`: stopped before it finished
@@ -84,6 +85,11 @@ public struct RecordedRun: Sendable, Hashable {
     }
 }
 
+extension RecordedRun {
+    /// Whether the run tested an object in a bucket (it then recorded `Outcome.sourceRead`).
+    public var readFromObjectStorage: Bool { archive?.hasPrefix(S3Bucket.scheme) == true }
+}
+
 /// The history as reports read it. `HistoryStore` (SQLite) implements it; a PostgreSQL history for
 /// fleets of verifier hosts must implement the same, so reports never see SQL.
 public protocol HistoryQuery: Sendable {
@@ -96,4 +102,7 @@ public protocol HistoryQuery: Sendable {
     /// The coverage each run recorded (runs of targets with `sample.coverage`; others are absent).
     /// Reports ask for one run per target, so reading it from the stored outcome is cheap.
     func coverage(runIDs: [Int64]) throws -> [Int64: CoverageSummary]
+    /// What each run read from object storage (`Outcome.sourceRead`; runs of `s3:` targets only, so
+    /// reports ask only for runs whose archive is an `s3://` object).
+    func sourceReads(runIDs: [Int64]) throws -> [Int64: SourceRead]
 }
