@@ -41,8 +41,8 @@ struct ChangeDetectionTests {
             name: "fs", tenant: "acme", archiveGlob: temp.url("fs.tar"), manifestTemplate: "{archive}.sha256",
             // An RTO no projection reaches: these tests are about changes, not restore time. A
             // fresh-clone CI run under full load once failed day 0 with no finding: a 5-file sample
-            // of 20-40-byte files fits its per-byte cost over a few bytes' spread, so one stalled
-            // file extrapolates to hours for the 3 MB of dumps (README, "How the full-restore time is projected", its known weakness).
+            // of 20-40-byte files fitted its per-byte cost over a few bytes' spread, so one stalled
+            // file extrapolated to hours for the 3 MB of dumps (now bounded: RestoreProjection.dataLine).
             rpo: TimeSpan(seconds: 3_650 * 86_400), rto: TimeSpan(seconds: 30 * 86_400), sample: SampleSpec(size: .files(5)))
         target.changeChecks = mode
         target.changeSummaryPath = temp.url(summary)

@@ -92,7 +92,22 @@ public enum RestoreProjection {
     /// The per-file and per-byte data cost: the fitted line when it is usable (a positive slope; the
     /// intercept clamped to what a file's data took on average), else all time charged per byte.
     static func dataLine(_ fit: LinearFit, fallback: Double) -> (intercept: Double, slope: Double) {
-        guard let line = fit.line, line.slope > 0 else { return (0, fit.count > 0 ? fit.means.y / max(1, fit.means.x) : fallback) }
-        return (min(max(0, line.intercept), fit.means.y), line.slope)
+        guard fit.count > 0 else { return (0, fallback) }
+        var (intercept, slope) = (0.0, fit.means.y / max(1, fit.means.x))
+        if let line = fit.line, line.slope > 0 { (intercept, slope) = (min(max(0, line.intercept), fit.means.y), line.slope) }
+        // Files of about one size say nothing about a byte's cost: a sample of 20-40-byte files with
+        // one delayed by a stalled core fitted 0.1 s a byte, hours for an archive with a few MB of
+        // large files (a false rto_exceeded). There, a cost beyond `noisySlopeCeiling` is charged
+        // per file instead. Measured slopes (1-10 ns a byte) never reach it.
+        if slope > Self.noisySlopeCeiling, fit.xSpread < Self.identifyingSizeSpread {
+            slope = Self.noisySlopeCeiling
+            intercept = max(0, fit.means.y - slope * fit.means.x)
+        }
+        return (intercept, slope)
     }
+
+    /// Sizes closer together than this (standard deviation) cannot separate a file's cost from a byte's.
+    static let identifyingSizeSpread = 64.0 * 1024
+    /// 20 ns a byte (50 MB/s): slower than any decoder, hash or scratch write measured here.
+    static let noisySlopeCeiling = 20e-9
 }

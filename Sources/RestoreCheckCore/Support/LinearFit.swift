@@ -33,6 +33,13 @@ public struct LinearFit: Sendable, Codable, Hashable {
         return ((sumY - slope * sumX) / n, slope)
     }
 
+    /// The standard deviation of x: how far apart the points are (zero without points).
+    public var xSpread: Double {
+        guard count > 0 else { return 0 }
+        let mean = sumX / Double(count)
+        return (max(0, sumXX / Double(count) - mean * mean)).squareRoot()
+    }
+
     /// Mean of x and of y (zero without points).
     public var means: (x: Double, y: Double) {
         count == 0 ? (0, 0) : (sumX / Double(count), sumY / Double(count))
