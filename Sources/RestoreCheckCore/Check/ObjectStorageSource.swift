@@ -27,8 +27,10 @@ final class ObjectStorageSource: RestorePointSource {
     private var downloads: ScratchDirectory?
     private var pipe: (read: Int32, write: Int32)?
     private var fetcher: RangedFetcher?
-    /// A zip's or 7z's sample: our end of the worker's socket, the worker's, and what answers it.
-    private var ranged: (ours: Int32, workers: Int32, server: RangeServer)?
+    /// A zip's or 7z's sample: what answers the worker's range requests (kept for its statistics
+    /// until `close`), and the socket's two ends while the service runs.
+    private var rangeServer: RangeServer?
+    private var rangeSocket: (ours: Int32, workers: Int32)?
     private let fetchDone = DispatchSemaphore(value: 0)
 
     init(_ storage: ObjectStorageTarget, target: Target, scratchBase: String) {
@@ -44,7 +46,7 @@ final class ObjectStorageSource: RestorePointSource {
 
     /// The archive descriptor the worker reads: the pipe's read end, the range socket's end, or the
     /// spooled file.
-    var archiveDescriptor: Int32? { pipe?.read ?? ranged?.workers ?? spooled?.fd }
+    var archiveDescriptor: Int32? { pipe?.read ?? rangeSocket?.workers ?? spooled?.fd }
 
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
         let credentials: S3Credentials
@@ -173,7 +175,8 @@ final class ObjectStorageSource: RestorePointSource {
         case .failure(let error): return SourceFailure(reason: .internalError, summary: "cannot make the worker's socket: \(error)")
         }
         let server = RangeServer(client: client, object: object)
-        ranged = (ours, workers, server)
+        rangeServer = server
+        rangeSocket = (ours, workers)
         request.rangedArchive = RangedArchive(descriptor: 3, size: object.size)
         let done = fetchDone
         let thread = Thread {
@@ -218,21 +221,14 @@ final class ObjectStorageSource: RestorePointSource {
     }
 
     func workerFinished() -> SourceFailure? {
-        if let ranged {
-            // The worker has gone: with our copy of its end closed, the server reads the end of the
-            // stream (it may still be answering the worker's last request).
-            SystemCalls.close(ranged.workers)
-            fetchDone.wait()
-            SystemCalls.close(ranged.ours)
-            self.ranged = nil
-            if let error = ranged.server.failure {
-                rangedStats = ranged.server.stats
-                return Self.unavailable(error, subject: storage.bucket.display(ranged.server.object.key))
-            }
+        if let server = rangeServer, rangeSocket != nil {
+            // The worker has gone: the server reads the end of the stream (it may still be
+            // answering the worker's last request).
+            endRangeService(stopping: false)
+            if let error = server.failure { return Self.unavailable(error, subject: storage.bucket.display(server.object.key)) }
             // The projection's fetch of the whole object needs the store's throughput: one read of
             // 1 % of the object (1–8 MiB) if the sample made none that large.
-            ranged.server.measureThroughput(partBytes: min(RangedFetcher.defaultPartBytes, max(1 << 20, object.map { $0.size / 100 } ?? 0)))
-            rangedStats = ranged.server.stats
+            server.measureThroughput(partBytes: min(RangedFetcher.defaultPartBytes, max(1 << 20, server.object.size / 100)))
             return nil
         }
         if let spooled {
@@ -255,11 +251,20 @@ final class ObjectStorageSource: RestorePointSource {
     /// The spooled fetch of a zip or 7z object; a stream's fetch overlaps the worker's time.
     var restoreSeconds: Double { spooled?.seconds ?? 0 }
 
-    /// A sample's range server's statistics, kept when its socket closes.
-    private var rangedStats: FetchStatistics?
+    /// Ends a sample's range service: our copy of the worker's end closed (the server then reads
+    /// the end of the stream), the server also stopped when the worker may never have run, and its
+    /// thread waited for.
+    private func endRangeService(stopping: Bool) {
+        guard let socket = rangeSocket else { return }
+        SystemCalls.close(socket.workers)
+        if stopping { rangeServer?.stop() }
+        fetchDone.wait()
+        SystemCalls.close(socket.ours)
+        rangeSocket = nil
+    }
 
     /// What was fetched for the worker, whichever way (nil before `prepare`).
-    private var fetchStats: FetchStatistics? { fetcher?.stats ?? ranged?.server.stats ?? rangedStats }
+    private var fetchStats: FetchStatistics? { fetcher?.stats ?? rangeServer?.stats }
 
     var sourceRead: SourceRead? {
         guard let stats = fetchStats, let object else { return nil }
@@ -278,7 +283,7 @@ final class ObjectStorageSource: RestorePointSource {
     /// object first (as a full test does), projected from this test's own GETs.
     func projectedFullRestoreSeconds(_ report: WorkerReport) -> Double? {
         guard let projected = RestoreProjection.fullRestoreSeconds(report) else { return nil }
-        if let stats = rangedStats, let object { return projected + Self.wholeFetchSeconds(object.size, from: stats) }
+        if let server = rangeServer { return projected + Self.wholeFetchSeconds(server.object.size, from: server.stats) }
         return projected + (spooled?.seconds ?? 0)
     }
 
@@ -301,7 +306,7 @@ final class ObjectStorageSource: RestorePointSource {
         ArchiveFileSource.judgeEmpty(report, into: outcome)
         if let stats = fetchStats, let object {
             let how = spooled != nil ? " (zip/7z, full test: fetched whole, then read from a local copy)"
-                : rangedStats != nil ? " (zip/7z sample: read at random, the index and the sampled members)" : ""
+                : rangeServer != nil ? " (zip/7z sample: read at random, the index and the sampled members)" : ""
             outcome.note(
                 "read from object storage\(how): "
                     + "\(stats.bytesFetched + peekBytes) of \(object.size) bytes in \(stats.requests + 1) requests"
@@ -318,14 +323,7 @@ final class ObjectStorageSource: RestorePointSource {
             fetchDone.wait()
             self.pipe = nil
         }
-        if let ranged {
-            SystemCalls.close(ranged.workers)
-            ranged.server.stop()
-            fetchDone.wait()
-            SystemCalls.close(ranged.ours)
-            rangedStats = ranged.server.stats
-            self.ranged = nil
-        }
+        endRangeService(stopping: true)
         if let spooled, spooled.fd >= 0 { SystemCalls.close(spooled.fd) }
         spooled = nil
         try? downloads?.remove()
@@ -335,7 +333,7 @@ final class ObjectStorageSource: RestorePointSource {
             try? ledger.add(stats.bytesFetched + peekBytes, at: Date())
         }
         fetcher = nil
-        rangedStats = nil
+        rangeServer = nil
     }
 
     /// An S3 failure as the test's outcome: the store's fault or ours, never the backup's.
