@@ -28,11 +28,15 @@ public struct ArchiveEntry: Sendable, Hashable {
     public var isEncrypted: Bool
     /// Whether the entry is stored sparse (holes are delivered as gaps in block offsets).
     public var isSparse: Bool
-    /// Permission bits as stored. Recorded only; restorecheck never applies them.
+    /// Permission bits as stored. A test only records them; `restorecheck restore` applies them.
     public var permissions: UInt32
     /// The header's link count (`archive_entry_nlink`); cpio carries it, and a newc hard-link group's
     /// early members are size-0 headers with a count above 1 whose data comes with a later member.
     public var linkCount: UInt32
+    /// Numeric owner and group as stored (`archive_entry_uid`/`gid`); only `restorecheck restore`
+    /// run as root applies them.
+    public var owner: Int64 = 0
+    public var group: Int64 = 0
 
     public init(
         pathname: [UInt8], kind: Kind, declaredSize: Int64?, modificationTime: Int64? = nil,

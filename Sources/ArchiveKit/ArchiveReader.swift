@@ -500,7 +500,7 @@ public struct ArchiveReader: ~Copyable {
             if let hardlink { bytes(hardlink) } else if let symlink = archive_entry_symlink(entry) {
                 bytes(symlink)
             } else { nil }
-        return ArchiveEntry(
+        var copied = ArchiveEntry(
             pathname: archive_entry_pathname(entry).map(bytes) ?? [],
             kind: kind,
             declaredSize: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
@@ -511,6 +511,9 @@ public struct ArchiveReader: ~Copyable {
             permissions: UInt32(archive_entry_perm(entry)),
             linkCount: UInt32(archive_entry_nlink(entry))
         )
+        copied.owner = archive_entry_uid(entry)
+        copied.group = archive_entry_gid(entry)
+        return copied
     }
 
     private static func bytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {

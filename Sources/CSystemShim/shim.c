@@ -1,8 +1,9 @@
-// See include/CSystemShim.h. _GNU_SOURCE for pipe2 and posix_spawn_file_actions_addclosefrom_np;
+// See include/CSystemShim.h. _GNU_SOURCE for pipe2, posix_spawn_file_actions_addclosefrom_np and renameat2;
 // prctl is variadic, which Swift does not call.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include "CSystemShim.h"
@@ -14,3 +15,7 @@ int rc_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int 
 }
 
 int rc_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL); }
+
+int rc_rename_at(int olddir, const char *oldname, int newdir, const char *newname, int replace) {
+    return replace ? renameat(olddir, oldname, newdir, newname) : renameat2(olddir, oldname, newdir, newname, RENAME_NOREPLACE);
+}

@@ -102,6 +102,8 @@ enum HistoryCommands {
         var tenant: String
         var status: String
         var reasons: [String]
+        /// `serve`, `run` or `restore`: what recorded it.
+        var origin: String
         var started: Date
         var finished: Date?
         var verifiedBackupTimestamp: Date?
@@ -114,6 +116,7 @@ enum HistoryCommands {
             tenant = record.tenant
             status = record.status.rawValue
             reasons = record.reasons
+            origin = record.origin
             started = record.started
             finished = record.finished
             verifiedBackupTimestamp = verifiedBackup

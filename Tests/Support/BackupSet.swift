@@ -43,7 +43,7 @@ public struct BackupSet: Sendable {
         }
 
         /// A shell command run inside the source directory that writes the archive to "$OUT".
-        var command: String {
+        public var command: String {
             switch self {
             case .gnuTar: "tar -cf \"$OUT\" ."
             case .gnuTarGzip: "tar -czf \"$OUT\" ."

@@ -15,4 +15,8 @@ int rc_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int 
 /// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when its parent dies.
 int rc_set_parent_death_signal(int signal);
 
+/// renameat2(olddir, oldname, newdir, newname, RENAME_NOREPLACE) when `replace` is 0, else
+/// renameat(): a restored file takes its final name without ever replacing one it must not.
+int rc_rename_at(int olddir, const char *oldname, int newdir, const char *newname, int replace);
+
 #endif

@@ -7,14 +7,24 @@ import Glibc
 /// renaming a new archive into place mid-test cannot make the verdict mix two restore points.
 final class ArchiveFileSource: RestorePointSource {
     private let target: Target
+    private let choice: RestorePointChoice
     private(set) var archiveDescriptor: Int32?
 
-    init(target: Target) {
+    init(target: Target, choice: RestorePointChoice = .newest) {
         self.target = target
+        self.choice = choice
+    }
+
+    func listPoints(cancellation: CancellationFlag) -> Result<[ListedRestorePoint], SourceFailure> {
+        .success(ArchiveLocator.candidates(matching: target.archiveGlob)
+            .map { ListedRestorePoint(display: $0.path, time: Date(timeIntervalSince1970: $0.modificationTime), bytes: $0.size) }
+            .sorted { ($0.time, $0.display) > ($1.time, $1.display) })
     }
 
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
-        guard let candidate = ArchiveLocator.newest(matching: target.archiveGlob) else {
+        let candidates = ArchiveLocator.candidates(matching: target.archiveGlob)
+            .filter { choice.accepts(display: $0.path, time: Date(timeIntervalSince1970: $0.modificationTime)) }
+        guard let candidate = candidates.max(by: { ($0.modificationTime, $0.path) < ($1.modificationTime, $1.path) }) else {
             return .failure(SourceFailure(reason: .noArchive, summary: "no archive matches \(target.archiveGlob)"))
         }
         let fd: Int32

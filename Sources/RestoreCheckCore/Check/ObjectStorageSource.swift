@@ -32,11 +32,38 @@ final class ObjectStorageSource: RestorePointSource {
     private var rangeServer: RangeServer?
     private var rangeSocket: (ours: Int32, workers: Int32)?
     private let fetchDone = DispatchSemaphore(value: 0)
+    private let choice: RestorePointChoice
 
-    init(_ storage: ObjectStorageTarget, target: Target, scratchBase: String) {
+    init(_ storage: ObjectStorageTarget, target: Target, scratchBase: String, choice: RestorePointChoice = .newest) {
         self.storage = storage
         self.target = target
         self.scratchBase = scratchBase
+        self.choice = choice
+    }
+
+    func listPoints(cancellation: CancellationFlag) -> Result<[ListedRestorePoint], SourceFailure> {
+        switch matchingObjects() {
+        case .failure(let failure): return .failure(failure)
+        case .success(let objects):
+            return .success(objects.map { ListedRestorePoint(display: storage.bucket.display($0.key), time: $0.lastModified, bytes: $0.size) }
+                .sorted { ($0.time, $0.display) > ($1.time, $1.display) })
+        }
+    }
+
+    /// The objects whose keys match the target's glob, listed with this source's client.
+    private func matchingObjects() -> Result<[S3Object], SourceFailure> {
+        let credentials: S3Credentials
+        do {
+            credentials = try S3Credentials.load(
+                file: storage.bucket.credentialsFile, profile: storage.bucket.profile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            return .failure(SourceFailure(reason: .sourceUnavailable, summary: "S3 credentials: \(error)", subject: storage.display))
+        }
+        let client = S3Client(bucket: storage.bucket, credentials: credentials)
+        self.client = client
+        do { return .success(try client.list(prefix: storage.listPrefix).filter { SystemCalls.keyGlobMatches(storage.keyGlob, $0.key) }) } catch {
+            return .failure(Self.unavailable(error, subject: storage.display))
+        }
     }
 
     /// The first bytes read to tell the format (one request of its own).
@@ -49,20 +76,13 @@ final class ObjectStorageSource: RestorePointSource {
     var archiveDescriptor: Int32? { pipe?.read ?? rangeSocket?.workers ?? spooled?.fd }
 
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
-        let credentials: S3Credentials
-        do {
-            credentials = try S3Credentials.load(
-                file: storage.bucket.credentialsFile, profile: storage.bucket.profile, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            return .failure(SourceFailure(reason: .sourceUnavailable, summary: "S3 credentials: \(error)", subject: storage.display))
+        let candidates: [S3Object]
+        switch matchingObjects() {
+        case .failure(let failure): return .failure(failure)
+        case .success(let objects):
+            candidates = objects.filter { choice.accepts(display: storage.bucket.display($0.key), time: $0.lastModified) }
         }
-        let client = S3Client(bucket: storage.bucket, credentials: credentials)
-        self.client = client
-        let listed: [S3Object]
-        do { listed = try client.list(prefix: storage.listPrefix) } catch {
-            return .failure(Self.unavailable(error, subject: storage.display))
-        }
-        let candidates = listed.filter { SystemCalls.keyGlobMatches(storage.keyGlob, $0.key) }
+        guard let client else { return .failure(SourceFailure(reason: .internalError, summary: "no S3 client")) }
         guard let newest = candidates.max(by: { ($0.lastModified, $0.key) < ($1.lastModified, $1.key) }) else {
             return .failure(SourceFailure(reason: .noArchive, summary: "no object matches \(storage.display)"))
         }

@@ -42,6 +42,9 @@ protocol RestorePointSource: AnyObject {
     /// Finds the newest restore point and fixes its identity, so that what is judged is what is read.
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure>
 
+    /// Every restore point the source holds, newest first (`restorecheck restore --list-points`).
+    func listPoints(cancellation: CancellationFlag) -> Result<[ListedRestorePoint], SourceFailure>
+
     /// Puts the restore point where the worker reads it: sets `request`'s input (a repository's
     /// tool restores the sample into `scratch` first).
     func prepare(_ request: inout WorkerRequest, scratch: ScratchDirectory, cancellation: CancellationFlag) -> SourceFailure?
@@ -97,14 +100,14 @@ extension RestorePointSource {
 }
 
 enum RestorePointSources {
-    /// The source a target's configuration names.
-    static func source(for target: Target, scratchBase: String) -> any RestorePointSource {
+    /// The source a target's configuration names; `choice` says which of its points `locate` takes.
+    static func source(for target: Target, scratchBase: String, choice: RestorePointChoice = .newest) -> any RestorePointSource {
         if let repository = target.repository {
-            return RepositorySnapshotSource(repository, target: target, scratchBase: scratchBase)
+            return RepositorySnapshotSource(repository, target: target, scratchBase: scratchBase, choice: choice)
         }
         if let storage = target.objectStorage {
-            return ObjectStorageSource(storage, target: target, scratchBase: scratchBase)
+            return ObjectStorageSource(storage, target: target, scratchBase: scratchBase, choice: choice)
         }
-        return ArchiveFileSource(target: target)
+        return ArchiveFileSource(target: target, choice: choice)
     }
 }

@@ -76,9 +76,41 @@ public final class RepositoryRestore {
     /// Lists the snapshots and selects the one `source.snapshot` names. `timeout` bounds the listing.
     static func locate(
         _ source: RepositorySource, workDirectory: String, limits: RestoreLimits = RestoreLimits(), timeout: TimeSpan,
-        cancellation: CancellationFlag
+        choice: RestorePointChoice = .newest, cancellation: CancellationFlag
     ) -> Result<RepositoryRestore, Failure> {
         let tool = RepositoryTool(source: source, workDirectory: workDirectory, limits: limits)
+        let name = source.tool.rawValue
+        switch listing(tool, timeout: timeout, cancellation: cancellation) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let (executable, listing)):
+            do {
+                guard let selected = try tool.select(fromListing: listing, choice: choice) else {
+                    return .failure(Failure(reason: .noArchive, detail: "no snapshot in \(source.display) matches '\(source.snapshot)'"))
+                }
+                return .success(RepositoryRestore(tool: tool, executable: executable, snapshot: selected))
+            } catch {
+                return .failure(Failure(reason: .sourceUnavailable, detail: "\(name)'s listing of \(source.display) is not the JSON it documents: \(error)"))
+            }
+        }
+    }
+
+    /// Every snapshot `source.snapshot` selects, newest first.
+    static func snapshots(
+        _ source: RepositorySource, workDirectory: String, limits: RestoreLimits, timeout: TimeSpan, cancellation: CancellationFlag
+    ) -> Result<[RepositoryTool.Snapshot], Failure> {
+        let tool = RepositoryTool(source: source, workDirectory: workDirectory, limits: limits)
+        switch listing(tool, timeout: timeout, cancellation: cancellation) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let (_, listing)):
+            do { return .success(try tool.snapshots(fromListing: listing).sorted { $0.time > $1.time }) } catch {
+                return .failure(Failure(reason: .sourceUnavailable, detail: "\(source.tool.rawValue)'s listing of \(source.display) is not the JSON it documents: \(error)"))
+            }
+        }
+    }
+
+    /// The tool's snapshot listing (its JSON), run in the tool sandbox.
+    private static func listing(_ tool: RepositoryTool, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<(String, Data), Failure> {
+        let source = tool.source
         let name = source.tool.rawValue
         guard let executable = tool.executable else {
             return .failure(Failure(reason: .sourceUnavailable, detail: "\(source.binary ?? name) is not installed (Debian: \(source.tool == .restic ? "restic" : "borgbackup"))"))
@@ -92,14 +124,7 @@ public final class RepositoryRestore {
         case .failure(let failure): return .failure(failure)
         }
         if let failure = failure(listed, "\(name) could not list \(source.display)", timeout: timeout) { return .failure(failure) }
-        do {
-            guard let selected = try tool.select(fromListing: listing) else {
-                return .failure(Failure(reason: .noArchive, detail: "no snapshot in \(source.display) matches '\(source.snapshot)'"))
-            }
-            return .success(RepositoryRestore(tool: tool, executable: executable, snapshot: selected))
-        } catch {
-            return .failure(Failure(reason: .sourceUnavailable, detail: "\(name)'s listing of \(source.display) is not the JSON it documents: \(error)"))
-        }
+        return .success((executable, listing))
     }
 
     /// Lists the snapshot's regular files and draws `sample` from them, seeded: `include:` names

@@ -12,11 +12,29 @@ final class RepositorySnapshotSource: RestorePointSource {
     private var toolDirectory: ScratchDirectory?
     private var repository: RepositoryRestore?
     private var restored: RepositoryTest?
+    private let choice: RestorePointChoice
 
-    init(_ source: RepositorySource, target: Target, scratchBase: String) {
+    init(_ source: RepositorySource, target: Target, scratchBase: String, choice: RestorePointChoice = .newest) {
         self.source = source
         self.target = target
         self.scratchBase = scratchBase
+        self.choice = choice
+    }
+
+    func listPoints(cancellation: CancellationFlag) -> Result<[ListedRestorePoint], SourceFailure> {
+        let directory: ScratchDirectory
+        do {
+            directory = try ScratchDirectory.create(under: scratchBase, label: "\(target.name)-\(source.tool.rawValue)")
+        } catch {
+            return .failure(SourceFailure(reason: .scratchError, summary: "cannot prepare the tool's directory: \(error)"))
+        }
+        defer { try? directory.remove() }
+        switch RepositoryRestore.snapshots(
+            source, workDirectory: directory.path, limits: target.limits, timeout: target.limits.timeout, cancellation: cancellation)
+        {
+        case .success(let snapshots): return .success(snapshots.map { ListedRestorePoint(display: $0.display, time: $0.time) })
+        case .failure(let failure): return .failure(SourceFailure(reason: failure.reason, summary: failure.detail, subject: source.display))
+        }
     }
 
     func locate(cancellation: CancellationFlag) -> Result<RestorePoint, SourceFailure> {
@@ -28,7 +46,8 @@ final class RepositorySnapshotSource: RestorePointSource {
         }
         toolDirectory = directory
         switch RepositoryRestore.locate(
-            source, workDirectory: directory.path, limits: target.limits, timeout: target.limits.timeout, cancellation: cancellation)
+            source, workDirectory: directory.path, limits: target.limits, timeout: target.limits.timeout, choice: choice,
+            cancellation: cancellation)
         {
         case .success(let found):
             repository = found

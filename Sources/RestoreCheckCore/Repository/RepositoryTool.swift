@@ -100,7 +100,13 @@ struct RepositoryTool {
 
     /// The snapshot `source.snapshot` selects from the listing; nil when none does. Throws when the
     /// listing is not the tool's JSON.
-    func select(fromListing data: Data) throws -> Snapshot? {
+    func select(fromListing data: Data, choice: RestorePointChoice = .newest) throws -> Snapshot? {
+        try snapshots(fromListing: data).filter { choice.accepts(display: $0.display, time: $0.time) }.max { $0.time < $1.time }
+    }
+
+    /// Every snapshot of the listing that `source.snapshot` selects. Throws when the listing is not
+    /// the tool's JSON.
+    func snapshots(fromListing data: Data) throws -> [Snapshot] {
         let candidates: [Snapshot]
         switch source.tool {
         case .restic:
@@ -117,7 +123,7 @@ struct RepositoryTool {
                 return Self.date(entry.start).map { Snapshot(id: entry.name, time: $0, display: "\(source.display)::\(entry.name)") }
             }
         }
-        return candidates.max { $0.time < $1.time }
+        return candidates
     }
 
     /// One line of the file listing, when it is a regular file (restic: `"type":"file"`; borg: `"type":"-"`).

@@ -48,8 +48,35 @@ package enum SystemCalls {
     }
 
     /// `fchownat(directory, name, owner, group, AT_SYMLINK_NOFOLLOW)`: a link's owner, never its target's.
-    static func lchownat(_ directory: Int32, _ name: [UInt8], _ owner: uid_t, _ group: gid_t) -> Errno? {
+    package static func lchownat(_ directory: Int32, _ name: [UInt8], _ owner: uid_t, _ group: gid_t) -> Errno? {
         name.withCString { fchownat(directory, $0, owner, group, AT_SYMLINK_NOFOLLOW) } == 0 ? nil : .current
+    }
+
+    /// `rc_rename_at`: `renameat2(..., RENAME_NOREPLACE)`, or `renameat` when `replace`.
+    package static func renameat(_ from: Int32, _ oldName: [UInt8], _ to: Int32, _ newName: [UInt8], replace: Bool) -> Errno? {
+        oldName.withCString { old in newName.withCString { new in rc_rename_at(from, old, to, new, replace ? 1 : 0) } } == 0 ? nil : .current
+    }
+
+    /// `fchmodat(directory, name, mode, 0)` (Linux has no `AT_SYMLINK_NOFOLLOW` here; callers pass
+    /// names they created as files or directories, never links).
+    package static func fchmodat(_ directory: Int32, _ name: [UInt8], _ mode: mode_t) -> Errno? {
+        name.withCString { Glibc.fchmodat(directory, $0, mode, 0) } == 0 ? nil : .current
+    }
+
+    /// `utimensat(directory, name, {mtime, mtime}, AT_SYMLINK_NOFOLLOW)`: a link's own time.
+    package static func setModificationTime(_ directory: Int32, _ name: [UInt8], seconds: Int64) -> Errno? {
+        var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
+        return name.withCString { utimensat(directory, $0, &times, AT_SYMLINK_NOFOLLOW) } == 0 ? nil : .current
+    }
+
+    /// `symlinkat(target, directory, name)`.
+    package static func symlinkat(_ target: [UInt8], _ directory: Int32, _ name: [UInt8]) -> Errno? {
+        target.withCString { linkTarget in name.withCString { Glibc.symlinkat(linkTarget, directory, $0) } } == 0 ? nil : .current
+    }
+
+    /// `linkat(fromDirectory, from, toDirectory, to, 0)`: never follows a link at `from`.
+    package static func linkat(_ fromDirectory: Int32, _ from: [UInt8], _ toDirectory: Int32, _ to: [UInt8]) -> Errno? {
+        from.withCString { old in to.withCString { new in Glibc.linkat(fromDirectory, old, toDirectory, new, 0) } } == 0 ? nil : .current
     }
 
     /// `fchown(fd, owner, group)`.

@@ -39,6 +39,9 @@ public struct WorkerRequest: Sendable, Codable {
     /// directory it restored into, which is `scratchPath`, and the worker reads that tree in place
     /// (`ArchiveReader(directory:)`), hashing every file and writing nothing.
     public var restoredTree: RestoredTree?
+    /// Set for `restorecheck restore`: `scratchPath` is the directory to restore into, and what is
+    /// written there is kept (see `RestoreInto`).
+    public var restore: RestoreInto?
 
     public init(
         archivePath: String, scratchPath: String, manifestPath: String?, sample: SampleSpec,
@@ -208,6 +211,9 @@ public struct WorkerReport: Sendable, Codable {
     /// Coverage of the manifest (`WorkerRequest.coverage`); `coverageError` says why it is missing.
     public var coverage: CoverageReport?
     public var coverageError: String?
+
+    /// What a restore (`WorkerRequest.restore`) wrote and kept.
+    public var restored: RestoreTally?
 
     public var findings: [Finding] = []
     /// Findings beyond the ones listed (lists are capped so a broken archive cannot flood the report).

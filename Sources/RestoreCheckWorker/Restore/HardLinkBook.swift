@@ -20,6 +20,8 @@ struct HardLinkBook {
     private var awaiting: Set<Int32> = []
     /// Members that carry no data, judged by `judge` at the end of the pass.
     private(set) var members: [Member] = []
+    /// A root slot → the name of the last member that carried data, for a restore to link to.
+    private var dataName: [Int32: EntryName] = [:]
 
     struct Member {
         var slot: Int32
@@ -55,10 +57,17 @@ struct HardLinkBook {
 
     /// A member that carries data (restored and hashed like a regular file of its own name): the
     /// group's file now holds that data.
-    mutating func dataArrived(at slot: Int32, linkedTo target: Int32) {
+    mutating func dataArrived(at slot: Int32, name: EntryName, linkedTo target: Int32) {
         let root = root(of: target)
         rootOf[slot] = root
         dataSlot[root] = slot
+        dataName[root] = name
+    }
+
+    /// The restored file a data-less member is a link to: its target, or for a newc member that
+    /// waited, the member that brought its group's data; nil when none did.
+    func linkTarget(of member: Member) -> EntryName? {
+        member.target != member.name ? member.target : dataName[member.root]
     }
 
     /// The verdict on each data-less member, given the settled results of the pass.

@@ -15,7 +15,7 @@ extension RestorePass {
     static let calibrationWarmUp = 8
 
     mutating func calibrateFileCreation() {
-        guard report.fatal == nil, request.restoredTree == nil, report.filesRestoredAll > 0,
+        guard report.fatal == nil, request.restoredTree == nil, request.restore == nil, report.filesRestoredAll > 0,
             report.filesRestoredAll < report.regularFiles
         else { return }
         guard case .success(let root) = SystemCalls.open(request.scratchPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) else { return }

@@ -1,11 +1,28 @@
 import ArchiveKit
 import RestoreCheckCore
 
+extension EntryClassifier.Kind {
+    /// The entry's restored name; nil for the root and refused entries.
+    var name: EntryName? {
+        switch self {
+        case .unsafe, .root: nil
+        case .directory(let name), .symlink(let name, _), .hardlink(let name, _, _), .awaitingLinkData(let name), .regular(let name),
+            .special(let name, _): name
+        }
+    }
+}
+
 /// What each archive header becomes: a finding, a recorded link, a hard-link member, or a file
 /// offered to the sample and restored.
 extension RestorePass {
     mutating func handle(_ entry: ArchiveEntry, reader: inout ArchiveReader, writer: inout ScratchWriter) throws(RestoreWorker.Stop) {
         let kind = classifier.classify(entry, format: format)
+        if let keeper, let name = kind.name, !keeper.includes(name) {
+            // Outside `--include`: not restored, and not expected (see `reportMissing`).
+            if case .regular = kind { keeper.tally.outsideInclude += 1 }
+            try discard(entry, reader: &reader)
+            return
+        }
         switch kind {
         case .unsafe(let detail):
             add(Finding(path: entry.displayName, reason: .unsafeEntry, detail: detail))
@@ -13,8 +30,11 @@ extension RestorePass {
             return
         case .root:
             return
-        case .directory:
+        case .directory(let name):
             report.directoryEntries += 1
+            if let keeper, let problem = keeper.directory(name, EntryMetadata(entry), writer: &writer) {
+                add(Finding(path: name.description, reason: .scratchError, detail: "cannot make the directory: \(problem)"))
+            }
             return
         case .symlink(let name, let target):
             // Recorded as data, never created: a link's target is outside our control.
@@ -28,6 +48,7 @@ extension RestorePass {
                         + "which does not restore the listed content",
                     expectedSHA256: expected.description))
             }
+            keeper?.symlink(name, to: target, EntryMetadata(entry))
             try discard(entry, reader: &reader)
             return
         case .special(let name, let special):
@@ -72,7 +93,7 @@ extension RestorePass {
                 try discard(entry, reader: &reader)
                 return
             }
-            hardLinks.dataArrived(at: slot, linkedTo: targetSlot)
+            hardLinks.dataArrived(at: slot, name: name, linkedTo: targetSlot)
             try restoreFile(entry, as: name, reader: &reader, writer: &writer)
         case .regular(let name):
             try restoreFile(entry, as: name, reader: &reader, writer: &writer)
@@ -118,8 +139,21 @@ extension RestorePass {
         }
         if manifest != nil, !ledger.isListed(slot) {
             report.filesNotInManifest += 1
-            try discard(entry, reader: &reader)
-            return
+            // A restore keeps every file; only a test passes over what it cannot verify.
+            if let keeper { keeper.tally.unverified += 1 } else {
+                try discard(entry, reader: &reader)
+                return
+            }
+        }
+        if keeper != nil {
+            do { _ = try writer.parentDirectory(of: name) } catch {
+                // Its directory cannot be made (an existing file in the way, without --overwrite):
+                // this file is not restored, the rest still is.
+                if error.isScratchFull { throw scratchStop(error) }
+                add(Finding(path: name.description, reason: .scratchError, detail: "not restored: \(error.message)"))
+                try discard(entry, reader: &reader)
+                return
+            }
         }
         supersede(slot, name: name)
         coverage?.noteSize(slot, entry.declaredSize ?? 0)
@@ -141,6 +175,7 @@ extension RestorePass {
         if let hasher {
             book.register(id, try restoreInPlace(entry, as: name, slot: slot, id: id, hasher: hasher, writer: &writer))
         } else {
+            keeper?.willWrite(id, as: name, EntryMetadata(entry))
             book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
         }
         try apply(takeCompletions())

@@ -48,6 +48,7 @@ extension RestorePass {
             settle(member.slot, bytes: member.bytes, finding: member.finding)
         }
         if report.fatal == nil { judgeHardLinks() }
+        keeper?.finish(hardLinks: hardLinks, report: &report)
         report.rootStrippedNames = classifier.rootStripped
         (report.sinkSeconds, report.sinkBytes, report.sinkFit) = hasher?.measuredWork ?? sink.measuredWork
         calibrateFileCreation()
@@ -126,6 +127,12 @@ extension RestorePass {
         do {
             try Manifest.forEachEntry(inFile: path) { name, digest in
                 guard let slot = manifest.slot(of: NameKey(name)), !ledger.isSeen(Int32(slot)) else { return true }
+                if let keeper, !keeper.includes(name) {
+                    // Outside `--include`: never asked for. Counted down so the tally below still closes.
+                    ledger.markSeen(Int32(slot))
+                    unnamed -= 1
+                    return unnamed > namedCount
+                }
                 ledger.markSeen(Int32(slot))  // a name listed twice is reported once
                 namedCount += 1
                 if named.count < RestoreWorker.maxFindings {

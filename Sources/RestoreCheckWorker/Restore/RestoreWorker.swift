@@ -93,6 +93,8 @@ struct RestorePass {
     let hasher: TreeHasher?
     /// Per-entry coverage state, for targets with `sample.coverage` (see `CoverageLedger`).
     var coverage: CoverageLedger?
+    /// Set for `restorecheck restore`: what is written is kept (see `RestoreKeeper`).
+    var keeper: RestoreKeeper?
 
     /// The archive's name in findings.
     var archiveName: String { request.displayPath ?? request.archivePath }
@@ -165,6 +167,12 @@ struct RestorePass {
             writer = try ScratchWriter(rootPath: request.scratchPath)
         } catch {
             throw RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: error.message))
+        }
+        if let options = request.restore, request.restoredTree == nil {
+            writer.replacesWhatIsInTheWay = options.overwrite
+            do { keeper = try RestoreKeeper(options, root: request.scratchPath) } catch {
+                throw RestoreWorker.Stop(finding: Finding(path: request.scratchPath, reason: .scratchError, detail: error.message))
+            }
         }
         defer {
             report.directorySeconds = writer.directorySeconds

@@ -17,6 +17,10 @@ struct ScratchWriter: ~Copyable {
     /// the RTO projection charges these per directory, not per file.
     private(set) var directorySeconds = 0.0
     private(set) var directoriesCreated = 0
+    /// Whether a file (or link) standing where a directory is needed is replaced, as tar does. A
+    /// test's scratch holds only what it wrote; a restore into an existing directory without
+    /// `--overwrite` must never remove the operator's files, so there it is off.
+    var replacesWhatIsInTheWay = true
 
     struct Failure: Error, Equatable {
         var errno: Int32
@@ -45,9 +49,11 @@ struct ScratchWriter: ~Copyable {
 
     /// Creates `name` for writing, making its parent directories (0700). A file left by an earlier
     /// entry of the same name is replaced (a real restore keeps the last copy).
-    mutating func create(_ name: EntryName) throws(Failure) -> Int32 {
+    /// With `partial`, the file is created as `RestoreInto.partialName(partial)` in the same directory,
+    /// for `finalize` to rename once its bytes are hashed.
+    mutating func create(_ name: EntryName, partial: Int? = nil) throws(Failure) -> Int32 {
         let parent = try parentDirectory(of: name)
-        let leaf = Array(Self.leaf(of: name))
+        let leaf = partial.map(RestoreInto.partialName) ?? Array(Self.leaf(of: name))
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         var opened = SystemCalls.openat(parent, leaf, flags, 0o600)
         if case .failure(let error) = opened, error.rawValue == EEXIST {
@@ -83,7 +89,8 @@ struct ScratchWriter: ~Copyable {
         return name.bytes[(slash.map { $0 + 1 } ?? 0)...]
     }
 
-    private mutating func parentDirectory(of name: EntryName) throws(Failure) -> Int32 {
+    /// The descriptor of `name`'s parent directory (cached; do not close), made if missing.
+    mutating func parentDirectory(of name: EntryName) throws(Failure) -> Int32 {
         let slash = name.bytes.lastIndex(of: UInt8(ascii: "/"))
         let wanted = name.bytes[..<(slash ?? 0)]
         if let cachedParent, cachedParent.path.elementsEqual(wanted) { return cachedParent.fd }
@@ -100,7 +107,7 @@ struct ScratchWriter: ~Copyable {
             if case .failure(let error) = next, error.rawValue == ENOENT {
                 if SystemCalls.mkdirat(current, component, 0o700) == nil { directoriesCreated += 1 }
                 next = SystemCalls.openat(current, component, Self.directoryFlags)
-            } else if case .failure(let error) = next, error.rawValue == ENOTDIR {
+            } else if case .failure(let error) = next, error.rawValue == ENOTDIR || error.rawValue == ELOOP, replacesWhatIsInTheWay {
                 // An earlier entry restored a file where this one needs a directory: like tar, replace it.
                 _ = SystemCalls.unlinkat(current, component, 0)
                 _ = SystemCalls.mkdirat(current, component, 0o700)

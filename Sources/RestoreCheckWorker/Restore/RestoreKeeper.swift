@@ -1,0 +1,118 @@
+import ArchiveKit
+import Glibc
+import RestoreCheckCore
+
+/// The part of a pass that only `restorecheck restore` has (`WorkerRequest.restore`): which entries
+/// `--include` takes, each restored file's move from its partial name to its final one once its
+/// digest is back, and, after the pass, directories' modes and times, symlinks and hard links.
+///
+/// A file whose bytes match the manifest (or that the manifest does not list) takes its final name;
+/// one that differs is kept as `NAME.restorecheck-mismatch`; a copy superseded by a later entry of
+/// the same name, or cut short, is removed. So no half-written or wrong file ever stands under a
+/// final name. Links are made last, when nothing more is written below the root: a symlink restored
+/// early could otherwise redirect a later entry's write (the reason tar defers them too), and the
+/// no-follow walk would refuse that entry.
+final class RestoreKeeper {
+    let options: RestoreInto
+    private let only: [EntryGlob]
+    /// Its own writer on the same root: final names are given from wherever digests are applied.
+    private var writer: ScratchWriter
+    var tally = RestoreTally()
+    /// Files being written: their final name and metadata, by entry id.
+    private var pending: [Int: (name: EntryName, metadata: EntryMetadata)] = [:]
+    /// Names this restore already placed: a later copy of the same name replaces it, as tar's does.
+    private var placed: Set<Int32> = []
+    private var directories: [(name: EntryName, metadata: EntryMetadata)] = []
+    private var symlinks: [(name: EntryName, target: [UInt8], metadata: EntryMetadata)] = []
+
+    init(_ options: RestoreInto, root: String) throws(ScratchWriter.Failure) {
+        self.options = options
+        self.only = options.only.map(EntryGlob.init)
+        writer = try ScratchWriter(rootPath: root)
+        writer.replacesWhatIsInTheWay = options.overwrite
+    }
+
+    /// Whether `--include` takes `name`: a pattern matches the name or one of its parent
+    /// directories, so `--include home/anna` restores that folder whole.
+    func includes(_ name: EntryName) -> Bool {
+        guard !only.isEmpty else { return true }
+        var bytes = name.bytes[...]
+        while true {
+            if case .success(let prefix) = EntryName.validate(Array(bytes)), only.contains(where: { $0.matches(prefix) }) { return true }
+            guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return false }
+            bytes = bytes[..<slash]
+        }
+    }
+
+    func willWrite(_ id: Int, as name: EntryName, _ metadata: EntryMetadata) { pending[id] = (name, metadata) }
+
+    /// A directory entry: made now (so an empty one is restored), given its mode and time at the end.
+    func directory(_ name: EntryName, _ metadata: EntryMetadata, writer: inout ScratchWriter) -> String? {
+        do { try writer.makeDirectory(name) } catch { return error.message }
+        directories.append((name, metadata))
+        return nil
+    }
+
+    func symlink(_ name: EntryName, to target: [UInt8], _ metadata: EntryMetadata) { symlinks.append((name, target, metadata)) }
+
+    /// The hash/write thread is done with entry `id`: `completed` is the book's verdict on it.
+    func finished(_ id: Int, _ completed: SampleBook.Completed) throws(ScratchWriter.Failure) {
+        guard let file = pending.removeValue(forKey: id) else { return }
+        switch completed {
+        case .nothing, .writeFailed, .lostMemberFailed:
+            writer.removePartial(id, of: file.name)
+        case .settled(let slot, let bytes, let finding):
+            if let finding, finding.reason != .checksumMismatch && finding.reason != .sizeMismatch {
+                // Unreadable data (a CRC error, a cut entry): no trustworthy bytes to keep.
+                writer.removePartial(id, of: file.name)
+                return
+            }
+            if finding != nil {
+                _ = try writer.finalize(partial: id, as: file.name, suffix: RestoreInto.mismatchSuffix, replace: true)
+                tally.mismatchesKept += 1
+                return
+            }
+            switch try writer.finalize(partial: id, as: file.name, replace: options.overwrite || placed.contains(slot)) {
+            case .existing:
+                tally.keptExisting(file.name.description)
+            case .placed:
+                placed.insert(slot)
+                tally.files += 1
+                tally.bytes += bytes
+                if let problem = writer.apply(file.metadata, to: file.name, owners: options.owners) { tally.metadataFailed(problem) }
+            }
+        }
+    }
+
+    /// After the pass: symlinks and hard links are made, then directories get their modes and times,
+    /// deepest first (a read-only directory is made read-only after everything in it).
+    func finish(hardLinks: HardLinkBook, report: inout WorkerReport) {
+        for link in symlinks {
+            do {
+                switch try writer.symlink(link.name, to: link.target, replace: options.overwrite) {
+                case .existing: tally.keptExisting(link.name.description)
+                case .placed:
+                    tally.symlinks += 1
+                    if let problem = writer.apply(link.metadata, to: link.name, owners: options.owners, isSymlink: true) { tally.metadataFailed(problem) }
+                }
+            } catch { tally.metadataFailed("symlink \(link.name): \(error.message)") }
+        }
+        for member in hardLinks.members where includes(member.name) {
+            guard let target = hardLinks.linkTarget(of: member), target != member.name else { continue }
+            do {
+                switch try writer.hardLink(member.name, to: target, replace: options.overwrite) {
+                case .existing: tally.keptExisting(member.name.description)
+                case .placed: tally.hardLinks += 1
+                }
+            } catch { tally.metadataFailed("hard link \(member.name) → \(target): \(error.message)") }
+        }
+        for directory in directories.sorted(by: { $0.name.components.count > $1.name.components.count }) {
+            tally.directories += 1
+            if let problem = writer.apply(directory.metadata, to: directory.name, owners: options.owners) { tally.metadataFailed(problem) }
+        }
+        // Partial files still pending belong to entries cut short by a stop: never left behind.
+        for (id, file) in pending { writer.removePartial(id, of: file.name) }
+        pending.removeAll()
+        report.restored = tally
+    }
+}
