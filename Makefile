@@ -13,7 +13,7 @@ export RESTORECHECK_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 # Where `make deb` puts the package.
 DEB_DIR = .build/deb
 
-.PHONY: all deps build release deb deb-check demo demo-check demo-reports report-screenshot test bench bench-smoke soak install clean
+.PHONY: all deps build release deb deb-check demo demo-check demo-reports demo-restore report-screenshot test bench bench-smoke soak install clean
 
 all: build
 
@@ -68,6 +68,18 @@ demo-reports:
 	@$(DEMO_BIN) evidence verify --config $(CONFIG)
 	@echo
 	@echo "Open a report in a browser, e.g. file://$(CURDIR)/.demo/reports/initech.html"
+	@$(MAKE) --no-print-directory demo-restore
+
+# The bad day: one folder of acme's file server back, from its newest verified restore point, every
+# file checked against the manifest as it is written; then compared with the source by diff.
+demo-restore:
+	@rm -rf .demo/restored
+	@echo
+	@echo "$$ restorecheck restore fileserver --config $(CONFIG) --to .demo/restored --include home/alice/Documents"
+	@$(DEMO_BIN) restore fileserver --config $(CONFIG) --to .demo/restored --include home/alice/Documents
+	@echo
+	@echo "$$ diff -r .demo/source/acme/home/alice/Documents .demo/restored/home/alice/Documents"
+	@diff -r .demo/source/acme/home/alice/Documents .demo/restored/home/alice/Documents && echo "identical: $$(ls .demo/restored/home/alice/Documents | wc -l) files"
 
 # The README's screenshot, made from the demo's report of the broken tenant by headless Chromium.
 report-screenshot: demo
@@ -90,6 +102,7 @@ demo-check: build
 	  kinds={b["kind"] for b in r["breaches"] if "resolved" not in b}; \
 	  assert {"failed_test","never_verified"} <= kinds, kinds; print("demo-check: initech report shows the open breaches", sorted(kinds))'
 	@$(DEMO_BIN) evidence verify --config $(CONFIG) >/dev/null && echo "demo-check: evidence chain intact"
+	@$(MAKE) --no-print-directory demo-restore >/dev/null && echo "demo-check: one folder restored from the newest verified point, identical to the source"
 
 # The full output is kept in .build/test-output.log; on failure the failing expectations are repeated
 # last, so a CI log that keeps only its tail still names them.

@@ -93,6 +93,17 @@ enum BuiltInTemplates {
     </table>
     {{/has_evidence}}
     {{^has_evidence}}<p>No test finished in the period.</p>{{/has_evidence}}
+    {{#has_restores}}
+    <h3>Restores performed</h3>
+    <p>Restores run with <code>restorecheck restore</code> in the period: each file checked against the manifest as it was written.</p>
+    <table class="evidence" id="restores">
+    <thead><tr><th>Target</th><th>Finished</th><th>Restore point</th><th>What</th><th>Files verified</th><th>Time</th><th>Result</th></tr></thead>
+    <tbody>
+    {{#restores}}<tr><td>{{target}}</td><td>{{finished}}</td><td>{{archive}}</td><td>{{what}}</td><td>{{files}} ({{bytes}})</td><td>{{duration}}</td><td class="result-{{status}}">{{status}}</td></tr>
+    {{/restores}}
+    </tbody>
+    </table>
+    {{/has_restores}}
 
     <h2>5. Control evidence</h2>
     <p>Which part of this report is evidence for which control. This is evidence for an assessor to judge, not a claim of certification.</p>
@@ -255,6 +266,16 @@ enum BuiltInTemplates {
     {{^has_evidence}}
     No test finished in the period.
     {{/has_evidence}}
+    {{#has_restores}}
+
+    ### Restores performed
+
+    | Target | Finished | Restore point | What | Files verified | Time | Result |
+    |---|---|---|---|---|---|---|
+    {{#restores}}
+    | {{target}} | {{finished}} | {{archive}} | {{what}} | {{files}} ({{bytes}}) | {{duration}} | {{status}} |
+    {{/restores}}
+    {{/has_restores}}
 
     ## 5. Control evidence
 

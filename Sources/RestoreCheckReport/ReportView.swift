@@ -40,6 +40,14 @@ struct ReportView {
                 "open": breach.isOpen, "duration": TimeSpan.format(breach.durationSeconds), "tests": breach.tests, "detail": breach.detail,
             ]
         }
+        let restores: [[String: Any]] = report.evidence.filter { RestoreInto.isRestore(sample: $0.sample) }.map { run in
+            [
+                "target": run.target, "finished": ReportFormat.time(run.finished), "archive": run.archive ?? "—",
+                "what": String((run.sample ?? "").dropFirst(RestoreInto.sampleLabelPrefix.count)),
+                "files": run.filesVerified, "bytes": ReportFormat.bytes(run.bytesVerified),
+                "duration": ReportFormat.duration(run.restoreSeconds), "status": run.status.rawValue,
+            ]
+        }
         let met = report.targets.count { $0.rpoMet }
         return [
             "tenant": report.tenant, "company": report.company ?? "", "has_company": report.company != nil,
@@ -53,6 +61,7 @@ struct ReportView {
             "open_breaches": report.breaches.count { $0.isOpen },
             "breaches": breaches, "has_breaches": !breaches.isEmpty,
             "has_evidence": !report.evidence.isEmpty,
+            "restores": restores, "has_restores": !restores.isEmpty,
             "controls": ReportText.controls.map { ["control": $0.control, "evidence": $0.evidence] },
             "method": ReportText.method.map { ["heading": $0.heading, "text": $0.text] },
         ]

@@ -160,6 +160,10 @@ struct RestoreCommandTests {
             #expect(runs.filter { $0["origin"] as? String == "restore" }.count == 3, "\(runs.map { $0["origin"] ?? "" })")
             let evidence = try restorecheck(["evidence", "verify", "--config", config])
             #expect(evidence.status == 0, "\(evidence.stdout)\(evidence.stderr)")
+            // The tenant's report lists the restores of the period.
+            let report = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "markdown"])
+            let restores = report.stdout.components(separatedBy: "### Restores performed").last ?? ""
+            #expect(restores.components(separatedBy: "| fileserver |").count - 1 == 3, "\(report.stdout)")
             // A restore is not a test of the point: the verified point is still the older one.
             let again = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("d")])
             #expect(again.stdout.contains("restore point: \(old.archive)"), "\(again.stdout)")

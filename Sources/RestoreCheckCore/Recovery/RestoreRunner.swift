@@ -92,7 +92,7 @@ public struct RestoreRunner: Sendable {
         var restoring = target
         restoring.validate = []  // validation commands judge tests; a restore keeps the files as they are
         let outcome = OutcomeBuilder(target: restoring, seed: 0, started: now(), now: now)
-        outcome.outcome.sample = request.include.isEmpty ? "restore: all files" : "restore: " + request.include.joined(separator: ", ")
+        outcome.outcome.sample = RestoreInto.sampleLabelPrefix + (request.include.isEmpty ? "all files" : request.include.joined(separator: ", "))
         let point: RestorePoint
         switch source.locate(cancellation: cancellation) {
         case .success(let located): point = located

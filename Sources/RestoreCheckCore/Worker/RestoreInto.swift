@@ -29,6 +29,12 @@ public struct RestoreInto: Sendable, Codable, Equatable {
     /// so nobody takes it for the backed-up file while its bytes stay at hand.
     public static let mismatchSuffix = ".restorecheck-mismatch"
 
+    /// The start of a restore's `Outcome.sample` ("restore: all files", "restore: home/anna/**"):
+    /// how reports tell the restores of a period from its tests.
+    public static let sampleLabelPrefix = "restore: "
+
+    public static func isRestore(sample: String?) -> Bool { sample?.hasPrefix(sampleLabelPrefix) == true }
+
     public static func partialName(_ id: Int) -> [UInt8] { Array("\(partialPrefix)\(id)\(partialSuffix)".utf8) }
 
     public static func isPartialName(_ name: [UInt8]) -> Bool {
