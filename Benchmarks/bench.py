@@ -4,7 +4,7 @@ the libarchive decode floor, measured side by side in one run. Run it with `make
 
 usage: bench.py [--size-mib 1024] [--reps 3] [--scale 4] [--skip-scale] [--formats tar.gz,tar.zst,zip]
                 [--repositories restic,borg] [--only-repositories] [--small-files 200000] [--only-decoders]
-                [--only-projections] [--only-scale]
+                [--only-projections] [--only-scale] [--restore-formats tar.gz,tar.zst,zip,7z] [--only-restore]
 
 Peak RSS: a full verify at the dataset's size and at --scale times it, through each decoder path
 (tar.zst: libarchive's zstd; tar.gz: ISA-L; multi-block tar.xz: liblzma's threads).
@@ -13,6 +13,9 @@ Decoders: full verifies of tar.gz (ISA-L) and of a multi-block tar.xz (liblzma's
 same verifies forced through libarchive's filters (RESTORECHECK_GZIP_DECODER=zlib,
 RESTORECHECK_XZ_THREADS=0) and the decode floor, and a case of many small files (1-8 KiB) in one
 tar.zst: µs per file against bsdtar -xf, and the 20-file projection against the full restore.
+
+Restore: `restorecheck restore` of each format (and of each repository) against the tools an MSP's
+runbook would run instead (tar -x, bsdtar -xf, unzip, 7z x, restic restore, borg extract), into tmpfs.
 
 Repositories (restic, borg): restorecheck's full and 20-file verify of the newest snapshot against the
 bare tool doing the same restore (`restic restore`, `borg extract`) into tmpfs, in the same run.
@@ -49,6 +52,8 @@ parser.add_argument("--small-files", type=int, default=200_000, help="files (1-8
 parser.add_argument("--only-decoders", action="store_true", help="measure the decoder rows and the many-small-files case only")
 parser.add_argument("--only-projections", action="store_true", help="measure the RTO projections only")
 parser.add_argument("--only-scale", action="store_true", help="measure peak RSS at the dataset's size and --scale times it only")
+parser.add_argument("--restore-formats", default="tar.gz,tar.zst,zip,7z", help="formats `restorecheck restore` is measured on against the tools")
+parser.add_argument("--only-restore", action="store_true", help="measure `restorecheck restore` against the tools only")
 args = parser.parse_args()
 formats = args.formats.split(",")
 projection_formats = args.projection_formats.split(",")
@@ -251,6 +256,82 @@ def repository_rows(base):
     return rows
 
 
+# What an MSP's runbook would run instead of `restorecheck restore`, per format ({a}: archive, {o}: directory).
+RESTORE_TOOLS = {
+    "tar.gz": [("tar -xzf", "tar -xzf {a} -C {o}"), ("bsdtar -xf", "bsdtar -xf {a} -C {o}")],
+    "tar.zst": [("tar --zstd -xf", "tar --zstd -xf {a} -C {o}"), ("bsdtar -xf", "bsdtar -xf {a} -C {o}")],
+    "zip": [("unzip", "unzip -q {a} -d {o}"), ("bsdtar -xf", "bsdtar -xf {a} -C {o}")],
+    "7z": [("7z x", "7z x -bd -bso0 -bsp0 -o{o} {a}"), ("bsdtar -xf", "bsdtar -xf {a} -C {o}")],
+}
+
+
+def ensure_archive(base, fmt):
+    """An archive format the cached dataset may lack (the restore rows add 7z)."""
+    data, archive = f"{base}/data", f"{base}/archives/set.{fmt}"
+    makers = {
+        "tar.gz": f"tar -C {data} -cf - . | gzip -6 > {archive}",
+        "tar.zst": f"tar -C {data} -cf - . | zstd -q -3 -T2 > {archive}",
+        "zip": f"cd {data} && zip -q -r -6 {archive} .",
+        "7z": f"cd {data} && 7z a -bd -bso0 -bsp0 -mx=1 -mmt=2 {archive} .",
+    }
+    if not os.path.exists(archive):
+        print(f"making {archive}", file=sys.stderr)
+        sh(makers[fmt])
+        shutil.copy(f"{base}/manifest.sha256", f"{archive}.sha256")
+    return archive
+
+
+def restore_rows(base):
+    """`restorecheck restore` (every file verified against the manifest as it is written, modes and
+    times kept) against the tools an MSP would otherwise run, each into an empty tmpfs directory,
+    interleaved run by run; then the repositories' `restore` against the tool alone."""
+    out = f"{SHM}/restored"
+    ok = lambda c, o: c == 0
+    rows = []
+    for fmt in [f for f in args.restore_formats.split(",") if f]:
+        archive = ensure_archive(base, fmt)
+        cfg = config(base, "restore", archive, "{ files: all }")
+        commands = [[BIN, "restore", "restore", "--config", cfg, "--to", out, "--point", "newest", "--json"]]
+        commands += [tool.format(a=archive, o=out) for _, tool in RESTORE_TOOLS[fmt]]
+        measured = measure_interleaved(commands, args.reps, cleanups=[fresh(out)] * len(commands), checks=[ok] * len(commands))
+        rows.append({"what": fmt, "restorecheck": measured[0], "tools": list(zip([n for n, _ in RESTORE_TOOLS[fmt]], measured[1:]))})
+        print(f"measured restore {fmt}", file=sys.stderr)
+    if args.repositories:
+        repos = prepare_repositories(base)
+        env = f"env RESTIC_PASSWORD_FILE={repos}/pass BORG_PASSCOMMAND='cat {repos}/pass' BORG_BASE_DIR={repos}/borg-home"
+        bare = {"restic": ("restic restore", f"{env} restic --repo {repos}/restic --no-cache --no-lock restore latest --target {out}"),
+                "borg": ("borg extract", f"{env} bash -c 'cd {out} && borg --bypass-lock extract {repos}/borg::bench'")}
+        for tool in [t for t in args.repositories.split(",") if t]:
+            cfg = repository_config(base, repos, tool, f"{tool}-restore", "{ files: all }")
+            commands = [[BIN, "restore", f"{tool}-restore", "--config", cfg, "--to", out, "--point", "newest", "--json"], bare[tool][1]]
+            measured = measure_interleaved(commands, args.reps, cleanups=[fresh(out)] * 2, checks=[ok] * 2)
+            rows.append({"what": f"{tool} repository", "restorecheck": measured[0], "tools": [(bare[tool][0], measured[1])]})
+            print(f"measured restore {tool}", file=sys.stderr)
+    return rows
+
+
+def report_restores(rows, base):
+    if not rows:
+        return
+    files = sum(1 for _ in open(f"{base}/manifest.sha256"))
+    lines = [
+        f"restore ({args.size_mib} MiB, {files} files) into an empty tmpfs directory: `restorecheck restore` (every file checked against "
+        "the manifest as it is written, renamed into place, modes and times kept) vs the tools alone (no verification); "
+        "÷ is restorecheck's time over the tool's: multiply a projected RTO by 1/÷ for a runbook that uses that tool",
+        "| backup | restorecheck restore | tool | tool's time | ÷ | peak RSS, restorecheck |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rc = r["restorecheck"]
+        for name, m in r["tools"]:
+            lines.append(f"| {r['what']} | {cell(rc)} | {name} | {cell(m)} | {rc['median'] / m['median']:.2f}× | {rc['rss']:.0f} MiB |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(WORK, exist_ok=True)
+    with open(f"{WORK}/results-restore.md", "w") as f:
+        f.write(text)
+
+
 def config(base, name, archive, sample, extra=""):
     path = f"{SHM}/{name}.yaml"
     with open(path, "w") as f:
@@ -387,6 +468,9 @@ def main():
     if args.only_decoders:
         report_decoders(decoder_rows(base), small_files_row())
         return
+    if args.only_restore:
+        report_restores(restore_rows(base), base)
+        return
     repository = repository_rows(base) if args.repositories else []
     if args.only_repositories:
         report_repositories(repository, base)
@@ -419,6 +503,7 @@ def main():
     report(rows, projections, scale)
     report_decoders(decoders, small)
     report_repositories(repository, base)
+    report_restores(restore_rows(base), base)
     shutil.rmtree(SHM, ignore_errors=True)
 
 
