@@ -37,6 +37,11 @@ public struct ArchiveEntry: Sendable, Hashable {
     /// run as root applies them.
     public var owner: Int64 = 0
     public var group: Int64 = 0
+    /// Extended attributes as stored (pax `SCHILY.xattr.*`, `LIBARCHIVE.xattr.*`): names and values
+    /// are bytes. Empty for almost every archive.
+    public var extendedAttributes: [ExtendedAttribute] = []
+    /// Whether the header carries POSIX or NFSv4 ACLs (restorecheck reports them, never applies them).
+    public var hasACL = false
 
     public init(
         pathname: [UInt8], kind: Kind, declaredSize: Int64?, modificationTime: Int64? = nil,
@@ -56,6 +61,17 @@ public struct ArchiveEntry: Sendable, Hashable {
 
     /// The name for people: invalid UTF-8 shows as U+FFFD.
     public var displayName: String { String(decoding: pathname, as: UTF8.self) }
+}
+
+/// One extended attribute of an entry.
+public struct ExtendedAttribute: Sendable, Hashable {
+    public var name: [UInt8]
+    public var value: [UInt8]
+
+    public init(name: [UInt8], value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
 }
 
 extension ArchiveEntry.Kind {

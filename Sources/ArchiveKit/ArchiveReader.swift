@@ -513,6 +513,16 @@ public struct ArchiveReader: ~Copyable {
         )
         copied.owner = archive_entry_uid(entry)
         copied.group = archive_entry_gid(entry)
+        if archive_entry_xattr_reset(entry) > 0 {
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK, let name {
+                let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+                copied.extendedAttributes.append(ExtendedAttribute(name: Self.bytes(name), value: bytes))
+            }
+        }
+        copied.hasACL = archive_entry_acl_count(entry, ARCHIVE_ENTRY_ACL_TYPE_ACCESS | ARCHIVE_ENTRY_ACL_TYPE_DEFAULT | ARCHIVE_ENTRY_ACL_TYPE_ALLOW | ARCHIVE_ENTRY_ACL_TYPE_DENY) > 0
         return copied
     }
 

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "CSystemShim.h"
 
@@ -19,3 +20,5 @@ int rc_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (uns
 int rc_rename_at(int olddir, const char *oldname, int newdir, const char *newname, int replace) {
     return replace ? renameat(olddir, oldname, newdir, newname) : renameat2(olddir, oldname, newdir, newname, RENAME_NOREPLACE);
 }
+
+int rc_fsetxattr(int fd, const char *name, const void *value, unsigned long size) { return fsetxattr(fd, name, value, size, 0); }

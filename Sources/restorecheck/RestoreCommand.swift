@@ -30,6 +30,8 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Restore into a directory that already has files, never replacing one (unless --overwrite).") var intoExisting = false
     @Flag(help: "With --into-existing: replace existing files of the same name.") var overwrite = false
     @Flag(help: "Do not restore owners and groups (only root restores them).") var noOwners = false
+    @Flag(help: "Restore extended attributes the archive holds: user.* always, the other namespaces only with owners (root).")
+    var xattrs = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
@@ -73,15 +75,15 @@ struct RestoreCommand: AsyncParsableCommand {
                 "restorecheck: interrupted; \(kept) file(s) in \(request.directory.path) are complete and verified under their names, "
                 + "\(removed) partial file(s) removed; the restore is not complete\n").utf8))
             throw ExitCode(ExitStatus.interrupted)
-        case .finished(let outcome, let tally, let chosen):
+        case .finished(let outcome, let tally, let chosen, let complete):
             do {
                 let runID = try await store?.beginRun(target: target.name, tenant: target.tenant, started: outcome.started, origin: "restore")
                 if let runID { try await store?.complete(runID: runID, outcome: outcome) }
             } catch {
                 FileHandle.standardError.write(Data("restorecheck: history: the restore was not recorded: \(error)\n".utf8))
             }
-            print(RestoreOutput.summary(outcome, tally: tally, chosen: chosen, directory: request.directory.path, json: json))
-            throw ExitCode(RestoreOutput.exitCode(outcome))
+            print(RestoreOutput.summary(outcome, tally: tally, chosen: chosen, directory: request.directory.path, complete: complete, json: json))
+            throw ExitCode(RestoreOutput.exitCode(outcome, complete: complete))
         }
     }
 
@@ -108,6 +110,7 @@ struct RestoreCommand: AsyncParsableCommand {
         request.before = beforeDate
         request.include = include
         request.overwrite = overwrite
+        request.xattrs = xattrs
         return request
     }
 

@@ -26,15 +26,21 @@ enum RestoreOutput {
         return OutcomeTable.align(rows).joined(separator: "\n")
     }
 
-    static func summary(_ outcome: Outcome, tally: RestoreTally?, chosen: RestorePointVerdicts.Listed, directory: String, json: Bool) -> String {
+    static func summary(
+        _ outcome: Outcome, tally: RestoreTally?, chosen: RestorePointVerdicts.Listed, directory: String, complete: Bool, json: Bool
+    ) -> String {
         if json {
             struct Document: Encodable {
                 var outcome: Outcome
                 var restored: RestoreTally?
                 var directory: String
                 var pointLastTest: String
+                var complete: Bool
+                var exitCode: Int32
             }
-            let document = Document(outcome: outcome, restored: tally, directory: directory, pointLastTest: chosen.lastTest?.rawValue ?? "never")
+            let document = Document(
+                outcome: outcome, restored: tally, directory: directory, pointLastTest: chosen.lastTest?.rawValue ?? "never",
+                complete: complete, exitCode: exitCode(outcome, complete: complete))
             return String(decoding: (try? Outcome.jsonEncoder().encode(document)) ?? Data(), as: UTF8.self)
         }
         var lines: [String] = []
@@ -55,6 +61,11 @@ enum RestoreOutput {
             if tally.mismatchesKept > 0 {
                 lines.append("\(tally.mismatchesKept) file(s) differ from the manifest: kept as NAME\(RestoreInto.mismatchSuffix), listed below")
             }
+            if tally.xattrsApplied > 0 { lines.append("\(tally.xattrsApplied) extended attribute(s) applied") }
+            if tally.xattrsSkipped > 0 {
+                lines.append("\(tally.xattrsSkipped) extended attribute(s) not applied (--xattrs restores user.*, and the other namespaces only as root)")
+            }
+            if tally.aclsNotRestored > 0 { lines.append("\(tally.aclsNotRestored) entr(ies) carry ACLs, which restorecheck does not restore: set them again") }
             for problem in tally.metadataProblems { lines.append("not applied: \(UntrustedText.visible(problem))") }
         } else {
             lines.append("restored into \(directory) by the backup tool: \(outcome.filesVerified) of \(outcome.filesInArchive ?? 0) file(s) checked")
@@ -71,22 +82,23 @@ enum RestoreOutput {
         if outcome.rtoMet == false, let projected = outcome.projectedFullRestoreSeconds {
             lines.append("RTO exceeded: the full restore takes \(TimeSpan.format(projected)), RTO \(TimeSpan.format(outcome.rtoSeconds))")
         }
-        lines.append("result: " + resultWord(outcome))
+        lines.append("result: " + resultWord(outcome, complete: complete))
         return lines.joined(separator: "\n")
     }
 
-    /// 0 complete and verified (an RTO breach is recorded, not a failed restore), 1 files that did
-    /// not restore as the manifest lists them, 3 the restore could not be carried out.
-    static func exitCode(_ outcome: Outcome) -> Int32 {
-        if outcome.status == .error { return ExitStatus.error }
+    /// 0 complete and verified (an RTO breach is recorded, not a failed restore); 1 restored to the
+    /// end with files that did not restore as listed, or could not take their names (each listed);
+    /// 3 the restore stopped before the archive's end (the source failed, the disk filled, a limit).
+    static func exitCode(_ outcome: Outcome, complete: Bool) -> Int32 {
+        if !complete { return ExitStatus.error }
         return outcome.reasons.allSatisfy { $0 == .rtoExceeded } ? ExitStatus.passed : ExitStatus.failed
     }
 
-    private static func resultWord(_ outcome: Outcome) -> String {
-        switch exitCode(outcome) {
+    private static func resultWord(_ outcome: Outcome, complete: Bool) -> String {
+        switch exitCode(outcome, complete: complete) {
         case ExitStatus.passed: outcome.verification == .manifest ? "COMPLETE and verified" : "COMPLETE (integrity only)"
         case ExitStatus.failed: "RESTORED WITH PROBLEMS (\(outcome.reasons.map(\.rawValue).joined(separator: ", ")))"
-        default: "COULD NOT RESTORE (\(outcome.summary))"
+        default: "COULD NOT RESTORE, incomplete (\(UntrustedText.visible(outcome.summary)))"
         }
     }
 

@@ -63,4 +63,43 @@ struct ObjectStorageCommandTests {
             #expect(missing.status == 3, "no credentials: an error, exit 3: \(missing.stdout)")
         }
     }
+
+    /// `restorecheck restore` of objects: the newest verified one by default, read through the same
+    /// fetcher as a test (a zip fetched whole), every file checked, the tree equal to the source.
+    @Test func restoreBringsBackTheVerifiedObjectIdenticalToTheSource() async throws {
+        let temp = TemporaryDirectory("cli-s3-restore")
+        try await Blocking.run {
+            let server = try S3TestServer(.rclone, root: temp.url("store"))
+            let tarball = try BackupSet.make(.gnuTarGzip, in: temp, name: "tgz")
+            let zipped = try BackupSet.make(.zipDeflate, in: temp, name: "zip")
+            try server.put(bucket: "acme-backups", [
+                "fs/2026-12-01.tar.gz": tarball.archive, "fs/2026-12-01.tar.gz.sha256": tarball.manifest,
+                "docs/2026-12-01.zip": zipped.archive, "docs/2026-12-01.zip.sha256": zipped.manifest,
+            ])
+            let config = try temp.write(
+                "restorecheck.yaml",
+                """
+                scratch_dir: scratch
+                state_dir: state
+                defaults: { rpo: 26h, rto: 4h, sample: { files: 3 } }
+                targets:
+                  - { name: fs, tenant: acme, s3: { endpoint: "\(server.endpoint)", bucket: acme-backups, key: "fs/*.tar.gz", path_style: true }, manifest: "{archive}.sha256" }
+                  - { name: docs, tenant: acme, s3: { endpoint: "\(server.endpoint)", bucket: acme-backups, key: "docs/*.zip", path_style: true }, manifest: "{archive}.sha256" }
+
+                """)
+            let environment = ["AWS_ACCESS_KEY_ID": S3TestServer.accessKey, "AWS_SECRET_ACCESS_KEY": S3TestServer.secretKey]
+            let run = try Shell.execute(BuiltBinary.path, ["run", "--config", config], environment: environment)
+            #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+            for (target, set) in [("fs", tarball), ("docs", zipped)] {
+                let points = try Shell.execute(BuiltBinary.path, ["restore", target, "--config", config, "--list-points"], environment: environment)
+                #expect(points.stdout.contains("s3://acme-backups/") && points.stdout.contains("passed"), "\(points.stdout) \(points.stderr)")
+                let out = temp.url("out-\(target)")
+                let restored = try Shell.execute(BuiltBinary.path, ["restore", target, "--config", config, "--to", out], environment: environment)
+                #expect(restored.status == 0, "\(target): \(restored.stdout) \(restored.stderr)")
+                #expect(restored.stdout.contains("passed its last test") && restored.stdout.contains("COMPLETE and verified"), "\(restored.stdout)")
+                #expect(try Shell.execute("/usr/bin/diff", ["-r", set.source, out]).status == 0, "\(target): the restored tree is the source")
+                #expect(!restored.stdout.contains(S3TestServer.secretKey) && !restored.stderr.contains(S3TestServer.secretKey))
+            }
+        }
+    }
 }

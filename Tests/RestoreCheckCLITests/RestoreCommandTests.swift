@@ -105,7 +105,8 @@ struct RestoreCommandTests {
                 if kind == .special {
                     #expect(restored.status == 0, "devices and FIFOs are skipped, not failures: \(restored.stdout)")
                 } else {
-                    #expect(restored.status == 1, "\(kind): unsafe entries are listed and the exit says so: \(restored.stdout)")
+                    // 1: listed; 3: the hard-link archive is also cut short (archive_corrupt), so incomplete.
+                    #expect(restored.status == (kind == .hardlink ? 3 : 1), "\(kind): unsafe entries are listed and the exit says so: \(restored.stdout)")
                     #expect(restored.stdout.contains("unsafe_entry"), "\(kind): \(restored.stdout)")
                 }
                 #expect(try FileManager.default.contentsOfDirectory(atPath: sentinel).isEmpty, "\(kind) wrote outside the directory")
@@ -263,6 +264,64 @@ struct RestoreCommandTests {
                 #expect(!found.isEmpty, "\(tool) restored the snapshot into the directory")
                 #expect(try Shell.execute("/usr/bin/cmp", [temp.url("src/data.bin"), out + "/" + found]).status == 0)
             }
+        }
+    }
+
+    /// `--xattrs`: `user.` attributes come back; without the flag, or for another namespace without
+    /// owners, they are counted as not applied.
+    @Test func extendedAttributesComeBackWithXattrs() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("restore-xattr")
+            try Shell.run(
+                """
+                mkdir -p src/docs && echo a > src/docs/a.txt
+                python3 -c "import os; os.setxattr('src/docs/a.txt', 'user.origin', b'scanner 3'); os.setxattr('src/docs', 'user.dept', b'finance')"
+                cd src && find . -type f -print0 | sort -z | xargs -0 sha256sum > ../x.tar.sha256 && tar --xattrs -cf ../x.tar .
+                """, in: temp.path)
+            let config = try config(temp, archives: temp.url("x.tar"), manifest: "{archive}.sha256")
+            let with = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("with"), "--point", "newest", "--xattrs"])
+            #expect(with.status == 0 && with.stdout.contains("2 extended attribute(s) applied"), "\(with.stdout)\(with.stderr)")
+            let read = try Shell.run(
+                "python3 -c \"import os; print(os.getxattr('with/docs/a.txt', 'user.origin').decode(), os.getxattr('with/docs', 'user.dept').decode())\"",
+                in: temp.path)
+            #expect(read.stdout == "scanner 3 finance\n")
+            let without = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("without"), "--point", "newest"])
+            #expect(without.stdout.contains("2 extended attribute(s) not applied"), "\(without.stdout)")
+            let none = try Shell.run("python3 -c \"import os; print(os.listxattr('without/docs/a.txt'))\"", in: temp.path)
+            #expect(none.stdout == "[]\n")
+        }
+    }
+
+    /// Entries that reuse a name: the last one wins, as on disk after `tar -x`; a file that meets a
+    /// directory of its name is listed as not restored, and the rest of the archive still comes back.
+    @Test func aLaterEntryOfTheSameNameWins() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("restore-names")
+            try Shell.run(
+                """
+                python3 - <<'PY'
+                import io, tarfile
+                def add(t, name, kind=tarfile.REGTYPE, data=b"", link=""):
+                    info = tarfile.TarInfo(name); info.type = kind; info.linkname = link; info.size = len(data); info.mode = 0o644
+                    t.addfile(info, io.BytesIO(data) if data else None)
+                with tarfile.open("names.tar", "w", format=tarfile.GNU_FORMAT) as t:
+                    add(t, "a", tarfile.SYMTYPE, link="elsewhere")
+                    add(t, "a", data=b"the file wins\\n")
+                    add(t, "b", data=b"replaced by a link\\n")
+                    add(t, "b", tarfile.SYMTYPE, link="a")
+                    add(t, "c", tarfile.DIRTYPE)
+                    add(t, "c", data=b"a file where a directory is\\n")
+                    add(t, "d.txt", data=b"after all of them\\n")
+                PY
+                """, in: temp.path)
+            let config = try config(temp, archives: temp.url("names.tar"))
+            let restored = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("out"), "--point", "newest"])
+            #expect(restored.stdout.contains("scratch_error: c: not restored"), "\(restored.stdout)\(restored.stderr)")
+            #expect(restored.status == 1, "restored to the end with one file listed: \(restored.stdout)")
+            #expect(try String(contentsOfFile: temp.url("out/a"), encoding: .utf8) == "the file wins\n")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: temp.url("out/b")) == "a")
+            #expect(try String(contentsOfFile: temp.url("out/d.txt"), encoding: .utf8) == "after all of them\n")
+            #expect(try Shell.run("find . -name '*.partial'", in: temp.url("out")).stdout.isEmpty)
         }
     }
 }

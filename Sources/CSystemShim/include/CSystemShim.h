@@ -19,4 +19,7 @@ int rc_set_parent_death_signal(int signal);
 /// renameat(): a restored file takes its final name without ever replacing one it must not.
 int rc_rename_at(int olddir, const char *oldname, int newdir, const char *newname, int replace);
 
+/// fsetxattr(fd, name, value, size, 0) from <sys/xattr.h>, which the Glibc module does not export.
+int rc_fsetxattr(int fd, const char *name, const void *value, unsigned long size);
+
 #endif

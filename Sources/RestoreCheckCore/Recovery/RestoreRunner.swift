@@ -38,6 +38,8 @@ public struct RestoreRunner: Sendable {
         public var include: [String] = []
         public var owners: Bool
         public var overwrite = false
+        /// `--xattrs` (see `RestoreInto.xattrs`).
+        public var xattrs = false
         /// Who ran it, for the record.
         public var operatorName: String
 
@@ -52,7 +54,8 @@ public struct RestoreRunner: Sendable {
     /// How a restore ended.
     public enum Result: Sendable {
         /// The worker finished: the outcome says what was restored and whether every byte matched.
-        case finished(Outcome, RestoreTally?, chosen: RestorePointVerdicts.Listed)
+        /// `complete`: the pass reached the archive's end (no fatal stop, no source failure).
+        case finished(Outcome, RestoreTally?, chosen: RestorePointVerdicts.Listed, complete: Bool)
         /// No restore point fits the request (or the source could not list them); nothing was written.
         case notStarted(String)
         /// Interrupted: what stands under final names is complete and verified; partial files removed.
@@ -126,7 +129,7 @@ public struct RestoreRunner: Sendable {
             seed: 0, limits: limits)
         worker.displayPath = point.display
         worker.checkContent = target.contentChecks != .off
-        worker.restore = RestoreInto(only: request.include, owners: request.owners, overwrite: request.overwrite)
+        worker.restore = RestoreInto(only: request.include, owners: request.owners, overwrite: request.overwrite, xattrs: request.xattrs)
         if let failure = source.prepare(&worker, scratch: ScratchDirectory(path: request.directory.path), cancellation: cancellation) {
             if cancellation.isCancelled { return interrupted(request.directory) }
             return .notStarted(failure.summary)
@@ -141,9 +144,9 @@ public struct RestoreRunner: Sendable {
             request.directory.removePartials()
             outcome.outcome.restoreSeconds = seconds
             outcome.record(Finding(path: point.display, reason: reason, detail: message))
-            return .finished(outcome.finish(summary: message), nil, chosen: chosen)
+            return .finished(outcome.finish(summary: message), nil, chosen: chosen, complete: false)
         case .finished(let report, let seconds):
-            if let sourceFailure { return .finished(outcome.fail(sourceFailure), report.restored, chosen: chosen) }
+            if let sourceFailure { return .finished(outcome.fail(sourceFailure), report.restored, chosen: chosen, complete: false) }
             let measured = source.restoreSeconds + seconds
             outcome.outcome.restoreSeconds = measured
             let complete = request.include.isEmpty && report.fatal == nil
@@ -152,7 +155,7 @@ public struct RestoreRunner: Sendable {
             if complete { outcome.note("full restore measured: \(TimeSpan.format(measured)) (RTO \(TimeSpan.format(target.rto.seconds)))") }
             source.judge(report, into: outcome)
             outcome.outcome.rpoMet = nil
-            return .finished(outcome.finish(summary: outcome.summary(of: report)), report.restored, chosen: chosen)
+            return .finished(outcome.finish(summary: outcome.summary(of: report)), report.restored, chosen: chosen, complete: report.fatal == nil)
         }
     }
 

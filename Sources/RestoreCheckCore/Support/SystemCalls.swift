@@ -79,6 +79,11 @@ package enum SystemCalls {
         from.withCString { old in to.withCString { new in Glibc.linkat(fromDirectory, old, toDirectory, new, 0) } } == 0 ? nil : .current
     }
 
+    /// `fsetxattr(fd, name, value, size, 0)` (through `rc_fsetxattr`).
+    package static func fsetxattr(_ fd: Int32, _ name: [UInt8], _ value: [UInt8]) -> Errno? {
+        name.withCString { key in value.withUnsafeBytes { rc_fsetxattr(fd, key, $0.baseAddress, UInt($0.count)) } } == 0 ? nil : .current
+    }
+
     /// `fchown(fd, owner, group)`.
     static func fchown(_ fd: Int32, _ owner: uid_t, _ group: gid_t) -> Errno? {
         Glibc.fchown(fd, owner, group) == 0 ? nil : .current

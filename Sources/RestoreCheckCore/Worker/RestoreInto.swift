@@ -14,11 +14,16 @@ public struct RestoreInto: Sendable, Codable, Equatable {
     /// Replace files already in the directory (`--overwrite`); otherwise an existing name is kept and
     /// reported, and the restored copy is not written over it.
     public var overwrite: Bool
+    /// Apply extended attributes (`--xattrs`): the `user.` namespace always, the others (`security.`,
+    /// whose `security.capability` grants privileges as a set-user-ID bit does; `trusted.`,
+    /// `system.`) only with `owners`, as set-ID bits are.
+    public var xattrs: Bool
 
-    public init(only: [String] = [], owners: Bool = false, overwrite: Bool = false) {
+    public init(only: [String] = [], owners: Bool = false, overwrite: Bool = false, xattrs: Bool = false) {
         self.only = only
         self.owners = owners
         self.overwrite = overwrite
+        self.xattrs = xattrs
     }
 
     /// The start of every temporary name: `.restorecheck-<n>.partial`. An interrupted restore leaves
@@ -59,6 +64,11 @@ public struct RestoreTally: Sendable, Codable, Equatable {
     public var existingNames: [String] = []
     /// Entries outside `--include`, passed over.
     public var outsideInclude = 0
+    /// Extended attributes applied (`--xattrs`), and entries whose attributes were not asked for or
+    /// not allowed (another namespace without owners), or that carry ACLs, which are not restored.
+    public var xattrsApplied = 0
+    public var xattrsSkipped = 0
+    public var aclsNotRestored = 0
     /// Modes, times or owners that could not be applied, and links that could not be made (counted;
     /// the first ones listed with why).
     public var metadataFailures = 0

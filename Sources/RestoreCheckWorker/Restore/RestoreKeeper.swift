@@ -18,12 +18,13 @@ final class RestoreKeeper {
     /// Its own writer on the same root: final names are given from wherever digests are applied.
     private var writer: ScratchWriter
     var tally = RestoreTally()
-    /// Files being written: their final name and metadata, by entry id.
-    private var pending: [Int: (name: EntryName, metadata: EntryMetadata)] = [:]
-    /// Names this restore already placed: a later copy of the same name replaces it, as tar's does.
-    private var placed: Set<Int32> = []
+    /// Files being written: their final name and metadata, and whether an earlier entry of the same
+    /// name came first (the last copy wins, as in tar), by entry id.
+    private var pending: [Int: (name: EntryName, metadata: EntryMetadata, replaces: Bool)] = [:]
     private var directories: [(name: EntryName, metadata: EntryMetadata)] = []
-    private var symlinks: [(name: EntryName, target: [UInt8], metadata: EntryMetadata)] = []
+    /// Symlinks to make after the pass, by the name's ledger slot: a later entry of the same name
+    /// (a file, a directory) takes the name instead, as on disk.
+    private var symlinks: [Int32: (name: EntryName, target: [UInt8], metadata: EntryMetadata, replaces: Bool)] = [:]
 
     init(_ options: RestoreInto, root: String) throws(ScratchWriter.Failure) {
         self.options = options
@@ -44,7 +45,7 @@ final class RestoreKeeper {
         }
     }
 
-    func willWrite(_ id: Int, as name: EntryName, _ metadata: EntryMetadata) { pending[id] = (name, metadata) }
+    func willWrite(_ id: Int, as name: EntryName, _ metadata: EntryMetadata, replaces: Bool) { pending[id] = (name, metadata, replaces) }
 
     /// A directory entry: made now (so an empty one is restored), given its mode and time at the end.
     func directory(_ name: EntryName, _ metadata: EntryMetadata, writer: inout ScratchWriter) -> String? {
@@ -53,15 +54,33 @@ final class RestoreKeeper {
         return nil
     }
 
-    func symlink(_ name: EntryName, to target: [UInt8], _ metadata: EntryMetadata) { symlinks.append((name, target, metadata)) }
+    /// A symlink entry; `replaces`: an earlier entry of this archive had the name (the link wins).
+    func symlink(_ slot: Int32, _ name: EntryName, to target: [UInt8], _ metadata: EntryMetadata, replaces: Bool) {
+        symlinks[slot] = (name, target, metadata, replaces)
+    }
 
-    /// The hash/write thread is done with entry `id`: `completed` is the book's verdict on it.
-    func finished(_ id: Int, _ completed: SampleBook.Completed) throws(ScratchWriter.Failure) {
-        guard let file = pending.removeValue(forKey: id) else { return }
+    /// A later entry of a symlink's name: it, not the link, is what the restore leaves.
+    func supersedeSymlink(_ slot: Int32) { symlinks.removeValue(forKey: slot) }
+
+    /// The hash/write thread is done with entry `id`: `completed` is the book's verdict on it. A file
+    /// that cannot take its name (a directory of that name is in the way) is a finding, and the
+    /// restore goes on; only a full disk stops it (thrown).
+    func finished(_ id: Int, _ completed: SampleBook.Completed) throws(ScratchWriter.Failure) -> Finding? {
+        guard let file = pending.removeValue(forKey: id) else { return nil }
+        do {
+            try place(id, file, completed)
+            return nil
+        } catch where !error.isScratchFull {
+            writer.removePartial(id, of: file.name)
+            return Finding(path: file.name.description, reason: .scratchError, detail: "not restored: \(error.message)")
+        }
+    }
+
+    private func place(_ id: Int, _ file: (name: EntryName, metadata: EntryMetadata, replaces: Bool), _ completed: SampleBook.Completed) throws(ScratchWriter.Failure) {
         switch completed {
         case .nothing, .writeFailed, .lostMemberFailed:
             writer.removePartial(id, of: file.name)
-        case .settled(let slot, let bytes, let finding):
+        case .settled(_, let bytes, let finding):
             if let finding, finding.reason != .checksumMismatch && finding.reason != .sizeMismatch {
                 // Unreadable data (a CRC error, a cut entry): no trustworthy bytes to keep.
                 writer.removePartial(id, of: file.name)
@@ -72,24 +91,38 @@ final class RestoreKeeper {
                 tally.mismatchesKept += 1
                 return
             }
-            switch try writer.finalize(partial: id, as: file.name, replace: options.overwrite || placed.contains(slot)) {
+            switch try writer.finalize(partial: id, as: file.name, replace: options.overwrite || file.replaces) {
             case .existing:
                 tally.keptExisting(file.name.description)
             case .placed:
-                placed.insert(slot)
                 tally.files += 1
                 tally.bytes += bytes
-                if let problem = writer.apply(file.metadata, to: file.name, owners: options.owners) { tally.metadataFailed(problem) }
+                applyMetadata(file.metadata, to: file.name)
             }
         }
+    }
+
+    /// Extended attributes first (setting them may need write permission a mode is about to take
+    /// away), then owner, mode and time.
+    private func applyMetadata(_ metadata: EntryMetadata, to name: EntryName) {
+        if !metadata.extendedAttributes.isEmpty {
+            let allowed = metadata.extendedAttributes.filter { options.xattrs && (options.owners || $0.name.starts(with: "user.".utf8)) }
+            tally.xattrsSkipped += metadata.extendedAttributes.count - allowed.count
+            if !allowed.isEmpty {
+                let (set, problem) = writer.setExtendedAttributes(allowed, on: name)
+                tally.xattrsApplied += set
+                if let problem { tally.metadataFailed(problem) }
+            }
+        }
+        if let problem = writer.apply(metadata, to: name, owners: options.owners) { tally.metadataFailed(problem) }
     }
 
     /// After the pass: symlinks and hard links are made, then directories get their modes and times,
     /// deepest first (a read-only directory is made read-only after everything in it).
     func finish(hardLinks: HardLinkBook, report: inout WorkerReport) {
-        for link in symlinks {
+        for link in symlinks.values.sorted(by: { $0.name < $1.name }) {
             do {
-                switch try writer.symlink(link.name, to: link.target, replace: options.overwrite) {
+                switch try writer.symlink(link.name, to: link.target, replace: options.overwrite || link.replaces) {
                 case .existing: tally.keptExisting(link.name.description)
                 case .placed:
                     tally.symlinks += 1
@@ -108,7 +141,7 @@ final class RestoreKeeper {
         }
         for directory in directories.sorted(by: { $0.name.components.count > $1.name.components.count }) {
             tally.directories += 1
-            if let problem = writer.apply(directory.metadata, to: directory.name, owners: options.owners) { tally.metadataFailed(problem) }
+            applyMetadata(directory.metadata, to: directory.name)
         }
         // Partial files still pending belong to entries cut short by a stop: never left behind.
         for (id, file) in pending { writer.removePartial(id, of: file.name) }

@@ -131,7 +131,9 @@ extension RestorePass {
             let completed = book.complete(
                 id: completion.id, digest: completion.digest, bytes: completion.bytes, failure: completion.failure,
                 expected: { ledger.expectedDigest($0) })
-            do { try keeper?.finished(completion.id, completed) } catch { throw scratchStop(error) }
+            do {
+                if let problem = try keeper?.finished(completion.id, completed) { add(problem) }
+            } catch { throw scratchStop(error) }
             switch completed {
             case .nothing:
                 continue

@@ -17,6 +17,7 @@ extension EntryClassifier.Kind {
 extension RestorePass {
     mutating func handle(_ entry: ArchiveEntry, reader: inout ArchiveReader, writer: inout ScratchWriter) throws(RestoreWorker.Stop) {
         let kind = classifier.classify(entry, format: format)
+        if let keeper, entry.hasACL { keeper.tally.aclsNotRestored += 1 }
         if let keeper, let name = kind.name, !keeper.includes(name) {
             // Outside `--include`: not restored, and not expected (see `reportMissing`).
             if case .regular = kind { keeper.tally.outsideInclude += 1 }
@@ -32,6 +33,13 @@ extension RestorePass {
             return
         case .directory(let name):
             report.directoryEntries += 1
+            if let keeper {
+                // Seen, so a later file of this name is a later copy: it meets the directory and is
+                // reported as not restored, rather than "kept" as if the operator had put it there.
+                let slot = ledger.slot(for: NameKey(name))
+                ledger.markSeen(slot)
+                keeper.supersedeSymlink(slot)
+            }
             if let keeper, let problem = keeper.directory(name, EntryMetadata(entry), writer: &writer) {
                 add(Finding(path: name.description, reason: .scratchError, detail: "cannot make the directory: \(problem)"))
             }
@@ -40,7 +48,7 @@ extension RestorePass {
             // Recorded as data, never created: a link's target is outside our control.
             report.linksRecorded += 1
             let slot = ledger.slot(for: NameKey(name))
-            ledger.markSeen(slot)
+            let replacesEarlierEntry = !ledger.markSeen(slot)
             if let expected = ledger.expectedDigest(slot), !symlinkServes(expected, link: name, target: target) {
                 add(Finding(
                     path: name.description, reason: .entryMissing,
@@ -48,7 +56,7 @@ extension RestorePass {
                         + "which does not restore the listed content",
                     expectedSHA256: expected.description))
             }
-            keeper?.symlink(name, to: target, EntryMetadata(entry))
+            keeper?.symlink(slot, name, to: target, EntryMetadata(entry), replaces: replacesEarlierEntry)
             try discard(entry, reader: &reader)
             return
         case .special(let name, let special):
@@ -126,9 +134,11 @@ extension RestorePass {
         report.regularFiles += 1
         report.totalFileBytes += max(0, entry.declaredSize ?? 0)
         let slot = ledger.slot(for: NameKey(name))
-        if !ledger.markSeen(slot), report.duplicateNames.count < RestoreWorker.maxFindings {
+        let firstCopy = ledger.markSeen(slot)
+        if !firstCopy, report.duplicateNames.count < RestoreWorker.maxFindings {
             report.duplicateNames.append(name.description)
         }
+        keeper?.supersedeSymlink(slot)
         if request.checkContent, let trace = RansomwareNames.match(name) {
             add(Finding(path: name.description, reason: .suspiciousContent, detail: trace.description))
         }
@@ -175,7 +185,7 @@ extension RestorePass {
         if let hasher {
             book.register(id, try restoreInPlace(entry, as: name, slot: slot, id: id, hasher: hasher, writer: &writer))
         } else {
-            keeper?.willWrite(id, as: name, EntryMetadata(entry))
+            keeper?.willWrite(id, as: name, EntryMetadata(entry), replaces: !firstCopy)
             book.register(id, try restore(entry, as: name, slot: slot, id: id, reader: &reader, writer: &writer))
         }
         try apply(takeCompletions())

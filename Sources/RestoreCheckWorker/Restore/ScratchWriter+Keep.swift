@@ -8,12 +8,14 @@ struct EntryMetadata: Equatable {
     var modificationTime: Int64?
     var owner: Int64
     var group: Int64
+    var extendedAttributes: [ExtendedAttribute]
 
     init(_ entry: ArchiveEntry) {
         permissions = entry.permissions
         modificationTime = entry.modificationTime
         owner = entry.owner
         group = entry.group
+        extendedAttributes = entry.extendedAttributes
     }
 }
 
@@ -107,6 +109,26 @@ extension ScratchWriter {
             problems.append("time: \(error)")
         }
         return problems.isEmpty ? nil : "\(name): " + problems.joined(separator: "; ")
+    }
+
+    /// Sets `attributes` on the file or directory `name` (opened without following a link); returns
+    /// how many were set and the first problem.
+    mutating func setExtendedAttributes(_ attributes: [ExtendedAttribute], on name: EntryName) -> (set: Int, problem: String?) {
+        let parent: Int32
+        do { parent = try parentDirectory(of: name) } catch { return (0, error.message) }
+        guard case .success(let fd) = SystemCalls.openat(parent, Array(Self.leaf(of: name)), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        else { return (0, "\(name): cannot open to set extended attributes") }
+        defer { SystemCalls.close(fd) }
+        var set = 0
+        var problem: String?
+        for attribute in attributes {
+            if let error = SystemCalls.fsetxattr(fd, attribute.name, attribute.value) {
+                problem = problem ?? "\(name): xattr \(String(decoding: attribute.name, as: UTF8.self)): \(error)"
+            } else {
+                set += 1
+            }
+        }
+        return (set, problem)
     }
 
     /// A name `--overwrite` may replace with a link: anything but a directory.
