@@ -90,8 +90,8 @@ struct RestoreCommand: AsyncParsableCommand {
     private func makeRequest(_ target: Target) throws -> RestoreRunner.Request {
         guard let to else { throw usage("--to DIR is required (or --list-points)") }
         if overwrite && !intoExisting { throw usage("--overwrite needs --into-existing") }
-        if target.repository != nil, !include.isEmpty || intoExisting {
-            throw usage("--include and --into-existing are for archives and objects; \(target.name) is a repository, which its own tool restores whole")
+        if target.repository != nil, intoExisting {
+            throw usage("--into-existing is for archives and objects; \(target.name) is a repository, whose tool would replace existing files")
         }
         var beforeDate: Date?
         if let before {

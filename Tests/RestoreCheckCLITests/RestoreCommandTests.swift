@@ -263,6 +263,13 @@ struct RestoreCommandTests {
                 let found = try Shell.run("find . -name data.bin", in: out).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(!found.isEmpty, "\(tool) restored the snapshot into the directory")
                 #expect(try Shell.execute("/usr/bin/cmp", [temp.url("src/data.bin"), out + "/" + found]).status == 0)
+                // One folder: the tool is asked for the snapshot's files under it, and only they come back.
+                let folder = temp.url("folder-\(tool)")
+                let one = try restorecheck(["restore", "files", "--config", yaml, "--to", folder, "--include", "src/docs"])
+                #expect(one.status == 0, "\(tool): \(one.stdout)\(one.stderr)")
+                #expect(one.stdout.contains("verified against the manifest: 1 file(s)"), "\(tool): \(one.stdout)")
+                let files = try Shell.run("find . -type f", in: folder).stdout.split(separator: "\n")
+                #expect(files.count == 1 && files[0].hasSuffix("src/docs/readme.txt"), "\(tool): \(files)")
             }
         }
     }

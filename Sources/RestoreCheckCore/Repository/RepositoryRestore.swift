@@ -163,6 +163,27 @@ public final class RepositoryRestore {
         return .success(result)
     }
 
+    /// Lists the snapshot's regular files and keeps those `filter` takes (`restore --include`).
+    func list(matching filter: IncludeFilter, timeout: TimeSpan, cancellation: CancellationFlag) -> Result<Listing, Failure> {
+        var result = Listing(bytes: 0)
+        func take(_ file: RepositoryTool.ListedFile) {
+            result.files += 1
+            result.bytes! += file.size
+            if filter.includes(file.name) { result.sample.append(file.path) }
+        }
+        let listed: ToolRun.Result
+        switch forEachListingLine(timeout: timeout, cancellation: cancellation, { line in
+            if let file = tool.regularFile(listingLine: line) { take(file) }
+        }) {
+        case .success(let run): listed = run
+        case .failure(let failure): return .failure(failure)
+        }
+        if let failure = Self.failure(listed, "\(tool.source.tool.rawValue) could not list the files of \(snapshot.display)", timeout: timeout) {
+            return .failure(failure)
+        }
+        return .success(result)
+    }
+
     /// Which of `paths` are device nodes in the snapshot, by its listing (in the sandbox); nil when
     /// the listing fails.
     func deviceNodes(among paths: [String], timeout: TimeSpan) -> Set<String>? {

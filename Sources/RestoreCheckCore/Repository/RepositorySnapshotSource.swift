@@ -65,7 +65,7 @@ final class RepositorySnapshotSource: RestorePointSource {
         request.backupStarted = repository.snapshot.time.timeIntervalSince1970
         switch RepositoryTest.restore(
             repository, target: target, sample: request.sample, seed: request.seed, manifest: request.manifestPath,
-            coverage: request.coverage, into: scratch, cancellation: cancellation)
+            coverage: request.coverage, only: request.restore.map { IncludeFilter($0.only) }, into: scratch, cancellation: cancellation)
         {
         case .restored(let test):
             restored = test

@@ -35,15 +35,24 @@ struct RepositoryTest {
     /// Lists (for a sample) and restores into `scratch`. A restore the tool could not finish in time,
     /// or whose sandbox could not start, is a failure; one the tool finished with errors is not yet:
     /// the worker still verifies what came back, and `judge` adds the tool's words.
+    /// `only`: a restore's `--include`: the snapshot is listed and only the files it takes restored.
     static func restore(
         _ repository: RepositoryRestore, target: Target, sample: SampleSpec, seed: UInt64, manifest: String?, coverage: CoverageRequest?,
-        into scratch: ScratchDirectory, cancellation: CancellationFlag
+        only: IncludeFilter? = nil, into scratch: ScratchDirectory, cancellation: CancellationFlag
     ) -> Started {
         let timeout = target.limits.timeout
         let record = target.restoreTimePath.flatMap(RepositoryRestoreTime.load)
-        let whole = sample.size == .all || record == nil
+        let filtered = only.map { !$0.isEmpty } ?? false
+        let whole = !filtered && (sample.size == .all || record == nil)
         var listing: RepositoryRestore.Listing?
-        if !whole, let manifest, let drawn = repository.draw(sample, seed: seed, manifest: manifest, coverage: coverage) {
+        if let only, filtered {
+            switch repository.list(matching: only, timeout: timeout, cancellation: cancellation) {
+            case .success(let listed) where listed.sample.isEmpty:
+                return .failed(RepositoryRestore.Failure(reason: .entryMissing, detail: "no file of \(repository.snapshot.display) matches --include"))
+            case .success(let listed): listing = listed
+            case .failure(let failure): return .failed(failure)
+            }
+        } else if !whole, let manifest, let drawn = repository.draw(sample, seed: seed, manifest: manifest, coverage: coverage) {
             listing = drawn
         } else if !whole {
             switch repository.list(sample: sample, seed: seed, timeout: timeout, cancellation: cancellation) {
@@ -66,7 +75,7 @@ struct RepositoryTest {
         if restored.sandboxFailed {
             return .failed(RepositoryRestore.Failure(reason: .internalError, detail: "the restore sandbox could not start: \(restored.run.errorOutput)"))
         }
-        return .restored(RepositoryTest(repository: repository, listing: listing, restored: restored, record: whole ? nil : record,
+        return .restored(RepositoryTest(repository: repository, listing: listing, restored: restored, record: whole || filtered ? nil : record,
                                         promoted: whole && sample.size != .all))
     }
 

@@ -14,7 +14,7 @@ import RestoreCheckCore
 /// no-follow walk would refuse that entry.
 final class RestoreKeeper {
     let options: RestoreInto
-    private let only: [EntryGlob]
+    private let only: IncludeFilter
     /// Its own writer on the same root: final names are given from wherever digests are applied.
     private var writer: ScratchWriter
     var tally = RestoreTally()
@@ -28,22 +28,13 @@ final class RestoreKeeper {
 
     init(_ options: RestoreInto, root: String) throws(ScratchWriter.Failure) {
         self.options = options
-        self.only = options.only.map(EntryGlob.init)
+        self.only = IncludeFilter(options.only)
         writer = try ScratchWriter(rootPath: root)
         writer.replacesWhatIsInTheWay = options.overwrite
     }
 
-    /// Whether `--include` takes `name`: a pattern matches the name or one of its parent
-    /// directories, so `--include home/anna` restores that folder whole.
-    func includes(_ name: EntryName) -> Bool {
-        guard !only.isEmpty else { return true }
-        var bytes = name.bytes[...]
-        while true {
-            if case .success(let prefix) = EntryName.validate(Array(bytes)), only.contains(where: { $0.matches(prefix) }) { return true }
-            guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return false }
-            bytes = bytes[..<slash]
-        }
-    }
+    /// Whether `--include` takes `name` (see `IncludeFilter`).
+    func includes(_ name: EntryName) -> Bool { only.includes(name) }
 
     func willWrite(_ id: Int, as name: EntryName, _ metadata: EntryMetadata, replaces: Bool) { pending[id] = (name, metadata, replaces) }
 
