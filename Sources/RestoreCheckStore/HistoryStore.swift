@@ -64,7 +64,7 @@ public final class HistoryStore: Sendable {
                 // started | passed | failed | error | aborted
                 table.column("status", .text).notNull()
                 table.column("reasons", .text).notNull().defaults(to: "")
-                table.column("origin", .text).notNull()  // serve | run
+                table.column("origin", .text).notNull()  // serve | run | restore
                 table.column("started", .double).notNull()
                 table.column("finished", .double)
                 table.column("archive", .text)
@@ -270,13 +270,16 @@ public final class HistoryStore: Sendable {
         try queue.read { try Self.findings($0, runID: runID) }
     }
 
+    /// The newest test per target: restores (`restorecheck restore`) are recorded but are not tests
+    /// of the target, so `status`, the monitoring check and the daemon's gauges skip them.
     static func latestPerTarget(_ db: Database) throws -> [RunRecord] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT * FROM run r WHERE id = (SELECT id FROM run WHERE target = r.target ORDER BY started DESC, id DESC LIMIT 1)
+                SELECT * FROM run r WHERE id = (
+                  SELECT id FROM run WHERE target = r.target AND origin <> ? ORDER BY started DESC, id DESC LIMIT 1)
                 ORDER BY tenant, target
-                """
+                """, arguments: [RestoreRunner.origin]
         ).map(StoredValues.runRecord)
     }
 
@@ -285,9 +288,11 @@ public final class HistoryStore: Sendable {
             .map(StoredValues.runRecord)
     }
 
+    /// When each target's newest test started (a restore does not postpone the next test).
     static func lastStarted(_ db: Database) throws -> [String: Date] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT target, MAX(started) AS started FROM run WHERE status IN ('passed', 'failed', 'error') GROUP BY target")
+            db, sql: "SELECT target, MAX(started) AS started FROM run WHERE status IN ('passed', 'failed', 'error') AND origin <> ? GROUP BY target",
+            arguments: [RestoreRunner.origin])
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
     }
 

@@ -77,7 +77,7 @@ struct RestoreCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.interrupted)
         case .finished(let outcome, let tally, let chosen, let complete):
             do {
-                let runID = try await store?.beginRun(target: target.name, tenant: target.tenant, started: outcome.started, origin: "restore")
+                let runID = try await store?.beginRun(target: target.name, tenant: target.tenant, started: outcome.started, origin: RestoreRunner.origin)
                 if let runID { try await store?.complete(runID: runID, outcome: outcome) }
             } catch {
                 FileHandle.standardError.write(Data("restorecheck: history: the restore was not recorded: \(error)\n".utf8))

@@ -168,6 +168,11 @@ struct RestoreCommandTests {
             // A restore is not a test of the point: the verified point is still the older one.
             let again = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("d")])
             #expect(again.stdout.contains("restore point: \(old.archive)"), "\(again.stdout)")
+            // Nor a test of the target: status (and the monitoring check, and the scheduler) still see
+            // the newest test, which failed, not the restores after it that passed.
+            let status = try restorecheck(["status", "--config", config, "--json"])
+            let targets = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["targets"] as? [[String: Any]])
+            #expect(targets.first?["status"] as? String == "failed" && targets.first?["origin"] as? String == "run", "\(status.stdout)")
         }
     }
 

@@ -8,7 +8,7 @@ public struct RestorePointVerdicts: Sendable {
     private var latest: [String: (status: OutcomeStatus, finished: Date)] = [:]
 
     public init(history: [RunRecord]) {
-        for record in history where record.origin != "restore" {
+        for record in history where record.origin != RestoreRunner.origin {
             guard let outcome = record.outcome, let archive = outcome.archive else { continue }
             if let known = latest[archive], known.finished >= outcome.finished { continue }
             latest[archive] = (outcome.status, outcome.finished)

@@ -10,6 +10,9 @@ import Foundation
 /// point on purpose did not breach it). A complete restore of every file is the target's measured
 /// RTO; a partial one (`--include`) projects the full restore as a test does.
 public struct RestoreRunner: Sendable {
+    /// The history's `origin` of a restore (tests are `serve` or `run`).
+    public static let origin = "restore"
+
     public var scratchBase: String
     public var supervisor: WorkerSupervisor
     public var now: @Sendable () -> Date
