@@ -33,7 +33,8 @@ public struct ReportBuilder: Sendable {
     /// last test recorded.
     public func build(tenant: String, targets: [ReportTarget], from: Date, to: Date, company: String? = nil) throws -> TenantReport {
         let runs = try history.finishedRuns(tenant: tenant, through: to)
-        let byTarget = Dictionary(grouping: runs, by: \.target)
+        // The numbers, breaches and charts are the tests'; restores are listed apart (evidence, "Restores performed").
+        let byTarget = Dictionary(grouping: runs.filter { !RestoreInto.isRestore(sample: $0.sample) }, by: \.target)
         var all = targets
         // A target removed from the config is reported while it has tests in the period.
         for name in byTarget.keys.sorted() where !targets.contains(where: { $0.name == name }) {

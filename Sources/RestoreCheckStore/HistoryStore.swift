@@ -296,11 +296,12 @@ public final class HistoryStore: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["target"], Date(timeIntervalSince1970: $0["started"])) })
     }
 
-    /// Folded from the passed runs by the rule's one home (`VerifiedRestorePoint`); the SQL only
-    /// selects the runs.
+    /// Folded from the passed tests by the rule's one home (`VerifiedRestorePoint`); the SQL only
+    /// selects the runs (restores are not tests).
     static func verifiedRestorePoints(_ db: Database) throws -> [String: VerifiedRestorePoint] {
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT target, backup_timestamp, finished FROM run WHERE status = 'passed' AND finished IS NOT NULL")
+            db, sql: "SELECT target, backup_timestamp, finished FROM run WHERE status = 'passed' AND finished IS NOT NULL AND origin <> ?",
+            arguments: [RestoreRunner.origin])
         var result: [String: VerifiedRestorePoint] = [:]
         while let row = try rows.next() {
             let target: String = row["target"]

@@ -165,6 +165,9 @@ struct RestoreCommandTests {
             let report = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "markdown"])
             let restores = report.stdout.components(separatedBy: "### Restores performed").last ?? ""
             #expect(restores.components(separatedBy: "| fileserver |").count - 1 == 3, "\(report.stdout)")
+            let json = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "json"])
+            let summary = try #require(((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["targets"] as? [[String: Any]])?.first)
+            #expect((summary["tests"] as? [String: Any])?["run"] as? Int == 2, "the two tests, not the restores: \(summary)")
             // A restore is not a test of the point: the verified point is still the older one.
             let again = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("d")])
             #expect(again.stdout.contains("restore point: \(old.archive)"), "\(again.stdout)")
