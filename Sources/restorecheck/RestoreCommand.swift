@@ -68,6 +68,7 @@ struct RestoreCommand: AsyncParsableCommand {
         progress.clear()
         switch result {
         case .notStarted(let why):
+            request.directory.removeIfUnused()
             FileHandle.standardError.write(Data("restorecheck: nothing restored: \(UntrustedText.visible(why))\n".utf8))
             throw ExitCode(ExitStatus.error)
         case .interrupted(let kept, let removed):

@@ -39,9 +39,9 @@ struct RestoreCommandTests {
         return listed.split(separator: "\n").map(String.init)
     }
 
-    func config(_ temp: TemporaryDirectory, archives: String, manifest: String? = nil, extra: String = "") throws -> String {
+    func config(_ temp: TemporaryDirectory, archives: String, manifest: String? = nil, extra: String = "", file: String = "rc.yaml") throws -> String {
         try temp.write(
-            "rc.yaml",
+            file,
             """
             scratch_dir: \(temp.url("scratch"))
             state_dir: \(temp.url("state"))
@@ -138,6 +138,10 @@ struct RestoreCommandTests {
             #expect(points.stdout.split(separator: "\n").count == 3, "\(points.stdout)")
             #expect(points.stdout.contains("fs-2.tar") && points.stdout.contains("failed") && points.stdout.contains("passed"))
 
+            // Before any test passed there is nothing verified to restore: said, and nothing is left behind.
+            let refused = try restorecheck(["restore", "fileserver", "--config", try self.config(temp, archives: new.archive, manifest: "{archive}.sha256", file: "only-new.yaml"), "--to", temp.url("none")])
+            #expect(refused.status == 3 && refused.stderr.contains("no restore point passed its last test"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: temp.url("none")), "the directory it made is removed again")
             let chosen = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("a")])
             #expect(chosen.status == 0, "\(chosen.stdout)\(chosen.stderr)")
             #expect(chosen.stdout.contains("restore point: \(old.archive)") && chosen.stdout.contains("passed its last test"))

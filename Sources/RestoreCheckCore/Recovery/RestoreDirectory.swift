@@ -8,6 +8,8 @@ import Glibc
 public struct RestoreDirectory: Sendable {
     /// Absolute.
     public let path: String
+    /// Whether `prepare` made it (then a restore that wrote nothing removes it again).
+    public private(set) var made = false
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -22,6 +24,9 @@ public struct RestoreDirectory: Sendable {
             } catch {
                 throw Problem(description: "cannot make \(path): \(error.localizedDescription)")
             }
+            var directory = RestoreDirectory(path: path)
+            directory.made = true
+            return directory
         case .failure(let error):
             throw Problem(description: "cannot use \(path): \(error)")
         case .success(let status):
@@ -40,6 +45,12 @@ public struct RestoreDirectory: Sendable {
     }
 
     public init(path: String) { self.path = path }
+
+    /// Removes the directory if `prepare` made it and it is still empty (nothing was restored).
+    public func removeIfUnused() {
+        guard made else { return }
+        _ = SystemCalls.rmdir(path)
+    }
 
     /// Removes every partial file below the directory; returns how many.
     @discardableResult
