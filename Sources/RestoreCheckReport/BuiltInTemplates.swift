@@ -33,6 +33,10 @@ enum BuiltInTemplates {
     </div>
     </header>
     <p class="headline" id="headline">{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)</p>
+    <ul class="headlines" id="headlines">
+    {{#headlines}}<li class="state-{{state}}"><span class="state">{{label}}</span> {{sentence}}</li>
+    {{/headlines}}
+    </ul>
 
     <h2>1. Summary</h2>
     <table class="summary" id="summary">
@@ -124,6 +128,12 @@ enum BuiltInTemplates {
     .logo { max-height: 56px; }
     h1 { font-size: 1.5em; margin: 0; } h2 { border-bottom: 1px solid #999; margin-top: 1.8em; } h3 { margin-bottom: .3em; }
     .meta { color: #444; margin: .2em 0; } .headline { font-size: 1.1em; font-weight: 600; }
+    .headlines { list-style: none; padding: 0; }
+    .headlines li { margin: .3em 0; padding: .35em .6em; border-left: .45em solid; }
+    .headlines .state { font-weight: 700; display: inline-block; min-width: 9em; }
+    .state-verified { background: #e6f4ea; border-color: #1e7b34 !important; border-left-style: solid; }
+    .state-breached { background: #fde8e7; border-color: #b3261e !important; border-left-style: double !important; border-left-width: .6em !important; }
+    .state-never { background: #eeeeee; border-color: #555 !important; border-left-style: dashed !important; }
     table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #bbb; padding: 4px 6px; text-align: left; vertical-align: top; }
     th { background: #eee; } .bad { font-weight: 700; } .result-failed { font-weight: 700; } .result-error { font-style: italic; }
     tr.open td { font-weight: 600; } .path, .hash { word-break: break-all; } code { font-size: .85em; }
@@ -226,6 +236,10 @@ enum BuiltInTemplates {
     {{#has_company}}Prepared by {{company}}. {{/has_company}}Period {{period_from}} to {{period_to}}; generated {{generated}} from the verifier's recorded history.
 
     **{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)**
+
+    {{#headlines}}
+    - **{{label}}**: {{sentence}}
+    {{/headlines}}
 
     ## 1. Summary
 

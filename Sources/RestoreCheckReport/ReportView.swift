@@ -55,6 +55,7 @@ struct ReportView {
             "generated": ReportFormat.time(report.generated),
             "period_from": ReportFormat.time(report.period.from), "period_to": ReportFormat.time(report.period.to),
             "targets": targets, "target_count": report.targets.count, "targets_rpo_met": met,
+            "headlines": report.targets.map { ReportHeadline($0).dictionary },
             "has_coverage": report.targets.contains { $0.coverage != nil },
             "all_rpo_met": met == report.targets.count,
             "tests_run": report.targets.reduce(0) { $0 + $1.tests.run },

@@ -45,6 +45,14 @@ struct ReportRenderingTests {
                 #expect(html.contains("<section class=\"charts\" data-target=\"\(target.target)\">"))
             }
             #expect(Self.cell("rpo-compliance", in: Self.summaryRow("fs", in: html) ?? "") == "82.94 %", "as a person reads it")
+            // The headline: one line per backup, its state in words and a glyph as well as colour.
+            for target in json.targets {
+                let state = target.verifiedBackupTimestamp == nil ? "never" : (target.rpoMet ? "verified" : "breached")
+                let label = ["verified": "✓ Verified", "breached": "✗ Breached", "never": "? Never verified"][state]!
+                #expect(html.contains("<li class=\"state-\(state)\"><span class=\"state\">\(label)</span> \(target.target) "), "\(target.target): \(state)")
+            }
+            #expect(Set(json.targets.map { $0.verifiedBackupTimestamp == nil ? "never" : ($0.rpoMet ? "verified" : "breached") }).count >= 2,
+                    "the fixture shows more than one state")
             #expect(Self.count("<tr class=\"open\" data-kind=", in: html) == json.breaches.count { $0.isOpen })
             #expect(Self.count("<tr data-run=", in: html) == json.evidence.count)
             #expect(Self.count("<polyline class=\"series\"", in: html) == 1, "fs has one age line; mail and db none")
@@ -73,6 +81,8 @@ struct ReportRenderingTests {
         #expect(text.contains("Prepared by Smith \\& Sons IT."), "MARKDOWN content type: a backslash escape, never an HTML entity")
         #expect(text.contains("| fs | 1d0h | 1d6h | passed | 82.94 % | 98.71 % | 80 (74 / 4 / 2) | 1560 |"))
         #expect(text.contains("| mail | Never verified |"))
+        #expect(text.contains("- **✓ Verified**: fs is verified restorable: its newest verified restore point is 1d0h old, within the RPO of 1d6h."), "\(text.prefix(1200))")
+        #expect(text.contains("- **? Never verified**: mail has never been verified: no restore test of this backup has passed."))
         #expect(text.contains("  - and 1 more finding(s)"))
     }
 
