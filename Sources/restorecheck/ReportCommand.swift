@@ -18,16 +18,19 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "The tenant to report on.") var tenant: String?
     @Flag(help: "Every tenant of the config (needs --output-dir).") var allTenants = false
     @Option(help: "The period, ending now (e.g. 30d, 90d, 400d). Default: report.period, else 30d.") var since: String?
-    @Option(help: "html, markdown or json.") var format: String = "html"
+    @Option(help: "html, markdown, json or pdf (the HTML printed by headless Chromium, sandboxed and offline).") var format: String = "html"
     @Option(help: "Write the report to this file (default: standard output).") var output: String?
     @Option(help: "Write one report per tenant into this directory, as <tenant>.<format>.") var outputDir: String?
     @Flag(help: "Write a detached Ed25519 signature beside each report (<file>.sig).") var sign = false
 
     func run() async throws {
         let config = try options.load()
-        guard let format = ReportRenderer.Format(rawValue: format) else {
-            throw ValidationError("--format must be one of \(ReportRenderer.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        // A PDF is the HTML report printed: rendered as HTML, then handed to Chromium.
+        let pdf = self.format == "pdf"
+        guard let format = pdf ? .html : ReportRenderer.Format(rawValue: self.format) else {
+            throw ValidationError("--format must be one of \((ReportRenderer.Format.allCases.map(\.rawValue) + ["pdf"]).joined(separator: ", "))")
         }
+        if pdf, output == nil, outputDir == nil { throw ValidationError("--format pdf writes a file: give --output or --output-dir") }
         let tenants: [String]
         switch (tenant, allTenants) {
         case (let name?, false):
@@ -64,13 +67,22 @@ struct ReportCommand: AsyncParsableCommand {
         for tenant in tenants {
             let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
             let rendered = try renderer.render(report, as: format)
-            let path = outputDir.map { "\($0)/\(tenant).\(format.fileExtension)" } ?? output
+            let path = outputDir.map { "\($0)/\(tenant).\(pdf ? "pdf" : format.fileExtension)" } ?? output
             guard let path else {
                 for piece in rendered.pieces { FileHandle.standardOutput.write(Data(piece.utf8)) }
                 continue
             }
             if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
-            try rendered.write(to: path)
+            if pdf {
+                do {
+                    try HTMLToPDF.print(html: rendered.text, scratchBase: config.scratchDirectory).write(to: URL(fileURLWithPath: path), options: .atomic)
+                } catch let failure as HTMLToPDF.Failure {
+                    FileHandle.standardError.write(Data("restorecheck: \(failure)\n".utf8))
+                    throw ExitCode(ExitStatus.error)
+                }
+            } else {
+                try rendered.write(to: path)
+            }
             if let key {
                 // Signed as written: the file's bytes, read back (Ed25519 signs a whole message).
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -43,6 +43,31 @@ struct ReportCommandTests {
         }
     }
 
+    /// `--format pdf`: the HTML report printed by headless Chromium in its sandbox, read back by
+    /// `pdftotext`, signed like any report, and nothing left in scratch.
+    @Test func aPDFReportIsTheHTMLReportPrintedAndSigned() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-report-pdf")
+            let config = try history(temp)
+            let written = try restorecheck(["report", "--config", config, "--tenant", "initech", "--format", "pdf", "--output", temp.url("initech.pdf"), "--sign"])
+            #expect(written.status == 0, "\(written.stderr)")
+            let pdf = try #require(FileManager.default.contents(atPath: temp.url("initech.pdf")))
+            #expect(pdf.starts(with: Data("%PDF-".utf8)))
+            let text = try Shell.execute("/usr/bin/pdftotext", ["-layout", temp.url("initech.pdf"), "-"]).stdout
+            #expect(text.contains("Restore assurance report: initech"), "\(text.prefix(600))")
+            #expect(text.contains("✗ Breached") || text.contains("? Never verified"), "the headline is on the first page: \(text.prefix(600))")
+            #expect(text.contains("nas"))
+            let key = try temp.write("msp.pub.pem", try restorecheck(["evidence", "public-key", "--config", config]).stdout)
+            let verify = try Shell.execute(
+                "/bin/sh", ["-c", "openssl pkeyutl -verify -pubin -inkey \"$KEY\" -rawin -in \"$REPORT\" -sigfile \"$REPORT.sig\""],
+                environment: ["KEY": key, "REPORT": temp.url("initech.pdf")])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            #expect(temp.listing().filter { $0.hasPrefix("scratch/restorecheck-") }.isEmpty, "the print's scratch is removed")
+            let refused = try restorecheck(["report", "--config", config, "--tenant", "initech", "--format", "pdf"])
+            #expect(refused.status == 2 && refused.stderr.contains("--format pdf writes a file"), "\(refused.stderr)")
+        }
+    }
+
     /// Coverage from real runs, as `status`, the JSON report and the Markdown report show it.
     @Test func coverageShowsInStatusAndReports() async throws {
         try await Blocking.run {
