@@ -149,6 +149,14 @@ struct RestoreCommandTests {
 
             let before = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("b"), "--point", "newest", "--before", "2026-11-28T00:00Z"])
             #expect(before.status == 0 && before.stdout.contains("restore point: \(old.archive)"), "\(before.stdout)\(before.stderr)")
+            // A date alone is its UTC midnight; --json carries the outcome, the tally and the exit code.
+            let byDate = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("b2"), "--before", "2026-11-28", "--json"])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(byDate.stdout.utf8)) as? [String: Any], "\(byDate.stdout)\(byDate.stderr)")
+            #expect(byDate.status == 0 && document["exit_code"] as? Int == 0 && document["complete"] as? Bool == true)
+            #expect((document["outcome"] as? [String: Any])?["archive"] as? String == old.archive)
+            #expect((document["restored"] as? [String: Any])?["files"] as? Int == 2, "\(document)")
+            let garbled = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("b3"), "--before", "last tuesday"])
+            #expect(garbled.status == 2 && garbled.stderr.contains("not an ISO 8601 time"), "\(garbled.stderr)")
 
             // The damaged point restores when asked for by name: the bad file is kept aside, never under its name.
             let damaged = try restorecheck(["restore", "fileserver", "--config", config, "--to", temp.url("c"), "--point", new.archive])
@@ -162,13 +170,13 @@ struct RestoreCommandTests {
             let history = try restorecheck(["history", "fileserver", "--config", config, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])
             let runs = try #require(object["runs"] as? [[String: Any]])
-            #expect(runs.filter { $0["origin"] as? String == "restore" }.count == 3, "\(runs.map { $0["origin"] ?? "" })")
+            #expect(runs.filter { $0["origin"] as? String == "restore" }.count == 4, "\(runs.map { $0["origin"] ?? "" })")
             let evidence = try restorecheck(["evidence", "verify", "--config", config])
             #expect(evidence.status == 0, "\(evidence.stdout)\(evidence.stderr)")
             // The tenant's report lists the restores of the period.
             let report = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "markdown"])
             let restores = report.stdout.components(separatedBy: "### Restores performed").last ?? ""
-            #expect(restores.components(separatedBy: "| fileserver |").count - 1 == 3, "\(report.stdout)")
+            #expect(restores.components(separatedBy: "| fileserver |").count - 1 == 4, "\(report.stdout)")
             let json = try restorecheck(["report", "--config", config, "--tenant", "acme", "--format", "json"])
             let summary = try #require(((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["targets"] as? [[String: Any]])?.first)
             #expect((summary["tests"] as? [String: Any])?["run"] as? Int == 2, "the two tests, not the restores: \(summary)")
