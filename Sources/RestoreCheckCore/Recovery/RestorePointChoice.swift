@@ -1,17 +1,14 @@
 import Foundation
 
 /// Which restore point a source locates: the newest one (a test's choice), or for `restorecheck
-/// restore` the newest one that passed a test, optionally before a time (`--before`, a point from
-/// before an incident).
+/// restore` the one `RestorePointVerdicts` chose by name (where `--before` and "passed its last
+/// test" are decided, once).
 public struct RestorePointChoice: Sendable {
-    /// The names (`Outcome.archive`) of restore points that passed a test; nil: any point.
+    /// The names (`Outcome.archive`) a point may have; nil: any point.
     public var passed: Set<String>?
-    /// Only points taken before this time.
-    public var before: Date?
 
-    public init(passed: Set<String>? = nil, before: Date? = nil) {
+    public init(passed: Set<String>? = nil) {
         self.passed = passed
-        self.before = before
     }
 
     /// Any point, newest first: what a test takes.
@@ -19,7 +16,6 @@ public struct RestorePointChoice: Sendable {
 
     /// Whether the point named `display`, taken at `time`, may be chosen.
     public func accepts(display: String, time: Date) -> Bool {
-        if let before, time >= before { return false }
         guard let passed else { return true }
         return Self.matches(display, passed)
     }

@@ -93,7 +93,7 @@ public struct RestoreRunner: Sendable {
         case .failure(let refusal): return .notStarted(refusal.description)
         }
         let source = RestorePointSources.source(
-            for: target, scratchBase: scratchBase, choice: RestorePointChoice(passed: [chosen.point.display], before: nil))
+            for: target, scratchBase: scratchBase, choice: RestorePointChoice(passed: [chosen.point.display]))
         defer { source.close() }
         var restoring = target
         restoring.validate = []  // validation commands judge tests; a restore keeps the files as they are
