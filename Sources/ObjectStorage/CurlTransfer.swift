@@ -22,6 +22,12 @@ final class CurlTransfer {
         var lowSpeedBytes = 1024
         var lowSpeedSeconds = 20
         var connectTimeoutSeconds = 15
+        /// A request body (a webhook's POST), copied into libcurl (`CURLOPT_COPYPOSTFIELDS`).
+        var body: [UInt8]?
+        /// Whether to send S3's `x-amz-content-sha256: UNSIGNED-PAYLOAD` (S3 requests; never a webhook).
+        var s3UnsignedPayload = true
+        /// `CURLOPT_TIMEOUT`: the whole transfer's limit in seconds (0: none, for long downloads).
+        var totalTimeoutSeconds = 0
     }
 
     /// SigV4 signing as libcurl does it.
@@ -72,7 +78,7 @@ final class CurlTransfer {
         defer { curl_slist_free_all(list) }
         // S3 signs the payload hash; bodies here are empty, and UNSIGNED-PAYLOAD is what S3 accepts
         // for any request whose body is not signed.
-        for header in request.headers + ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] {
+        for header in request.headers + (request.s3UnsignedPayload ? ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] : []) {
             list = curl_slist_append(list, header)
         }
         rc_curl_set_string(handle, CURLOPT_URL, request.url)
@@ -85,6 +91,14 @@ final class CurlTransfer {
         rc_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, request.connectTimeoutSeconds)
         rc_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, request.lowSpeedBytes)
         rc_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, request.lowSpeedSeconds)
+        if request.totalTimeoutSeconds > 0 { rc_curl_set_long(handle, CURLOPT_TIMEOUT, request.totalTimeoutSeconds) }
+        if let body = request.body {
+            rc_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            body.withUnsafeBufferPointer { buffer in
+                // Copied by libcurl before this returns, so the buffer need not outlive the call.
+                _ = buffer.withMemoryRebound(to: CChar.self) { rc_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+            }
+        }
         if request.method == "HEAD" {
             rc_curl_set_long(handle, CURLOPT_NOBODY, 1)
         } else if request.method != "GET" {

@@ -50,6 +50,7 @@ public enum Daemon {
                 services: servers.map { .init(service: $0) } + [
                     .init(service: SchedulerService(context: context)),
                     .init(service: ReloadService(context: context)),
+                    .init(service: NotificationService(context: context)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: context.logger))

@@ -70,12 +70,8 @@ public struct ReportBuilder: Sendable {
 
     /// One target's summary line, chart series and ledger events.
     func summarize(_ target: ReportTarget, runs: [RecordedRun], from: Date, to: Date) -> (TargetSummary, [Breach]) {
-        let timeline = VerifiedAgeTimeline(runs: runs)
-        var ledger = BreachLedger(target: target.name, rules: rules, end: to)
-        for run in runs { ledger.record(run) }
-        ledger.finish(periodStart: from)
-        let firstTest = runs.first { $0.status != .aborted }?.finished
-        if let firstTest { ledger.addRPOBreaches(timeline, from: firstTest, rpo: target.rpoSeconds) }
+        let (ledgerEvents, timeline, firstTest) = BreachLedger.events(
+            target: target.name, tests: runs, rpo: target.rpoSeconds, rules: rules, periodStart: from, end: to)
 
         let measuredFrom = max(from, firstTest ?? to)
         let measured = max(0, to.timeIntervalSince(measuredFrom))
@@ -96,7 +92,7 @@ public struct ReportBuilder: Sendable {
         let judgedRTO = inPeriod.compactMap(\.rtoMet)
         let verified = timeline.backup(at: to)
         let last = runs.last { $0.status != .aborted }
-        let events = ledger.events.filter { ($0.resolved ?? to) >= from && $0.opened <= to }
+        let events = ledgerEvents.filter { ($0.resolved ?? to) >= from && $0.opened <= to }
 
         let summary = TargetSummary(
             target: target.name, rpoSeconds: target.rpoSeconds, rtoSeconds: target.rtoSeconds,

@@ -125,6 +125,50 @@ public final class HistoryStore: Sendable {
             // Runs that started before it were deleted: `verify` checks it against history_days.
             try db.alter(table: "evidence_anchor") { table in table.add(column: "cutoff", .double) }
         }
+        migrator.registerMigration("v4: the notification outbox") { db in
+            // The breaches the outbox last recorded as open, one per target and kind.
+            try db.create(table: "breach_open") { table in
+                table.column("target", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("tenant", .text).notNull()
+                table.column("breach_id", .text).notNull()
+                table.column("opened", .double).notNull()
+                table.column("detail", .text).notNull()
+                table.primaryKey(["target", "kind"])
+            }
+            // When the outbox first saw each target (a target never tested is untested from then).
+            try db.create(table: "watched_target") { table in
+                table.column("target", .text).primaryKey()
+                table.column("since", .double).notNull()
+            }
+            try db.create(table: "outbox") { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("breach_id", .text).notNull()
+                table.column("state", .text).notNull()  // opened | resolved
+                table.column("tenant", .text).notNull()
+                table.column("target", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("opened", .double).notNull()
+                table.column("resolved", .double)
+                table.column("detail", .text).notNull()
+                table.column("recorded", .double).notNull()
+            }
+            // A channel receives the events recorded after it was first seen (`since_seq`).
+            try db.create(table: "outbox_channel") { table in
+                table.column("name", .text).primaryKey()
+                table.column("since_seq", .integer).notNull()
+            }
+            try db.create(table: "outbox_delivery") { table in
+                table.column("seq", .integer).notNull().references("outbox", column: "seq", onDelete: .cascade)
+                table.column("channel", .text).notNull()
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("retry_at", .double)
+                // Set when the receiver acknowledged it, or the channel's filters left it out.
+                table.column("delivered", .double)
+                table.column("last_error", .text)
+                table.primaryKey(["seq", "channel"])
+            }
+        }
         return migrator
     }
 
@@ -194,6 +238,7 @@ public final class HistoryStore: Sendable {
                 arguments: [runID, finding.path, finding.reason.rawValue, finding.detail, finding.expectedSHA256, finding.actualSHA256])
         }
         try EvidenceChain.link(db, runID: runID)
+        try recordBreachChanges(db, afterRun: runID, outcome: outcome)
     }
 
     /// The columns reports read without decoding the outcome (see `RecordedRun`).
@@ -241,14 +286,18 @@ public final class HistoryStore: Sendable {
             db, sql: "SELECT MAX(chain_seq) FROM run WHERE started < ? AND chain_seq IS NOT NULL", arguments: [cutoffSeconds])
         else {
             try db.execute(sql: "DELETE FROM run WHERE started < ? AND status = 'started'", arguments: [cutoffSeconds])
-            return db.changesCount
+            let deleted = db.changesCount
+            try pruneOutbox(db, before: cutoff)
+            return deleted
         }
         let hash = try String.fetchOne(db, sql: "SELECT entry_hash FROM run WHERE chain_seq = ?", arguments: [last])
         try db.execute(
             sql: "INSERT OR REPLACE INTO evidence_anchor (id, chain_seq, entry_hash, pruned_at, cutoff) VALUES (1, ?, ?, ?, ?)",
             arguments: [last, hash, Date().timeIntervalSince1970, cutoffSeconds])
         try db.execute(sql: "DELETE FROM run WHERE chain_seq <= ?", arguments: [last])
-        return db.changesCount
+        let deleted = db.changesCount
+        try pruneOutbox(db, before: cutoff)
+        return deleted
     }
 
     /// The newest completed-or-running run of every target, in name order.

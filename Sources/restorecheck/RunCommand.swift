@@ -54,6 +54,10 @@ struct RunCommand: AsyncParsableCommand {
         defer { watcher.cancel() }
 
         let store = Self.openHistory(config)
+        if let store, !config.notify.isEmpty {
+            // Before any test, so the events this run records reach a channel configured just now.
+            do { try await store.registerChannels(config.notify.map(\.name)) } catch { Self.warn("notify: \(error)") }
+        }
         let runner = RecordedCheckRunner(
             runner: CheckRunner(scratchBase: config.scratchDirectory, supervisor: WorkerSupervisor(executable: Self.executablePath())),
             store: store, origin: "run",
@@ -74,6 +78,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.interrupted)
         }
         print(json ? summary.json() : OutcomeTable.render(summary), terminator: json ? "\n" : "")
+        if let store { await Self.notify(config: config, store: store) }
         if let textfileDir {
             do {
                 try await TextfileExporter.write(config: config, store: store, outcomes: outcomes, directory: textfileDir)
@@ -83,6 +88,26 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         throw ExitCode(summary.exitCode)
+    }
+
+    /// Records the breaches time alone opened, then sends what the outbox holds, once each (a
+    /// receiver that does not answer costs at most the request timeout); what is not delivered
+    /// stays in the outbox for the next `run` or `serve`.
+    static func notify(config: Config, store: HistoryStore) async {
+        do {
+            try await store.refreshBreaches(config.targets.map(WatchedTarget.init), now: Date())
+        } catch {
+            warn("notify: cannot update the outbox: \(error)")
+        }
+        guard !config.notify.isEmpty else { return }
+        let tally = await EventDelivery(outbox: store, channels: config.notify, log: { warn($0) }).deliverDue(ignoringBackoff: true)
+        if tally.failed > 0 {
+            warn("notify: not every event was delivered (\(tally.waitingChannels.joined(separator: ", "))); they stay in the outbox for the next run or serve")
+        }
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("restorecheck: \(message)\n".utf8))
     }
 
     /// The shared history, or nil (with a warning) when `state_dir` is not usable: an on-demand test

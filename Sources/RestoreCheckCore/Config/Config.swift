@@ -17,6 +17,8 @@ public struct Config: Sendable {
     public var sourcePath: String
     /// Branding and serving of restore-assurance reports.
     public var report = ReportSettings()
+    /// `notify:`: where breach events go (README "Notifications").
+    public var notify: [NotifyChannel] = []
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,

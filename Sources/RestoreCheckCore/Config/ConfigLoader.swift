@@ -89,7 +89,7 @@ public struct ConfigLoader: Sendable {
 
 /// Walks the YAML node tree through the config's schema: one `YAMLSection` per section below is the
 /// only list of its keys, and says how each is read.
-private struct NodeReader {
+struct NodeReader {
     let file: String
     let baseDirectory: String
     var yaml: YAMLReader { YAMLReader(file: file) }
@@ -136,6 +136,7 @@ private struct NodeReader {
         var maxConcurrent = 1
         var historyDays = 400
         var report = ReportSettings()
+        var notify: [NotifyChannel] = []
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -159,6 +160,7 @@ private struct NodeReader {
             ("max_concurrent", { yaml, node, path, top throws(ConfigError) in top.maxConcurrent = try yaml.positiveInt(node, path) }),
             ("history_days", { yaml, node, path, top throws(ConfigError) in top.historyDays = try yaml.positiveInt(node, path) }),
             ("report", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.report, into: &top.report) }),
+            ("notify", { _, node, path, top throws(ConfigError) in top.notify = try self.notifyChannels(node, path) }),
         ])
     }
 
@@ -503,6 +505,12 @@ private struct NodeReader {
             scratchDirectory: top.scratch, stateDirectory: top.state, targets: targets, maxConcurrent: top.maxConcurrent,
             historyDays: top.historyDays, sourcePath: file)
         config.report = top.report
+        config.notify = top.notify
+        for channel in config.notify {
+            for tenant in channel.tenants ?? [] where !config.tenants.contains(tenant) {
+                throw error(root, "notify", "channel '\(channel.name)' names tenant '\(tenant)', which no target has (tenants: \(config.tenants.joined(separator: ", ")))")
+            }
+        }
         return config
     }
 

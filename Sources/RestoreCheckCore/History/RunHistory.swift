@@ -7,10 +7,11 @@ import Foundation
 /// Async: a database may wait (a busy file, the network), and the wait must not hold one of the
 /// cooperative pool's threads (two here), where the scheduler's loop feeds systemd's watchdog.
 /// Reports read through `HistoryQuery`, synchronously, on the report builder's own thread.
-public protocol RunHistory: HistoryQuery {
+public protocol RunHistory: HistoryQuery, EventOutbox {
     /// Records that a test of `target` is starting (before its archive is opened); returns the run's id.
     func beginRun(target: String, tenant: String, started: Date, origin: String) async throws -> Int64
-    /// Completes a run with its outcome and findings, chained into the evidence, in one transaction.
+    /// Completes a run with its outcome and findings, chained into the evidence, and the breach
+    /// events it opened or resolved put in the outbox (`EventOutbox`), in one transaction.
     func complete(runID: Int64, outcome: Outcome) async throws
     /// Marks a run stopped before it finished (shutdown, Ctrl-C): `aborted`, chained.
     func abort(runID: Int64, at date: Date) async throws

@@ -1,5 +1,4 @@
 import Foundation
-import RestoreCheckCore
 
 /// A target's verified restore point over time: a step function that changes when a passing test of
 /// a newer restore point finishes. Folded through `VerifiedRestorePoint` (the rule's one home), so
@@ -7,11 +6,11 @@ import RestoreCheckCore
 ///
 /// Between steps the verified backup's age grows one second per second: age(t) = t − backup. Every
 /// report number about the RPO is computed from these segments exactly, never by sampling.
-struct VerifiedAgeTimeline {
+public struct VerifiedAgeTimeline {
     /// From `time` on, `backup` is the verified restore point.
-    private(set) var steps: [(time: Date, backup: Date)] = []
+    public private(set) var steps: [(time: Date, backup: Date)] = []
 
-    init(runs: [RecordedRun]) {
+    public init(runs: [RecordedRun]) {
         var point: VerifiedRestorePoint?
         for run in runs where run.status == .passed {
             let next = VerifiedRestorePoint.folding(point, status: .passed, backup: run.backupTimestamp, finished: run.finished)
@@ -21,12 +20,12 @@ struct VerifiedAgeTimeline {
     }
 
     /// The verified restore point in force at `time`.
-    func backup(at time: Date) -> Date? {
+    public func backup(at time: Date) -> Date? {
         steps.last(where: { $0.time <= time })?.backup
     }
 
     /// [start, end) pieces of `from..<to` over which the verified restore point is constant.
-    func segments(from: Date, to: Date) -> [(start: Date, end: Date, backup: Date?)] {
+    public func segments(from: Date, to: Date) -> [(start: Date, end: Date, backup: Date?)] {
         guard from < to else { return [] }
         var result: [(Date, Date, Date?)] = []
         var start = from
@@ -41,7 +40,7 @@ struct VerifiedAgeTimeline {
     }
 
     /// Seconds of `from..<to` during which the verified backup was at most `rpo` seconds old.
-    func compliantSeconds(from: Date, to: Date, rpo: Double) -> Double {
+    public func compliantSeconds(from: Date, to: Date, rpo: Double) -> Double {
         segments(from: from, to: to).reduce(0) { total, segment in
             guard let backup = segment.backup else { return total }
             // age ≤ rpo ⇔ t ≤ backup + rpo
@@ -53,7 +52,7 @@ struct VerifiedAgeTimeline {
     /// Maximal intervals of `from..<to` during which no restore point within the RPO was verified.
     /// `end` is nil for an interval still open at `to`; `verified` says whether any restore point had
     /// passed when it opened.
-    func breaches(from: Date, to: Date, rpo: Double) -> [(start: Date, end: Date?, verified: Bool)] {
+    public func breaches(from: Date, to: Date, rpo: Double) -> [(start: Date, end: Date?, verified: Bool)] {
         var result: [(start: Date, end: Date?, verified: Bool)] = []
         for segment in segments(from: from, to: to) {
             let start = segment.backup.map { max(segment.start, $0.addingTimeInterval(rpo)) } ?? segment.start
@@ -66,23 +65,5 @@ struct VerifiedAgeTimeline {
         }
         if let last = result.last, last.end == to { result[result.count - 1].end = nil }
         return result
-    }
-
-    /// The age curve over `from..<to` as polylines: one per stretch with a verified restore point,
-    /// with the drop at each step drawn as a vertical line.
-    func agePolylines(from: Date, to: Date) -> [[ChartSeries.AgePoint]] {
-        var lines: [[ChartSeries.AgePoint]] = []
-        var current: [ChartSeries.AgePoint] = []
-        for segment in segments(from: from, to: to) {
-            guard let backup = segment.backup else {
-                if !current.isEmpty { lines.append(current) }
-                current = []
-                continue
-            }
-            current.append(.init(time: segment.start, ageSeconds: segment.start.timeIntervalSince(backup)))
-            current.append(.init(time: segment.end, ageSeconds: segment.end.timeIntervalSince(backup)))
-        }
-        if !current.isEmpty { lines.append(current) }
-        return lines
     }
 }

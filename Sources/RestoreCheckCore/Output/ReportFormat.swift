@@ -1,14 +1,13 @@
 import Foundation
-import RestoreCheckCore
 
 /// How reports write numbers and times for people (UTC, so every reader sees the same time).
-enum ReportFormat {
-    static func time(_ date: Date) -> String {
+public enum ReportFormat {
+    public static func time(_ date: Date) -> String {
         let (day, seconds) = civil(date)
         return "\(day) \(pad(seconds / 3600)):\(pad(seconds / 60 % 60)):\(pad(seconds % 60)) UTC"
     }
 
-    static func day(_ date: Date) -> String { civil(date).day }
+    public static func day(_ date: Date) -> String { civil(date).day }
 
     /// `YYYY-MM-DD` and seconds into the day, UTC, by Howard Hinnant's days-to-civil algorithm:
     /// exact for the proleptic Gregorian calendar, and ~50× cheaper than a `Date.FormatStyle`
@@ -31,24 +30,24 @@ enum ReportFormat {
 
     private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
-    static func percent(_ value: Double?) -> String {
+    public static func percent(_ value: Double?) -> String {
         guard let value else { return "—" }
         // Never round a shortfall up to 100: 99.996 % shows as 99.99 %.
         let truncated = (value * 100).rounded(.down) / 100
         return truncated == 100 ? "100 %" : String(format: "%.2f %%", truncated)
     }
 
-    static func duration(_ seconds: Double?) -> String {
+    public static func duration(_ seconds: Double?) -> String {
         seconds.map(TimeSpan.format) ?? "—"
     }
 
     /// "; read 14.4 MiB of 797.0 MiB from object storage (1.8 %)": what an `s3:` test fetched.
-    static func sourceRead(_ read: SourceRead) -> String {
+    public static func sourceRead(_ read: SourceRead) -> String {
         let share = read.objectBytes > 0 ? String(format: " (%.1f %%)", 100 * Double(read.bytesFetched) / Double(read.objectBytes)) : ""
         return "; read \(bytes(read.bytesFetched)) of \(bytes(read.objectBytes)) from object storage\(share)"
     }
 
-    static func bytes(_ count: Int64?) -> String {
+    public static func bytes(_ count: Int64?) -> String {
         guard let count else { return "—" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var unit = 0

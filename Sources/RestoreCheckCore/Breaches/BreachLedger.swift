@@ -1,5 +1,4 @@
 import Foundation
-import RestoreCheckCore
 
 /// The fixed rules of a report (README "Report numbers").
 public struct ReportRules: Sendable {
@@ -21,11 +20,11 @@ public struct ReportRules: Sendable {
 /// - not_tested: a gap between finished tests (or to the report's end) longer than `untestedAfter`,
 ///   opened when the gap passed that length;
 /// - rpo_breach / never_verified: from `VerifiedAgeTimeline.breaches`.
-struct BreachLedger {
-    let target: String
-    let rules: ReportRules
-    let end: Date
-    private(set) var events: [Breach] = []
+public struct BreachLedger {
+    public let target: String
+    public let rules: ReportRules
+    public let end: Date
+    public private(set) var events: [Breach] = []
 
     private var failed: Streak?
     private var errors: Streak?
@@ -44,13 +43,13 @@ struct BreachLedger {
         }
     }
 
-    init(target: String, rules: ReportRules, end: Date) {
+    public init(target: String, rules: ReportRules, end: Date) {
         self.target = target
         self.rules = rules
         self.end = end
     }
 
-    mutating func record(_ run: RecordedRun) {
+    public mutating func record(_ run: RecordedRun) {
         if run.status != .aborted {
             if let lastTested, run.finished.timeIntervalSince(lastTested) > rules.untestedAfter {
                 emit(.notTested, opened: lastTested.addingTimeInterval(rules.untestedAfter), resolved: run.finished, tests: 0,
@@ -76,7 +75,7 @@ struct BreachLedger {
     }
 
     /// Closes the history: open streaks stay open, and a target untested for too long at `end` is.
-    mutating func finish(periodStart: Date) {
+    public mutating func finish(periodStart: Date) {
         close(\.failed, .failedTest, at: nil, what: "failed test(s)")
         close(\.errors, .errorStreak, at: nil, what: "test(s) in error")
         close(\.slow, .rtoBreach, at: nil, what: "test(s) projected over the RTO")
@@ -91,7 +90,7 @@ struct BreachLedger {
     }
 
     /// Adds the RPO events of the target's verified-age timeline.
-    mutating func addRPOBreaches(_ timeline: VerifiedAgeTimeline, from: Date, rpo: Double) {
+    public mutating func addRPOBreaches(_ timeline: VerifiedAgeTimeline, from: Date, rpo: Double) {
         for breach in timeline.breaches(from: from, to: end, rpo: rpo) {
             if !breach.verified, breach.end == nil {
                 emit(.neverVerified, opened: breach.start, resolved: nil, tests: 0, detail: "no restore point of this target has passed a test")
@@ -123,5 +122,24 @@ struct BreachLedger {
         events.append(Breach(
             target: target, kind: kind, opened: opened, resolved: resolved,
             durationSeconds: (resolved ?? end).timeIntervalSince(opened), tests: tests, detail: detail))
+    }
+}
+
+extension BreachLedger {
+    /// Every ledger event of one target up to `end`, from its tests (oldest first; restores left out
+    /// by the caller): the one place the ledger is driven, for reports (which keep the events that
+    /// overlap their period) and for notifications (which keep the open ones).
+    ///
+    /// `periodStart` is when a target with no test at all counts as untested from.
+    public static func events(
+        target: String, tests runs: [RecordedRun], rpo: Double, rules: ReportRules, periodStart: Date, end: Date
+    ) -> (events: [Breach], timeline: VerifiedAgeTimeline, firstTest: Date?) {
+        let timeline = VerifiedAgeTimeline(runs: runs)
+        var ledger = BreachLedger(target: target, rules: rules, end: end)
+        for run in runs { ledger.record(run) }
+        ledger.finish(periodStart: periodStart)
+        let firstTest = runs.first { $0.status != .aborted }?.finished
+        if let firstTest { ledger.addRPOBreaches(timeline, from: firstTest, rpo: rpo) }
+        return (ledger.events, timeline, firstTest)
     }
 }
