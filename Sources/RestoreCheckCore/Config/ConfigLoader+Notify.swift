@@ -67,7 +67,9 @@ extension NodeReader {
     /// https, or http to a loopback receiver only (events name customers and their failures).
     func webhookURL(_ node: Node, _ path: String) throws(ConfigError) -> String {
         let text = try yaml.string(node, path)
-        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
             throw error(node, path, "'\(NotifyChannel.redacted(text))' is not an http(s) URL")
         }
         let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())

@@ -24,7 +24,10 @@ public struct BreachChanges: Sendable {
         var openNow: [Breach.Kind: Breach] = [:]
         for breach in ledger where breach.isOpen && breach.opened <= now { openNow[breach.kind] = breach }
 
-        for previous in previouslyOpen {
+        // One order for every evaluation (the kinds' declared order), so a receiver sees a target's
+        // breaches resolve in the order they were opened in.
+        let order = Dictionary(uniqueKeysWithValues: Breach.Kind.allCases.enumerated().map { ($1, $0) })
+        for previous in previouslyOpen.sorted(by: { order[$0.kind, default: 0] < order[$1.kind, default: 0] }) {
             if let current = openNow[previous.kind], Self.sameTime(current.opened, previous.opened) { continue }
             // Closed: the ledger's record of it gives when and how (or now, if history that opened
             // it was pruned meanwhile).

@@ -17,7 +17,7 @@ public enum WebhookSender {
         }
         let cloudEvent = CloudEvent(event)
         let body = cloudEvent.body()
-        let signature = "sha256=" + SHA256.hex(of: SHA256.hmac(key: key, message: body))
+        let signature = "sha256=" + Hex.encode(SHA256.hmac(key: key, message: body))
         let headers = [
             "Content-Type: application/cloudevents+json; charset=utf-8",
             "\(signatureHeader): \(signature)",
