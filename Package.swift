@@ -147,7 +147,7 @@ let package = Package(
             ]
         ),
         // Test helpers: scratch folders, real archive tools, the built binary. Not shipped.
-        .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support", exclude: ["s3-fault-proxy.py", "webhook-receiver.py"]),
+        .target(name: "RestoreCheckTestSupport", dependencies: ["RestoreCheckCore"], path: "Tests/Support", exclude: ["s3-fault-proxy.py", "webhook-receiver.py", "smtp-sink.py"]),
         // The S3 client against real S3-compatible servers on loopback (rclone, moto), with faults.
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RestoreCheckTestSupport"]),
         .testTarget(name: "ArchiveKitTests", dependencies: ["ArchiveKit", "RestoreCheckTestSupport"]),

@@ -147,6 +147,98 @@ final class CurlTransfer {
         return response
     }
 
+    /// One message to an SMTP server, as libcurl's MIME API builds it (multipart/mixed: the text
+    /// and HTML alternatives, then the attachments, base64).
+    struct MailRequest {
+        /// `smtp://host:port` (STARTTLS when `requireTLS`) or `smtps://host:port`.
+        var url: String
+        var requireTLS: Bool
+        var username: String?
+        var password: String?
+        var caFile: String?
+        var from: String
+        var recipients: [String]
+        /// `Subject:`, `From:`, `To:`, `Date:`, `Message-ID:` lines.
+        var headers: [String]
+        var text: String
+        var html: String?
+        var attachments: [(name: String, type: String, bytes: [UInt8])]
+        var timeoutSeconds: Int
+    }
+
+    /// Sends `mail`; the SMTP server's last reply code is the response's `status` (250: accepted).
+    func send(_ mail: MailRequest) -> Response {
+        curl_easy_reset(handle)
+        rc_curl_set_string(handle, CURLOPT_URL, mail.url)
+        rc_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        rc_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        rc_curl_set_long(handle, CURLOPT_USE_SSL, Int(mail.requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue))
+        rc_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+        rc_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile = mail.caFile { rc_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
+        if let username = mail.username { rc_curl_set_string(handle, CURLOPT_USERNAME, username) }
+        if let password = mail.password { rc_curl_set_string(handle, CURLOPT_PASSWORD, password) }
+        rc_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, min(15, mail.timeoutSeconds))
+        rc_curl_set_long(handle, CURLOPT_TIMEOUT, mail.timeoutSeconds)
+        rc_curl_set_string(handle, CURLOPT_MAIL_FROM, "<\(mail.from)>")
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        for recipient in mail.recipients { recipients = curl_slist_append(recipients, "<\(recipient)>") }
+        var headers: UnsafeMutablePointer<curl_slist>?
+        for header in mail.headers { headers = curl_slist_append(headers, header) }
+        defer {
+            curl_slist_free_all(recipients)
+            curl_slist_free_all(headers)
+        }
+        rc_curl_set_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+        rc_curl_set_slist(handle, CURLOPT_HTTPHEADER, headers)
+
+        let mime = curl_mime_init(handle)
+        defer { curl_mime_free(mime) }
+        let alternatives = curl_mime_init(handle)  // owned by `mime` once attached below
+        Self.addPart(alternatives, bytes: Array(mail.text.utf8), type: "text/plain; charset=utf-8", encoder: "quoted-printable")
+        if let html = mail.html {
+            Self.addPart(alternatives, bytes: Array(html.utf8), type: "text/html; charset=utf-8", encoder: "quoted-printable")
+        }
+        let body = curl_mime_addpart(mime)
+        curl_mime_subparts(body, alternatives)
+        curl_mime_type(body, "multipart/alternative")
+        let inline = curl_slist_append(nil, "Content-Disposition: inline")
+        curl_mime_headers(body, inline, 1)
+        for attachment in mail.attachments {
+            let part = Self.addPart(mime, bytes: attachment.bytes, type: attachment.type, encoder: "base64")
+            curl_mime_filename(part, attachment.name)
+        }
+        rc_curl_set_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime))
+
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            let code = curl_easy_perform(handle)
+            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+            return code
+        }
+        var status = 0
+        rc_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var response = Response(status: status, headers: [:], firstByteSeconds: 0)
+        if code != CURLE_OK {
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            response.transferError = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        }
+        return response
+    }
+
+    /// A part holding `bytes` (copied by libcurl), of `type`, with a transfer encoding.
+    @discardableResult
+    private static func addPart(_ mime: OpaquePointer?, bytes: [UInt8], type: String, encoder: String) -> OpaquePointer? {
+        let part = curl_mime_addpart(mime)
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = curl_mime_data(part, $0.baseAddress, bytes.count) }
+        }
+        curl_mime_type(part, type)
+        curl_mime_encoder(part, encoder)
+        return part
+    }
+
     /// The callbacks' state for one transfer.
     private final class Collector {
         let body: (UnsafeRawBufferPointer, Head) -> Bool

@@ -35,7 +35,7 @@ struct NotificationService: Service {
                 }
                 if !config.notify.isEmpty {
                     let logger = context.logger
-                    let delivery = EventDelivery(outbox: context.store, channels: config.notify) { logger.warning("\($0)") }
+                    let delivery = EventDelivery(outbox: context.store, channels: config.notify, smtp: config.smtp) { logger.warning("\($0)") }
                     let tally = await delivery.deliverDue(now: context.now)
                     if tally.sent > 0 { context.logger.info("notifications sent", metadata: ["count": "\(tally.sent)"]) }
                 }

@@ -100,7 +100,7 @@ struct RunCommand: AsyncParsableCommand {
             warn("notify: cannot update the outbox: \(error)")
         }
         guard !config.notify.isEmpty else { return }
-        let tally = await EventDelivery(outbox: store, channels: config.notify, log: { warn($0) }).deliverDue(ignoringBackoff: true)
+        let tally = await EventDelivery(outbox: store, channels: config.notify, smtp: config.smtp, log: { warn($0) }).deliverDue(ignoringBackoff: true)
         if tally.failed > 0 {
             warn("notify: not every event was delivered (\(tally.waitingChannels.joined(separator: ", "))); they stay in the outbox for the next run or serve")
         }

@@ -48,6 +48,28 @@ struct NotifyCommandTests {
                 """)
         }
 
+        /// The same target with an e-mail channel through `sink`, its password in a file.
+        func mailConfig(_ sink: SMTPSink, password: String? = nil, channel extra: String = "") throws -> String {
+            let passwordFile = try temp.write("smtp.pass", (password ?? sink.password) + "\n")
+            return try temp.write("restorecheck.yaml", """
+                scratch_dir: scratch
+                state_dir: state
+                defaults: { rpo: 26h, rto: 4h, every: 24h, jitter: 0s, sample: { files: all } }
+                targets:
+                  - { name: fileserver, tenant: acme, archives: \(archive), manifest: "{archive}.sha256" }
+                smtp:
+                  server: "127.0.0.1:\(sink.port)"
+                  username: \(sink.user)
+                  password_file: \(passwordFile)
+                  ca_file: \(sink.certificate)
+                  from: restorecheck@msp.example
+                notify:
+                  - name: noc-mail
+                    email: { to: [ "noc@msp.example", "oncall@msp.example" ] }
+                \(extra)
+                """)
+        }
+
         func run(_ config: String) throws -> Shell.Result {
             try Shell.execute(BuiltBinary.path, ["run", "--config", config])
         }
@@ -217,6 +239,54 @@ struct NotifyCommandTests {
             #expect(delivered.first?.data["breach_id"] as? String == inFlight?.data["breach_id"] as? String,
                     "the event in flight at the kill is sent again under its id")
             #expect(Set(delivered.map { $0.data["breach_id"] as? String }).count == 2, "each breach delivered, none doubled after the restart")
+        }
+    }
+
+    @Test func anEmailPerEventOverSTARTTLSWithPlainTextAndHTML() async throws {
+        try await Blocking.run {
+            let fixture = try Fixture("notify-mail")
+            let sink = try SMTPSink(in: fixture.temp)
+            try fixture.breakArchive()
+            let config = try fixture.mailConfig(sink, channel: "    only: breaches")
+            let failed = try fixture.run(config)
+            #expect(failed.status == 1)
+            #expect(!failed.stderr.contains("not delivered"), "\(failed.stderr)")
+            let messages = try sink.messages.map { try SMTPSink.parse($0, in: fixture.temp) }
+            let subjects = messages.compactMap { $0["subject"] as? String }.sorted()
+            #expect(subjects == [
+                "[restorecheck] Breach opened: failed_test acme/fileserver",
+                "[restorecheck] Breach opened: never_verified acme/fileserver",
+            ])
+            for message in messages {
+                #expect(message["from"] as? String == "restorecheck@msp.example")
+                #expect(message["to"] as? String == "noc@msp.example, oncall@msp.example")
+                let parts = message["parts"] as? [[String: Any]] ?? []
+                #expect(parts.map { $0["type"] as? String } == ["text/plain", "text/html"])
+                #expect((parts.first?["text"] as? String)?.contains("Tenant: acme\nTarget: fileserver") == true)
+                #expect((parts.last?["text"] as? String)?.contains("<th align=\"left\">Tenant</th><td>acme</td>") == true)
+            }
+            try fixture.mendArchive()
+            #expect(try fixture.run(config).status == 0)
+            #expect(sink.messages.count == 2, "only: breaches sends no all-clear")
+        }
+    }
+
+    @Test func aRejectedPasswordLeavesTheEventInTheOutboxAndNeverInTheLog() async throws {
+        try await Blocking.run {
+            let fixture = try Fixture("notify-mail-auth")
+            let sink = try SMTPSink(in: fixture.temp)
+            try fixture.breakArchive()
+            let wrong = "not-\(sink.password)"
+            let failed = try fixture.run(try fixture.mailConfig(sink, password: wrong))
+            #expect(failed.status == 1)
+            #expect(failed.stderr.contains("not delivered"), "\(failed.stderr)")
+            #expect(failed.stderr.contains("stay in the outbox"))
+            #expect(!failed.stderr.contains(wrong) && !failed.stderr.contains(sink.password))
+            #expect(sink.messages.isEmpty)
+
+            let fixed = try fixture.run(try fixture.mailConfig(sink))
+            #expect(fixed.status == 1, "\(fixed.stderr)")
+            #expect(sink.messages.count == 2, "the first run's two events, sent once each: the second run's test reopened nothing")
         }
     }
 }

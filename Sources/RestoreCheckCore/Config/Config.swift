@@ -19,6 +19,8 @@ public struct Config: Sendable {
     public var report = ReportSettings()
     /// `notify:`: where breach events go (README "Notifications").
     public var notify: [NotifyChannel] = []
+    /// `smtp:`: the mail server for e-mail notifications and report delivery.
+    public var smtp: SMTPSettings?
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,

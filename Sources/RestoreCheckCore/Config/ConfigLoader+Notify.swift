@@ -11,7 +11,9 @@ extension NodeReader {
             var channel = NotifyChannel(name: "", webhook: nil)
             let keys = try yaml.read(item, itemPath, notifyChannel, into: &channel)
             guard keys.contains("name") else { throw error(item, itemPath, "missing required key 'name'") }
-            guard channel.webhook != nil else { throw error(item, itemPath, "missing 'webhook' (where to send)") }
+            guard (channel.webhook == nil) != (channel.email == nil) else {
+                throw error(item, itemPath, "give exactly one of 'webhook' or 'email' (where to send)")
+            }
             if channels.contains(where: { $0.name == channel.name }) {
                 throw error(item, "\(itemPath).name", "duplicate channel name '\(channel.name)'")
             }
@@ -31,8 +33,16 @@ extension NodeReader {
                 }
                 channel.webhook = NotifyChannel.Webhook(url: draft.url, secretFile: draft.secretFile, caFile: draft.caFile)
             }),
-            ("email", { yaml, node, path, _ throws(ConfigError) in
-                throw yaml.error(node, path, "e-mail notifications are not built yet: use a webhook (README \"Notifications\")")
+            ("email", { yaml, node, path, channel throws(ConfigError) in
+                var email = NotifyChannel.Email(to: [])
+                let keys = try yaml.read(node, path, self.email, into: &email)
+                guard keys.contains("to") else { throw yaml.error(node, path, "missing required key 'to' (a list of addresses)") }
+                channel.email = email
+            }),
+            ("only", { yaml, node, path, channel throws(ConfigError) in
+                // `only: breaches`: no all-clear mails; the same as `events: [ opened ]`.
+                _ = try yaml.choice(node, path, [("breaches", true)])
+                channel.states = [.opened]
             }),
             ("events", { yaml, node, path, channel throws(ConfigError) in
                 channel.states = Set(try self.words(node, path, BreachEvent.State.allCases.map { ($0.rawValue, $0) }))
@@ -46,6 +56,67 @@ extension NodeReader {
                 for (index, item) in items.enumerated() { tenants.append(try self.identifier(item, "\(path)[\(index)]")) }
                 channel.tenants = tenants
             }),
+        ])
+    }
+
+    var email: YAMLSection<NotifyChannel.Email> {
+        YAMLSection([
+            ("to", { yaml, node, path, email throws(ConfigError) in email.to = try self.addresses(node, path) }),
+            ("digest", { yaml, node, path, email throws(ConfigError) in email.dailyDigest = try yaml.choice(node, path, [("daily", true), ("none", false)]) }),
+        ])
+    }
+
+    /// A non-empty list of plain e-mail addresses (no display names, nothing a header could be
+    /// broken with).
+    func addresses(_ node: Node, _ path: String) throws(ConfigError) -> [String] {
+        guard let items = node.sequence, !items.isEmpty else { throw error(node, path, "expected a non-empty list of e-mail addresses") }
+        var result: [String] = []
+        for (index, item) in items.enumerated() { result.append(try address(item, "\(path)[\(index)]")) }
+        return result
+    }
+
+    func address(_ node: Node, _ path: String) throws(ConfigError) -> String {
+        let text = try yaml.string(node, path)
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        let plain = text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>,;\"()[]\\".unicodeScalars.contains($0) }
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), plain else {
+            throw error(node, path, "'\(text)' is not a plain e-mail address (name@domain.example)")
+        }
+        return text
+    }
+
+    /// `smtp:`.
+    func smtp(_ node: Node, _ path: String) throws(ConfigError) -> SMTPSettings {
+        var settings = SMTPSettings(server: "", from: "")
+        let keys = try yaml.read(node, path, smtpSection, into: &settings)
+        for required in ["server", "from"] where !keys.contains(required) {
+            throw error(node, path, "missing required key '\(required)'")
+        }
+        guard (settings.username == nil) == (settings.passwordFile == nil) else {
+            throw error(node, path, "give both 'username' and 'password_file', or neither")
+        }
+        let host = settings.server.split(separator: ":").first.map(String.init) ?? ""
+        let encrypted = settings.starttls || settings.server.hasSuffix(":465")
+        if settings.username != nil, !encrypted, !["127.0.0.1", "localhost", "::1"].contains(host) {
+            throw error(node, "\(path).starttls", "a password is never sent in clear: keep starttls (or port 465), or send through a loopback relay")
+        }
+        return settings
+    }
+
+    var smtpSection: YAMLSection<SMTPSettings> {
+        YAMLSection([
+            ("server", { yaml, node, path, smtp throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port),
+                    colon != text.startIndex
+                else { throw yaml.error(node, path, "'\(text)' is not host:port (mail.example:587)") }
+                smtp.server = text
+            }),
+            ("starttls", { yaml, node, path, smtp throws(ConfigError) in smtp.starttls = try yaml.choice(node, path, [("true", true), ("false", false)]) }),
+            ("username", { yaml, node, path, smtp throws(ConfigError) in smtp.username = try yaml.string(node, path) }),
+            ("password_file", { _, node, path, smtp throws(ConfigError) in smtp.passwordFile = try self.path(node, path) }),
+            ("ca_file", { _, node, path, smtp throws(ConfigError) in smtp.caFile = try self.path(node, path) }),
+            ("from", { _, node, path, smtp throws(ConfigError) in smtp.from = try self.address(node, path) }),
         ])
     }
 

@@ -137,6 +137,7 @@ struct NodeReader {
         var historyDays = 400
         var report = ReportSettings()
         var notify: [NotifyChannel] = []
+        var smtp: (settings: SMTPSettings, node: Node)?
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -161,6 +162,7 @@ struct NodeReader {
             ("history_days", { yaml, node, path, top throws(ConfigError) in top.historyDays = try yaml.positiveInt(node, path) }),
             ("report", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.report, into: &top.report) }),
             ("notify", { _, node, path, top throws(ConfigError) in top.notify = try self.notifyChannels(node, path) }),
+            ("smtp", { _, node, path, top throws(ConfigError) in top.smtp = (try self.smtp(node, path), node) }),
         ])
     }
 
@@ -506,6 +508,10 @@ struct NodeReader {
             historyDays: top.historyDays, sourcePath: file)
         config.report = top.report
         config.notify = top.notify
+        config.smtp = top.smtp?.settings
+        if config.smtp == nil, let channel = config.notify.first(where: { $0.email != nil }) {
+            throw error(root, "smtp", "notify channel '\(channel.name)' sends e-mail: add an smtp: section (server, from)")
+        }
         for channel in config.notify {
             for tenant in channel.tenants ?? [] where !config.tenants.contains(tenant) {
                 throw error(root, "notify", "channel '\(channel.name)' names tenant '\(tenant)', which no target has (tenants: \(config.tenants.joined(separator: ", ")))")

@@ -7,15 +7,18 @@ import Foundation
 public struct EventDelivery: Sendable {
     public let outbox: any EventOutbox
     public let channels: [NotifyChannel]
+    /// `smtp:`, for `email:` channels.
+    public let smtp: SMTPSettings?
     /// Per request (a receiver that hangs costs at most this, then the event waits for a retry).
     public var timeoutSeconds = 10
     public var firstRetrySeconds = 10.0
     public var longestRetrySeconds = 300.0
     public let log: @Sendable (String) -> Void
 
-    public init(outbox: any EventOutbox, channels: [NotifyChannel], log: @escaping @Sendable (String) -> Void) {
+    public init(outbox: any EventOutbox, channels: [NotifyChannel], smtp: SMTPSettings?, log: @escaping @Sendable (String) -> Void) {
         self.outbox = outbox
         self.channels = channels
+        self.smtp = smtp
         self.log = log
     }
 
@@ -40,6 +43,10 @@ public struct EventDelivery: Sendable {
             } catch {
                 log("notify \(channel.name): cannot read the outbox: \(error)")
                 tally.waitingChannels.append(channel.name)
+                continue
+            }
+            if let email = channel.email, email.dailyDigest {
+                await deliverDigest(pending, over: channel, to: email.to, now: now, tally: &tally)
                 continue
             }
             for item in pending {
@@ -71,9 +78,48 @@ public struct EventDelivery: Sendable {
         min(longestRetrySeconds, firstRetrySeconds * pow(2, Double(max(0, min(attempts - 1, 30)))))
     }
 
+    /// A digest: every waiting event the channel accepts in one mail, once the oldest has waited a day.
+    private func deliverDigest(
+        _ pending: [PendingEvent], over channel: NotifyChannel, to recipients: [String], now: @Sendable () -> Date, tally: inout Tally
+    ) async {
+        var wanted: [PendingEvent] = []
+        for item in pending {
+            if channel.accepts(item.event) {
+                wanted.append(item)
+            } else {
+                tally.filtered += 1
+                await mark { try await outbox.markDelivered(sequence: item.event.sequence, channel: channel.name, at: now()) }
+            }
+        }
+        guard let oldest = wanted.first, now().timeIntervalSince(oldest.event.recorded) >= Self.digestPeriod else { return }
+        let problem: String? =
+            if let smtp { await smtp.send(EventMail.digest(wanted.map(\.event), to: recipients)) } else { "no smtp: section in the config" }
+        if let problem {
+            tally.failed += 1
+            tally.waitingChannels.append(channel.name)
+            let wait = retryDelay(afterAttempts: oldest.attempts + 1)
+            log("notify \(channel.name): digest of \(wanted.count) event(s) not delivered (try \(oldest.attempts + 1)), retry in \(TimeSpan.format(wait)): \(problem)")
+            await mark {
+                try await outbox.markFailed(sequence: oldest.event.sequence, channel: channel.name, error: problem, retryAt: now().addingTimeInterval(wait))
+            }
+            return
+        }
+        tally.sent += wanted.count
+        for item in wanted {
+            await mark { try await outbox.markDelivered(sequence: item.event.sequence, channel: channel.name, at: now()) }
+        }
+    }
+
+    /// `digest: daily`.
+    public static let digestPeriod = 86_400.0
+
     private func send(_ event: BreachEvent, over channel: NotifyChannel) async -> String? {
         if let webhook = channel.webhook { return await WebhookSender.send(event, to: webhook, timeoutSeconds: timeoutSeconds) }
-        return "the channel has no way to send (no webhook)"
+        if let email = channel.email {
+            guard let smtp else { return "no smtp: section in the config" }
+            return await smtp.send(EventMail.single(event, to: email.to))
+        }
+        return "the channel has no way to send"
     }
 
     /// A delivery's record failed: the event is sent again later (at least once, never lost).

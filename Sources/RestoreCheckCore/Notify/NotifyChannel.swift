@@ -5,6 +5,7 @@ public struct NotifyChannel: Sendable, Hashable {
     /// Its name: the outbox tracks delivery per channel name (renaming a channel makes it new).
     public var name: String
     public var webhook: Webhook?
+    public var email: Email?
     /// `events:` (default: both).
     public var states: Set<BreachEvent.State> = Set(BreachEvent.State.allCases)
     /// `tenants:` (default: nil, every tenant).
@@ -27,9 +28,23 @@ public struct NotifyChannel: Sendable, Hashable {
         }
     }
 
-    public init(name: String, webhook: Webhook?) {
+    /// `email:`: recipients, one mail per event or a daily digest, through `smtp:`.
+    public struct Email: Sendable, Hashable {
+        public var to: [String]
+        /// `digest: daily`: one mail with every waiting event, sent when the oldest has waited a
+        /// day (so at most one mail a day, and no event waits longer).
+        public var dailyDigest = false
+
+        public init(to: [String], dailyDigest: Bool = false) {
+            self.to = to
+            self.dailyDigest = dailyDigest
+        }
+    }
+
+    public init(name: String, webhook: Webhook?, email: Email? = nil) {
         self.name = name
         self.webhook = webhook
+        self.email = email
     }
 
     /// Whether this channel wants `event` (its filters).
