@@ -95,7 +95,7 @@ let package = Package(
         // Restore-assurance reports: numbers from the history's query API, rendered through templates.
         .target(
             name: "RestoreCheckReport",
-            dependencies: ["RestoreCheckCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["RestoreCheckCore", "ObjectStorage", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // Prometheus registry fed from outcomes, and the HTTP endpoint that serves it.
         .target(

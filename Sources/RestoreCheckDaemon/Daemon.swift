@@ -51,6 +51,7 @@ public enum Daemon {
                     .init(service: SchedulerService(context: context)),
                     .init(service: ReloadService(context: context)),
                     .init(service: NotificationService(context: context)),
+                    .init(service: ReportDeliveryService(context: context)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: context.logger))

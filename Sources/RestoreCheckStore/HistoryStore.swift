@@ -168,6 +168,14 @@ public final class HistoryStore: Sendable {
                 table.column("last_error", .text)
                 table.primaryKey(["seq", "channel"])
             }
+            // Scheduled report deliveries: the last due time each delivery covered.
+            try db.create(table: "report_delivery") { table in
+                table.column("name", .text).primaryKey()
+                table.column("last_due", .double).notNull()
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("retry_at", .double)
+                table.column("last_error", .text)
+            }
         }
         return migrator
     }

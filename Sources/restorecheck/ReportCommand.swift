@@ -12,6 +12,7 @@ struct ReportCommand: AsyncParsableCommand {
             Examples:
               restorecheck report --tenant acme --since 90d --format html --output acme-2026-q4.html
               restorecheck report --all-tenants --since 30d --output-dir /var/lib/restorecheck/reports --sign
+              restorecheck report --tenant acme --deliver
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -22,9 +23,12 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Write the report to this file (default: standard output).") var output: String?
     @Option(help: "Write one report per tenant into this directory, as <tenant>.<format>.") var outputDir: String?
     @Flag(help: "Write a detached Ed25519 signature beside each report (<file>.sig).") var sign = false
+    @Flag(help: "Mail the tenant's reports.deliver entries now, as their schedule would (one schedule period, ending now).")
+    var deliver = false
 
     func run() async throws {
         let config = try options.load()
+        if deliver { return try await deliverNow(config) }
         // A PDF is the HTML report printed: rendered as HTML, then handed to Chromium.
         let pdf = self.format == "pdf"
         guard let format = pdf ? .html : ReportRenderer.Format(rawValue: self.format) else {
@@ -90,5 +94,32 @@ struct ReportCommand: AsyncParsableCommand {
             }
             print(path + (key != nil ? " (signed: \(path).sig)" : ""))
         }
+    }
+
+    /// `--deliver`: each of the tenant's deliveries, rendered and mailed now. The schedule's own
+    /// record is left alone: this is an extra send (a first check, a resend), not the scheduled one.
+    func deliverNow(_ config: Config) async throws {
+        guard let tenant, !allTenants else { throw ValidationError("--deliver sends one tenant's deliveries: give --tenant NAME") }
+        guard output == nil, outputDir == nil, !sign, since == nil else {
+            throw ValidationError("--deliver takes its format, recipients and period from reports.deliver: drop --output, --output-dir, --sign and --since")
+        }
+        let specs = config.deliveries.filter { $0.tenant == tenant }
+        guard !specs.isEmpty else { throw ValidationError("no reports.deliver entry for tenant '\(tenant)' in \(config.sourcePath)") }
+        let store = try HistoryCommands.open(config)
+        let mailer = ReportMailer(config: config, history: store, key: try EvidenceCommands.signingKey(config))
+        let now = Date()
+        var failed = false
+        for spec in specs {
+            let latest = spec.schedule.latest(atOrBefore: now)
+            let from = now.addingTimeInterval(-latest.timeIntervalSince(spec.schedule.previous(before: latest)))
+            switch await mailer.deliver(spec, from: from, to: now) {
+            case .sent(let files): print("sent to \(spec.to.joined(separator: ", ")): \(files.joined(separator: ", "))")
+            case .skipped(let why): print("not sent to \(spec.to.joined(separator: ", ")): \(why)")
+            case .failed(let why):
+                failed = true
+                FileHandle.standardError.write(Data("restorecheck: delivery to \(spec.to.joined(separator: ", ")) failed: \(why)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode(ExitStatus.error) }
     }
 }

@@ -57,8 +57,11 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// A message parsed by Python's `email` package: headers, each part's type and decoded text,
     /// and attachments' names and sizes (as JSON, to keep MIME parsing out of the tests' code).
+    /// Attachments are saved, decoded, under `mail-<id>/`: a part's `path` says where.
     public static func parse(_ raw: String, in temp: TemporaryDirectory) throws -> [String: Any] {
-        let path = try temp.write("mail-\(UUID().uuidString).eml", raw)
+        let id = UUID().uuidString
+        let path = try temp.write("mail-\(id).eml", raw)
+        let attachments = temp.url("mail-\(id)")
         let script = """
             import email, json, sys
             from email import policy
@@ -69,13 +72,18 @@ public final class SMTPSink: @unchecked Sendable {
                     continue
                 payload = p.get_payload(decode=True) or b''
                 entry = {'type': p.get_content_type(), 'filename': p.get_filename(), 'size': len(payload)}
+                if p.get_filename():
+                    import os
+                    os.makedirs(sys.argv[2], exist_ok=True)
+                    entry['path'] = os.path.join(sys.argv[2], os.path.basename(p.get_filename()))
+                    open(entry['path'], 'wb').write(payload)
                 if p.get_content_maintype() == 'text':
                     entry['text'] = payload.decode(p.get_content_charset() or 'utf-8')
                 parts.append(entry)
             print(json.dumps({'subject': str(m['subject']), 'from': str(m['from']), 'to': str(m['to']),
                               'date': str(m['date']), 'message_id': str(m['message-id']), 'parts': parts}))
             """
-        let result = try Shell.execute("/usr/bin/env", ["python3", "-c", script, path])
+        let result = try Shell.execute("/usr/bin/env", ["python3", "-c", script, path, attachments])
         guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
             throw Shell.Failure(command: "parse mail", result: result)
         }

@@ -21,6 +21,8 @@ public struct Config: Sendable {
     public var notify: [NotifyChannel] = []
     /// `smtp:`: the mail server for e-mail notifications and report delivery.
     public var smtp: SMTPSettings?
+    /// `reports.deliver:`: reports mailed on a schedule.
+    public var deliveries: [ReportDeliverySpec] = []
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,

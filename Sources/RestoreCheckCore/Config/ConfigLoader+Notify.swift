@@ -159,4 +159,57 @@ extension NodeReader {
         for (index, item) in items.enumerated() { values.append(try yaml.choice(item, "\(path)[\(index)]", choices)) }
         return values
     }
+
+    /// `reports:` (the deliveries; `report:` holds branding and serving).
+    var reports: YAMLSection<[ReportDeliverySpec]> {
+        YAMLSection([
+            ("deliver", { yaml, node, path, deliveries throws(ConfigError) in
+                guard let items = node.sequence else { throw yaml.error(node, path, "expected a list of deliveries ({ tenant, to, schedule })") }
+                for (index, item) in items.enumerated() {
+                    let itemPath = "\(path)[\(index)]"
+                    var draft = DeliveryDraft()
+                    let keys = try yaml.read(item, itemPath, self.delivery, into: &draft)
+                    for required in ["tenant", "to", "schedule"] where !keys.contains(required) {
+                        throw yaml.error(item, itemPath, "missing required key '\(required)'")
+                    }
+                    guard let schedule = draft.schedule else { continue }
+                    var spec = ReportDeliverySpec(tenant: draft.tenant, to: draft.to, schedule: schedule)
+                    spec.format = draft.format
+                    spec.locale = draft.locale
+                    spec.onlyBreaches = draft.onlyBreaches
+                    deliveries.append(spec)
+                }
+            })
+        ])
+    }
+
+    /// One delivery as read.
+    struct DeliveryDraft {
+        var tenant = ""
+        var to: [String] = []
+        var schedule: CalendarSchedule?
+        var format = ReportDeliverySpec.Format.pdf
+        var locale = "en"
+        var onlyBreaches = false
+    }
+
+    var delivery: YAMLSection<DeliveryDraft> {
+        YAMLSection([
+            ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
+            ("to", { _, node, path, draft throws(ConfigError) in draft.to = try self.addresses(node, path) }),
+            ("schedule", { yaml, node, path, draft throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                do throws(CalendarSchedule.ParseError) { draft.schedule = try CalendarSchedule(parsing: text) } catch {
+                    throw yaml.error(node, path, error.message)
+                }
+            }),
+            ("format", { yaml, node, path, draft throws(ConfigError) in
+                draft.format = try yaml.choice(node, path, ReportDeliverySpec.Format.allCases.map { ($0.rawValue, $0) })
+            }),
+            ("locale", { yaml, node, path, draft throws(ConfigError) in
+                draft.locale = try yaml.choice(node, path, ReportLocale.available.map { ($0, $0) })
+            }),
+            ("only", { yaml, node, path, draft throws(ConfigError) in draft.onlyBreaches = try yaml.choice(node, path, [("breaches", true)]) }),
+        ])
+    }
 }

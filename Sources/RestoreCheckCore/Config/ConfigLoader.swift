@@ -138,6 +138,7 @@ struct NodeReader {
         var report = ReportSettings()
         var notify: [NotifyChannel] = []
         var smtp: (settings: SMTPSettings, node: Node)?
+        var deliveries: [ReportDeliverySpec] = []
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -163,6 +164,7 @@ struct NodeReader {
             ("report", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.report, into: &top.report) }),
             ("notify", { _, node, path, top throws(ConfigError) in top.notify = try self.notifyChannels(node, path) }),
             ("smtp", { _, node, path, top throws(ConfigError) in top.smtp = (try self.smtp(node, path), node) }),
+            ("reports", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.reports, into: &top.deliveries) }),
         ])
     }
 
@@ -511,6 +513,13 @@ struct NodeReader {
         config.smtp = top.smtp?.settings
         if config.smtp == nil, let channel = config.notify.first(where: { $0.email != nil }) {
             throw error(root, "smtp", "notify channel '\(channel.name)' sends e-mail: add an smtp: section (server, from)")
+        }
+        config.deliveries = top.deliveries
+        if config.smtp == nil, !config.deliveries.isEmpty {
+            throw error(root, "smtp", "reports.deliver mails reports: add an smtp: section (server, from)")
+        }
+        for delivery in config.deliveries where !config.tenants.contains(delivery.tenant) {
+            throw error(root, "reports.deliver", "tenant '\(delivery.tenant)' has no target (tenants: \(config.tenants.joined(separator: ", ")))")
         }
         for channel in config.notify {
             for tenant in channel.tenants ?? [] where !config.tenants.contains(tenant) {
