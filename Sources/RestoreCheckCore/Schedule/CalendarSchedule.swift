@@ -80,9 +80,10 @@ public struct CalendarSchedule: Sendable, Hashable, CustomStringConvertible {
 
     /// The latest scheduled time at or before `date`.
     public func latest(atOrBefore date: Date) -> Date {
-        // `nextDate(after:)` is strict; a second later makes `date` itself a candidate.
-        calendar.nextDate(
-            after: date.addingTimeInterval(1), matching: components, matchingPolicy: .nextTime, direction: .backward) ?? date
+        // `nextDate(after:)` is strict in both directions: `date` itself is found searching forward
+        // from just before it.
+        let upcoming = next(after: date.addingTimeInterval(-1))
+        return upcoming <= date ? upcoming : previous(before: date)
     }
 
     /// The next scheduled time after `date`.
