@@ -84,18 +84,21 @@ extension HistoryStore: EventOutbox {
         }
     }
 
+    /// One transaction per target: a sweep of 2,000 targets never holds the write lock long enough
+    /// to make a test's own write wait.
     public func refreshBreaches(_ targets: [WatchedTarget], now: Date) async throws -> Int {
-        try await queue.write { db in
-            var recorded = 0
-            for target in targets { recorded += try Self.recordBreachChanges(db, target, now: now) }
-            let configured = Set(targets.map(\.name))
-            let removed = try Self.openBreaches(db, target: nil).filter { !configured.contains($0.target) }
-            for event in BreachChanges(removedTargetBreaches: removed, now: now).events {
-                try Self.record(db, event)
-                recorded += 1
-            }
-            return recorded
+        var recorded = 0
+        for target in targets {
+            recorded += try await queue.write { try Self.recordBreachChanges($0, target, now: now) }
         }
+        let configured = Set(targets.map(\.name))
+        let resolved = try await queue.write { db in
+            let removed = try Self.openBreaches(db, target: nil).filter { !configured.contains($0.target) }
+            let events = BreachChanges(removedTargetBreaches: removed, now: now).events
+            for event in events { try Self.record(db, event) }
+            return events.count
+        }
+        return recorded + resolved
     }
 
     /// Makes each channel known to the outbox (from the next event on) before anything it could be
