@@ -169,20 +169,23 @@ extension HistoryStore: EventOutbox {
         }
     }
 
-    public func outboxBacklog(channels: [String]) async throws -> [String: (waiting: Int, oldest: Date?)] {
+    public func outboxBacklog(channels: [String]) async throws -> [String: ChannelBacklog] {
         try await queue.read { db in
-            var result: [String: (waiting: Int, oldest: Date?)] = [:]
+            var result: [String: ChannelBacklog] = [:]
             for channel in channels {
-                let row = try Row.fetchOne(
+                let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT COUNT(*) AS waiting, MIN(o.recorded) AS oldest FROM outbox o
+                        SELECT o.recorded, d.last_error FROM outbox o
                         JOIN outbox_channel c ON c.name = ?
                         LEFT JOIN outbox_delivery d ON d.seq = o.seq AND d.channel = c.name
                         WHERE o.seq > c.since_seq AND d.delivered IS NULL
+                        ORDER BY o.seq
                         """,
                     arguments: [channel])
-                result[channel] = (row?["waiting"] ?? 0, row.flatMap { StoredValues.date($0, "oldest") })
+                result[channel] = ChannelBacklog(
+                    waiting: rows.count, oldest: rows.first.flatMap { StoredValues.date($0, "recorded") },
+                    lastError: rows.first?["last_error"])
             }
             return result
         }

@@ -133,6 +133,16 @@ struct NotifyCommandTests {
             #expect(failed.stderr.contains("HTTP 503"), "\(failed.stderr)")
             #expect(failed.stderr.contains("stay in the outbox"))
             #expect(receiver.deliveries.isEmpty)
+            let status = try Shell.execute(BuiltBinary.path, ["notify", "status", "--config", config, "--json"])
+            let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            let channels = document?["channels"] as? [[String: Any]] ?? []
+            #expect(channels.first?["name"] as? String == "psa")
+            #expect(channels.first?["waiting"] as? Int == 2, "\(status.stdout)")
+            #expect((channels.first?["last_error"] as? String)?.contains("HTTP 503") == true, "\(status.stdout)")
+            let open = document?["open_breaches"] as? [[String: Any]] ?? []
+            #expect(Set(open.compactMap { $0["kind"] as? String }) == ["failed_test", "never_verified"])
+            let table = try Shell.execute(BuiltBinary.path, ["notify", "status", "--config", config]).stdout
+            #expect(table.contains("psa") && table.contains("acme    fileserver  failed_test"), "\(table)")
 
             receiver.set(mode: "ok")
             try fixture.mendArchive()
@@ -143,6 +153,8 @@ struct NotifyCommandTests {
             #expect(Set(deliveries.prefix(2).map { $0.data["kind"] as? String }) == ["failed_test", "never_verified"])
             #expect(deliveries.prefix(2).map { $0.data["breach_id"] as? String } == deliveries.suffix(2).map { $0.data["breach_id"] as? String },
                     "resolved in the order opened")
+            let after = try Shell.execute(BuiltBinary.path, ["notify", "status", "--config", config]).stdout
+            #expect(after.contains("No breach is open."), "\(after)")
         }
     }
 

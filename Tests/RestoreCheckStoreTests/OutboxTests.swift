@@ -111,13 +111,16 @@ struct OutboxTests {
         #expect(pending.count == 2, "failed_test and never_verified resolved")
 
         try await store.markFailed(sequence: pending[0].sequence, channel: "psa", error: "HTTP 503", retryAt: H.at(5))
+        #expect(try await store.outboxBacklog(channels: ["psa"])["psa"]?.lastError == "HTTP 503")
         #expect(try await store.pendingEvents(channel: "psa", now: H.at(4), limit: 10).isEmpty, "the head waits out its retry, and holds back the rest")
         let due = try await store.pendingEvents(channel: "psa", now: H.at(5), limit: 10)
         #expect(due.map(\.event.sequence) == pending.map(\.sequence))
         #expect(due.first?.attempts == 1)
         try await store.markDelivered(sequence: pending[0].sequence, channel: "psa", at: H.at(5))
         #expect(try await events(store).map(\.sequence) == [pending[1].sequence])
-        #expect(try await store.outboxBacklog(channels: ["psa"])["psa"]?.waiting == 1)
+        let backlog = try #require(try await store.outboxBacklog(channels: ["psa"])["psa"])
+        #expect(backlog.waiting == 1 && backlog.lastError == nil)
+        #expect(abs((backlog.oldest ?? .distantPast).timeIntervalSince(H.finished(1))) < 0.01, "recorded with the run that resolved it")
 
         // A second store on the same file (a restarted daemon) sees the same outbox.
         let reopened = try HistoryStore(path: temp.url("state/history.sqlite"))

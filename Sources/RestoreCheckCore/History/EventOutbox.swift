@@ -22,8 +22,8 @@ public protocol EventOutbox: Sendable {
     func markDelivered(sequence: Int64, channel: String, at: Date) async throws
     /// A delivery failed: `error` is kept for `notify status`, and the next try waits until `retryAt`.
     func markFailed(sequence: Int64, channel: String, error: String, retryAt: Date) async throws
-    /// Per channel: events waiting, and the oldest one's time.
-    func outboxBacklog(channels: [String]) async throws -> [String: (waiting: Int, oldest: Date?)]
+    /// Per channel: events waiting, the oldest one's time, and its last delivery error.
+    func outboxBacklog(channels: [String]) async throws -> [String: ChannelBacklog]
     /// The breaches open now, as the outbox last recorded them.
     func openBreaches() async throws -> [BreachEvent]
 }
@@ -42,6 +42,19 @@ public struct WatchedTarget: Sendable, Hashable {
 
     public init(_ target: Target) {
         self.init(name: target.name, tenant: target.tenant, rpoSeconds: target.rpo.seconds)
+    }
+}
+
+/// What waits for one channel (`notify status`).
+public struct ChannelBacklog: Sendable, Hashable, Codable {
+    public var waiting: Int
+    public var oldest: Date?
+    public var lastError: String?
+
+    public init(waiting: Int, oldest: Date?, lastError: String?) {
+        self.waiting = waiting
+        self.oldest = oldest
+        self.lastError = lastError
     }
 }
 
