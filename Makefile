@@ -13,7 +13,7 @@ export RESTORECHECK_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 # Where `make deb` puts the package.
 DEB_DIR = .build/deb
 
-.PHONY: all deps build release deb deb-check demo demo-check demo-reports demo-restore report-screenshot test bench bench-smoke soak install clean
+.PHONY: all deps build release deb deb-check demo demo-check demo-reports demo-deliver demo-restore report-screenshot test bench bench-smoke soak install clean
 
 all: build
 
@@ -68,7 +68,24 @@ demo-reports:
 	@$(DEMO_BIN) evidence verify --config $(CONFIG)
 	@echo
 	@echo "Open a report in a browser, e.g. file://$(CURDIR)/.demo/reports/initech.html"
+	@$(MAKE) --no-print-directory demo-deliver
 	@$(MAKE) --no-print-directory demo-restore
+
+# Report delivery: initech's report mailed, as `reports.deliver` would on its schedule, to a local
+# SMTP sink (aiosmtpd on loopback, a Maildir under .demo/mail; no network); then the breaches open now.
+DEMO_SMTP_PORT := 2525
+demo-deliver:
+	@rm -rf .demo/mail
+	@if python3 -c 'import socket; socket.create_connection(("127.0.0.1", $(DEMO_SMTP_PORT)), 1)' 2>/dev/null; then \
+	  echo "port $(DEMO_SMTP_PORT) is in use: the demo's SMTP sink needs it (config/demo/restorecheck.yaml, smtp.server)"; exit 1; fi
+	@python3 -m aiosmtpd -n -l 127.0.0.1:$(DEMO_SMTP_PORT) -c aiosmtpd.handlers.Mailbox .demo/mail & sink=$$!; \
+	  trap "kill $$sink 2>/dev/null" EXIT; \
+	  for i in $$(seq 100); do python3 -c 'import socket; socket.create_connection(("127.0.0.1", $(DEMO_SMTP_PORT)), 1)' 2>/dev/null && break; sleep 0.1; done; \
+	  echo; echo "$$ restorecheck report --config $(CONFIG) --tenant initech --deliver"; \
+	  $(DEMO_BIN) report --config $(CONFIG) --tenant initech --deliver && python3 config/demo/show-mail.py .demo/mail
+	@echo
+	@echo "$$ restorecheck notify status --config $(CONFIG)"
+	@$(DEMO_BIN) notify status --config $(CONFIG)
 
 # The bad day: one folder of acme's file server back, from its newest verified restore point, every
 # file checked against the manifest as it is written; then compared with the source by diff.
@@ -103,6 +120,11 @@ demo-check: build
 	  assert {"failed_test","never_verified"} <= kinds, kinds; print("demo-check: initech report shows the open breaches", sorted(kinds))'
 	@$(DEMO_BIN) evidence verify --config $(CONFIG) >/dev/null && echo "demo-check: evidence chain intact"
 	@$(MAKE) --no-print-directory demo-restore >/dev/null && echo "demo-check: one folder restored from the newest verified point, identical to the source"
+	@$(MAKE) --no-print-directory demo-deliver >/dev/null
+	@cd .demo/mail/attachments && ls initech-*.pdf >/dev/null && pdftotext initech-*.pdf - | grep -q "Restore assurance report: initech" \
+	  && $(CURDIR)/$(DEMO_BIN) evidence public-key --config $(CURDIR)/$(CONFIG) > msp.pub.pem \
+	  && openssl pkeyutl -verify -pubin -inkey msp.pub.pem -rawin -in initech-*.json -sigfile "$$(ls initech-*.json).sig" >/dev/null \
+	  && echo "demo-check: initech's report delivered by mail: the PDF reads, the signed JSON verifies"
 
 # The full output is kept in .build/test-output.log; on failure the failing expectations are repeated
 # last, so a CI log that keeps only its tail still names them.

@@ -62,8 +62,9 @@ struct NotifyCommand: AsyncParsableCommand {
                     channel.name, String(channel.waiting), channel.oldest.map(ReportFormat.time) ?? "-", channel.lastError ?? "-",
                 ])
             }
-            if document.channels.isEmpty { channelRows.append(["(no notify: channels configured)", "", "", ""]) }
-            print(OutcomeTable.align(channelRows).joined(separator: "\n"))
+            print(document.channels.isEmpty
+                ? "No notify: channel is configured; events are recorded and wait for one (README \"Notifications\")."
+                : OutcomeTable.align(channelRows).joined(separator: "\n"))
             print("")
             var breachRows = [["TENANT", "TARGET", "BREACH", "OPENED", "ID"]]
             for breach in document.openBreaches {
