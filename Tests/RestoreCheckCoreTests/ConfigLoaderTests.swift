@@ -75,8 +75,41 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test func notificationsAndDeliveriesAreRead() throws {
+        let config = try loader.parse(
+            """
+            defaults: { rpo: 1h, rto: 1h }
+            targets:
+              - { name: fs, tenant: acme, archives: /x }
+              - { name: db, tenant: globex, archives: /y }
+            smtp: { server: "mail.msp.example:587", username: rc, password_file: smtp.pass, from: "rc@msp.example" }
+            notify:
+              - name: psa
+                webhook: { url: "https://psa.msp.example/hook", secret_file: hook.key }
+                tenants: [ acme ]
+                kinds: [ failed_test, rpo_breach ]
+              - { name: noc, email: { to: [ "noc@msp.example" ], digest: daily }, only: breaches }
+            reports:
+              deliver:
+                - { tenant: globex, to: [ "cfo@globex.example" ], schedule: "weekly mon 07:30 UTC", format: html, only: breaches }
+            """, file: "/etc/restorecheck/rc.yaml", baseDirectory: "/etc/restorecheck")
+        #expect(config.notify.map(\.name) == ["psa", "noc"])
+        #expect(config.notify[0].webhook == .init(url: "https://psa.msp.example/hook", secretFile: "/etc/restorecheck/hook.key"))
+        #expect(config.notify[0].tenants == ["acme"] && config.notify[0].kinds == [.failedTest, .rpoBreach])
+        #expect(config.notify[0].states == [.opened, .resolved])
+        #expect(config.notify[1].email == .init(to: ["noc@msp.example"], dailyDigest: true))
+        #expect(config.notify[1].states == [.opened], "only: breaches")
+        #expect(config.smtp?.passwordFile == "/etc/restorecheck/smtp.pass" && config.smtp?.starttls == true)
+        #expect(config.deliveries.count == 1)
+        #expect(config.deliveries.first?.format == .html && config.deliveries.first?.onlyBreaches == true)
+        #expect(config.deliveries.first?.schedule.description == "weekly mon 07:30 UTC")
+    }
+
     @Test(arguments: [
         // (yaml, line, key path, message fragment)
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nnotify:\n  - { name: m, email: { to: [ nobody ] } }\n", 5, "notify[0].email.to[0]", "not a plain e-mail address"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nsmtp: { server: \"mail.example:25\", starttls: false, username: u, password_file: /p, from: a@b.example }\n", 4, "smtp.starttls", "never sent in clear"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nnotify:\n  - { name: m, webhook: { url: \"https://h.example/\", secret_file: /k }, events: [ closed ] }\n", 5, "notify[0].events[0]", "not one of opened, resolved"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo: 26x\n    rto: 1h\n", 5, "targets[0].rpo", "not a duration"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo_: 1h\n", 5, "targets[0].rpo_", "unknown key"),
         ("scratchdir: /x\ntargets: []\n", 1, "scratchdir", "unknown key"),
