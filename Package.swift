@@ -95,7 +95,9 @@ let package = Package(
         // Restore-assurance reports: numbers from the history's query API, rendered through templates.
         .target(
             name: "RestoreCheckReport",
-            dependencies: ["RestoreCheckCore", "ObjectStorage", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: [
+                "RestoreCheckCore", "ObjectStorage", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
+            ]
         ),
         // Prometheus registry fed from outcomes, and the HTTP endpoint that serves it.
         .target(

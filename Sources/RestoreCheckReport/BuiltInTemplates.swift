@@ -12,11 +12,11 @@ enum BuiltInTemplates {
     static let reportHTML = #"""
     {{% CONTENT_TYPE: HTML}}
     <!DOCTYPE html>
-    <html lang="en">
+    <html lang="{{t.html_lang}}">
     <head>
     <meta charset="utf-8">
     <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-    <title>Restore assurance — {{tenant}}</title>
+    <title>{{page_title}}</title>
     <style>{{> style}}</style>
     </head>
     <body>
@@ -28,26 +28,26 @@ enum BuiltInTemplates {
     <header>
     {{#has_logo}}<img class="logo" src="{{logo}}" alt="logo">{{/has_logo}}
     <div>
-    <h1>Restore assurance report: {{tenant}}</h1>
-    <p class="meta">{{#has_company}}Prepared by {{company}} · {{/has_company}}Period {{period_from}} to {{period_to}} · generated {{generated}} from the verifier's recorded history</p>
+    <h1>{{title}}</h1>
+    <p class="meta">{{#has_company}}{{prepared_by}} · {{/has_company}}{{meta_html}}</p>
     </div>
     </header>
-    <p class="headline" id="headline">{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)</p>
+    <p class="headline" id="headline">{{headline_text}}</p>
     <ul class="headlines" id="headlines">
     {{#headlines}}<li class="state-{{state}}"><span class="state">{{label}}</span> {{sentence}}</li>
     {{/headlines}}
     </ul>
 
-    <h2>1. Summary</h2>
+    <h2>{{t.h_summary}}</h2>
     <table class="summary" id="summary">
-    <thead><tr><th>Backup</th><th>Verified backup age</th><th>RPO</th><th>Last result</th><th>RPO compliance</th><th>RTO compliance</th><th>Tests (passed / failed / error)</th><th>Files verified</th><th>Bytes verified</th></tr></thead>
+    <thead><tr><th>{{t.col_backup}}</th><th>{{t.col_verified_age}}</th><th>{{t.col_rpo}}</th><th>{{t.col_last_result}}</th><th>{{t.col_rpo_compliance}}</th><th>{{t.col_rto_compliance}}</th><th>{{t.col_tests}}</th><th>{{t.col_files_verified}}</th><th>{{t.col_bytes_verified}}</th></tr></thead>
     <tbody>
     {{#targets}}
     <tr data-target="{{target}}">
     <td>{{target}}</td>
     <td class="{{#rpo_met}}ok{{/rpo_met}}{{^rpo_met}}bad{{/rpo_met}}">{{verified_age}}{{^rpo_met}} ✗{{/rpo_met}}</td>
     <td>{{rpo}}</td>
-    <td class="result-{{last_result}}">{{last_result}}{{#has_last_reasons}} ({{last_reasons}}){{/has_last_reasons}}<br><small>{{last_test}}</small></td>
+    <td class="result-{{last_result}}">{{last_result_label}}{{#has_last_reasons}} ({{last_reasons}}){{/has_last_reasons}}<br><small>{{last_test}}</small></td>
     <td class="rpo-compliance">{{rpo_compliance}}</td>
     <td class="rto-compliance">{{rto_compliance}}</td>
     <td>{{tests_run}} ({{passed}} / {{failed}} / {{error}})</td>
@@ -58,16 +58,16 @@ enum BuiltInTemplates {
     </tbody>
     </table>
     {{#has_coverage}}
-    <p>Coverage: how much of each backup's newest manifest was restored and verified within its rotation window.</p>
+    <p>{{t.coverage_intro}}</p>
     <ul class="coverage" id="coverage">
     {{#targets}}{{#coverage}}<li data-target="{{target}}"><strong>{{target}}</strong>: {{statement}}</li>{{/coverage}}{{/targets}}
     </ul>
     {{/has_coverage}}
 
-    <h2>2. Breach ledger</h2>
+    <h2>{{t.h_ledger}}</h2>
     {{#has_breaches}}
     <table class="ledger" id="ledger">
-    <thead><tr><th>Backup</th><th>Event</th><th>Opened</th><th>Resolved</th><th>Duration</th><th>Detail</th></tr></thead>
+    <thead><tr><th>{{t.col_backup}}</th><th>{{t.col_event}}</th><th>{{t.col_opened}}</th><th>{{t.col_resolved}}</th><th>{{t.col_duration}}</th><th>{{t.col_detail}}</th></tr></thead>
     <tbody>
     {{#breaches}}
     <tr class="{{#open}}open{{/open}}" data-kind="{{kind}}" data-target="{{target}}"><td>{{target}}</td><td>{{kind_label}}</td><td>{{opened}}</td><td>{{resolved}}</td><td>{{duration}}</td><td>{{detail}}</td></tr>
@@ -75,9 +75,9 @@ enum BuiltInTemplates {
     </tbody>
     </table>
     {{/has_breaches}}
-    {{^has_breaches}}<p>No breach in the period.</p>{{/has_breaches}}
+    {{^has_breaches}}<p>{{t.no_breach}}</p>{{/has_breaches}}
 
-    <h2>3. Charts</h2>
+    <h2>{{t.h_charts}}</h2>
     {{#targets}}
     <section class="charts" data-target="{{target}}">
     <h3>{{target}}</h3>
@@ -87,35 +87,35 @@ enum BuiltInTemplates {
     </section>
     {{/targets}}
 
-    <h2>4. Evidence</h2>
+    <h2>{{t.h_evidence}}</h2>
     {{#has_evidence}}
     <table class="evidence" id="evidence">
-    <thead><tr><th>Test</th><th>Restore point</th><th>Sample</th><th>Result</th><th>Evidence-chain hash</th></tr></thead>
+    <thead><tr><th>{{t.col_test}}</th><th>{{t.col_restore_point}}</th><th>{{t.col_sample}}</th><th>{{t.col_result}}</th><th>{{t.col_chain_hash}}</th></tr></thead>
     <tbody>
     {{{evidence_rows}}}
     </tbody>
     </table>
     {{/has_evidence}}
-    {{^has_evidence}}<p>No test finished in the period.</p>{{/has_evidence}}
+    {{^has_evidence}}<p>{{t.no_test}}</p>{{/has_evidence}}
     {{#has_restores}}
-    <h3>Restores performed</h3>
-    <p>Restores run with <code>restorecheck restore</code> in the period: each file checked against the manifest as it was written.</p>
+    <h3>{{t.h_restores}}</h3>
+    <p>{{t.restores_intro}}</p>
     <table class="evidence" id="restores">
-    <thead><tr><th>Target</th><th>Finished</th><th>Restore point</th><th>What</th><th>Files verified</th><th>Time</th><th>Result</th></tr></thead>
+    <thead><tr><th>{{t.col_target}}</th><th>{{t.col_finished}}</th><th>{{t.col_restore_point}}</th><th>{{t.col_what}}</th><th>{{t.col_files_verified}}</th><th>{{t.col_time}}</th><th>{{t.col_result}}</th></tr></thead>
     <tbody>
-    {{#restores}}<tr><td>{{target}}</td><td>{{finished}}</td><td>{{archive}}</td><td>{{what}}</td><td>{{files}} ({{bytes}})</td><td>{{duration}}</td><td class="result-{{status}}">{{status}}</td></tr>
+    {{#restores}}<tr><td>{{target}}</td><td>{{finished}}</td><td>{{archive}}</td><td>{{what}}</td><td>{{files}} ({{bytes}})</td><td>{{duration}}</td><td class="result-{{status}}">{{status_label}}</td></tr>
     {{/restores}}
     </tbody>
     </table>
     {{/has_restores}}
 
-    <h2>5. Control evidence</h2>
-    <p>Which part of this report is evidence for which control. This is evidence for an assessor to judge, not a claim of certification.</p>
+    <h2>{{t.h_controls}}</h2>
+    <p>{{t.controls_intro}}</p>
     <dl class="controls">
     {{#controls}}<dt>{{control}}</dt><dd>{{evidence}}</dd>{{/controls}}
     </dl>
 
-    <h2>6. Method</h2>
+    <h2>{{t.h_method}}</h2>
     {{#method}}<h3>{{heading}}</h3><p>{{text}}</p>{{/method}}
     </body>
     </html>
@@ -155,9 +155,9 @@ enum BuiltInTemplates {
     {{% CONTENT_TYPE: HTML}}
     {{#evidence}}
     <tr data-run="{{run_id}}"><td>{{test}}<br><small>{{finished}}</small></td>
-    <td class="path">{{archive}}<br><small>{{restore_point}}<br>manifest SHA-256 <code>{{manifest_sha256}}</code></small></td>
+    <td class="path">{{archive}}<br><small>{{restore_point}}<br>{{t.manifest_sha256}} <code>{{manifest_sha256}}</code></small></td>
     <td>{{sample_line}}<br><small>{{measured}}</small></td>
-    <td class="result-{{status}}">{{status}}{{#has_details}}{{> evidence-details}}{{/has_details}}</td>
+    <td class="result-{{status}}">{{status_label}}{{#has_details}}{{> evidence-details}}{{/has_details}}</td>
     <td><code class="hash">{{entry_hash}}</code></td></tr>
     {{/evidence}}
 
@@ -166,12 +166,12 @@ enum BuiltInTemplates {
     static let evidenceRowsMarkdown = """
     {{% CONTENT_TYPE: MARKDOWN}}
     {{#evidence}}
-    - **{{test}}**, {{finished}}: **{{status}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. Restore point {{{archive_code}}} ({{restore_point}}); manifest SHA-256 `{{{manifest_sha256}}}`; sample {{sample_line}}: {{measured}}. Chain hash `{{{entry_hash}}}`.
+    - **{{test}}**, {{finished}}: **{{status_label}}**{{#has_reasons}} ({{reasons}}){{/has_reasons}}. {{{t.restore_point_label}}} {{{archive_code}}} ({{restore_point}}); {{{t.manifest_sha256}}} `{{{manifest_sha256}}}`; {{{t.sample_label}}} {{sample_line}}: {{measured}}. {{{t.chain_hash_label}}} `{{{entry_hash}}}`.
     {{#findings}}
       - {{reason}}: {{{path_code}}}{{#has_detail}} — {{detail}}{{/has_detail}}
     {{/findings}}
     {{#has_more_findings}}
-      - and {{findings_omitted}} more finding(s)
+      - {{more_findings}}
     {{/has_more_findings}}
     {{/evidence}}
 
@@ -182,7 +182,7 @@ enum BuiltInTemplates {
     {{% CONTENT_TYPE: HTML}}
     {{#has_reasons}}<br><small>{{reasons}}</small>{{/has_reasons}}
     {{#findings}}<br><small class="path">{{reason}}: {{path}}{{#has_detail}} — {{detail}}{{/has_detail}}</small>{{/findings}}
-    {{#has_more_findings}}<br><small>and {{findings_omitted}} more finding(s)</small>{{/has_more_findings}}
+    {{#has_more_findings}}<br><small>{{more_findings}}</small>{{/has_more_findings}}
     """
 
     /// The axes, the RPO or RTO line and its label, shared by the two time charts.
@@ -204,7 +204,7 @@ enum BuiltInTemplates {
     <svg class="chart age" role="img" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}"><title>{{title}}</title>
     {{> chart-axes}}
     {{#lines}}<polyline class="series" points="{{points}}"/>{{/lines}}
-    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no restore point verified in the period</text>{{/empty}}
+    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">{{empty_text}}</text>{{/empty}}
     {{> chart-dates}}
     </svg>
     """
@@ -215,7 +215,7 @@ enum BuiltInTemplates {
     {{> chart-axes}}
     {{#has_projected}}<polyline class="projected" points="{{projected}}"/>{{/has_projected}}
     {{#has_measured}}<polyline class="measured" points="{{measured}}"/>{{/has_measured}}
-    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">no timed test in the period</text>{{/empty}}
+    {{#empty}}<text x="{{empty_x}}" y="{{empty_y}}">{{empty_text}}</text>{{/empty}}
     {{> chart-dates}}
     </svg>
     """
@@ -225,81 +225,81 @@ enum BuiltInTemplates {
     <svg class="chart strip" role="img" viewBox="0 0 640 26" width="640" height="26"><title>{{title}}</title>
     <rect x="{{left}}" y="4" width="{{plot_width}}" height="16" fill="none" stroke="#999" stroke-width=".5"/>
     {{#marks}}<path class="{{status}}" d="{{path}}"/>{{/marks}}
-    <text x="2" y="16">results</text>
+    <text x="2" y="16">{{results_label}}</text>
     </svg>
     """
 
     static let reportMarkdown = #"""
     {{% CONTENT_TYPE: MARKDOWN}}
-    # Restore assurance report: {{tenant}}
+    # {{title}}
 
-    {{#has_company}}Prepared by {{company}}. {{/has_company}}Period {{period_from}} to {{period_to}}; generated {{generated}} from the verifier's recorded history.
+    {{#has_company}}{{prepared_by}}. {{/has_company}}{{meta_markdown}}
 
-    **{{targets_rpo_met}} of {{target_count}} backups have a verified restore point within their RPO now · {{tests_run}} restore test(s) in the period · {{open_breaches}} open breach(es)**
+    **{{headline_text}}**
 
     {{#headlines}}
     - **{{label}}**: {{sentence}}
     {{/headlines}}
 
-    ## 1. Summary
+    ## {{{t.h_summary}}}
 
-    | Backup | Verified backup age | RPO | Last result | RPO compliance | RTO compliance | Tests (passed / failed / error) | Files verified | Bytes verified |
+    | {{{t.col_backup}}} | {{{t.col_verified_age}}} | {{{t.col_rpo}}} | {{{t.col_last_result}}} | {{{t.col_rpo_compliance}}} | {{{t.col_rto_compliance}}} | {{{t.col_tests}}} | {{{t.col_files_verified}}} | {{{t.col_bytes_verified}}} |
     |---|---|---|---|---|---|---|---|---|
     {{#targets}}
-    | {{target}} | {{verified_age}}{{^rpo_met}} ✗{{/rpo_met}} | {{rpo}} | {{last_result}}{{#has_last_reasons}} ({{last_reasons}}){{/has_last_reasons}} | {{rpo_compliance}} | {{rto_compliance}} | {{tests_run}} ({{passed}} / {{failed}} / {{error}}) | {{files_verified}} | {{bytes_verified}} |
+    | {{target}} | {{verified_age}}{{^rpo_met}} ✗{{/rpo_met}} | {{rpo}} | {{last_result_label}}{{#has_last_reasons}} ({{last_reasons}}){{/has_last_reasons}} | {{rpo_compliance}} | {{rto_compliance}} | {{tests_run}} ({{passed}} / {{failed}} / {{error}}) | {{files_verified}} | {{bytes_verified}} |
     {{/targets}}
     {{#has_coverage}}
 
-    Coverage: how much of each backup's newest manifest was restored and verified within its rotation window.
+    {{{t.coverage_intro}}}
 
     {{#targets}}{{#coverage}}
     - **{{target}}**: {{statement}}
     {{/coverage}}{{/targets}}
     {{/has_coverage}}
 
-    ## 2. Breach ledger
+    ## {{{t.h_ledger}}}
 
     {{#has_breaches}}
-    | Backup | Event | Opened | Resolved | Duration | Detail |
+    | {{{t.col_backup}}} | {{{t.col_event}}} | {{{t.col_opened}}} | {{{t.col_resolved}}} | {{{t.col_duration}}} | {{{t.col_detail}}} |
     |---|---|---|---|---|---|
     {{#breaches}}
     | {{target}} | {{kind_label}} | {{opened}} | {{resolved}} | {{duration}} | {{detail}} |
     {{/breaches}}
     {{/has_breaches}}
     {{^has_breaches}}
-    No breach in the period.
+    {{{t.no_breach}}}
     {{/has_breaches}}
 
-    ## 3. Charts
+    ## {{{t.h_charts}}}
 
-    The charts are in the HTML report.
+    {{{t.charts_in_html}}}
 
-    ## 4. Evidence
+    ## {{{t.h_evidence}}}
 
     {{{evidence_rows}}}
     {{^has_evidence}}
-    No test finished in the period.
+    {{{t.no_test}}}
     {{/has_evidence}}
     {{#has_restores}}
 
-    ### Restores performed
+    ### {{{t.h_restores}}}
 
-    | Target | Finished | Restore point | What | Files verified | Time | Result |
+    | {{{t.col_target}}} | {{{t.col_finished}}} | {{{t.col_restore_point}}} | {{{t.col_what}}} | {{{t.col_files_verified}}} | {{{t.col_time}}} | {{{t.col_result}}} |
     |---|---|---|---|---|---|---|
     {{#restores}}
-    | {{target}} | {{finished}} | {{archive}} | {{what}} | {{files}} ({{bytes}}) | {{duration}} | {{status}} |
+    | {{target}} | {{finished}} | {{archive}} | {{what}} | {{files}} ({{bytes}}) | {{duration}} | {{status_label}} |
     {{/restores}}
     {{/has_restores}}
 
-    ## 5. Control evidence
+    ## {{{t.h_controls}}}
 
-    Which part of this report is evidence for which control. This is evidence for an assessor to judge, not a claim of certification.
+    {{{t.controls_intro}}}
 
     {{#controls}}
     - **{{{control}}}**: {{{evidence}}}
     {{/controls}}
 
-    ## 6. Method
+    ## {{{t.h_method}}}
 
     {{#method}}
     ### {{{heading}}}

@@ -18,6 +18,7 @@ struct ReportCharts {
 
     let from: Date
     let to: Date
+    let language: ReportLanguage
 
     func x(_ time: Date) -> Double {
         let span = max(1, to.timeIntervalSince(from))
@@ -37,7 +38,8 @@ struct ReportCharts {
         }
         return frame(ceiling: ceiling, limit: summary.rpoSeconds, limitLabel: "RPO") + [
             "lines": lines, "empty": lines.isEmpty,
-            "title": "Age of the verified backup, \(ReportFormat.day(from)) to \(ReportFormat.day(to)), against the RPO of \(TimeSpan.format(summary.rpoSeconds))",
+            "title": language.text("chart_age_title", ["from": language.day(from), "to": language.day(to), "rpo": language.span(summary.rpoSeconds)]),
+            "empty_text": language.text("chart_age_empty"),
         ]
     }
 
@@ -57,7 +59,8 @@ struct ReportCharts {
         return frame(ceiling: ceiling, limit: summary.rtoSeconds, limitLabel: "RTO") + [
             "measured": measured, "has_measured": !measured.isEmpty, "projected": projected, "has_projected": !projected.isEmpty,
             "empty": points.isEmpty,
-            "title": "Measured restore time (solid line, circles) and projected full restore (dashed line, squares) against the RTO of \(TimeSpan.format(summary.rtoSeconds))",
+            "title": language.text("chart_restore_title", ["rto": language.span(summary.rtoSeconds)]),
+            "empty_text": language.text("chart_restore_empty"),
         ]
     }
 
@@ -71,7 +74,7 @@ struct ReportCharts {
         let marks = RunStatus.allCases.compactMap { status in paths[status].map { ["status": status.rawValue, "path": $0] } }
         return [
             "marks": marks, "empty": runs.isEmpty, "left": fmt(Self.left), "plot_width": fmt(Self.plotWidth),
-            "title": "Result of each test: passed (light), failed (black), error (hatched), aborted (outline)",
+            "title": language.text("chart_strip_title"), "results_label": language.text("chart_results"),
         ]
     }
 
@@ -79,8 +82,8 @@ struct ReportCharts {
         [
             "width": fmt(Self.width), "height": fmt(Self.height), "left": fmt(Self.left), "right_edge": fmt(Self.width - Self.right),
             "top": fmt(Self.top), "baseline": fmt(Self.top + Self.plotHeight), "limit_y": fmt(y(limit, max: ceiling)),
-            "limit_label": "\(limitLabel) \(TimeSpan.format(limit))", "ceiling_label": TimeSpan.format(ceiling),
-            "from_label": ReportFormat.day(from), "to_label": ReportFormat.day(to), "label_y": fmt(Self.height - 6),
+            "limit_label": "\(limitLabel) \(language.span(limit))", "ceiling_label": language.span(ceiling),
+            "from_label": language.day(from), "to_label": language.day(to), "label_y": fmt(Self.height - 6),
             "to_x": fmt(Self.width - Self.right), "empty_x": fmt(Self.left + 8), "empty_y": fmt(Self.top + Self.plotHeight - 12),
         ]
     }

@@ -15,30 +15,24 @@ struct ReportHeadline {
 
     let state: State
     let sentence: String
+    /// The word and glyph beside the sentence (never colour alone).
+    let label: String
 
-    init(_ summary: TargetSummary) {
-        let rpo = TimeSpan.format(summary.rpoSeconds)
-        let age = ReportFormat.duration(summary.verifiedBackupAgeSeconds)
+    init(_ summary: TargetSummary, language: ReportLanguage = .english) {
+        let rpo = language.span(summary.rpoSeconds)
+        let age = language.duration(summary.verifiedBackupAgeSeconds)
         switch (summary.verifiedBackupTimestamp, summary.rpoMet) {
         case (nil, _):
             state = .never
-            sentence = "\(summary.target) has never been verified: no restore test of this backup has passed."
+            sentence = language.text("sentence_never", ["target": summary.target])
         case (_, true):
             state = .verified
-            sentence = "\(summary.target) is verified restorable: its newest verified restore point is \(age) old, within the RPO of \(rpo)."
+            sentence = language.text("sentence_verified", ["target": summary.target, "age": age, "rpo": rpo])
         case (_, false):
             state = .breached
-            sentence = "\(summary.target) is NOT within its RPO: its newest verified restore point is \(age) old, and the RPO is \(rpo)."
+            sentence = language.text("sentence_breached", ["target": summary.target, "age": age, "rpo": rpo])
         }
-    }
-
-    /// The word and glyph beside the sentence (never colour alone).
-    var label: String {
-        switch state {
-        case .verified: "✓ Verified"
-        case .breached: "✗ Breached"
-        case .never: "? Never verified"
-        }
+        label = language.text("state_\(state.rawValue)")
     }
 
     var dictionary: [String: Any] { ["state": state.rawValue, "label": label, "sentence": sentence] }

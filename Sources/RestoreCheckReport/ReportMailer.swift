@@ -42,36 +42,39 @@ public struct ReportMailer: Sendable {
         if spec.onlyBreaches, report.breaches.isEmpty {
             return .skipped("no breach in the period (only: breaches)")
         }
+        let language: ReportLanguage
         let attachments: [MailMessage.Attachment]
         do {
-            attachments = try await render(report, spec: spec, day: ReportFormat.day(to))
+            language = try ReportLanguage.load(spec.locale, templateDirectory: config.report.templateDirectory)
+            attachments = try await render(report, spec: spec, language: language, day: ReportFormat.day(to))
         } catch {
             return .failed("\(error)")
         }
         let message = MailMessage(
-            to: spec.to, subject: "Restore-assurance report \(tenant): \(ReportFormat.day(from)) to \(ReportFormat.day(to))",
-            text: Self.text(report, attachments: attachments.map(\.name)), attachments: attachments)
+            to: spec.to,
+            subject: language.text("mail_subject", ["tenant": tenant, "from": language.day(from), "to": language.day(to)]),
+            text: Self.text(report, language: language, attachments: attachments.map(\.name)), attachments: attachments)
         if let problem = await smtp.send(message, timeoutSeconds: 60) { return .failed(problem) }
         return .sent(attachments: attachments.map(\.name))
     }
 
     /// The report in its format, the JSON report, and the JSON's signature.
-    private func render(_ report: TenantReport, spec: ReportDeliverySpec, day: String) async throws -> [MailMessage.Attachment] {
+    private func render(_ report: TenantReport, spec: ReportDeliverySpec, language: ReportLanguage, day: String) async throws -> [MailMessage.Attachment] {
         let renderer = try ReportRenderer(settings: config.report, parallel: false)
         let base = "\(spec.tenant)-\(day)"
         var files: [MailMessage.Attachment] = []
         switch spec.format {
         case .pdf:
-            let html = try renderer.render(report, as: .html).text
+            let html = try renderer.render(report, as: .html, language: language).text
             let scratch = config.scratchDirectory
             let printed = await DedicatedThread.run(name: "pdf") { () -> Swift.Result<Data, HTMLToPDF.Failure> in
                 do throws(HTMLToPDF.Failure) { return .success(try HTMLToPDF.print(html: html, scratchBase: scratch)) } catch { return .failure(error) }
             }
             files.append(.init(name: "\(base).pdf", type: "application/pdf", bytes: Array(try printed.get())))
         case .html:
-            files.append(.init(name: "\(base).html", type: "text/html; charset=utf-8", bytes: Array(try renderer.render(report, as: .html).text.utf8)))
+            files.append(.init(name: "\(base).html", type: "text/html; charset=utf-8", bytes: Array(try renderer.render(report, as: .html, language: language).text.utf8)))
         case .markdown:
-            files.append(.init(name: "\(base).md", type: "text/markdown; charset=utf-8", bytes: Array(try renderer.render(report, as: .markdown).text.utf8)))
+            files.append(.init(name: "\(base).md", type: "text/markdown; charset=utf-8", bytes: Array(try renderer.render(report, as: .markdown, language: language).text.utf8)))
         }
         let json = Array(try renderer.render(report, as: .json).text.utf8)
         files.append(.init(name: "\(base).json", type: "application/json", bytes: json))
@@ -80,15 +83,17 @@ public struct ReportMailer: Sendable {
     }
 
     /// The mail's text: the headline of each backup, and how to check the signature.
-    static func text(_ report: TenantReport, attachments: [String]) -> String {
-        var lines = ["Restore-assurance report for \(report.tenant), \(ReportFormat.day(report.period.from)) to \(ReportFormat.day(report.period.to)).", ""]
+    static func text(_ report: TenantReport, language: ReportLanguage, attachments: [String]) -> String {
+        var lines = [
+            language.text("mail_intro", ["tenant": report.tenant, "from": language.day(report.period.from), "to": language.day(report.period.to)]),
+            "",
+        ]
         for target in report.targets {
-            let headline = ReportHeadline(target)
+            let headline = ReportHeadline(target, language: language)
             lines.append("\(headline.label): \(headline.sentence)")
         }
         lines += [
-            "", "Attached: \(attachments.joined(separator: ", ")).",
-            "The JSON report is signed (Ed25519); verify it with the MSP's public key:",
+            "", language.text("mail_attached", ["files": attachments.joined(separator: ", ")]), language.text("mail_verify"),
             "  openssl pkeyutl -verify -pubin -inkey msp-reports.pub.pem -rawin -in FILE.json -sigfile FILE.json.sig",
         ]
         return lines.joined(separator: "\n") + "\n"

@@ -71,7 +71,9 @@ public struct ReportRenderer: Sendable {
         logoDataURI = try settings.logoPath.map(Self.dataURI)
     }
 
-    public func render(_ report: TenantReport, as format: Format) throws -> RenderedReport {
+    /// The report in `format`, written in `language` (HTML and Markdown; the JSON report's words are
+    /// its contract, in English).
+    public func render(_ report: TenantReport, as format: Format, language: ReportLanguage = .english) throws -> RenderedReport {
         switch format {
         case .json:
             return RenderedReport(pieces: try ReportJSON.pieces(report, parallel: parallel))
@@ -82,9 +84,11 @@ public struct ReportRenderer: Sendable {
             let library = self.library
             let chunks = report.evidence.chunks(of: Self.evidenceChunk)
             let rows = renderInParallel(chunks.count, parallel: parallel) { index in
-                library.render(["evidence": LazyRows(elements: Array(chunks[index]), row: EvidenceRowView.init)], withTemplate: rowsName) ?? ""
+                library.render(
+                    ["evidence": LazyRows(elements: Array(chunks[index]), row: { EvidenceRowView(run: $0, language: language) }), "t": language.messages],
+                    withTemplate: rowsName) ?? ""
             }
-            var view = ReportView(report: report, logoDataURI: logoDataURI).dictionary
+            var view = ReportView(report: report, logoDataURI: logoDataURI, language: language).dictionary
             view["evidence_rows"] = Self.rowsMarker
             guard let text = library.render(view, withTemplate: name) else {
                 throw TemplateError(file: name, message: "no such template")

@@ -23,6 +23,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Write the report to this file (default: standard output).") var output: String?
     @Option(help: "Write one report per tenant into this directory, as <tenant>.<format>.") var outputDir: String?
     @Flag(help: "Write a detached Ed25519 signature beside each report (<file>.sig).") var sign = false
+    @Option(help: "The report's language: en, de, or a messages.<locale>.yaml in report.template_dir.") var locale = "en"
     @Flag(help: "Mail the tenant's reports.deliver entries now, as their schedule would (one schedule period, ending now).")
     var deliver = false
 
@@ -67,10 +68,14 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let key = try sign ? EvidenceCommands.signingKey(config) : nil
+        let language: ReportLanguage
+        do { language = try ReportLanguage.load(locale, templateDirectory: config.report.templateDirectory) } catch {
+            throw ValidationError("--locale: \(error)")
+        }
         let now = Date()
         for tenant in tenants {
             let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
-            let rendered = try renderer.render(report, as: format)
+            let rendered = try renderer.render(report, as: format, language: language)
             let path = outputDir.map { "\($0)/\(tenant).\(pdf ? "pdf" : format.fileExtension)" } ?? output
             guard let path else {
                 for piece in rendered.pieces { FileHandle.standardOutput.write(Data(piece.utf8)) }

@@ -206,3 +206,74 @@ struct ReportPiecesTests {
         #expect(!html.contains("\u{1}"), "the placeholder for the rows never reaches the output")
     }
 }
+
+/// Reports in other languages: the built-in German catalogue, and a third language as one file.
+@Suite("Report languages")
+struct ReportLanguageTests {
+    typealias H = SyntheticHistory
+
+    @Test func theGermanReportHasGermanHeadingsDecimalCommasAndDayFirstDates() throws {
+        let temp = TemporaryDirectory("report-de")
+        let report = try ReportRenderingTests.report(temp)
+        let german = try ReportLanguage.load("de", templateDirectory: nil)
+        let renderer = try ReportRenderer()
+        let html = try renderer.render(report, as: .html, language: german).text
+        let english = try renderer.render(report, as: .html).text
+        #expect(html.contains("<html lang=\"de\">"))
+        #expect(html.contains("<h1>Wiederherstellungsnachweis: acme</h1>"))
+        for heading in ["1. Übersicht", "2. Verletzungsprotokoll", "3. Diagramme", "4. Nachweise", "5. Nachweise je Kontrolle", "6. Methode"] {
+            #expect(html.contains("<h2>\(heading)</h2>"), "\(heading)")
+        }
+        // The same number, as each language writes it.
+        #expect(english.contains("82.94 %"))
+        #expect(html.contains("82,94 %"), "a decimal comma")
+        #expect(!html.contains("82.94 %"))
+        #expect(html.contains("Zeitraum 01.01.2026 00:00:00 UTC bis 01.04.2026 00:00:00 UTC"), "day-first dates")
+        #expect(html.contains("✓ Geprüft") || html.contains("✗ Verletzt") || html.contains("? Nie geprüft"))
+        #expect(html.contains("Test fehlgeschlagen") || html.contains("RPO-Verletzung"), "breach kinds in German")
+        #expect(html.contains("fehlgeschlagene(r) Test(s)"), "the ledger's details in German")
+        #expect(html.contains("Wiederherstellungstests"), "the method in German")
+        #expect(!html.contains("Restore tests") && !html.contains("No breach in the period") && !html.contains("Verified backup age"))
+        #expect(html.contains(" T ") || html.contains(" h "), "durations with German units: \(html.prefix(0))")
+        let markdown = try renderer.render(report, as: .markdown, language: german).text
+        #expect(markdown.contains("## 1. Übersicht"))
+        #expect(markdown.contains("| Sicherung | Alter der geprüften Sicherung |"))
+        // The JSON report is a contract: the same in every language.
+        #expect(try renderer.render(report, as: .json).text == (try renderer.render(report, as: .json, language: german).text))
+    }
+
+    @Test func theEnglishCatalogueWritesWhatTheReportAlwaysSaid() throws {
+        let temp = TemporaryDirectory("report-en")
+        let report = try ReportRenderingTests.report(temp)
+        let markdown = try ReportRenderer().render(report, as: .markdown).text
+        #expect(markdown.contains("# Restore assurance report: acme"))
+        #expect(markdown.contains("Period 2026-01-01 00:00:00 UTC to 2026-04-01 00:00:00 UTC; generated 2026-04-01 00:00:00 UTC"))
+        #expect(markdown.contains("| Backup | Verified backup age | RPO | Last result |"))
+        #expect(markdown.contains("## 6. Method"))
+    }
+
+    @Test func aThirdLanguageIsOneFileAndFallsBackToEnglishKeyByKey() throws {
+        let temp = TemporaryDirectory("report-fr")
+        let report = try ReportRenderingTests.report(temp)
+        let directory = temp.url("templates")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = try temp.write("templates/messages.fr.yaml", """
+            format: { decimal: ",", date: dmy, units: { d: j }, unit_space: true }
+            messages:
+              html_lang: fr
+              title: "Rapport de restauration : {tenant}"
+              h_summary: "1. Synthèse"
+            """)
+        var settings = ReportSettings()
+        settings.templateDirectory = directory
+        let french = try ReportLanguage.load("fr", templateDirectory: directory)
+        let html = try ReportRenderer(settings: settings).render(report, as: .html, language: french).text
+        #expect(html.contains("<h1>Rapport de restauration : acme</h1>"))
+        #expect(html.contains("<h2>1. Synthèse</h2>"))
+        #expect(html.contains("<h2>2. Breach ledger</h2>"), "a key the file lacks is English")
+        #expect(html.contains("82,94 %"))
+        #expect(ReportLocale.isAvailable("fr", templateDirectory: directory))
+        #expect(!ReportLocale.isAvailable("it", templateDirectory: directory))
+        #expect(throws: ReportLanguage.Failure.self) { try ReportLanguage.load("it", templateDirectory: directory) }
+    }
+}

@@ -28,8 +28,46 @@ public struct Breach: Sendable, Codable, Hashable {
     public var tests: Int
     public var detail: String
     public var isOpen: Bool { resolved == nil }
+    /// `detail` as data, so a report writes it in its own language. Not encoded: the JSON report's
+    /// contract is the English `detail`.
+    public var structured: Detail?
 
-    public init(target: String, kind: Kind, opened: Date, resolved: Date?, durationSeconds: Double, tests: Int, detail: String) {
+    /// What a ledger event's detail says.
+    public enum Detail: Sendable, Hashable {
+        /// `tests` tests made up the streak, with these reasons.
+        case streak(tests: Int, reasons: [String])
+        /// No test for this long (a gap that ended).
+        case gap(seconds: Double)
+        /// No test since then (a gap still open).
+        case since(Date)
+        case noTestRecorded
+        case neverPassed
+        case olderThanRPO(rpo: Double)
+        case noneVerifiedYet
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case target, kind, opened, resolved, durationSeconds, tests, detail
+    }
+
+    /// Equal as the JSON report holds it: `structured` is `detail` again, as data.
+    public static func == (lhs: Breach, rhs: Breach) -> Bool {
+        lhs.target == rhs.target && lhs.kind == rhs.kind && lhs.opened == rhs.opened && lhs.resolved == rhs.resolved
+            && lhs.durationSeconds == rhs.durationSeconds && lhs.tests == rhs.tests && lhs.detail == rhs.detail
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(target)
+        hasher.combine(kind)
+        hasher.combine(opened)
+        hasher.combine(detail)
+    }
+
+    public init(
+        target: String, kind: Kind, opened: Date, resolved: Date?, durationSeconds: Double, tests: Int, detail: String,
+        structured: Detail? = nil
+    ) {
+        self.structured = structured
         self.target = target
         self.kind = kind
         self.opened = opened

@@ -53,7 +53,8 @@ public struct BreachLedger {
         if run.status != .aborted {
             if let lastTested, run.finished.timeIntervalSince(lastTested) > rules.untestedAfter {
                 emit(.notTested, opened: lastTested.addingTimeInterval(rules.untestedAfter), resolved: run.finished, tests: 0,
-                     detail: "no test for \(TimeSpan.format(run.finished.timeIntervalSince(lastTested)))")
+                     detail: "no test for \(TimeSpan.format(run.finished.timeIntervalSince(lastTested)))",
+                     structured: .gap(seconds: run.finished.timeIntervalSince(lastTested)))
             }
             lastTested = run.finished
         }
@@ -82,10 +83,10 @@ public struct BreachLedger {
         if let lastTested {
             if end.timeIntervalSince(lastTested) > rules.untestedAfter {
                 emit(.notTested, opened: lastTested.addingTimeInterval(rules.untestedAfter), resolved: nil, tests: 0,
-                     detail: "no test since \(ReportFormat.time(lastTested))")
+                     detail: "no test since \(ReportFormat.time(lastTested))", structured: .since(lastTested))
             }
         } else {
-            emit(.notTested, opened: periodStart, resolved: nil, tests: 0, detail: "no test of this target is recorded")
+            emit(.notTested, opened: periodStart, resolved: nil, tests: 0, detail: "no test of this target is recorded", structured: .noTestRecorded)
         }
     }
 
@@ -93,12 +94,14 @@ public struct BreachLedger {
     public mutating func addRPOBreaches(_ timeline: VerifiedAgeTimeline, from: Date, rpo: Double) {
         for breach in timeline.breaches(from: from, to: end, rpo: rpo) {
             if !breach.verified, breach.end == nil {
-                emit(.neverVerified, opened: breach.start, resolved: nil, tests: 0, detail: "no restore point of this target has passed a test")
+                emit(.neverVerified, opened: breach.start, resolved: nil, tests: 0, detail: "no restore point of this target has passed a test",
+                     structured: .neverPassed)
             } else {
                 emit(.rpoBreach, opened: breach.start, resolved: breach.end, tests: 0,
                      detail: breach.verified
                         ? "verified restore point older than the RPO (\(TimeSpan.format(rpo)))"
-                        : "no restore point verified yet")
+                        : "no restore point verified yet",
+                     structured: breach.verified ? .olderThanRPO(rpo: rpo) : .noneVerifiedYet)
             }
         }
     }
@@ -114,14 +117,15 @@ public struct BreachLedger {
     private mutating func close(_ streak: WritableKeyPath<BreachLedger, Streak?>, _ kind: Breach.Kind, at resolved: Date?, what: String) {
         guard let current = self[keyPath: streak] else { return }
         let reasons = current.reasons.isEmpty ? "" : ": " + current.reasons.joined(separator: ", ")
-        emit(kind, opened: current.opened, resolved: resolved, tests: current.tests, detail: "\(current.tests) \(what)\(reasons)")
+        emit(kind, opened: current.opened, resolved: resolved, tests: current.tests, detail: "\(current.tests) \(what)\(reasons)",
+             structured: .streak(tests: current.tests, reasons: current.reasons))
         self[keyPath: streak] = nil
     }
 
-    private mutating func emit(_ kind: Breach.Kind, opened: Date, resolved: Date?, tests: Int, detail: String) {
+    private mutating func emit(_ kind: Breach.Kind, opened: Date, resolved: Date?, tests: Int, detail: String, structured: Breach.Detail) {
         events.append(Breach(
             target: target, kind: kind, opened: opened, resolved: resolved,
-            durationSeconds: (resolved ?? end).timeIntervalSince(opened), tests: tests, detail: detail))
+            durationSeconds: (resolved ?? end).timeIntervalSince(opened), tests: tests, detail: detail, structured: structured))
     }
 }
 

@@ -207,7 +207,7 @@ extension NodeReader {
                 draft.format = try yaml.choice(node, path, ReportDeliverySpec.Format.allCases.map { ($0.rawValue, $0) })
             }),
             ("locale", { yaml, node, path, draft throws(ConfigError) in
-                draft.locale = try yaml.choice(node, path, ReportLocale.available.map { ($0, $0) })
+                draft.locale = try self.identifier(node, path)  // checked against the catalogues once template_dir is known
             }),
             ("only", { yaml, node, path, draft throws(ConfigError) in draft.onlyBreaches = try yaml.choice(node, path, [("breaches", true)]) }),
         ])

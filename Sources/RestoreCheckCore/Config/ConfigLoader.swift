@@ -518,6 +518,11 @@ struct NodeReader {
         if config.smtp == nil, !config.deliveries.isEmpty {
             throw error(root, "smtp", "reports.deliver mails reports: add an smtp: section (server, from)")
         }
+        for delivery in config.deliveries where !ReportLocale.isAvailable(delivery.locale, templateDirectory: config.report.templateDirectory) {
+            throw error(
+                root, "reports.deliver",
+                "locale '\(delivery.locale)' has no catalogue: built in are \(ReportLocale.builtIn.joined(separator: ", ")); a third language is messages.\(delivery.locale).yaml in report.template_dir")
+        }
         for delivery in config.deliveries where !config.tenants.contains(delivery.tenant) {
             throw error(root, "reports.deliver", "tenant '\(delivery.tenant)' has no target (tenants: \(config.tenants.joined(separator: ", ")))")
         }

@@ -56,7 +56,7 @@ public struct CoverageSummary: Sendable, Codable, Hashable {
     public var shortText: String { "\(Self.percent(filesRatio)) in \(TimeSpan.format(windowSeconds))" }
 
     /// A share as a percentage with up to two decimals; bounds round up (never claim better).
-    static func percent(_ share: Double, ceiling: Bool = false) -> String {
+    public static func percent(_ share: Double, ceiling: Bool = false) -> String {
         let scaled = share * 10_000
         let hundredths = ceiling ? scaled.rounded(.up) : scaled.rounded(.down)
         var digits = String(format: "%.2f", hundredths / 100)
