@@ -90,6 +90,20 @@ struct ReportDeliveryCommandTests {
             #expect(quiet.stdout.contains("not sent to it@acme.example: no breach in the period"), "\(quiet.stdout)")
             #expect(sink.messages.isEmpty)
 
+            // The same delivery in German, with a breach (a failed test; the first test's restore point
+            // stays the verified one): the mail and the report speak German.
+            let german = try temp.write("de.yaml", try String(contentsOfFile: config, encoding: .utf8)
+                .replacingOccurrences(of: "only: breaches", with: "locale: de"))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: set.archive)
+            #expect(try restorecheck(["run", "--config", german]).status == 1, "a restore point three days old: rpo_exceeded")
+            #expect(try restorecheck(["report", "--config", german, "--tenant", "acme", "--deliver"]).status == 0)
+            let mail = try SMTPSink.parse(try #require(sink.messages.first), in: temp)
+            #expect((mail["subject"] as? String)?.hasPrefix("Wiederherstellungsnachweis acme: ") == true, "\(mail["subject"] ?? "")")
+            let parts = mail["parts"] as? [[String: Any]] ?? []
+            #expect((parts.first?["text"] as? String)?.contains("✓ Geprüft: fileserver ist nachweislich wiederherstellbar") == true, "\(parts.first?["text"] ?? "")")
+            let markdown = try String(contentsOfFile: try #require(parts[1]["path"] as? String), encoding: .utf8)
+            #expect(markdown.contains("## 2. Verletzungsprotokoll") && markdown.contains("| fileserver | Test fehlgeschlagen |"), "\(markdown.prefix(800))")
+
             let missing = try restorecheck(["report", "--config", config, "--tenant", "globex", "--deliver"])
             #expect(missing.status == 2)
             let bad = try temp.write("bad.yaml", try String(contentsOfFile: config, encoding: .utf8)

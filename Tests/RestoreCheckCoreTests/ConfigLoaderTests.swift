@@ -108,6 +108,8 @@ struct ConfigLoaderTests {
     @Test(arguments: [
         // (yaml, line, key path, message fragment)
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nnotify:\n  - { name: m, email: { to: [ nobody ] } }\n", 5, "notify[0].email.to[0]", "not a plain e-mail address"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nsmtp: { server: \"m.example:587\", from: a@b.example }\nreports:\n  deliver:\n    - { tenant: t, to: [ c@d.example ], schedule: \"daily 06:00 UTC\", locale: fr }\n", 1, "reports.deliver", "locale 'fr' has no catalogue"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nreports:\n  deliver:\n    - { tenant: t, to: [ c@d.example ], schedule: \"daily 06:00 UTC\" }\n", 1, "smtp", "add an smtp: section"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nsmtp: { server: \"mail.example:25\", starttls: false, username: u, password_file: /p, from: a@b.example }\n", 4, "smtp.starttls", "never sent in clear"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nnotify:\n  - { name: m, webhook: { url: \"https://h.example/\", secret_file: /k }, events: [ closed ] }\n", 5, "notify[0].events[0]", "not one of opened, resolved"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo: 26x\n    rto: 1h\n", 5, "targets[0].rpo", "not a duration"),

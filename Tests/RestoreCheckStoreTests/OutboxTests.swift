@@ -88,6 +88,23 @@ struct OutboxTests {
         #expect(resolved.allSatisfy { $0.detail == "the target was removed from the config" && $0.resolved == H.at(1) })
     }
 
+    @Test func ransomwaresTracesOpenTheirOwnBreachBesideTheFailedTest() async throws {
+        let temp = TemporaryDirectory("outbox-suspicious")
+        let (store, history) = try open(temp)
+        try await store.registerChannels(["psa"])
+        try history.record("fs", rpo: 3 * 86_400, H.Test(day: 0))
+        try history.record("fs", rpo: 3 * 86_400, H.Test(day: 1, status: .failed, reasons: [.suspiciousContent, .checksumMismatch]))
+        let opened = try await events(store)
+        #expect(Set(opened.map(\.kind)) == [.failedTest, .suspicious])
+        #expect(opened.first { $0.kind == .suspicious }?.detail == "1 test(s) with suspicious content or changes: suspicious_content")
+        try history.record("fs", rpo: 3 * 86_400, H.Test(day: 2, status: .error, reasons: [.workerCrashed]))
+        #expect(try await events(store).count == 3, "an error tells nothing about the content: only error_streak opens")
+        try history.record("fs", rpo: 3 * 86_400, H.Test(day: 3, status: .failed, reasons: [.checksumMismatch]))
+        let afterClean = try await events(store)
+        #expect(afterClean.filter { $0.state == .resolved }.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.errorStreak, .suspicious],
+                "a conclusive test without the traces resolves it; the failed test stays open")
+    }
+
     @Test func aRestoreChangesNoBreach() async throws {
         let temp = TemporaryDirectory("outbox-restore")
         let (store, _) = try open(temp)

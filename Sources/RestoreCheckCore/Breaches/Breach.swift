@@ -15,6 +15,9 @@ public struct Breach: Sendable, Codable, Hashable {
         case errorStreak = "error_streak"
         /// No test finished for longer than `ReportRules.untestedAfter`.
         case notTested = "not_tested"
+        /// Tests failed on ransomware's traces: suspicious content (`content_checks: fail`) or a
+        /// suspicious change between restore points (`change_checks: fail`).
+        case suspicious = "suspicious"
     }
 
     public var target: String

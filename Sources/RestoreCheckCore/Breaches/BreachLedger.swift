@@ -17,6 +17,8 @@ public struct ReportRules: Sendable {
 /// - failed_test: from the first failed test to the next passed one (errors in between do not end it);
 /// - error_streak: from the first test in error to the next conclusive one (passed or failed);
 /// - rto_breach: from the first test projected over the RTO to the next one projected within it;
+/// - suspicious: from the first test failed on suspicious content or a suspicious change to the next
+///   conclusive test without either (errors in between do not end it);
 /// - not_tested: a gap between finished tests (or to the report's end) longer than `untestedAfter`,
 ///   opened when the gap passed that length;
 /// - rpo_breach / never_verified: from `VerifiedAgeTimeline.breaches`.
@@ -29,6 +31,7 @@ public struct BreachLedger {
     private var failed: Streak?
     private var errors: Streak?
     private var slow: Streak?
+    private var suspicious: Streak?
     private var lastTested: Date?
 
     /// An event in progress.
@@ -70,6 +73,14 @@ public struct BreachLedger {
         case .aborted, .started:  // `finishedRuns` never has `started`
             break
         }
+        let traces = run.reasons.filter(Self.suspiciousReasons.contains)
+        if !traces.isEmpty {
+            var flagged = run
+            flagged.reasons = traces
+            open(\.suspicious, flagged)
+        } else if run.status == .passed || run.status == .failed {
+            close(\.suspicious, .suspicious, at: run.finished, what: "test(s) with suspicious content or changes")
+        }
         if let met = run.rtoMet {
             if met { close(\.slow, .rtoBreach, at: run.finished, what: "test(s) projected over the RTO") } else { open(\.slow, run) }
         }
@@ -80,6 +91,7 @@ public struct BreachLedger {
         close(\.failed, .failedTest, at: nil, what: "failed test(s)")
         close(\.errors, .errorStreak, at: nil, what: "test(s) in error")
         close(\.slow, .rtoBreach, at: nil, what: "test(s) projected over the RTO")
+        close(\.suspicious, .suspicious, at: nil, what: "test(s) with suspicious content or changes")
         if let lastTested {
             if end.timeIntervalSince(lastTested) > rules.untestedAfter {
                 emit(.notTested, opened: lastTested.addingTimeInterval(rules.untestedAfter), resolved: nil, tests: 0,
@@ -89,6 +101,9 @@ public struct BreachLedger {
             emit(.notTested, opened: periodStart, resolved: nil, tests: 0, detail: "no test of this target is recorded", structured: .noTestRecorded)
         }
     }
+
+    /// The reasons that open a `suspicious` event.
+    static let suspiciousReasons: Set<String> = [OutcomeReason.suspiciousContent.rawValue, OutcomeReason.suspiciousChange.rawValue]
 
     /// Adds the RPO events of the target's verified-age timeline.
     public mutating func addRPOBreaches(_ timeline: VerifiedAgeTimeline, from: Date, rpo: Double) {
