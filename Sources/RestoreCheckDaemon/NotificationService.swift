@@ -21,10 +21,16 @@ struct NotificationService: Service {
         await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
             var lastRefresh: ContinuousClock.Instant?
+            var registered: [String]?
             while !Task.isCancelled {
                 let config = context.config
+                let channels = config.notify.map(\.name)
                 do {
-                    try await context.store.registerChannels(config.notify.map(\.name))
+                    // Once per channel list (start-up, a reload that changed it), not every pass.
+                    if registered != channels {
+                        try await context.store.registerChannels(channels)
+                        registered = channels
+                    }
                     if lastRefresh.map({ clock.now - $0 >= refreshEvery }) ?? true {
                         let recorded = try await context.store.refreshBreaches(config.targets.map(WatchedTarget.init), now: context.now())
                         lastRefresh = clock.now
@@ -38,6 +44,9 @@ struct NotificationService: Service {
                     let delivery = EventDelivery(outbox: context.store, channels: config.notify, smtp: config.smtp) { logger.warning("\($0)") }
                     let tally = await delivery.deliverDue(now: context.now)
                     if tally.sent > 0 { context.logger.info("notifications sent", metadata: ["count": "\(tally.sent)"]) }
+                    if let backlog = try? await context.store.outboxBacklog(channels: channels) {
+                        context.metrics.notificationsWaiting(backlog.values.reduce(0) { $0 + $1.waiting })
+                    }
                 }
                 try? await Task.sleep(for: deliverEvery)
             }

@@ -15,6 +15,8 @@ public final class OutcomeMetrics: Sendable {
     private let perTarget = Mutex<[String: TargetSeries]>([:])
     private let reloadSuccessful: Gauge
     private let reloadTimestamp: Gauge
+    /// Made on the first delivery pass, so a process that sends nothing (`run --textfile-dir`) exports none.
+    private let notifyWaiting = Mutex<Gauge?>(nil)
     private let includeCounters: Bool
     /// Bumped by every change, so the endpoint can serve a cached exposition until the next one.
     private let generation = Atomic<Int>(0)
@@ -63,6 +65,8 @@ public final class OutcomeMetrics: Sendable {
         static var targetInfo: MetricNameDescriptor { descriptor("target", "info", "A configured target (value 1).") }
         static var buildInfo: MetricNameDescriptor { descriptor("build", "info", "restorecheck's version (value 1).") }
         static var reloadSuccessful: MetricNameDescriptor { descriptor("config_last_reload", "successful", "1 if the last config (re)load succeeded, 0 if it failed and the previous config is still in use.") }
+        static var notifyWaiting: MetricNameDescriptor { descriptor(
+            "notify_waiting", "events", "Breach events in the outbox not yet delivered to a channel (summed over channels; serve only).") }
         static var reloadTimestamp: MetricNameDescriptor { descriptor(
             "config_last_reload_success", "timestamp_seconds", "When the config was last loaded successfully (Unix time).") }
 
@@ -236,6 +240,15 @@ public final class OutcomeMetrics: Sendable {
         defer { changed() }
         reloadSuccessful.set(to: successfully ? 1.0 : 0.0)
         if successfully { reloadTimestamp.set(to: date.timeIntervalSince1970) }
+    }
+
+    /// Events waiting in the notification outbox after a delivery pass (README "Notifications").
+    public func notificationsWaiting(_ count: Int) {
+        defer { changed() }
+        notifyWaiting.withLock { gauge in
+            if gauge == nil { gauge = registry.makeGauge(descriptor: Family.notifyWaiting) }
+            gauge?.set(to: Double(count))
+        }
     }
 
     private func changed() { generation.add(1, ordering: .releasing) }

@@ -251,6 +251,8 @@ struct NotifyCommandTests {
             #expect(delivered.first?.data["breach_id"] as? String == inFlight?.data["breach_id"] as? String,
                     "the event in flight at the kill is sent again under its id")
             #expect(Set(delivered.map { $0.data["breach_id"] as? String }).count == 2, "each breach delivered, none doubled after the restart")
+            let drained = Loopback.eventually(timeout: 30) { second.metrics()?.contains("\nrestorecheck_notify_waiting_events 0.0\n") == true ? true : nil }
+            #expect(drained == true, "the outbox is empty, as /metrics says: \(second.metrics()?.split(separator: "\n").filter { $0.contains("notify") } ?? [])")
         }
     }
 
