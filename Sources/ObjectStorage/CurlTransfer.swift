@@ -125,13 +125,7 @@ final class CurlTransfer {
             collector.header(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         }, CURLOPT_HEADERDATA, context)
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-            let code = curl_easy_perform(handle)
-            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
-            return code
-        }
+        let (code, error) = performCapturingError()
         var status = 0
         rc_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var firstByte = 0.0
@@ -141,10 +135,24 @@ final class CurlTransfer {
         var response = Response(status: status, headers: collector.headers, firstByteSeconds: firstByte, totalSeconds: total)
         if code != CURLE_OK {
             response.stoppedBySink = collector.stopped && code == CURLE_WRITE_ERROR
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            response.transferError = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            response.transferError = error
         }
         return response
+    }
+
+    /// `curl_easy_perform` with libcurl's own message for a failure (its error buffer, else the
+    /// code's text).
+    private func performCapturingError() -> (CURLcode, String?) {
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            let code = curl_easy_perform(handle)
+            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+            return code
+        }
+        guard code != CURLE_OK else { return (code, nil) }
+        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (code, detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
     }
 
     /// One message to an SMTP server, as libcurl's MIME API builds it (multipart/mixed: the text
@@ -210,20 +218,11 @@ final class CurlTransfer {
         }
         rc_curl_set_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime))
 
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-            let code = curl_easy_perform(handle)
-            rc_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
-            return code
-        }
+        let (_, error) = performCapturingError()
         var status = 0
         rc_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var response = Response(status: status, headers: [:], firstByteSeconds: 0)
-        if code != CURLE_OK {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            response.transferError = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        }
+        response.transferError = error
         return response
     }
 
