@@ -50,7 +50,7 @@ public final class SMTPSink: @unchecked Sendable {
         let dated = names.map { name -> (Date, String) in
             let path = "\(directory)/\(name)"
             let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (date ?? .distantPast, path)
+            return (date, path)
         }
         return dated.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.compactMap { try? String(contentsOfFile: $0.1, encoding: .utf8) }
     }
