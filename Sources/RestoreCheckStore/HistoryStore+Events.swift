@@ -73,10 +73,7 @@ extension HistoryStore: EventOutbox {
             sql: "SELECT * FROM breach_open \(target == nil ? "" : "WHERE target = ?") ORDER BY tenant, target, kind",
             arguments: target.map { [$0] } ?? [])
         return try rows.map { row in
-            let kindText: String = row["kind"]
-            guard let kind = Breach.Kind(rawValue: kindText) else {
-                throw DatabaseError(message: "breach_open holds an unknown kind '\(kindText)'")
-            }
+            let kind = try Self.kind(row, table: "breach_open")
             return BreachEvent(
                 sequence: 0, breachID: row["breach_id"], state: .opened, tenant: row["tenant"], target: row["target"], kind: kind,
                 opened: Date(timeIntervalSince1970: row["opened"]), resolved: nil, detail: row["detail"],
@@ -86,6 +83,13 @@ extension HistoryStore: EventOutbox {
 
     /// One transaction per target: a sweep of 2,000 targets never holds the write lock long enough
     /// to make a test's own write wait.
+    /// A row's breach kind; an unknown one (a newer version's) is an error naming the table.
+    private static func kind(_ row: Row, table: String) throws -> Breach.Kind {
+        let text: String = row["kind"]
+        guard let kind = Breach.Kind(rawValue: text) else { throw DatabaseError(message: "\(table) holds an unknown breach kind '\(text)'") }
+        return kind
+    }
+
     public func refreshBreaches(_ targets: [WatchedTarget], now: Date) async throws -> Int {
         var recorded = 0
         for target in targets {
@@ -135,10 +139,10 @@ extension HistoryStore: EventOutbox {
     }
 
     private static func event(_ row: Row) throws -> BreachEvent {
-        let kindText: String = row["kind"]
+        let kind = try Self.kind(row, table: "outbox")
         let stateText: String = row["state"]
-        guard let kind = Breach.Kind(rawValue: kindText), let state = BreachEvent.State(rawValue: stateText) else {
-            throw DatabaseError(message: "outbox row \(row["seq"] as Int64) holds an unknown kind or state ('\(kindText)', '\(stateText)')")
+        guard let state = BreachEvent.State(rawValue: stateText) else {
+            throw DatabaseError(message: "outbox row \(row["seq"] as Int64) holds an unknown state '\(stateText)'")
         }
         return BreachEvent(
             sequence: row["seq"], breachID: row["breach_id"], state: state, tenant: row["tenant"], target: row["target"], kind: kind,

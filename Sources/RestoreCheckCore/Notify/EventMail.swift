@@ -2,7 +2,8 @@ import Foundation
 import ObjectStorage
 
 /// The e-mails of breach events: one per event, or a digest of several. Plain text and HTML (every
-/// value escaped; names are the config's, details restorecheck's own vocabulary, but the rule is one).
+/// value escaped by `UntrustedText.html`; names are the config's, details restorecheck's own
+/// vocabulary, but the rule is one).
 public enum EventMail {
     public static func single(_ event: BreachEvent, to: [String]) -> MailMessage {
         let subject = "[restorecheck] \(event.state == .opened ? "Breach opened" : "Resolved"): \(event.kind.rawValue) \(event.tenant)/\(event.target)"
@@ -31,24 +32,9 @@ public enum EventMail {
 
     static func html(_ events: [BreachEvent], title: String) -> String {
         let tables = events.map { event in
-            "<table>" + lines(event).map { "<tr><th align=\"left\">\(escape($0))</th><td>\(escape($1))</td></tr>" }.joined() + "</table>"
+            "<table>" + lines(event).map { "<tr><th align=\"left\">\(UntrustedText.html($0))</th><td>\(UntrustedText.html($1))</td></tr>" }.joined() + "</table>"
         }
-        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(escape(title))</title></head><body>"
+        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(UntrustedText.html(title))</title></head><body>"
             + tables.joined(separator: "<hr>") + "</body></html>"
-    }
-
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

@@ -37,16 +37,6 @@ public enum ReportFormat {
         return truncated == 100 ? "100 %" : String(format: "%.2f %%", truncated)
     }
 
-    public static func duration(_ seconds: Double?) -> String {
-        seconds.map(TimeSpan.format) ?? "—"
-    }
-
-    /// "; read 14.4 MiB of 797.0 MiB from object storage (1.8 %)": what an `s3:` test fetched.
-    public static func sourceRead(_ read: SourceRead) -> String {
-        let share = read.objectBytes > 0 ? String(format: " (%.1f %%)", 100 * Double(read.bytesFetched) / Double(read.objectBytes)) : ""
-        return "; read \(bytes(read.bytesFetched)) of \(bytes(read.objectBytes)) from object storage\(share)"
-    }
-
     public static func bytes(_ count: Int64?) -> String {
         guard let count else { return "—" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
