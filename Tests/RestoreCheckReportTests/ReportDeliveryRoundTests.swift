@@ -19,10 +19,7 @@ struct ReportDeliveryRoundTests {
         let history = SyntheticHistory(store: store)
         for day in 0..<40 { try history.record("fs", H.Test(day: day)) }
 
-        var smtp = SMTPSettings(server: "127.0.0.1:\(sink.port)", from: "reports@msp.example")
-        smtp.username = sink.user
-        smtp.passwordFile = try temp.write("smtp.pass", "wrong")
-        smtp.caFile = sink.certificate
+        let smtp = try sink.settings(in: temp, from: "reports@msp.example", password: "wrong")
         var config = Config(
             scratchDirectory: temp.url("scratch"), stateDirectory: temp.url("state"),
             targets: [Target(name: "fs", tenant: "acme", archiveGlob: "/srv/fs-*.tar", manifestTemplate: nil, rpo: TimeSpan(seconds: 26 * 3_600), rto: TimeSpan(seconds: 3_600))])
@@ -44,7 +41,7 @@ struct ReportDeliveryRoundTests {
         #expect(!why.contains("wrong"), "no password in the error: \(why)")
         #expect(await round(config).run(now: H.at(31, 6 * 3_600 + 30)).isEmpty, "waiting out its retry")
 
-        config.smtp?.passwordFile = try temp.write("smtp.pass", sink.password)
+        config.smtp = try sink.settings(in: temp, from: "reports@msp.example")
         let sent = await round(config).run(now: H.at(31, 6 * 3_600 + 80))
         #expect(sent[spec.name] == .sent(attachments: ["acme-2026-02-01.md", "acme-2026-02-01.json", "acme-2026-02-01.json.sig"]))
         #expect(await round(config).run(now: H.at(31, 23 * 3_600)).isEmpty, "sent once per scheduled time")

@@ -242,6 +242,12 @@ struct ReportLanguageTests {
         #expect(try renderer.render(report, as: .json).text == (try renderer.render(report, as: .json, language: german).text))
     }
 
+    @Test func theConfigsBuiltInLocalesAreTheBuiltInCatalogues() throws {
+        // The config accepts `ReportLocale.builtIn` without a file; each must load.
+        #expect(Set(ReportLocale.builtIn) == Set(BuiltInCatalogues.all.keys))
+        for code in ReportLocale.builtIn { #expect(try ReportLanguage.load(code, templateDirectory: nil).code == code) }
+    }
+
     @Test func theEnglishCatalogueWritesWhatTheReportAlwaysSaid() throws {
         let temp = TemporaryDirectory("report-en")
         let report = try ReportRenderingTests.report(temp)

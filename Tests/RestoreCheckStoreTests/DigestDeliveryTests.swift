@@ -21,10 +21,7 @@ struct DigestDeliveryTests {
         try history.record("fs", rpo: 3 * 86_400, H.Test(day: 1, status: .failed, reasons: [.checksumMismatch]))
         try history.record("db", rpo: 3 * 86_400, H.Test(day: 1, status: .error, reasons: [.workerCrashed]))
 
-        var smtp = SMTPSettings(server: "127.0.0.1:\(sink.port)", from: "rc@msp.example")
-        smtp.username = sink.user
-        smtp.passwordFile = try temp.write("pass", sink.password)
-        smtp.caFile = sink.certificate
+        let smtp = try sink.settings(in: temp, from: "rc@msp.example")
         var channel = NotifyChannel(name: "digest", webhook: nil, email: .init(to: ["noc@msp.example"], dailyDigest: true))
         channel.kinds = [.failedTest, .errorStreak]
         let delivery = EventDelivery(outbox: store, channels: [channel], smtp: smtp, log: { _ in })

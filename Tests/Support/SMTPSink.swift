@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RestoreCheckCore
 
 /// `smtp-sink.py` (aiosmtpd) on loopback: STARTTLS required with a throwaway certificate, AUTH
 /// required, every accepted message in a Maildir. See the script's header.
@@ -34,6 +35,16 @@ public final class SMTPSink: @unchecked Sendable {
         guard line == "ready" else {
             throw Shell.Failure(command: "smtp-sink.py", result: Shell.Result(status: 1, stdout: line, stderr: "not ready"))
         }
+    }
+
+    /// `smtp:` settings for this sink: its port, user and certificate, and `password` (default: the
+    /// right one) written to a file in `temp`.
+    public func settings(in temp: TemporaryDirectory, from: String, password: String? = nil) throws -> SMTPSettings {
+        var smtp = SMTPSettings(server: "127.0.0.1:\(port)", from: from)
+        smtp.username = user
+        smtp.passwordFile = try temp.write("smtp-\(port).pass", password ?? self.password)
+        smtp.caFile = certificate
+        return smtp
     }
 
     deinit {
