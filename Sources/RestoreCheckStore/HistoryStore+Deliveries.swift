@@ -11,9 +11,7 @@ extension HistoryStore: ReportDeliveryLedger {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM report_delivery WHERE name = ?", arguments: [name]) else {
                 return ReportDeliveryState(lastDue: baseline)
             }
-            return ReportDeliveryState(
-                lastDue: Date(timeIntervalSince1970: row["last_due"]), attempts: row["attempts"], retryAt: StoredValues.date(row, "retry_at"),
-                lastError: row["last_error"])
+            return try StoredValues.reportDelivery(row.stored)
         }
     }
 

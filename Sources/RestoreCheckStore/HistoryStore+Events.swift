@@ -30,12 +30,12 @@ extension HistoryStore: EventOutbox {
         let tests = try Row.fetchAll(
             db,
             sql: """
-                SELECT \(recordedRunColumns) FROM run
+                SELECT \(StoredValues.recordedRunColumns) FROM run
                 WHERE target = ? AND status != 'started' AND finished IS NOT NULL AND finished <= ? AND origin <> ?
                 ORDER BY finished, id
                 """,
             arguments: [target.name, now.timeIntervalSince1970, RestoreRunner.origin]
-        ).map(recordedRun)
+        ).map { try StoredValues.recordedRun($0.stored) }
         let changes = BreachChanges(
             tenant: target.tenant, target: target.name, tests: tests, rpoSeconds: target.rpoSeconds, rules: breachRules,
             watchedSince: Date(timeIntervalSince1970: since), now: now, previouslyOpen: try openBreaches(db, target: target.name))
@@ -72,24 +72,11 @@ extension HistoryStore: EventOutbox {
             db,
             sql: "SELECT * FROM breach_open \(target == nil ? "" : "WHERE target = ?") ORDER BY tenant, target, kind",
             arguments: target.map { [$0] } ?? [])
-        return try rows.map { row in
-            let kind = try Self.kind(row, table: "breach_open")
-            return BreachEvent(
-                sequence: 0, breachID: row["breach_id"], state: .opened, tenant: row["tenant"], target: row["target"], kind: kind,
-                opened: Date(timeIntervalSince1970: row["opened"]), resolved: nil, detail: row["detail"],
-                recorded: Date(timeIntervalSince1970: row["opened"]))
-        }
+        return try rows.map { try StoredValues.openBreach($0.stored) }
     }
 
     /// One transaction per target: a sweep of 2,000 targets never holds the write lock long enough
     /// to make a test's own write wait.
-    /// A row's breach kind; an unknown one (a newer version's) is an error naming the table.
-    private static func kind(_ row: Row, table: String) throws -> Breach.Kind {
-        let text: String = row["kind"]
-        guard let kind = Breach.Kind(rawValue: text) else { throw DatabaseError(message: "\(table) holds an unknown breach kind '\(text)'") }
-        return kind
-    }
-
     public func refreshBreaches(_ targets: [WatchedTarget], now: Date) async throws -> Int {
         var recorded = 0
         for target in targets {
@@ -132,22 +119,10 @@ extension HistoryStore: EventOutbox {
             for row in rows {
                 // In order per channel: one waiting out its retry holds back those after it.
                 if let retryAt: Double = row["retry_at"], retryAt > now.timeIntervalSince1970 { break }
-                pending.append(PendingEvent(event: try Self.event(row), attempts: row["attempts"]))
+                pending.append(PendingEvent(event: try StoredValues.outboxEvent(row.stored), attempts: row["attempts"]))
             }
             return pending
         }
-    }
-
-    private static func event(_ row: Row) throws -> BreachEvent {
-        let kind = try Self.kind(row, table: "outbox")
-        let stateText: String = row["state"]
-        guard let state = BreachEvent.State(rawValue: stateText) else {
-            throw DatabaseError(message: "outbox row \(row["seq"] as Int64) holds an unknown state '\(stateText)'")
-        }
-        return BreachEvent(
-            sequence: row["seq"], breachID: row["breach_id"], state: state, tenant: row["tenant"], target: row["target"], kind: kind,
-            opened: Date(timeIntervalSince1970: row["opened"]), resolved: StoredValues.date(row, "resolved"), detail: row["detail"],
-            recorded: Date(timeIntervalSince1970: row["recorded"]))
     }
 
     public func markDelivered(sequence: Int64, channel: String, at: Date) async throws {
@@ -188,7 +163,7 @@ extension HistoryStore: EventOutbox {
                         """,
                     arguments: [channel])
                 result[channel] = ChannelBacklog(
-                    waiting: rows.count, oldest: rows.first.flatMap { StoredValues.date($0, "recorded") },
+                    waiting: rows.count, oldest: rows.first.flatMap { $0.stored.date("recorded") },
                     lastError: rows.first?["last_error"])
             }
             return result

@@ -9,14 +9,14 @@ extension HistoryStore: HistoryQuery {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT \(Self.recordedRunColumns)
+                    SELECT \(StoredValues.recordedRunColumns)
                     FROM run WHERE tenant = ? AND status != 'started' AND finished IS NOT NULL AND finished <= ?
                     ORDER BY finished, id
                     """,
                 arguments: [tenant, through.timeIntervalSince1970])
             var runs: [RecordedRun] = []
             while let row = try rows.next() {
-                runs.append(try Self.recordedRun(row))
+                runs.append(try StoredValues.recordedRun(row.stored))
             }
             return runs
         }
@@ -35,7 +35,7 @@ extension HistoryStore: HistoryQuery {
                         """,
                     arguments: StatementArguments(ids) + [perRun])
                 while let row = try rows.next() {
-                    result[row["run_id"], default: []].append(try StoredValues.finding(row))
+                    result[row["run_id"], default: []].append(try StoredValues.finding(row.stored))
                 }
             }
             return result
@@ -63,26 +63,5 @@ extension HistoryStore: HistoryQuery {
             }
             return result
         }
-    }
-
-    /// The columns `recordedRun` reads.
-    static let recordedRunColumns = """
-        id, target, tenant, status, reasons, started, finished, archive, archive_bytes, backup_timestamp,
-          manifest_sha256, sample, seed, files_verified, bytes_restored, restore_seconds,
-          projected_full_restore_seconds, rpo_seconds, rto_seconds, rto_met, findings_count, entry_hash
-        """
-
-    /// A finished run's row as reports and the breach ledger read it.
-    static func recordedRun(_ row: Row) throws -> RecordedRun {
-        RecordedRun(
-            id: row["id"], target: row["target"], tenant: row["tenant"], status: try StoredValues.status(row),
-            reasons: StoredValues.reasons(row),
-            started: Date(timeIntervalSince1970: row["started"]), finished: Date(timeIntervalSince1970: row["finished"]),
-            archive: row["archive"], archiveBytes: row["archive_bytes"],
-            backupTimestamp: StoredValues.date(row, "backup_timestamp"), manifestSha256: row["manifest_sha256"], sample: row["sample"], seed: row["seed"],
-            filesVerified: row["files_verified"] ?? 0, bytesRestored: row["bytes_restored"] ?? 0,
-            restoreSeconds: row["restore_seconds"], projectedFullRestoreSeconds: row["projected_full_restore_seconds"],
-            rpoSeconds: row["rpo_seconds"], rtoSeconds: row["rto_seconds"], rtoMet: row["rto_met"],
-            findingCount: row["findings_count"] ?? 0, entryHash: row["entry_hash"])
     }
 }

@@ -337,12 +337,12 @@ public final class HistoryStore: Sendable {
                   SELECT id FROM run WHERE target = r.target AND origin <> ? ORDER BY started DESC, id DESC LIMIT 1)
                 ORDER BY tenant, target
                 """, arguments: [RestoreRunner.origin]
-        ).map(StoredValues.runRecord)
+        ).map { try StoredValues.runRecord($0.stored) }
     }
 
     static func history(_ db: Database, target: String, limit: Int) throws -> [RunRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM run WHERE target = ? ORDER BY started DESC, id DESC LIMIT ?", arguments: [target, limit])
-            .map(StoredValues.runRecord)
+            .map { try StoredValues.runRecord($0.stored) }
     }
 
     /// When each target's newest test started (a restore does not postpone the next test).
@@ -363,14 +363,14 @@ public final class HistoryStore: Sendable {
         while let row = try rows.next() {
             let target: String = row["target"]
             result[target] = VerifiedRestorePoint.folding(
-                result[target], status: .passed, backup: StoredValues.date(row, "backup_timestamp"),
+                result[target], status: .passed, backup: row.stored.date("backup_timestamp"),
                 finished: Date(timeIntervalSince1970: row["finished"]))
         }
         return result
     }
 
     static func findings(_ db: Database, runID: Int64) throws -> [Finding] {
-        try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map(StoredValues.finding)
+        try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { try StoredValues.finding($0.stored) }
     }
 
     /// A read on the store's connection, for the store's own extensions (evidence, reports).

@@ -82,7 +82,7 @@ struct EvidenceChainTests {
             let queue = try DatabaseQueue(path: temp.url("history.sqlite"))
             try queue.write { db in
                 let link = try String.fetchOne(db, sql: "SELECT prev_hash FROM run WHERE id = 4") ?? ""
-                let forged = EvidenceChain.entryHash(previous: Hex.decode(link) ?? [], record: try EvidenceChain.canonicalRecord(db, runID: 4))
+                let forged = EvidenceRecord.entryHash(previous: Hex.decode(link) ?? [], record: try EvidenceChain.canonicalRecord(db, runID: 4))
                 try db.execute(sql: "UPDATE run SET entry_hash = ? WHERE id = 4", arguments: [forged])
             }
             try queue.close()
