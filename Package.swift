@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // System libraries. Debian: libarchive-dev, libssl-dev (for libcrypto's SHA-256 with SHA-NI).
@@ -91,6 +92,15 @@ let package = Package(
         .target(
             name: "RestoreCheckStore",
             dependencies: ["RestoreCheckCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Outcome history in PostgreSQL (postgres-nio) for a fleet of verifier hosts: the same
+        // `RunHistory` as the SQLite store, one evidence chain across hosts.
+        .target(
+            name: "RestoreCheckPostgres",
+            dependencies: [
+                "RestoreCheckCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Restore-assurance reports: numbers from the history's query API, rendered through templates.
         .target(
@@ -164,13 +174,15 @@ let package = Package(
         .testTarget(name: "RestoreCheckCLITests", dependencies: ["RestoreCheckCore", "RestoreCheckTestSupport"]),
         // Histories written through the store's own API, for the store's and the reports' tests.
         .target(
-            name: "RestoreCheckStoreTestSupport", dependencies: ["RestoreCheckStore", "RestoreCheckTestSupport"], path: "Tests/StoreSupport"),
+            name: "RestoreCheckStoreTestSupport",
+            dependencies: ["RestoreCheckStore", "RestoreCheckPostgres", "RestoreCheckTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/StoreSupport"),
         // The history store on its own, in real SQLite files: durability, migrations, reading back,
         // the evidence chain.
         .testTarget(
             name: "RestoreCheckStoreTests",
             dependencies: [
-                "RestoreCheckStore", "RestoreCheckTestSupport", "RestoreCheckStoreTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "RestoreCheckStore", "RestoreCheckPostgres", "RestoreCheckTestSupport", "RestoreCheckStoreTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

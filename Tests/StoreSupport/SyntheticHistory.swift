@@ -44,8 +44,24 @@ public struct SyntheticHistory {
 
     @discardableResult
     public func record(_ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, _ test: Test) throws -> Int64 {
+        let id = try store.beginRun(target: target, tenant: tenant, started: Self.started(test.day), origin: "serve")
+        try store.complete(runID: id, outcome: Self.outcome(target, tenant: tenant, rpo: rpo, test))
+        return id
+    }
+
+    /// The same test recorded through any history store (`RunHistory`), as the daemon records it.
+    @discardableResult
+    public static func record(
+        into store: any RunHistory, _ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, origin: String = "serve", _ test: Test
+    ) async throws -> Int64 {
+        let id = try await store.beginRun(target: target, tenant: tenant, started: started(test.day), origin: origin)
+        try await store.complete(runID: id, outcome: outcome(target, tenant: tenant, rpo: rpo, test))
+        return id
+    }
+
+    /// The outcome of one synthetic test.
+    public static func outcome(_ target: String, tenant: String = "acme", rpo: Double = 26 * 3_600, _ test: Test) -> Outcome {
         let started = Self.started(test.day)
-        let id = try store.beginRun(target: target, tenant: tenant, started: started, origin: "serve")
         let findings = (0..<test.findings).map {
             Finding(path: "docs/file-\($0).txt", reason: .checksumMismatch, detail: "restored bytes differ", expectedSHA256: "aa", actualSHA256: "bb")
         }
@@ -69,7 +85,6 @@ public struct SyntheticHistory {
         outcome.rtoSeconds = test.rto
         outcome.rtoMet = test.status == .error ? nil : test.projected.map { $0 <= test.rto }
         outcome.findingsOmitted = max(0, test.findings - 3)
-        try store.complete(runID: id, outcome: outcome)
-        return id
+        return outcome
     }
 }

@@ -34,6 +34,7 @@ public struct TemporaryPostgres: Sendable {
     }
 
     /// Runs `tool` (psql, pg_dump, createdb...) from the server's binaries against it.
+    @discardableResult
     public func run(_ tool: String, _ arguments: String) throws -> Shell.Result {
         try Shell.run("\(asUser)\"$BIN/\(tool)\" -h \"$DIR\" -U postgres \(arguments)", environment: ["DIR": directory, "BIN": bin])
     }

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import RestoreCheckCore
+
+/// Turns `history.postgresql` into a postgres-nio client configuration: the password read from its
+/// file (never the config), TLS as the URL's `sslmode` asks, the tables in the `restorecheck` schema.
+enum PostgresConnector {
+    /// The schema every table lives in: the role needs no other.
+    static let schema = "restorecheck"
+
+    static func configuration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
+        let password = try password(settings)
+        var configuration: PostgresClient.Configuration
+        if let socket = settings.socketPath {
+            configuration = .init(unixSocketPath: socket, username: settings.user, password: password, database: settings.database)
+        } else {
+            configuration = .init(
+                host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password,
+                database: settings.database, tls: try tls(settings))
+        }
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "restorecheck")]
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    /// The role's password: `password_file`, else the `PGPASSFILE` (or `~/.pgpass`) entry for this
+    /// host, port, database and user; nil for a role that needs none (peer or trust on a socket).
+    static func password(_ settings: PostgresSettings) throws -> String? {
+        if let file = settings.passwordFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw PostgresHistoryError("cannot read the password file \(file)")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+        let passfile = ProcessInfo.processInfo.environment["PGPASSFILE"]
+            ?? ProcessInfo.processInfo.environment["HOME"].map { "\($0)/.pgpass" }
+        guard let passfile, let data = FileManager.default.contents(atPath: passfile) else { return nil }
+        let host = settings.host ?? "localhost"
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = PgPass.fields(line)
+            guard fields.count == 5 else { continue }
+            let wanted = [host, String(settings.port), settings.database, settings.user]
+            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
+        }
+        return nil
+    }
+
+    private static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch settings.tls {
+        case .disable: return .disable
+        case .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let root = settings.rootCertificate {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(root))
+            } catch {
+                throw PostgresHistoryError("cannot read sslrootcert \(root): \(error)")
+            }
+        }
+        return .require(tls)
+    }
+}
+
+/// `.pgpass` lines: `host:port:database:user:password`, `\:` and `\\` escaped.
+enum PgPass {
+    static func fields(_ line: Substring) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var escaped = false
+        for character in line {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == ":" {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+}
+
+/// A failure of the PostgreSQL history, with the server's own message (postgres-nio's errors print
+/// a generic text on purpose, lest a query's values leak into logs; the server's message names the
+/// table and constraint, never a bound value).
+public struct PostgresHistoryError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) { self.description = description }
+
+    /// `error` as an operator can act on it.
+    static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError {
+            if let inner = transaction.closureError { return describe(inner) }
+            if let inner = transaction.commitError { return "commit: " + describe(inner) }
+            if let inner = transaction.beginError { return "begin: " + describe(inner) }
+        }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                return "PostgreSQL: \(message)" + (psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+            }
+            return "PostgreSQL: \(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
+        }
+        return String(describing: error)
+    }
+
+    /// The SQLSTATE of a server error, unwrapped from a transaction's.
+    static func sqlState(_ error: any Error) -> String? {
+        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError ?? transaction.commitError {
+            return sqlState(inner)
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
