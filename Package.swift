@@ -150,6 +150,7 @@ let package = Package(
                 "RestoreCheckCore",
                 "RestoreCheckWorker",
                 "RestoreCheckStore",
+                "RestoreCheckPostgres",
                 "RestoreCheckMetrics",
                 "RestoreCheckDaemon",
                 "RestoreCheckReport",

@@ -24,7 +24,7 @@ public enum Daemon {
         }
         context.metrics.configure(targets: context.config.targets, seeds: try await context.seeds())
         context.metrics.configLoaded(successfully: true, at: context.now())
-        if let aside = context.store.quarantinedPath {
+        if let aside = (context.store as? HistoryStore)?.quarantinedPath {
             context.logger.critical("history database was damaged; moved aside to \(aside) and a fresh one started")
         }
         let bound = BoundPorts(expected: listenAddresses.count)

@@ -10,7 +10,7 @@ import Synchronization
 public final class DaemonContext: Sendable {
     private let current: Mutex<Config>
     public let configPath: String
-    public let store: HistoryStore
+    public let store: any HistoryDatabase
     public let metrics: OutcomeMetrics
     public let notifier: SystemdNotifier
     public let logger: Logger
@@ -22,7 +22,7 @@ public final class DaemonContext: Sendable {
     let post: AsyncStream<SchedulerEvent>.Continuation
 
     public init(
-        config: Config, configPath: String, store: HistoryStore, metrics: OutcomeMetrics, notifier: SystemdNotifier,
+        config: Config, configPath: String, store: any HistoryDatabase, metrics: OutcomeMetrics, notifier: SystemdNotifier,
         logger: Logger, workerExecutable: String, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         current = Mutex(config)

@@ -9,7 +9,7 @@ import RestoreCheckStore
 public enum TextfileExporter {
     public static let fileName = "restorecheck.prom"
 
-    public static func write(config: Config, store: HistoryStore?, outcomes: [Outcome], directory: String) async throws {
+    public static func write(config: Config, store: (any HistoryDatabase)?, outcomes: [Outcome], directory: String) async throws {
         let metrics = OutcomeMetrics(version: "", includeCounters: false, includeBuildInfo: false)
         var seeds: [String: OutcomeMetrics.Seed] = [:]
         if let store { seeds = try await DaemonContext.seeds(from: store) }

@@ -48,10 +48,11 @@ enum PostgresConnector {
         return nil
     }
 
-    private static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
+    /// The TLS settings `sslmode` asks for; nil for `disable`.
+    private static func tlsConfiguration(_ settings: PostgresSettings) throws -> TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch settings.tls {
-        case .disable: return .disable
+        case .disable: return nil
         case .require: tls.certificateVerification = .none
         case .verifyCA: tls.certificateVerification = .noHostnameVerification
         case .verifyFull: tls.certificateVerification = .fullVerification
@@ -63,7 +64,30 @@ enum PostgresConnector {
                 throw PostgresHistoryError("cannot read sslrootcert \(root): \(error)")
             }
         }
-        return .require(tls)
+        return tls
+    }
+
+    private static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
+        try tlsConfiguration(settings).map { .require($0) } ?? .disable
+    }
+
+    /// One connection made and closed, before the pool is trusted with the settings: the pool
+    /// retries a failing connect for a minute and then names no cause, while a single connect fails
+    /// at once with the server's own words (no such database, password rejected, certificate).
+    static func probe(_ settings: PostgresSettings, logger: Logger) async throws {
+        let password = try password(settings)
+        var configuration: PostgresConnection.Configuration
+        if let socket = settings.socketPath {
+            configuration = .init(unixSocketPath: socket, username: settings.user, password: password, database: settings.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = try tlsConfiguration(settings).map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
+            configuration = .init(host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password, database: settings.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(
+            on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger
+        ).get()
+        try await connection.close()
     }
 }
 

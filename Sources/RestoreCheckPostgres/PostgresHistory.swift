@@ -32,9 +32,14 @@ public final class PostgresHistory: Sendable {
     /// Connects (the client reconnects by itself after the server restarts) and brings the schema
     /// up to date. Call `close()` when done.
     public static func open(_ settings: PostgresSettings, node: String) async throws -> PostgresHistory {
-        let configuration = try PostgresConnector.configuration(settings)
         var logger = Logger(label: "restorecheck.postgres")
         logger.logLevel = .critical
+        do {
+            try await PostgresConnector.probe(settings, logger: logger)
+        } catch {
+            throw PostgresHistoryError(PostgresHistoryError.describe(error))
+        }
+        let configuration = try PostgresConnector.configuration(settings)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         // The client's connection pool runs for as long as the store is open.
         let runner = Task { await client.run() }
@@ -43,7 +48,7 @@ public final class PostgresHistory: Sendable {
             try await PostgresSchema.migrate(history)
         } catch {
             history.close()
-            throw PostgresHistoryError("\(settings.displayName): \(PostgresHistoryError.describe(error))")
+            throw PostgresHistoryError(PostgresHistoryError.describe(error))
         }
         return history
     }
@@ -154,4 +159,8 @@ enum PostgresColumnType: String, Sendable {
     case bigint
     case double = "double precision"
     case text
+}
+
+extension PostgresHistory: HistoryDatabase {
+    public var location: String { settings.displayName }
 }

@@ -33,9 +33,16 @@ public struct ReportMailer: Sendable {
         let tenant = spec.tenant
         let report: TenantReport
         do {
-            report = try ReportBuilder(history: history).build(
-                tenant: tenant, targets: config.targets.filter { $0.tenant == tenant }.map(ReportTarget.init), from: from, to: to,
-                company: config.report.company)
+            // On a thread of its own: `HistoryQuery` is synchronous, and a history that waits on the
+            // network (PostgreSQL) must never block one of the cooperative pool's threads.
+            let (history, config) = (history, config)
+            report = try await DedicatedThread.run(name: "report") {
+                Swift.Result {
+                    try ReportBuilder(history: history).build(
+                        tenant: tenant, targets: config.targets.filter { $0.tenant == tenant }.map(ReportTarget.init), from: from, to: to,
+                        company: config.report.company)
+                }
+            }.get()
         } catch {
             return .failed("the report of \(tenant) cannot be built: \(error)")
         }

@@ -49,18 +49,18 @@ struct CheckCommand: AsyncParsableCommand {
         // The history is the service user's (its directory 0750, SQLite's WAL files 0600 under the
         // unit's UMask): a monitoring agent runs the check as that user (README "Monitoring plugin").
         let asUser = "run the check as the service user, e.g. sudo -u restorecheck restorecheck check"
-        guard FileManager.default.isReadableFile(atPath: config.historyPath) else {
-            throw Self.unknown("no readable history at \(config.historyPath) (no test recorded yet, or not readable by this user: \(asUser))")
+        guard HistoryOpener.readable(config) else {
+            throw Self.unknown("no readable history at \(config.historyLocation) (no test recorded yet, or not readable by this user: \(asUser))")
         }
-        let store: HistoryStore
+        let store: any HistoryDatabase
         let latest: [String: RunRecord]
         let verified: [String: VerifiedRestorePoint]
         do {
-            store = try HistoryStore(path: config.historyPath)
+            store = try await HistoryOpener.open(config)
             latest = Dictionary(try await store.latestPerTarget().map { ($0.target, $0) }, uniquingKeysWith: { first, _ in first })
             verified = try await store.verifiedRestorePoints()
         } catch {
-            throw Self.unknown("cannot read the history at \(config.historyPath): \(error) (\(asUser))")
+            throw Self.unknown("cannot read the history at \(config.historyLocation): \(error) (\(asUser))")
         }
         let now = Date()
         let rules = MonitoringCheck()

@@ -35,14 +35,18 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
             guard let span = TimeSpan(parsing: since) else { throw ValidationError("--since '\(since)' is not a duration (e.g. 90d)") }
             start = Date().addingTimeInterval(-span.seconds)
         }
-        let store = try HistoryCommands.open(config)
-        let check = try store.verifyEvidence(since: start, retention: TimeSpan(seconds: Double(config.historyDays) * 86_400))
+        let store = try await HistoryCommands.open(config)
+        let check = try await store.verifyEvidence(since: start, retention: TimeSpan(seconds: Double(config.historyDays) * 86_400), now: Date())
         if let anchor = check.anchor { print("retention anchor: \(anchor)") }
         var problems = check.problems.map(\.description)
         var unsigned = false
         if let report {
             unsigned = !FileManager.default.fileExists(atPath: report + ".sig")
-            problems += try Self.checkReport(report, store: store, config: config, allowUnsigned: allowUnsigned)
+            // Off the cooperative pool: the report's tests are read through `HistoryQuery`, synchronously.
+            let allowUnsigned = allowUnsigned
+            problems += try await DedicatedThread.run(name: "evidence") {
+                Result { try Self.checkReport(report, store: store, config: config, allowUnsigned: allowUnsigned) }
+            }.get()
         }
         if problems.isEmpty {
             print("evidence intact: \(check.entriesChecked) recorded test(s) checked; head \(check.headHash ?? "(empty)")")
@@ -59,7 +63,7 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
     /// Problems of a JSON report: its signature (missing: unsigned, a problem unless allowed) and
     /// each test against the history, every field (`EvidenceRun.differingFields`): an edited report
     /// whose failed tests say "passed" keeps its chain hashes, so the hash alone proves nothing.
-    static func checkReport(_ path: String, store: HistoryStore, config: Config, allowUnsigned: Bool) throws -> [String] {
+    static func checkReport(_ path: String, store: any HistoryQuery, config: Config, allowUnsigned: Bool) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         let report: TenantReport
         do { report = try TenantReport.jsonDecoder().decode(TenantReport.self, from: data) } catch {

@@ -13,7 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try HistoryCommands.open(config)
+        let store = try await HistoryCommands.open(config)
         let latest = try await store.latestPerTarget()
         let verified = try await store.verifiedRestorePoints()
         let configured = Set(config.targets.map(\.name))
@@ -37,10 +37,19 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
-/// `restorecheck history TARGET`: the recorded tests of one target, newest first.
+/// `restorecheck history`: `history TARGET` shows a target's tests (`history show`, the default);
+/// `history migrate` copies the SQLite history into PostgreSQL. A target named `show` or `migrate`
+/// is shown with `history show NAME`.
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "Show the recorded restore tests of one target, newest first.")
+        commandName: "history", abstract: "Show a target's recorded restore tests, or migrate the history to PostgreSQL.",
+        subcommands: [HistoryShowCommand.self, HistoryMigrateCommand.self], defaultSubcommand: HistoryShowCommand.self)
+}
+
+/// `restorecheck history [show] TARGET`: the recorded tests of one target, newest first.
+struct HistoryShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show the recorded restore tests of one target, newest first.")
 
     @OptionGroup var options: ConfigOptions
     @Argument(help: "The target's name.") var target: String
@@ -49,7 +58,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try HistoryCommands.open(config)
+        let store = try await HistoryCommands.open(config)
         let records = try await store.history(target: target, limit: max(1, limit))
         if records.isEmpty && !config.targets.contains(where: { $0.name == target }) {
             FileHandle.standardError.write(Data("restorecheck: no target named '\(target)' in the config or the history\n".utf8))
@@ -76,12 +85,17 @@ struct HistoryCommand: AsyncParsableCommand {
 }
 
 enum HistoryCommands {
-    static func open(_ config: Config) throws -> HistoryStore {
-        guard FileManager.default.fileExists(atPath: config.historyPath) else {
+    static func open(_ config: Config) async throws -> any HistoryDatabase {
+        guard HistoryOpener.exists(config) else {
             FileHandle.standardError.write(Data("restorecheck: no history yet at \(config.historyPath) (run 'restorecheck run' or start the daemon)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
-        return try HistoryStore(path: config.historyPath)
+        do {
+            return try await HistoryOpener.open(config)
+        } catch {
+            FileHandle.standardError.write(Data("restorecheck: cannot open the history at \(config.historyLocation): \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
     }
 
     static func row(_ record: RunRecord, verifiedBackup: Date?, now: Date) -> [String] {

@@ -40,7 +40,7 @@ struct NotifyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try options.load()
-            let store = try HistoryCommands.open(config)
+            let store = try await HistoryCommands.open(config)
             let names = config.notify.map(\.name)
             let backlog = try await store.outboxBacklog(channels: names)
             let open = try await store.openBreaches()

@@ -61,7 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
             period = config.report.period
         }
 
-        let store = try HistoryCommands.open(config)
+        let store = try await HistoryCommands.open(config)
         let renderer: ReportRenderer
         do { renderer = try ReportRenderer(settings: config.report) } catch {
             FileHandle.standardError.write(Data("restorecheck: report template: \(error)\n".utf8))
@@ -74,7 +74,10 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let now = Date()
         for tenant in tenants {
-            let report = try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now)
+            // Off the cooperative pool: reports read the history synchronously (`HistoryQuery`).
+            let report = try await DedicatedThread.run(name: "report") {
+                Result { try ReportBuilder(history: store).build(config: config, tenant: tenant, period: period, now: now) }
+            }.get()
             let rendered = try renderer.render(report, as: format, language: language)
             let path = outputDir.map { "\($0)/\(tenant).\(pdf ? "pdf" : format.fileExtension)" } ?? output
             guard let path else {
@@ -110,7 +113,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let specs = config.deliveries.filter { $0.tenant == tenant }
         guard !specs.isEmpty else { throw ValidationError("no reports.deliver entry for tenant '\(tenant)' in \(config.sourcePath)") }
-        let store = try HistoryCommands.open(config)
+        let store = try await HistoryCommands.open(config)
         let mailer = ReportMailer(config: config, history: store, key: try EvidenceCommands.signingKey(config))
         let now = Date()
         var failed = false

@@ -39,7 +39,7 @@ struct RestoreCommand: AsyncParsableCommand {
         guard let target = config.targets.first(where: { $0.name == self.target }) else {
             throw usage("no target named '\(self.target)' in \(options.config)")
         }
-        let store = RunCommand.openHistory(config)
+        let store = await RunCommand.openHistory(config)
         let history = (try? await store?.history(target: target.name, limit: 10_000)) ?? []
         let runner = RestoreRunner(scratchBase: config.scratchDirectory, supervisor: WorkerSupervisor(executable: RunCommand.executablePath()))
         let cancellation = CancellationFlag()

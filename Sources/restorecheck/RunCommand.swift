@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { watcher.cancel() }
 
-        let store = Self.openHistory(config)
+        let store = await Self.openHistory(config)
         if let store, !config.notify.isEmpty {
             // Before any test, so the events this run records reach a channel configured just now.
             do { try await store.registerChannels(config.notify.map(\.name)) } catch { Self.warn("notify: \(error)") }
@@ -93,7 +93,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Records the breaches time alone opened, then sends what the outbox holds, once each (a
     /// receiver that does not answer costs at most the request timeout); what is not delivered
     /// stays in the outbox for the next `run` or `serve`.
-    static func notify(config: Config, store: HistoryStore) async {
+    static func notify(config: Config, store: any HistoryDatabase) async {
         do {
             try await store.refreshBreaches(config.targets.map(WatchedTarget.init), now: Date())
         } catch {
@@ -112,15 +112,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The shared history, or nil (with a warning) when `state_dir` is not usable: an on-demand test
     /// must still run when, say, an operator without write access to /var/lib runs it.
-    static func openHistory(_ config: Config) -> HistoryStore? {
+    static func openHistory(_ config: Config) async -> (any HistoryDatabase)? {
         do {
-            let store = try HistoryStore(path: config.historyPath)
-            if let aside = store.quarantinedPath {
-                FileHandle.standardError.write(Data("restorecheck: history was damaged; moved aside to \(aside)\n".utf8))
-            }
-            return store
+            return try await HistoryOpener.open(config)
         } catch {
-            FileHandle.standardError.write(Data("restorecheck: history unavailable (\(config.historyPath)): \(error); results are not recorded\n".utf8))
+            FileHandle.standardError.write(Data("restorecheck: history unavailable (\(config.historyLocation)): \(error); results are not recorded\n".utf8))
             return nil
         }
     }

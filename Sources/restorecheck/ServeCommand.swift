@@ -55,11 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
         for address in addresses where !address.isLoopback && web?.basicAuthUsers.isEmpty != false {
             logger.warning("metrics endpoint on a non-loopback address \(address): anyone who can reach it can read every tenant's outcomes")
         }
-        let store: HistoryStore
+        let store: any HistoryDatabase
         do {
-            store = try HistoryStore(path: config.historyPath)
+            store = try await HistoryOpener.open(config)
         } catch {
-            logger.critical("cannot open the history at \(config.historyPath): \(error)")
+            logger.critical("cannot open the history at \(config.historyLocation): \(error)")
             throw ExitCode(ExitStatus.error)
         }
         let context = DaemonContext(
@@ -67,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: OutcomeMetrics(version: RestoreCheckVersion.current), notifier: SystemdNotifier(), logger: logger,
             workerExecutable: RunCommand.executablePath())
         logger.notice("restorecheck \(RestoreCheckVersion.current) starting", metadata: [
-            "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyPath)",
+            "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyLocation)",
         ])
         let group: ServiceGroup
         do {

@@ -23,6 +23,11 @@ public struct Config: Sendable {
     public var smtp: SMTPSettings?
     /// `reports.deliver:`: reports mailed on a schedule.
     public var deliveries: [ReportDeliverySpec] = []
+    /// `history.postgresql:`: the history is a PostgreSQL database shared by a fleet of hosts, not
+    /// the SQLite file in `state_dir`.
+    public var postgresql: PostgresSettings?
+    /// `fleet.node:`: this host's name in the fleet's history (default: the host name).
+    public var node: String?
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,
@@ -38,6 +43,12 @@ public struct Config: Sendable {
 
     /// The history database inside `state_dir`.
     public var historyPath: String { "\(stateDirectory)/history.sqlite" }
+
+    /// Where the history is, for messages: the SQLite file, or the PostgreSQL database.
+    public var historyLocation: String { postgresql?.displayName ?? historyPath }
+
+    /// This host's name in the history: `fleet.node`, else the host name.
+    public var nodeName: String { node ?? ProcessInfo.processInfo.hostName }
 
     /// The key that signs reports (created on first use, 0600) inside `state_dir`.
     public var signingKeyPath: String { "\(stateDirectory)/report-signing-key.pem" }

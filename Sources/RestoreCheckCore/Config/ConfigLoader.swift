@@ -139,6 +139,8 @@ struct NodeReader {
         var notify: [NotifyChannel] = []
         var smtp: (settings: SMTPSettings, node: Node)?
         var deliveries: [ReportDeliverySpec] = []
+        var history = HistorySection()
+        var node: String?
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -165,6 +167,8 @@ struct NodeReader {
             ("notify", { _, node, path, top throws(ConfigError) in top.notify = try self.notifyChannels(node, path) }),
             ("smtp", { _, node, path, top throws(ConfigError) in top.smtp = (try self.smtp(node, path), node) }),
             ("reports", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.reports, into: &top.deliveries) }),
+            ("history", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.historySection, into: &top.history) }),
+            ("fleet", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.fleetSection, into: &top.node) }),
         ])
     }
 
@@ -515,6 +519,8 @@ struct NodeReader {
             throw error(root, "smtp", "notify channel '\(channel.name)' sends e-mail: add an smtp: section (server, from)")
         }
         config.deliveries = top.deliveries
+        config.postgresql = top.history.postgresql
+        config.node = top.node
         if config.smtp == nil, !config.deliveries.isEmpty {
             throw error(root, "smtp", "reports.deliver mails reports: add an smtp: section (server, from)")
         }

@@ -1,0 +1,52 @@
+import Foundation
+import Yams
+
+/// `history:` and `fleet:` (README "Fleet"): where the outcome history lives when it is not the
+/// embedded SQLite file, and this host's name in the fleet.
+extension NodeReader {
+    /// What `history:` says.
+    struct HistorySection {
+        var postgresql: PostgresSettings?
+        var url: String?
+        var passwordFile: String?
+    }
+
+    var historySection: YAMLSection<HistorySection> {
+        YAMLSection([
+            ("postgresql", { _, node, path, history throws(ConfigError) in history.postgresql = try self.postgresql(node, path) })
+        ])
+    }
+
+    func postgresql(_ node: Node, _ path: String) throws(ConfigError) -> PostgresSettings {
+        var section = HistorySection()
+        let keys = try yaml.read(node, path, postgresqlSection, into: &section)
+        guard keys.contains("url"), let url = section.url else { throw error(node, path, "missing required key 'url'") }
+        var settings: PostgresSettings
+        do {
+            settings = try PostgresSettings.parse(url: url)
+        } catch {
+            throw self.error(node, "\(path).url", error.description)
+        }
+        settings.passwordFile = section.passwordFile
+        return settings
+    }
+
+    var postgresqlSection: YAMLSection<HistorySection> {
+        YAMLSection([
+            ("url", { yaml, node, path, section throws(ConfigError) in section.url = try yaml.string(node, path) }),
+            ("password_file", { _, node, path, section throws(ConfigError) in section.passwordFile = try self.path(node, path) }),
+        ])
+    }
+
+    var fleetSection: YAMLSection<String?> {
+        YAMLSection([
+            ("node", { yaml, node, path, name throws(ConfigError) in
+                let text = try yaml.string(node, path)
+                guard !text.isEmpty, text.count <= 63, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                    throw yaml.error(node, path, "'\(text)' is not a node name (letters, digits, - _ ., at most 63)")
+                }
+                name = text
+            })
+        ])
+    }
+}

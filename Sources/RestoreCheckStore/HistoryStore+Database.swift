@@ -1,0 +1,18 @@
+import Foundation
+import RestoreCheckCore
+
+/// The SQLite file as the processes open it (`HistoryDatabase`).
+extension HistoryStore: HistoryDatabase {
+    public var location: String { path }
+
+    public func verifyEvidence(since: Date?, retention: TimeSpan?, now: Date) async throws -> EvidenceCheck {
+        try await Task.detached { try self.verifyEvidence(since: since, retention: retention, now: now) as EvidenceCheck }.value
+    }
+
+    public func entryHashes(runIDs: [Int64]) async throws -> [Int64: String] {
+        try await Task.detached { try self.entryHashes(runIDs: runIDs) as [Int64: String] }.value
+    }
+
+    /// Nothing to release: the file closes with the store.
+    public func close() {}
+}

@@ -1,0 +1,108 @@
+import Foundation
+import RestoreCheckCore
+import RestoreCheckTestSupport
+import Testing
+
+/// The built binary against a real PostgreSQL history: `history migrate` copies a SQLite history
+/// recorded by real runs, and `run`, `status` and `evidence verify` then work on the copy.
+@Suite("A PostgreSQL history from the command line")
+struct FleetHistoryCommandTests {
+    func restorecheck(_ arguments: [String]) throws -> Shell.Result { try Shell.execute(BuiltBinary.path, arguments) }
+
+    /// Two targets over real tar archives; `nas` has one byte flipped (a checksum mismatch).
+    func makeConfig(_ temp: TemporaryDirectory, history: String = "") throws -> String {
+        let good = try BackupSet.make(.gnuTar, in: temp, name: "fs")
+        let bad = try BackupSet.make(.gnuTar, in: temp, name: "nas")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.archive))
+        let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
+        bytes[range.lowerBound] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: bad.archive))
+        return try writeConfig(temp, fs: good.archive, nas: bad.archive, history: history)
+    }
+
+    func writeConfig(_ temp: TemporaryDirectory, fs: String, nas: String, history: String) throws -> String {
+        try temp.write("restorecheck.yaml", """
+            scratch_dir: scratch
+            state_dir: state
+            defaults: { rpo: 26h, rto: 4h, every: 24h, jitter: 0s, sample: { files: all } }
+            targets:
+              - { name: fileserver, tenant: acme, archives: \(fs), manifest: "{archive}.sha256" }
+              - { name: nas, tenant: initech, archives: \(nas), manifest: "{archive}.sha256" }
+            \(history)
+            """)
+    }
+
+    func url(_ settings: PostgresSettings) -> String {
+        "postgresql://\(settings.user)@/\(settings.database)?host=\(settings.socketDirectory ?? "")"
+    }
+
+    @Test func migrateCopiesTheChainAndRunsContinueItInPostgres() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-migrate")
+            let config = try makeConfig(temp)
+            #expect(try restorecheck(["run", "--config", config]).status == 1)
+            #expect(try restorecheck(["run", "--config", config, "fileserver"]).status == 0)
+            let sqliteCheck = try restorecheck(["evidence", "verify", "--config", config])
+            #expect(sqliteCheck.status == 0, "\(sqliteCheck.stdout)\(sqliteCheck.stderr)")
+            let head = try #require(sqliteCheck.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+
+            let database = try SharedPostgres.database("cli-migrate")
+            let migrate = try restorecheck(["history", "migrate", "--config", config, "--to", url(database)])
+            #expect(migrate.status == 0, "\(migrate.stdout)\(migrate.stderr)")
+            #expect(migrate.stdout.contains("copied 3 run(s)"), "\(migrate.stdout)")
+            #expect(migrate.stdout.contains("PostgreSQL chain: 3 entries, head \(head)"), "\(migrate.stdout)")
+            let again = try restorecheck(["history", "migrate", "--config", config, "--to", url(database)])
+            #expect(again.status == 3)
+            #expect(again.stderr.contains("already holds 3 runs: migrate only into an empty one"), "\(again.stderr)")
+
+            // The same targets, the history now in PostgreSQL: the SQLite file is moved away to
+            // prove every answer comes from the database.
+            try FileManager.default.moveItem(atPath: temp.url("state/history.sqlite"), toPath: temp.url("old.sqlite"))
+            let fleet = try temp.write("fleet.yaml", String(contentsOfFile: config, encoding: .utf8) + """
+
+                history:
+                  postgresql: { url: "\(url(database))" }
+                fleet: { node: verifier-a }
+                """)
+            let status = try restorecheck(["status", "--config", fleet, "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let targets = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["targets"] as? [[String: Any]])
+            #expect(targets.compactMap { $0["status"] as? String }.sorted() == ["failed", "passed"])
+            #expect(try restorecheck(["run", "--config", fleet, "fileserver"]).status == 0)
+            let history = try restorecheck(["history", "--config", fleet, "fileserver", "--json"])
+            let runs = try #require((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+            #expect(runs.count == 3, "two copied, one recorded in PostgreSQL")
+            let verify = try restorecheck(["evidence", "verify", "--config", fleet])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("4 recorded test(s) checked"), "\(verify.stdout)")
+            let check = try restorecheck(["check", "--config", fleet, "--target", "nas"])
+            #expect(check.status == 2, "CRITICAL for the failed target, read from PostgreSQL: \(check.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: temp.url("state/history.sqlite")), "no SQLite history is created beside it")
+        }
+    }
+
+    @Test func aPasswordInTheURLIsRefusedAndAMissingDatabaseIsNamed() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-pg-url")
+            let config = try makeConfig(temp, history: """
+                history:
+                  postgresql: { url: "postgresql://restorecheck:hunter2@db.example/restorecheck" }
+                """)
+            let loaded = try restorecheck(["check-config", "--config", config])
+            #expect(loaded.status == 2)
+            #expect(loaded.stderr.contains("history.postgresql.url"), "\(loaded.stderr)")
+            #expect(loaded.stderr.contains("password_file"), "\(loaded.stderr)")
+            #expect(!loaded.stderr.contains("hunter2"), "the password is never echoed")
+
+            let server = try SharedPostgres.server()
+            let missing = try writeConfig(temp, fs: temp.url("fs.tar"), nas: temp.url("nas.tar"), history: """
+                history:
+                  postgresql: { url: "postgresql://postgres@/no_such_db?host=\(server.directory)" }
+                """)
+            let status = try restorecheck(["status", "--config", missing])
+            #expect(status.status == 3)
+            #expect(status.stderr.contains("no_such_db"), "\(status.stderr)")
+            #expect(status.stderr.contains("does not exist"), "the server's own message: \(status.stderr)")
+        }
+    }
+}
