@@ -147,3 +147,4 @@ public struct PostgresHistoryError: Error, CustomStringConvertible {
         return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 }
+

@@ -72,7 +72,7 @@ extension PostgresHistory: EventOutbox {
             recorded += try await transaction { try await self.recordBreachChanges($0, target, now: now) }
         }
         let configured = Set(targets.map(\.name))
-        let resolved = try await transaction { connection in
+        let resolved = try await transaction { [self] connection in
             let open = try await Self.rows(connection, "SELECT * FROM breach_open ORDER BY tenant, target, kind FOR UPDATE", logger: logger)
                 .map(StoredValues.openBreach)
             let events = BreachChanges(removedTargetBreaches: open.filter { !configured.contains($0.target) }, now: now).events
@@ -83,7 +83,7 @@ extension PostgresHistory: EventOutbox {
     }
 
     public func registerChannels(_ names: [String]) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let last = try await Self.rows(connection, "SELECT COALESCE(MAX(seq), 0) AS last FROM outbox", logger: logger).first?.integer("last") ?? 0
             for name in names {
                 try await connection.query(
@@ -152,7 +152,7 @@ extension PostgresHistory: EventOutbox {
 /// Scheduled report deliveries in PostgreSQL (`ReportDeliveryLedger`).
 extension PostgresHistory: ReportDeliveryLedger {
     public func reportDeliveryState(name: String, baseline: Date) async throws -> ReportDeliveryState {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 "INSERT INTO report_delivery (name, last_due) VALUES (\(name), \(baseline.timeIntervalSince1970)) ON CONFLICT (name) DO NOTHING",
                 logger: logger)

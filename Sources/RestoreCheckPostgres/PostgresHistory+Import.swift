@@ -9,8 +9,8 @@ extension PostgresHistory {
     public typealias TableReader = @Sendable (_ table: String, _ columns: [String]) throws -> [StoredRow]
 
     /// Copies every table `read` gives into this (empty) history; returns rows copied per table.
-    public func importHistory(_ read: TableReader) async throws -> [String: Int] {
-        try await transaction { connection in
+    public func importHistory(_ read: @escaping TableReader) async throws -> [String: Int] {
+        try await transaction(bounded: false) { [self] connection in
             let existing = try await Self.rows(connection, "SELECT COUNT(*) AS runs FROM run", logger: logger).first?.integer("runs") ?? 0
             guard existing == 0 else {
                 throw PostgresHistoryError("the PostgreSQL history already holds \(existing) runs: migrate only into an empty one")

@@ -16,7 +16,7 @@ extension PostgresHistory: RunHistory {
 
     public func complete(runID: Int64, outcome: Outcome) async throws {
         let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let updated = try await Self.rows(
                 connection,
                 """
@@ -31,8 +31,13 @@ extension PostgresHistory: RunHistory {
                   rto_met = \(outcome.rtoMet.map { Int64($0 ? 1 : 0) }), findings_count = \(Int64(outcome.findings.count + outcome.findingsOmitted))
                 WHERE id = \(runID) AND status = 'started' RETURNING id
                 """, logger: logger)
-            // Only a running run completes: one another process already ended (aborted) keeps its end.
-            guard !updated.isEmpty else { throw PostgresHistoryError("run \(runID) is not running any more: its outcome was not recorded") }
+            guard !updated.isEmpty else {
+                // A retry after a lost COMMIT finds its own outcome already there: recorded once.
+                let stored = try await Self.rows(connection, "SELECT outcome_json FROM run WHERE id = \(runID)", logger: logger).first
+                if stored?.text("outcome_json") == json { return }
+                // Only a running run completes: one another process already ended (aborted) keeps its end.
+                throw PostgresHistoryError("run \(runID) is not running any more: its outcome was not recorded")
+            }
             for finding in outcome.findings {
                 try await connection.query(
                     """
@@ -53,7 +58,7 @@ extension PostgresHistory: RunHistory {
     }
 
     public func abort(runID: Int64, at date: Date) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let changed = try await Self.rows(
                 connection, "UPDATE run SET status = 'aborted', finished = \(date.timeIntervalSince1970) WHERE id = \(runID) AND status = 'started' RETURNING id",
                 logger: logger)
@@ -63,7 +68,7 @@ extension PostgresHistory: RunHistory {
 
     /// This host's runs left `started` (another host's may still be running).
     public func abortLeftovers() async throws -> Int {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let leftovers = try await Self.rows(
                 connection, "SELECT id FROM run WHERE status = 'started' AND node = \(node) ORDER BY started, id FOR UPDATE", logger: logger
             ).compactMap { $0.integer("id") }
@@ -79,7 +84,7 @@ extension PostgresHistory: RunHistory {
     /// prefix, whose last hash becomes the anchor.
     public func prune(before cutoff: Date) async throws -> Int {
         let cutoffSeconds = cutoff.timeIntervalSince1970
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             // Hold the head: no append while the prefix goes.
             try await connection.query("SELECT chain_seq FROM chain_head WHERE id = 1 FOR UPDATE", logger: logger)
             let last = try await Self.rows(

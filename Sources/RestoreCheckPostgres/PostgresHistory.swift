@@ -14,16 +14,14 @@ import RestoreCheckCore
 /// - `chain_head`: one row locked by every append, so hosts append to the one chain in turn;
 /// - per-target advisory locks around the breach ledger, so two hosts never record one change twice.
 public final class PostgresHistory: Sendable {
-    let client: PostgresClient
-    private let runner: Task<Void, Never>
+    let pool: ClientPool
     let logger: Logger
     /// The host recording runs through this store (`fleet.node`, default the host name).
     public let node: String
     public let settings: PostgresSettings
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, node: String, settings: PostgresSettings) {
-        self.client = client
-        self.runner = runner
+    private init(pool: ClientPool, logger: Logger, node: String, settings: PostgresSettings) {
+        self.pool = pool
         self.logger = logger
         self.node = node
         self.settings = settings
@@ -39,11 +37,8 @@ public final class PostgresHistory: Sendable {
         } catch {
             throw PostgresHistoryError(PostgresHistoryError.describe(error))
         }
-        let configuration = try PostgresConnector.configuration(settings)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        // The client's connection pool runs for as long as the store is open.
-        let runner = Task { await client.run() }
-        let history = PostgresHistory(client: client, runner: runner, logger: logger, node: node, settings: settings)
+        let pool = ClientPool(configuration: try PostgresConnector.configuration(settings), logger: logger)
+        let history = PostgresHistory(pool: pool, logger: logger, node: node, settings: settings)
         do {
             try await PostgresSchema.migrate(history)
         } catch {
@@ -55,28 +50,26 @@ public final class PostgresHistory: Sendable {
 
     /// Closes the connections.
     public func close() {
-        runner.cancel()
+        pool.close()
     }
 
     /// Runs `body` in one transaction on one connection: everything it writes commits together or
-    /// not at all.
-    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withConnection { connection in
+    /// not at all. Retried whole while the database is unreachable (`Reconnect`).
+    func transaction<Result: Sendable>(
+        bounded: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let logger = logger
+        return try await Reconnect.retrying(pool: pool, bounded: bounded) { client in
+            try await client.withConnection { connection in
                 try await connection.withTransaction(logger: logger) { try await body($0) }
             }
-        } catch {
-            throw PostgresHistoryError(PostgresHistoryError.describe(error))
         }
     }
 
-    /// The rows of one query, outside any transaction.
+    /// The rows of one query, outside any transaction (retried as `transaction` is).
     func rows(_ query: PostgresQuery) async throws -> [StoredRow] {
-        do {
-            return try await client.query(query, logger: logger).collect().map(Self.stored)
-        } catch {
-            throw PostgresHistoryError(PostgresHistoryError.describe(error))
-        }
+        let logger = logger
+        return try await Reconnect.retrying(pool: pool) { client in try await client.query(query, logger: logger).collect().map(Self.stored) }
     }
 
     /// A statement outside any transaction.

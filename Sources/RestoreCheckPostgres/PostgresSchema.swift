@@ -129,7 +129,7 @@ enum PostgresSchema {
             // the schema is there, and a least-privilege role has only its own schema.
             try await history.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresConnector.schema)"))
         }
-        try await history.transaction { connection in
+        try await history.transaction { [self] connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: history.logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS schema_version (version bigint PRIMARY KEY, applied double precision NOT NULL)",

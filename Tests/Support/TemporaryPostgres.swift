@@ -7,6 +7,16 @@ public struct TemporaryPostgres: Sendable {
     public let directory: String
     let bin: String
     let asUser: String
+    /// The TCP port on 127.0.0.1, when it listens on one (`startNetworked`); the unix socket's
+    /// name carries it too (`.s.PGSQL.PORT`).
+    public var port = 5432
+
+    init(directory: String, bin: String, asUser: String, port: Int = 5432) {
+        self.directory = directory
+        self.bin = bin
+        self.asUser = asUser
+        self.port = port
+    }
 
     /// The newest installed server's binaries, or nil when PostgreSQL is not installed.
     public static var binaries: String? {
@@ -36,7 +46,7 @@ public struct TemporaryPostgres: Sendable {
     /// Runs `tool` (psql, pg_dump, createdb...) from the server's binaries against it.
     @discardableResult
     public func run(_ tool: String, _ arguments: String) throws -> Shell.Result {
-        try Shell.run("\(asUser)\"$BIN/\(tool)\" -h \"$DIR\" -U postgres \(arguments)", environment: ["DIR": directory, "BIN": bin])
+        try Shell.run("\(asUser)\"$BIN/\(tool)\" -h \"$DIR\" -p \(port) -U postgres \(arguments)", environment: ["DIR": directory, "BIN": bin])
     }
 
     public func stop() {
