@@ -22,7 +22,9 @@ public enum Daemon {
             throw MetricsEndpoint.SecurityError(
                 description: "report.serve on \(exposed) without basic_auth_users: every customer's report would be readable by anyone who can reach the port; add basic auth (and TLS) in --web.config.file, or listen on loopback")
         }
-        context.metrics.configure(targets: context.config.targets, seeds: try await context.seeds())
+        // The targets this host tests: in a fleet each target's series come from the one host that
+        // tests it, so an alert fires once per target, not once per host (README "Fleet").
+        context.metrics.configure(targets: context.config.targetsTestedHere, seeds: try await context.seeds())
         context.metrics.configLoaded(successfully: true, at: context.now())
         if let aside = (context.store as? HistoryStore)?.quarantinedPath {
             context.logger.critical("history database was damaged; moved aside to \(aside) and a fresh one started")
@@ -45,6 +47,9 @@ public enum Daemon {
                 }
             }
         }
+        // A shared history's heartbeat (a service that ends would stop the group: added only then).
+        let fleet: [ServiceGroupConfiguration.ServiceConfiguration] =
+            (context.store as? any FleetRegistry).map { [.init(service: FleetHeartbeatService(context: context, registry: $0))] } ?? []
         return ServiceGroup(
             configuration: .init(
                 services: servers.map { .init(service: $0) } + [
@@ -52,7 +57,7 @@ public enum Daemon {
                     .init(service: ReloadService(context: context)),
                     .init(service: NotificationService(context: context)),
                     .init(service: ReportDeliveryService(context: context)),
-                ],
+                ] + fleet,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: context.logger))
     }

@@ -15,6 +15,8 @@ public final class DaemonContext: Sendable {
     public let notifier: SystemdNotifier
     public let logger: Logger
     public let workerExecutable: String
+    /// restorecheck's version, for the fleet's heartbeat.
+    public let version: String
     /// The wall clock; injected in tests.
     public let now: @Sendable () -> Date
     /// Events for the scheduler loop (ticks, config swapped, tests finished).
@@ -23,7 +25,7 @@ public final class DaemonContext: Sendable {
 
     public init(
         config: Config, configPath: String, store: any HistoryDatabase, metrics: OutcomeMetrics, notifier: SystemdNotifier,
-        logger: Logger, workerExecutable: String, now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger, workerExecutable: String, version: String = "unknown", now: @escaping @Sendable () -> Date = { Date() }
     ) {
         current = Mutex(config)
         self.configPath = configPath
@@ -32,6 +34,7 @@ public final class DaemonContext: Sendable {
         self.notifier = notifier
         self.logger = logger
         self.workerExecutable = workerExecutable
+        self.version = version
         self.now = now
         (events, post) = AsyncStream.makeStream(of: SchedulerEvent.self)
     }
@@ -41,7 +44,7 @@ public final class DaemonContext: Sendable {
     /// Installs a new, already validated config: one atomic swap, then metrics and scheduler follow.
     public func apply(_ config: Config) async {
         current.withLock { $0 = config }
-        metrics.configure(targets: config.targets, seeds: (try? await seeds()) ?? [:])
+        metrics.configure(targets: config.targetsTestedHere, seeds: (try? await seeds()) ?? [:])
         post.yield(.reconfigured)
     }
 

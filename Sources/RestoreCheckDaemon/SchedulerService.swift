@@ -20,7 +20,7 @@ public struct SchedulerService: Service {
         await prepare()
         let config = context.config
         var state = SchedulerState(maxConcurrent: config.maxConcurrent)
-        state.configure(config.targets.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
+        state.configure(config.targetsTestedHere.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
         let cancellations = CancellationRegistry()
         let tickInterval = min(1.0, (context.notifier.watchdogInterval ?? 2) / 2)
         let post = context.post
@@ -43,8 +43,8 @@ public struct SchedulerService: Service {
                     case .reconfigured:
                         let config = context.config
                         state.maxConcurrent = config.maxConcurrent
-                        state.configure(config.targets.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
-                        logger.info("scheduler reconfigured", metadata: ["targets": "\(config.targets.count)"])
+                        state.configure(config.targetsTestedHere.map { ($0.name, $0.schedule) }, lastStarted: await lastStarted(), now: context.now())
+                        logger.info("scheduler reconfigured", metadata: ["targets": "\(config.targetsTestedHere.count)"])
                     case .finished(let target, let started):
                         state.finished(target, started: started, now: context.now())
                     }

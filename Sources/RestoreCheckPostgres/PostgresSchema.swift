@@ -114,7 +114,18 @@ enum PostgresSchema {
                   retry_at double precision, last_error text)
                 """,
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Each serve host's heartbeat (`FleetRegistry`): `fleet status` reads it.
+                """
+                CREATE TABLE fleet_node (
+                  node text PRIMARY KEY, version text NOT NULL, targets_digest text NOT NULL, locations text,
+                  started double precision NOT NULL, last_seen double precision NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// The advisory lock key migrations hold (any fixed number; "rcmigrat" in ASCII).

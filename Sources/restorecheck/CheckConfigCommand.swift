@@ -17,10 +17,20 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("\(config.sourcePath): OK, \(config.targets.count) target(s)")
         print("  scratch_dir: \(config.scratchDirectory)")
         print("  state_dir:   \(config.stateDirectory)")
+        print("  history:     \(config.historyLocation)")
+        if config.postgresql != nil || config.fleet != FleetSettings() {
+            let tested = config.targetsTestedHere
+            print("  fleet:       node \(config.nodeName); "
+                + (config.fleet.locations.map { "locations \($0.joined(separator: ", ")); " } ?? "")
+                + "tests \(tested.count) of \(config.targets.count) target(s) here")
+        }
         print("  decoders:    \(WorkerDecoders.summary)")
         for target in config.targets {
             let manifest = target.manifestTemplate ?? "none (integrity only)"
             print("  \(target.tenant)/\(target.name): \(target.archiveGlob)")
+            if let location = target.location {
+                print("    location \(location)" + (config.fleet.tests(target) ? "" : ": not tested by this host (fleet.locations)"))
+            }
             if target.repository == nil, let newest = ArchiveLocator.newest(matching: target.archiveGlob),
                 let window = ArchiveSignature.zstdWindow(atPath: newest.path), window > ArchiveSignature.zstdWindowLimit
             {

@@ -19,7 +19,7 @@ struct RestoreCheckCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ServeCommand.self, StatusCommand.self, HistoryCommand.self, ReportCommand.self, EvidenceCommand.self,
             CanaryCommand.self,
-            CheckConfigCommand.self, CheckCommand.self, RestoreCommand.self, NotifyCommand.self,
+            CheckConfigCommand.self, CheckCommand.self, RestoreCommand.self, NotifyCommand.self, FleetCommand.self,
             RestoreWorkerCommand.self,
         ],
         defaultSubcommand: nil

@@ -37,7 +37,8 @@ struct RunCommand: AsyncParsableCommand {
         let config = try options.load()
         let selected: [Target]
         do {
-            selected = try config.targets(named: targets)
+            // Without names: the targets this host tests (all of them, unless fleet.locations).
+            selected = targets.isEmpty ? config.targetsTestedHere : try config.targets(named: targets)
         } catch {
             FileHandle.standardError.write(Data("restorecheck: \(error)\n".utf8))
             throw ExitCode(ExitStatus.usage)

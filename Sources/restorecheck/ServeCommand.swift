@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         let context = DaemonContext(
             config: config, configPath: options.config, store: store,
             metrics: OutcomeMetrics(version: RestoreCheckVersion.current), notifier: SystemdNotifier(), logger: logger,
-            workerExecutable: RunCommand.executablePath())
+            workerExecutable: RunCommand.executablePath(), version: RestoreCheckVersion.current)
         logger.notice("restorecheck \(RestoreCheckVersion.current) starting", metadata: [
             "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyLocation)",
         ])

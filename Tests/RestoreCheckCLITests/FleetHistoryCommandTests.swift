@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RestoreCheckCore
 import RestoreCheckTestSupport
 import Testing
@@ -78,6 +79,80 @@ struct FleetHistoryCommandTests {
             let check = try restorecheck(["check", "--config", fleet, "--target", "nas"])
             #expect(check.status == 2, "CRITICAL for the failed target, read from PostgreSQL: \(check.stdout)")
             #expect(!FileManager.default.fileExists(atPath: temp.url("state/history.sqlite")), "no SQLite history is created beside it")
+        }
+    }
+
+    @Test func twoServeHostsOnePerLocationTestEachTargetOnceIntoOneHistory() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-serve")
+            let database = try SharedPostgres.database("cli-fleet-serve")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs")
+            let bad = try BackupSet.make(.gnuTar, in: temp, name: "nas")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.archive))
+            let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
+            bytes[range.lowerBound] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: bad.archive))
+            // One config for the fleet; each host adds its name, its locations and its own state_dir.
+            func hostConfig(_ node: String, _ location: String) throws -> String {
+                try temp.write("\(node).yaml", """
+                    scratch_dir: scratch-\(node)
+                    state_dir: state-\(node)
+                    defaults: { rpo: 26h, rto: 4h, every: 24h, jitter: 0s, sample: { files: all } }
+                    targets:
+                      - { name: fileserver, tenant: acme, location: fra1, archives: \(good.archive), manifest: "{archive}.sha256" }
+                      - { name: nas, tenant: initech, location: ams1, archives: \(bad.archive), manifest: "{archive}.sha256" }
+                    history:
+                      postgresql: { url: "\(url(database))" }
+                    fleet: { node: \(node), locations: [ \(location) ] }
+                    """)
+            }
+            let fra = try hostConfig("verifier-fra1", "fra1")
+            let ams = try hostConfig("verifier-ams1", "ams1")
+            let checked = try restorecheck(["check-config", "--config", fra])
+            #expect(checked.stdout.contains("fleet:       node verifier-fra1; locations fra1; tests 1 of 2 target(s) here"), "\(checked.stdout)")
+            #expect(checked.stdout.contains("location ams1: not tested by this host"), "\(checked.stdout)")
+            let hosts = [try DaemonProcess(config: fra, in: temp), try DaemonProcess(config: ams, in: temp)]
+            // Both targets are due at once: poll the shared history until each has a result.
+            let deadline = Date().addingTimeInterval(120)
+            var statuses: [String: String] = [:]
+            while Date() < deadline {
+                let status = try restorecheck(["status", "--config", fra, "--json"])
+                let targets = (try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["targets"] as? [[String: Any]] ?? []
+                statuses = Dictionary(uniqueKeysWithValues: targets.compactMap { row in
+                    (row["target"] as? String).flatMap { target in (row["status"] as? String).map { (target, $0) } }
+                })
+                if statuses["fileserver"] == "passed" && statuses["nas"] == "failed" { break }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            #expect(statuses == ["fileserver": "passed", "nas": "failed"], "\(hosts.map(\.log))")
+            // Both hosts beat into the history: live, same targets, every target served.
+            let fleet = try restorecheck(["fleet", "status", "--config", fra, "--json"])
+            #expect(fleet.status == 0, "\(fleet.stdout)\(fleet.stderr)")
+            let view = try #require(try JSONSerialization.jsonObject(with: Data(fleet.stdout.utf8)) as? [String: Any])
+            let listed = view["hosts"] as? [[String: Any]] ?? []
+            #expect(listed.compactMap { ($0["beat"] as? [String: Any])?["node"] as? String } == ["verifier-ams1", "verifier-fra1"])
+            #expect(listed.allSatisfy { $0["live"] as? Bool == true && $0["config_differs"] as? Bool == false }, "\(fleet.stdout)")
+            #expect((view["unserved"] as? [String]) == [])
+            // A config with a target at a location no host serves: named, and the hosts' targets differ.
+            let grown = try temp.write("grown.yaml", String(contentsOfFile: fra, encoding: .utf8).replacingOccurrences(
+                of: "targets:\n", with: "targets:\n  - { name: london, tenant: acme, location: lon1, archives: \(good.archive) }\n"))
+            let drift = try restorecheck(["fleet", "status", "--config", grown])
+            #expect(drift.status == 1)
+            #expect(drift.stdout.contains("not tested by any live host: london"), "\(drift.stdout)")
+            #expect(drift.stdout.contains("DIFFER from this host's"), "\(drift.stdout)")
+            // Each target's series come from the host that tests it: one alert per target, not per host.
+            let (fraMetrics, amsMetrics) = (hosts[0].metrics() ?? "", hosts[1].metrics() ?? "")
+            #expect(fraMetrics.contains("target=\"fileserver\"") && !fraMetrics.contains("target=\"nas\""))
+            #expect(amsMetrics.contains("target=\"nas\"") && !amsMetrics.contains("target=\"fileserver\""))
+            for host in hosts { host.signal(SIGTERM) }
+            for host in hosts { #expect(host.waitForExit() == 0, "\(host.log)") }
+            for target in ["fileserver", "nas"] {
+                let history = try restorecheck(["history", "--config", ams, target, "--json"])
+                let runs = (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+                #expect(runs.count == 1, "\(target) is tested by its location's host only: \(history.stdout)")
+            }
+            let verify = try restorecheck(["evidence", "verify", "--config", ams])
+            #expect(verify.status == 0 && verify.stdout.contains("2 recorded test(s) checked"), "\(verify.stdout)")
         }
     }
 

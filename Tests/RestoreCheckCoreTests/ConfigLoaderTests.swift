@@ -112,6 +112,11 @@ struct ConfigLoaderTests {
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nreports:\n  deliver:\n    - { tenant: t, to: [ c@d.example ], schedule: \"daily 06:00 UTC\" }\n", 1, "smtp", "add an smtp: section"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nsmtp: { server: \"mail.example:25\", starttls: false, username: u, password_file: /p, from: a@b.example }\n", 4, "smtp.starttls", "never sent in clear"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nnotify:\n  - { name: m, webhook: { url: \"https://h.example/\", secret_file: /k }, events: [ closed ] }\n", 5, "notify[0].events[0]", "not one of opened, resolved"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nhistory:\n  postgresql: { url: \"postgresql://rc:secret@db.example/rc\" }\n", 5, "history.postgresql.url", "put it in password_file"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nhistory:\n  postgresql: { url: \"postgresql://rc@db.example/rc?sslmode=maybe\" }\n", 5, "history.postgresql.url", "sslmode 'maybe' is not one of"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nhistory:\n  postgresql: { password_file: /p }\n", 5, "history.postgresql", "missing required key 'url'"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nfleet: { locations: [] }\n", 4, "fleet.locations", "non-empty list"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x, location: 'fra 1' }\n", 3, "targets[0].location", "must be"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo: 26x\n    rto: 1h\n", 5, "targets[0].rpo", "not a duration"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo_: 1h\n", 5, "targets[0].rpo_", "unknown key"),
         ("scratchdir: /x\ntargets: []\n", 1, "scratchdir", "unknown key"),
@@ -134,6 +139,39 @@ struct ConfigLoaderTests {
         #expect(error.keyPath == keyPath, "\(error)")
         #expect(error.message.contains(fragment), "\(error)")
         #expect(error.description.hasPrefix("/etc/restorecheck/rc.yaml:\(line):"))
+    }
+
+    @Test func aFleetHostTestsTheTargetsOfItsLocationsInASharedHistory() throws {
+        let config = try parse(
+            """
+            defaults: { rpo: 26h, rto: 4h }
+            targets:
+              - { name: fra-fs, tenant: acme, archives: /b/fs.tar, location: fra1 }
+              - { name: ams-db, tenant: acme, archives: /b/db.tar, location: ams1 }
+              - { name: anywhere, tenant: initech, archives: /b/x.tar }
+            history:
+              postgresql:
+                url: "postgresql://restorecheck@db.example:6432/restorecheck?sslmode=verify-full&sslrootcert=/etc/restorecheck/db-ca.pem"
+                password_file: pg-password
+            fleet: { node: verifier-fra1, locations: [ fra1 ] }
+            """)
+        let postgres = try #require(config.postgresql)
+        #expect(postgres.host == "db.example")
+        #expect(postgres.port == 6432)
+        #expect(postgres.tls == .verifyFull)
+        #expect(postgres.rootCertificate == "/etc/restorecheck/db-ca.pem")
+        #expect(postgres.passwordFile == "/etc/restorecheck/pg-password", "relative to the config, as every path")
+        #expect(config.historyLocation == "postgresql://restorecheck@db.example:6432/restorecheck")
+        #expect(config.nodeName == "verifier-fra1")
+        #expect(config.targetsTestedHere.map(\.name) == ["fra-fs"], "a located host tests only its locations' targets")
+        var everywhere = config
+        everywhere.fleet.locations = nil
+        #expect(everywhere.targetsTestedHere.count == 3, "a host without locations tests every target")
+        #expect(try parse("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\n").postgresql == nil,
+                "without history.postgresql the history is the SQLite file")
+        let socket = try PostgresSettings.parse(url: "postgresql://restorecheck@/restorecheck?host=/run/postgresql")
+        #expect(socket.socketPath == "/run/postgresql/.s.PGSQL.5432")
+        #expect(socket.tls == .disable, "a unix socket needs no TLS")
     }
 
     @Test func unreadableOrEmptyFilesAreErrorsToo() {

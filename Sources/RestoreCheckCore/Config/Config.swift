@@ -26,8 +26,8 @@ public struct Config: Sendable {
     /// `history.postgresql:`: the history is a PostgreSQL database shared by a fleet of hosts, not
     /// the SQLite file in `state_dir`.
     public var postgresql: PostgresSettings?
-    /// `fleet.node:`: this host's name in the fleet's history (default: the host name).
-    public var node: String?
+    /// `fleet:`: this host's name in the fleet's history and the storage locations it tests.
+    public var fleet = FleetSettings()
 
     public init(
         scratchDirectory: String, stateDirectory: String, targets: [Target], maxConcurrent: Int = 1,
@@ -48,7 +48,11 @@ public struct Config: Sendable {
     public var historyLocation: String { postgresql?.displayName ?? historyPath }
 
     /// This host's name in the history: `fleet.node`, else the host name.
-    public var nodeName: String { node ?? ProcessInfo.processInfo.hostName }
+    public var nodeName: String { fleet.node ?? ProcessInfo.processInfo.hostName }
+
+    /// The targets this host tests (`run` without names, and the daemon's schedule): all of them,
+    /// unless `fleet.locations` names the storage locations it serves (README "Fleet").
+    public var targetsTestedHere: [Target] { targets.filter(fleet.tests) }
 
     /// The key that signs reports (created on first use, 0600) inside `state_dir`.
     public var signingKeyPath: String { "\(stateDirectory)/report-signing-key.pem" }
@@ -100,12 +104,35 @@ public enum CheckMode: String, Sendable, Hashable, Codable, CaseIterable {
     case off
 }
 
+/// `fleet:` (README "Fleet"): which host this is, and which targets it tests.
+public struct FleetSettings: Sendable, Equatable {
+    /// `node`: this host's name in the shared history (default: the host name).
+    public var node: String?
+    /// `locations`: the storage locations this host tests; nil tests every target (one host).
+    public var locations: [String]?
+
+    public init(node: String? = nil, locations: [String]? = nil) {
+        self.node = node
+        self.locations = locations
+    }
+
+    /// Whether this host tests `target`: every target without `locations` (one host); with them,
+    /// only the targets at one of them. So in a fleet every host has `locations` and every target a
+    /// `location` (a target without one is tested by no located host: `fleet status` names it).
+    public func tests(_ target: Target) -> Bool {
+        guard let locations else { return true }
+        return target.location.map(locations.contains) ?? false
+    }
+}
+
 /// One backup target of one tenant: where its archives are and what it promises.
 public struct Target: Sendable, Hashable {
     /// Unique in the config; used as the `target` metric label.
     public var name: String
     /// The customer; used as the `tenant` metric label.
     public var tenant: String
+    /// `location`: the storage location it is in; only hosts serving it test it (`fleet.locations`).
+    public var location: String?
     /// Glob of candidate archives; the newest by modification time is tested. For a repository
     /// target, the repository's display name (`restic:/srv/restic/acme`), which matches no file.
     public var archiveGlob: String

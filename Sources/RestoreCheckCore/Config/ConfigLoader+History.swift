@@ -38,15 +38,21 @@ extension NodeReader {
         ])
     }
 
-    var fleetSection: YAMLSection<String?> {
+    var fleetSection: YAMLSection<FleetSettings> {
         YAMLSection([
-            ("node", { yaml, node, path, name throws(ConfigError) in
+            ("node", { yaml, node, path, fleet throws(ConfigError) in
                 let text = try yaml.string(node, path)
                 guard !text.isEmpty, text.count <= 63, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
                     throw yaml.error(node, path, "'\(text)' is not a node name (letters, digits, - _ ., at most 63)")
                 }
-                name = text
-            })
+                fleet.node = text
+            }),
+            ("locations", { _, node, path, fleet throws(ConfigError) in
+                guard let list = node.sequence, !list.isEmpty else { throw self.error(node, path, "expected a non-empty list of location names") }
+                var locations: [String] = []
+                for (index, item) in list.enumerated() { locations.append(try self.identifier(item, "\(path)[\(index)]")) }
+                fleet.locations = locations
+            }),
         ])
     }
 }

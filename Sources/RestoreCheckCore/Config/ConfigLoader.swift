@@ -140,7 +140,7 @@ struct NodeReader {
         var smtp: (settings: SMTPSettings, node: Node)?
         var deliveries: [ReportDeliverySpec] = []
         var history = HistorySection()
-        var node: String?
+        var fleet = FleetSettings()
     }
 
     /// A target as read: its inheritable settings (starting from `defaults`) and its own keys.
@@ -153,6 +153,7 @@ struct NodeReader {
         var objectStorage: (source: ObjectStorageTarget, node: Node)?
         var egressBudget: (bytes: Int64, node: Node)?
         var liveSource: LiveSource?
+        var location: String?
     }
 
     var topLevel: YAMLSection<TopLevel> {
@@ -168,7 +169,7 @@ struct NodeReader {
             ("smtp", { _, node, path, top throws(ConfigError) in top.smtp = (try self.smtp(node, path), node) }),
             ("reports", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.reports, into: &top.deliveries) }),
             ("history", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.historySection, into: &top.history) }),
-            ("fleet", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.fleetSection, into: &top.node) }),
+            ("fleet", { yaml, node, path, top throws(ConfigError) in try yaml.read(node, path, self.fleetSection, into: &top.fleet) }),
         ])
     }
 
@@ -256,6 +257,7 @@ struct NodeReader {
         inheritable.lifted(into: \TargetDraft.settings).adding([
             ("name", { _, node, path, draft throws(ConfigError) in draft.name = try self.identifier(node, path) }),
             ("tenant", { _, node, path, draft throws(ConfigError) in draft.tenant = try self.identifier(node, path) }),
+            ("location", { _, node, path, draft throws(ConfigError) in draft.location = try self.identifier(node, path) }),
             ("archives", { _, node, path, draft throws(ConfigError) in draft.archives = try self.path(node, path) }),
             ("compare_with_source", { yaml, node, path, draft throws(ConfigError) in
                 if node.scalar != nil {
@@ -520,7 +522,7 @@ struct NodeReader {
         }
         config.deliveries = top.deliveries
         config.postgresql = top.history.postgresql
-        config.node = top.node
+        config.fleet = top.fleet
         if config.smtp == nil, !config.deliveries.isEmpty {
             throw error(root, "smtp", "reports.deliver mails reports: add an smtp: section (server, from)")
         }
@@ -566,6 +568,7 @@ struct NodeReader {
             rpo: rpo, rto: rto, sample: settings.sample, limits: settings.limits,
             schedule: Schedule(every: settings.every, window: settings.window, jitter: settings.jitter))
         target.repository = draft.repository?.source
+        target.location = draft.location
         if let storage = draft.objectStorage?.source {
             target.objectStorage = storage
             // The manifest is a key in the same bucket, not a path on this host.

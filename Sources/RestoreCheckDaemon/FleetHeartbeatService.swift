@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import RestoreCheckCore
+import ServiceLifecycle
+
+/// In a fleet (a shared PostgreSQL history), records this host's heartbeat every `NodeBeat.interval`
+/// for `fleet status`, and says in the log when another live host reads a different target list
+/// (the fleet would then disagree on what it tests). Run only with a shared history (PostgreSQL).
+struct FleetHeartbeatService: Service {
+    let context: DaemonContext
+    let registry: any FleetRegistry
+
+    func run() async throws {
+        let started = context.now()
+        await cancelWhenGracefulShutdown {
+            var reported: Set<String> = []
+            while !Task.isCancelled {
+                let config = context.config
+                let now = context.now()
+                do {
+                    try await registry.beat(
+                        NodeBeat(
+                            node: config.nodeName, version: context.version, targetsDigest: config.targetsDigest,
+                            locations: config.fleet.locations, started: started, lastSeen: now))
+                    let view = FleetView(beats: try await registry.nodes(), config: config, now: now)
+                    let differing = Set(view.hosts.filter { $0.live && $0.configDiffers }.map(\.beat.node))
+                    for node in differing.subtracting(reported).sorted() {
+                        context.logger.warning("fleet: host \(node) reads a different target list than this host (config drift): check that every host has the same targets")
+                    }
+                    reported = differing
+                } catch {
+                    context.logger.error("fleet: cannot record this host's heartbeat: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(NodeBeat.interval))
+            }
+        }
+    }
+}
