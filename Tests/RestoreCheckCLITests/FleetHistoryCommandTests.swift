@@ -10,15 +10,21 @@ import Testing
 struct FleetHistoryCommandTests {
     func restorecheck(_ arguments: [String]) throws -> Shell.Result { try Shell.execute(BuiltBinary.path, arguments) }
 
-    /// Two targets over real tar archives; `nas` has one byte flipped (a checksum mismatch).
-    func makeConfig(_ temp: TemporaryDirectory, history: String = "") throws -> String {
+    /// Two real tar archives: `fs`'s intact, `nas`'s with one byte flipped (a checksum mismatch).
+    func makeArchives(_ temp: TemporaryDirectory) throws -> (good: String, bad: String) {
         let good = try BackupSet.make(.gnuTar, in: temp, name: "fs")
         let bad = try BackupSet.make(.gnuTar, in: temp, name: "nas")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.archive))
         let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
         bytes[range.lowerBound] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: bad.archive))
-        return try writeConfig(temp, fs: good.archive, nas: bad.archive, history: history)
+        return (good.archive, bad.archive)
+    }
+
+    /// Two targets over `makeArchives`'s archives: `fileserver` passes, `nas` fails.
+    func makeConfig(_ temp: TemporaryDirectory, history: String = "") throws -> String {
+        let archives = try makeArchives(temp)
+        return try writeConfig(temp, fs: archives.good, nas: archives.bad, history: history)
     }
 
     func writeConfig(_ temp: TemporaryDirectory, fs: String, nas: String, history: String) throws -> String {
@@ -86,12 +92,7 @@ struct FleetHistoryCommandTests {
         try await Blocking.run {
             let temp = TemporaryDirectory("cli-fleet-serve")
             let database = try SharedPostgres.database("cli-fleet-serve")
-            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs")
-            let bad = try BackupSet.make(.gnuTar, in: temp, name: "nas")
-            var bytes = try Data(contentsOf: URL(fileURLWithPath: bad.archive))
-            let range = try #require(bytes.range(of: Data("meeting at 10".utf8)))
-            bytes[range.lowerBound] ^= 0x01
-            try bytes.write(to: URL(fileURLWithPath: bad.archive))
+            let (good, bad) = try makeArchives(temp)
             // One config for the fleet; each host adds its name, its locations and its own state_dir.
             func hostConfig(_ node: String, _ location: String) throws -> String {
                 try temp.write("\(node).yaml", """
@@ -99,8 +100,8 @@ struct FleetHistoryCommandTests {
                     state_dir: state-\(node)
                     defaults: { rpo: 26h, rto: 4h, every: 24h, jitter: 0s, sample: { files: all } }
                     targets:
-                      - { name: fileserver, tenant: acme, location: fra1, archives: \(good.archive), manifest: "{archive}.sha256" }
-                      - { name: nas, tenant: initech, location: ams1, archives: \(bad.archive), manifest: "{archive}.sha256" }
+                      - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
+                      - { name: nas, tenant: initech, location: ams1, archives: \(bad), manifest: "{archive}.sha256" }
                     history:
                       postgresql: { url: "\(url(database))" }
                     fleet: { node: \(node), locations: [ \(location) ] }
@@ -135,7 +136,7 @@ struct FleetHistoryCommandTests {
             #expect((view["unserved"] as? [String]) == [])
             // A config with a target at a location no host serves: named, and the hosts' targets differ.
             let grown = try temp.write("grown.yaml", String(contentsOfFile: fra, encoding: .utf8).replacingOccurrences(
-                of: "targets:\n", with: "targets:\n  - { name: london, tenant: acme, location: lon1, archives: \(good.archive) }\n"))
+                of: "targets:\n", with: "targets:\n  - { name: london, tenant: acme, location: lon1, archives: \(good) }\n"))
             let drift = try restorecheck(["fleet", "status", "--config", grown])
             #expect(drift.status == 1)
             #expect(drift.stdout.contains("not tested by any live host: london"), "\(drift.stdout)")
