@@ -17,6 +17,8 @@ public final class DaemonContext: Sendable {
     public let workerExecutable: String
     /// restorecheck's version, for the fleet's heartbeat.
     public let version: String
+    /// `serve --node`: this host's name, kept over every reload of the config.
+    public let nodeOverride: String?
     /// The wall clock; injected in tests.
     public let now: @Sendable () -> Date
     /// Events for the scheduler loop (ticks, config swapped, tests finished).
@@ -25,9 +27,13 @@ public final class DaemonContext: Sendable {
 
     public init(
         config: Config, configPath: String, store: any HistoryDatabase, metrics: OutcomeMetrics, notifier: SystemdNotifier,
-        logger: Logger, workerExecutable: String, version: String = "unknown", now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger, workerExecutable: String, version: String = "unknown", nodeOverride: String? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        var config = config
+        if let nodeOverride { config.fleet.node = nodeOverride }
         current = Mutex(config)
+        self.nodeOverride = nodeOverride
         self.configPath = configPath
         self.store = store
         self.metrics = metrics
@@ -43,6 +49,8 @@ public final class DaemonContext: Sendable {
 
     /// Installs a new, already validated config: one atomic swap, then metrics and scheduler follow.
     public func apply(_ config: Config) async {
+        var config = config
+        if let nodeOverride { config.fleet.node = nodeOverride }
         current.withLock { $0 = config }
         metrics.configure(targets: config.targetsTestedHere, seeds: (try? await seeds()) ?? [:])
         post.yield(.reconfigured)

@@ -33,6 +33,9 @@ public struct ReloadService: Service {
             if config.stateDirectory != previous.stateDirectory {
                 context.logger.warning("state_dir changed; the history stays at \(previous.historyPath) until restart")
             }
+            if config.postgresql != previous.postgresql {
+                context.logger.warning("history.postgresql changed; the history stays at \(previous.historyLocation) until restart")
+            }
             await context.apply(config)
             context.metrics.configLoaded(successfully: true, at: context.now())
             context.logger.notice("config reloaded", metadata: ["file": "\(context.configPath)", "targets": "\(config.targets.count)"])

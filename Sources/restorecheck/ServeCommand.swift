@@ -29,10 +29,20 @@ struct ServeCommand: AsyncParsableCommand {
         help: "exporter-toolkit web config: tls_server_config (TLS ≥ 1.2, client certificates) and basic_auth_users (bcrypt).")
     var webConfigFile: String?
 
+    @Option(help: "This host's name in a shared history (overrides fleet.node; README \"Fleet\").")
+    var node: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let logger = Logger(label: "restorecheck")
-        let config = try options.load()
+        var config = try options.load()
+        if let node {
+            guard FleetSettings.isValidNodeName(node) else {
+                FileHandle.standardError.write(Data("restorecheck: --node '\(node)' is not a node name (letters, digits, - _ ., at most 63)\n".utf8))
+                throw ExitCode(ExitStatus.usage)
+            }
+            config.fleet.node = node
+        }
         var addresses: [ListenAddress] = []
         for text in listenAddresses.isEmpty ? [ListenAddress.default.description] : listenAddresses {
             do {
@@ -65,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         let context = DaemonContext(
             config: config, configPath: options.config, store: store,
             metrics: OutcomeMetrics(version: RestoreCheckVersion.current), notifier: SystemdNotifier(), logger: logger,
-            workerExecutable: RunCommand.executablePath(), version: RestoreCheckVersion.current)
+            workerExecutable: RunCommand.executablePath(), version: RestoreCheckVersion.current, nodeOverride: node)
         logger.notice("restorecheck \(RestoreCheckVersion.current) starting", metadata: [
             "config": "\(options.config)", "targets": "\(config.targets.count)", "history": "\(config.historyLocation)",
         ])

@@ -94,7 +94,7 @@ struct FleetHistoryCommandTests {
             let database = try SharedPostgres.database("cli-fleet-serve")
             let (good, bad) = try makeArchives(temp)
             // One config for the fleet; each host adds its name, its locations and its own state_dir.
-            func hostConfig(_ node: String, _ location: String) throws -> String {
+            func hostConfig(_ node: String, _ location: String, named: Bool = true) throws -> String {
                 try temp.write("\(node).yaml", """
                     scratch_dir: scratch-\(node)
                     state_dir: state-\(node)
@@ -104,15 +104,18 @@ struct FleetHistoryCommandTests {
                       - { name: nas, tenant: initech, location: ams1, archives: \(bad), manifest: "{archive}.sha256" }
                     history:
                       postgresql: { url: "\(url(database))" }
-                    fleet: { node: \(node), locations: [ \(location) ] }
+                    fleet: { \(named ? "node: \(node), " : "")locations: [ \(location) ] }
                     """)
             }
             let fra = try hostConfig("verifier-fra1", "fra1")
-            let ams = try hostConfig("verifier-ams1", "ams1")
+            // This host is named on its command line instead (`serve --node`).
+            let ams = try hostConfig("verifier-ams1", "ams1", named: false)
             let checked = try restorecheck(["check-config", "--config", fra])
             #expect(checked.stdout.contains("fleet:       node verifier-fra1; locations fra1; tests 1 of 2 target(s) here"), "\(checked.stdout)")
             #expect(checked.stdout.contains("location ams1: not tested by this host"), "\(checked.stdout)")
-            let hosts = [try DaemonProcess(config: fra, in: temp), try DaemonProcess(config: ams, in: temp)]
+            let hosts = [
+                try DaemonProcess(config: fra, in: temp), try DaemonProcess(config: ams, in: temp, extraArguments: ["--node", "verifier-ams1"]),
+            ]
             // Both targets are due at once: poll the shared history until each has a result.
             let deadline = Date().addingTimeInterval(120)
             var statuses: [String: String] = [:]

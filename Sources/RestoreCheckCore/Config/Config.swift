@@ -116,6 +116,11 @@ public struct FleetSettings: Sendable, Equatable {
         self.locations = locations
     }
 
+    /// Whether `name` may name a host (`fleet.node`, `serve --node`): letters, digits, `-_.`, at most 63.
+    public static func isValidNodeName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 63 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+
     /// Whether this host tests `target`: every target without `locations` (one host); with them,
     /// only the targets at one of them. So in a fleet every host has `locations` and every target a
     /// `location` (a target without one is tested by no located host: `fleet status` names it).

@@ -42,7 +42,7 @@ extension NodeReader {
         YAMLSection([
             ("node", { yaml, node, path, fleet throws(ConfigError) in
                 let text = try yaml.string(node, path)
-                guard !text.isEmpty, text.count <= 63, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                guard FleetSettings.isValidNodeName(text) else {
                     throw yaml.error(node, path, "'\(text)' is not a node name (letters, digits, - _ ., at most 63)")
                 }
                 fleet.node = text
