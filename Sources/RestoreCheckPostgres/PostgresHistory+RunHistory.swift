@@ -29,9 +29,9 @@ extension PostgresHistory: RunHistory {
                   archive_bytes = \(outcome.archiveBytes), manifest_sha256 = \(outcome.manifestSha256), sample = \(outcome.sample),
                   seed = \(String(outcome.seed)), rpo_seconds = \(outcome.rpoSeconds), rto_seconds = \(outcome.rtoSeconds),
                   rto_met = \(outcome.rtoMet.map { Int64($0 ? 1 : 0) }), findings_count = \(Int64(outcome.findings.count + outcome.findingsOmitted))
-                WHERE id = \(runID) AND status = 'started' RETURNING id
+                WHERE id = \(runID) AND status = 'started' RETURNING origin
                 """, logger: logger)
-            guard !updated.isEmpty else {
+            guard let origin = updated.first?.text("origin") else {
                 // A retry after a lost COMMIT finds its own outcome already there: recorded once.
                 let stored = try await Self.rows(connection, "SELECT outcome_json FROM run WHERE id = \(runID)", logger: logger).first
                 if stored?.text("outcome_json") == json { return }
@@ -46,7 +46,6 @@ extension PostgresHistory: RunHistory {
                     """, logger: logger)
             }
             try await link(connection, runID: runID)
-            let origin = try await Self.rows(connection, "SELECT origin FROM run WHERE id = \(runID)", logger: logger).first?.text("origin")
             // A restore is not a test and changes no breach. Evaluated a millisecond after the run
             // finished: the ledger's intervals are half-open (see the SQLite store).
             if origin != RestoreRunner.origin {
