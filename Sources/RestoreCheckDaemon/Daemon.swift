@@ -53,7 +53,9 @@ public enum Daemon {
         return ServiceGroup(
             configuration: .init(
                 services: servers.map { .init(service: $0) } + [
-                    .init(service: SchedulerService(context: context)),
+                    // A shared history's queue decides what this host tests; else its own schedule.
+                    .init(service: (context.store as? any FleetQueue).map { FleetSchedulerService(context: context, queue: $0) as any Service }
+                        ?? SchedulerService(context: context)),
                     .init(service: ReloadService(context: context)),
                     .init(service: NotificationService(context: context)),
                     .init(service: ReportDeliveryService(context: context)),

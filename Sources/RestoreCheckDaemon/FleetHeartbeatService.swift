@@ -28,7 +28,11 @@ struct FleetHeartbeatService: Service {
                         context.logger.warning("fleet: host \(node) reads a different target list than this host (config drift): check that every host has the same targets")
                     }
                     reported = differing
+                    context.metrics.fleetNode(config.nodeName).beat()
+                    // Every node serving a target shows the fleet's newest outcome, whoever tested it.
+                    context.metrics.refresh(seeds: try await context.seeds())
                 } catch {
+                    context.metrics.fleetNode(config.nodeName).databaseError()
                     context.logger.error("fleet: cannot record this host's heartbeat: \(error)")
                 }
                 try? await Task.sleep(for: .seconds(NodeBeat.interval))

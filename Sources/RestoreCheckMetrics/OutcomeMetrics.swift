@@ -18,6 +18,7 @@ public final class OutcomeMetrics: Sendable {
     /// Made on the first delivery pass, so a process that sends nothing (`run --textfile-dir`) exports none.
     private let notifyWaiting = Mutex<Gauge?>(nil)
     private let includeCounters: Bool
+    private let fleet = Mutex<FleetNodeMetrics?>(nil)
     /// Bumped by every change, so the endpoint can serve a cached exposition until the next one.
     private let generation = Atomic<Int>(0)
     /// The last rendering: (generation, plain text, gzip).
@@ -227,6 +228,28 @@ public final class OutcomeMetrics: Sendable {
         }
     }
 
+    /// Refreshes the outcome series of the configured targets from `seeds` (in a fleet: the shared
+    /// history, so every node serving a target shows the fleet's newest outcome, whoever tested it).
+    public func refresh(seeds: [String: Seed]) {
+        defer { changed() }
+        perTarget.withLock { series in
+            for (name, seed) in seeds {
+                guard let entry = series[name] else { continue }
+                apply(seed, to: entry)
+            }
+        }
+    }
+
+    /// This node's series in a fleet (`restorecheck_fleet_node_*`), made on first use.
+    public func fleetNode(_ node: String) -> FleetNodeMetrics {
+        fleet.withLock { existing in
+            if let existing { return existing }
+            let made = FleetNodeMetrics(registry: registry, node: node, changed: { [weak self] in self?.changed() })
+            existing = made
+            return made
+        }
+    }
+
     /// Marks a test of `target` as running or not.
     public func setRunning(_ target: String, _ running: Bool) {
         defer { changed() }
@@ -251,7 +274,7 @@ public final class OutcomeMetrics: Sendable {
         }
     }
 
-    private func changed() { generation.add(1, ordering: .releasing) }
+    func changed() { generation.add(1, ordering: .releasing) }
 
     /// The exposition in the Prometheus text format 0.0.4, plain or gzip-encoded.
     ///

@@ -75,6 +75,12 @@ enum PostgresConnector {
     /// retries a failing connect for a minute and then names no cause, while a single connect fails
     /// at once with the server's own words (no such database, password rejected, certificate).
     static func probe(_ settings: PostgresSettings, logger: Logger) async throws {
+        try await connect(settings, logger: logger).close()
+    }
+
+    /// One connection of its own, outside the pool (the probe; the planner's lock, which lives as
+    /// long as its session).
+    static func connect(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresConnection {
         let password = try password(settings)
         var configuration: PostgresConnection.Configuration
         if let socket = settings.socketPath {
@@ -84,10 +90,10 @@ enum PostgresConnector {
             configuration = .init(host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password, database: settings.database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(10)
-        let connection = try await PostgresConnection.connect(
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "restorecheck")]
+        return try await PostgresConnection.connect(
             on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger
         ).get()
-        try await connection.close()
     }
 }
 

@@ -15,54 +15,62 @@ extension PostgresHistory: RunHistory {
     }
 
     public func complete(runID: Int64, outcome: Outcome) async throws {
+        try await transaction { [self] connection in try await record(connection, runID: runID, outcome: outcome) }
+    }
+
+    /// Records a running run's outcome, its findings, its chain link and the breach changes it makes,
+    /// inside the caller's transaction (a fleet job's end commits with them: `PostgresHistory+Queue`).
+    func record(_ connection: PostgresConnection, runID: Int64, outcome: Outcome) async throws {
         let json = String(decoding: try Outcome.jsonEncoder().encode(outcome), as: UTF8.self)
-        try await transaction { [self] connection in
-            let updated = try await Self.rows(
-                connection,
+        let updated = try await Self.rows(
+            connection,
+            """
+            UPDATE run SET status = \(outcome.status.rawValue), reasons = \(outcome.reasons.map(\.rawValue).joined(separator: ",")),
+              started = \(outcome.started.timeIntervalSince1970), finished = \(outcome.finished.timeIntervalSince1970),
+              archive = \(outcome.archive), backup_timestamp = \(outcome.backupTimestamp?.timeIntervalSince1970),
+              restore_seconds = \(outcome.restoreSeconds), projected_full_restore_seconds = \(outcome.projectedFullRestoreSeconds),
+              files_verified = \(Int64(outcome.filesVerified)), bytes_restored = \(outcome.bytesRestored),
+              checksum_mismatches = \(Int64(outcome.findings.count { $0.reason == .checksumMismatch })), outcome_json = \(json),
+              archive_bytes = \(outcome.archiveBytes), manifest_sha256 = \(outcome.manifestSha256), sample = \(outcome.sample),
+              seed = \(String(outcome.seed)), rpo_seconds = \(outcome.rpoSeconds), rto_seconds = \(outcome.rtoSeconds),
+              rto_met = \(outcome.rtoMet.map { Int64($0 ? 1 : 0) }), findings_count = \(Int64(outcome.findings.count + outcome.findingsOmitted))
+            WHERE id = \(runID) AND status = 'started' RETURNING origin
+            """, logger: logger)
+        guard let origin = updated.first?.text("origin") else {
+            // A retry after a lost COMMIT finds its own outcome already there: recorded once.
+            let stored = try await Self.rows(connection, "SELECT outcome_json FROM run WHERE id = \(runID)", logger: logger).first
+            if stored?.text("outcome_json") == json { return }
+            // Only a running run completes: one another process already ended (aborted) keeps its end.
+            throw PostgresHistoryError("run \(runID) is not running any more: its outcome was not recorded")
+        }
+        for finding in outcome.findings {
+            try await connection.query(
                 """
-                UPDATE run SET status = \(outcome.status.rawValue), reasons = \(outcome.reasons.map(\.rawValue).joined(separator: ",")),
-                  started = \(outcome.started.timeIntervalSince1970), finished = \(outcome.finished.timeIntervalSince1970),
-                  archive = \(outcome.archive), backup_timestamp = \(outcome.backupTimestamp?.timeIntervalSince1970),
-                  restore_seconds = \(outcome.restoreSeconds), projected_full_restore_seconds = \(outcome.projectedFullRestoreSeconds),
-                  files_verified = \(Int64(outcome.filesVerified)), bytes_restored = \(outcome.bytesRestored),
-                  checksum_mismatches = \(Int64(outcome.findings.count { $0.reason == .checksumMismatch })), outcome_json = \(json),
-                  archive_bytes = \(outcome.archiveBytes), manifest_sha256 = \(outcome.manifestSha256), sample = \(outcome.sample),
-                  seed = \(String(outcome.seed)), rpo_seconds = \(outcome.rpoSeconds), rto_seconds = \(outcome.rtoSeconds),
-                  rto_met = \(outcome.rtoMet.map { Int64($0 ? 1 : 0) }), findings_count = \(Int64(outcome.findings.count + outcome.findingsOmitted))
-                WHERE id = \(runID) AND status = 'started' RETURNING origin
+                INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256)
+                VALUES (\(runID), \(finding.path), \(finding.reason.rawValue), \(finding.detail), \(finding.expectedSHA256), \(finding.actualSHA256))
                 """, logger: logger)
-            guard let origin = updated.first?.text("origin") else {
-                // A retry after a lost COMMIT finds its own outcome already there: recorded once.
-                let stored = try await Self.rows(connection, "SELECT outcome_json FROM run WHERE id = \(runID)", logger: logger).first
-                if stored?.text("outcome_json") == json { return }
-                // Only a running run completes: one another process already ended (aborted) keeps its end.
-                throw PostgresHistoryError("run \(runID) is not running any more: its outcome was not recorded")
-            }
-            for finding in outcome.findings {
-                try await connection.query(
-                    """
-                    INSERT INTO finding (run_id, path, reason, detail, expected_sha256, actual_sha256)
-                    VALUES (\(runID), \(finding.path), \(finding.reason.rawValue), \(finding.detail), \(finding.expectedSHA256), \(finding.actualSHA256))
-                    """, logger: logger)
-            }
-            try await link(connection, runID: runID)
-            // A restore is not a test and changes no breach. Evaluated a millisecond after the run
-            // finished: the ledger's intervals are half-open (see the SQLite store).
-            if origin != RestoreRunner.origin {
-                _ = try await recordBreachChanges(
-                    connection, WatchedTarget(name: outcome.target, tenant: outcome.tenant, rpoSeconds: outcome.rpoSeconds),
-                    now: outcome.finished.addingTimeInterval(0.001))
-            }
+        }
+        try await link(connection, runID: runID)
+        // A restore is not a test and changes no breach. Evaluated a millisecond after the run
+        // finished: the ledger's intervals are half-open (see the SQLite store).
+        if origin != RestoreRunner.origin {
+            _ = try await recordBreachChanges(
+                connection, WatchedTarget(name: outcome.target, tenant: outcome.tenant, rpoSeconds: outcome.rpoSeconds),
+                now: outcome.finished.addingTimeInterval(0.001))
         }
     }
 
     public func abort(runID: Int64, at date: Date) async throws {
-        try await transaction { [self] connection in
-            let changed = try await Self.rows(
-                connection, "UPDATE run SET status = 'aborted', finished = \(date.timeIntervalSince1970) WHERE id = \(runID) AND status = 'started' RETURNING id",
-                logger: logger)
-            if !changed.isEmpty { try await link(connection, runID: runID) }
-        }
+        try await transaction { [self] connection in try await abort(connection, runID: runID, at: date) }
+    }
+
+    /// Ends a running run `aborted`, chained, inside the caller's transaction (a run already ended
+    /// keeps its end).
+    func abort(_ connection: PostgresConnection, runID: Int64, at date: Date) async throws {
+        let changed = try await Self.rows(
+            connection, "UPDATE run SET status = 'aborted', finished = \(date.timeIntervalSince1970) WHERE id = \(runID) AND status = 'started' RETURNING id",
+            logger: logger)
+        if !changed.isEmpty { try await link(connection, runID: runID) }
     }
 
     /// This host's runs left `started` (another host's may still be running).
@@ -106,6 +114,7 @@ extension PostgresHistory: RunHistory {
                 ).count
             }
             try await connection.query("DELETE FROM outbox WHERE recorded < \(cutoffSeconds)", logger: logger)
+            try await connection.query("DELETE FROM fleet_job WHERE ended < \(cutoffSeconds)", logger: logger)
             return deleted
         }
     }

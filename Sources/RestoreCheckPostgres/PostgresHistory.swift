@@ -56,10 +56,10 @@ public final class PostgresHistory: Sendable {
     /// Runs `body` in one transaction on one connection: everything it writes commits together or
     /// not at all. Retried whole while the database is unreachable (`Reconnect`).
     func transaction<Result: Sendable>(
-        bounded: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+        bounded: Bool = true, budget: TimeInterval = Reconnect.budget, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = logger
-        return try await Reconnect.retrying(pool: pool, bounded: bounded) { client in
+        return try await Reconnect.retrying(pool: pool, bounded: bounded, budget: budget) { client in
             try await client.withConnection { connection in
                 try await connection.withTransaction(logger: logger) { try await body($0) }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import RestoreCheckCore
 import Synchronization
 
 /// What a host does while the database is away (restarted, failed over, a network partition):
@@ -17,10 +18,12 @@ enum Reconnect {
     /// How long a call keeps trying: longer than a routine restart, shorter than a lease.
     static let budget: TimeInterval = 90
 
+    /// `budget`: shorter for a call that is pointless late (a lease renewal).
     /// `bounded: false` for work that may rightly take long (`history migrate`'s one transaction):
     /// it is neither cut at `attemptSeconds` nor retried.
     static func retrying<T: Sendable>(
-        pool: ClientPool, bounded: Bool = true, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+        pool: ClientPool, bounded: Bool = true, budget: TimeInterval = Reconnect.budget,
+        _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let deadline = Date().addingTimeInterval(budget)
         var delay = 0.25
@@ -35,6 +38,8 @@ enum Reconnect {
                 // A hung request: this client is given up for a fresh one.
                 if error is AttemptTimedOut { pool.replace(generation: generation) }
                 guard isTransient(error), Date().addingTimeInterval(delay) < deadline, !Task.isCancelled else {
+                    // A refusal the store itself decided (a fenced write) reaches the caller as it is.
+                    if let fenced = (error as? PostgresTransactionError)?.closureError as? FencedWriteError ?? error as? FencedWriteError { throw fenced }
                     throw PostgresHistoryError(PostgresHistoryError.describe(error))
                 }
                 try await Task.sleep(for: .seconds(delay))
@@ -47,28 +52,29 @@ enum Reconnect {
     static let attemptSeconds: Double = 15
 
     struct AttemptTimedOut: Error, CustomStringConvertible {
-        var description: String { "the database did not answer within \(Int(Reconnect.attemptSeconds)) s" }
+        var seconds = Reconnect.attemptSeconds
+        var description: String { "the database did not answer within \(Int(seconds)) s" }
     }
 
-    /// Runs `body` in a task of its own and waits for it at most `attemptSeconds`; past that the task
-    /// is cancelled and left behind (a request that ignores cancellation must not hold the caller).
-    private static func attempt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` in a task of its own and waits for it at most `seconds`; past that the task is
+    /// cancelled and left behind (a request that ignores cancellation must not hold the caller).
+    static func attempt<T: Sendable>(seconds: Double = attemptSeconds, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let work = Task { try await body() }
         let resumed = OnceFlag()
         return try await withTaskCancellationHandler {
-            try await waitAtMost(work, resumed)
+            try await waitAtMost(seconds, work, resumed)
         } onCancel: {
             work.cancel()
         }
     }
 
-    private static func waitAtMost<T: Sendable>(_ work: Task<T, any Error>, _ resumed: OnceFlag) async throws -> T {
+    private static func waitAtMost<T: Sendable>(_ seconds: Double, _ work: Task<T, any Error>, _ resumed: OnceFlag) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let timer = Task {
-                try? await Task.sleep(for: .seconds(attemptSeconds))
+                try? await Task.sleep(for: .seconds(seconds))
                 guard !Task.isCancelled, resumed.claim() else { return }
                 work.cancel()
-                continuation.resume(throwing: AttemptTimedOut())
+                continuation.resume(throwing: AttemptTimedOut(seconds: seconds))
             }
             Task {
                 let result = await work.result

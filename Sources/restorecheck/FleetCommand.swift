@@ -27,24 +27,41 @@ struct FleetStatusCommand: AsyncParsableCommand {
         defer { store.close() }
         guard let registry = store as? any FleetRegistry else { throw ExitCode(ExitStatus.error) }
         let now = Date()
-        let view = FleetView(beats: try await registry.nodes(), config: config, now: now)
+        var view = FleetView(beats: try await registry.nodes(), config: config, now: now)
+        view.queue = try await (store as? any FleetQueue)?.queueStatus(now: now)
         if json {
             print(HistoryCommands.encode(view))
         } else {
-            var rows = [["NODE", "STATE", "LAST SEEN", "VERSION", "LOCATIONS", "TARGETS"]]
+            var rows = [["NODE", "STATE", "LAST SEEN", "VERSION", "LOCATIONS", "TARGETS", "RUNNING"]]
             for host in view.hosts {
                 rows.append([
                     host.beat.node, host.live ? "live" : "stale", TimeSpan.format(max(0, now.timeIntervalSince(host.beat.lastSeen))) + " ago",
                     host.beat.version, host.beat.locations?.joined(separator: ",") ?? "(all)",
-                    host.configDiffers ? "DIFFER from this host's" : "same",
+                    host.configDiffers ? "DIFFER from this host's" : "same", String(view.queue?.runningByNode[host.beat.node] ?? 0),
                 ])
             }
             print(OutcomeTable.align(rows).joined(separator: "\n"))
             if view.hosts.isEmpty { print("no host has recorded a heartbeat (is `restorecheck serve` running with this history?)") }
             for target in view.unserved { print("not tested by any live host: \(target)") }
+            if let queue = view.queue { print(Self.describe(queue, now: now)) }
         }
         if !view.unserved.isEmpty || view.hosts.contains(where: { $0.live && $0.configDiffers }) {
             throw ExitCode(ExitStatus.failed)
         }
+    }
+
+    /// The queue in a few lines: the planner, what waits by class and tenant, and for how long.
+    static func describe(_ queue: FleetQueueStatus, now: Date) -> String {
+        let waiting = queue.queuedByPriority.values.reduce(0, +)
+        let classes = JobPriority.allCases.map { "\($0.label) \(queue.queuedByPriority[$0.label] ?? 0)" }.joined(separator: ", ")
+        var lines = [
+            "planner: \(queue.planner ?? "none yet")",
+            "queued: \(waiting) (\(classes))"
+                + (queue.oldestWaiting.map { ", oldest due \(TimeSpan.format(max(0, now.timeIntervalSince($0)))) ago" } ?? ""),
+        ]
+        if !queue.queuedByTenant.isEmpty {
+            lines.append("queued by tenant: " + queue.queuedByTenant.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
     }
 }

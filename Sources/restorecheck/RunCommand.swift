@@ -30,6 +30,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Also write the metrics to DIR/restorecheck.prom for node_exporter's textfile collector.")
     var textfileDir: String?
 
+    @Flag(help: "Queue the tests in the fleet's queue (history.postgresql) as run-now jobs and wait for the fleet's results, instead of testing on this host.")
+    var fleet = false
+
     @Argument(help: "Target names to test (default: every target).")
     var targets: [String] = []
 
@@ -53,6 +56,11 @@ struct RunCommand: AsyncParsableCommand {
             for await _ in interrupts { cancellation.cancel() }
         }
         defer { watcher.cancel() }
+        if fleet {
+            let summary = try await FleetRun.run(config: config, targets: targets.isEmpty ? config.targets : selected, cancellation: cancellation)
+            print(json ? summary.json() : OutcomeTable.render(summary), terminator: json ? "\n" : "")
+            throw ExitCode(summary.exitCode)
+        }
 
         let store = await Self.openHistory(config)
         if let store, !config.notify.isEmpty {

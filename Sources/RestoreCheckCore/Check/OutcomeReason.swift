@@ -50,6 +50,9 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     /// An `s3:` target's test would have read more than is left of its `egress_budget` this month:
     /// deferred, not run. Nothing was concluded about the backup (status `error`).
     case egressBudgetExceeded = "egress_budget_exceeded"
+    /// A fleet's job for the target was not started within its start window (no live node serves
+    /// its location, or every node that does was busy): not tested, never silence (`NotStarted`).
+    case notStarted = "not_started"
 
     /// Whether this reason means "could not test" (status `error`) rather than "backup is bad".
     ///
@@ -58,7 +61,7 @@ public enum OutcomeReason: String, Sendable, Hashable, Codable, CaseIterable, Co
     public var isVerifierFault: Bool {
         switch self {
         case .timeout, .workerCrashed, .scratchError, .archiveUnreadable, .unsupportedFormat, .internalError, .validationTimeout,
-            .sourceUnavailable, .egressBudgetExceeded: true
+            .sourceUnavailable, .egressBudgetExceeded, .notStarted: true
         default: false
         }
     }

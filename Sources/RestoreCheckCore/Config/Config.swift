@@ -49,6 +49,8 @@ public struct Config: Sendable {
 
     /// This host's name in the history: `fleet.node`, else the host name.
     public var nodeName: String { fleet.node ?? ProcessInfo.processInfo.hostName }
+    /// Tests this host runs at once: `fleet.max_concurrent`, else `max_concurrent`.
+    public var concurrentTestsHere: Int { fleet.maxConcurrent ?? maxConcurrent }
 
     /// The targets this host tests (`run` without names, and the daemon's schedule): all of them,
     /// unless `fleet.locations` names the storage locations it serves (README "Fleet").
@@ -110,6 +112,13 @@ public struct FleetSettings: Sendable, Equatable {
     public var node: String?
     /// `locations`: the storage locations this host tests; nil tests every target (one host).
     public var locations: [String]?
+    /// `lease`: how long a claimed test is this node's without a renewal (renewed every third of it).
+    /// A node silent for longer (killed, paused, cut off from the database) loses the test to another.
+    public var lease = TimeSpan(seconds: 300)
+    /// `max_concurrent`: tests this node runs at once (default: the top-level `max_concurrent`).
+    public var maxConcurrent: Int?
+    /// `per_tenant`: running tests per tenant across the fleet, so one tenant never starves the others.
+    public var perTenant = 1
 
     public init(node: String? = nil, locations: [String]? = nil) {
         self.node = node

@@ -53,6 +53,14 @@ extension NodeReader {
                 for (index, item) in list.enumerated() { locations.append(try self.identifier(item, "\(path)[\(index)]")) }
                 fleet.locations = locations
             }),
+            ("lease", { yaml, node, path, fleet throws(ConfigError) in
+                let lease = try yaml.timeSpan(node, path)
+                // Renewed every third of it: shorter would turn a slow database round trip into a lost test.
+                guard lease.seconds >= 3 else { throw yaml.error(node, path, "a lease shorter than 3s would be lost to one slow round trip") }
+                fleet.lease = lease
+            }),
+            ("max_concurrent", { yaml, node, path, fleet throws(ConfigError) in fleet.maxConcurrent = try yaml.positiveInt(node, path) }),
+            ("per_tenant", { yaml, node, path, fleet throws(ConfigError) in fleet.perTenant = try yaml.positiveInt(node, path) }),
         ])
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 /// outcome (or `aborted`) after. Shared by the daemon and `restorecheck run` so both write one truth.
 public struct RecordedCheckRunner: Sendable {
     public let runner: CheckRunner
+    /// Where the run is recorded: the history, or a fleet job's fenced recorder (`FencedRecorder`).
     /// Nil when history is unavailable (the test still runs; `warn` says why once per problem).
-    public let store: (any RunHistory)?
+    public let store: (any RunRecorder)?
     /// `serve` or `run`: who started the test.
     public let origin: String
     public let warn: @Sendable (String) -> Void
 
-    public init(runner: CheckRunner, store: (any RunHistory)?, origin: String, warn: @escaping @Sendable (String) -> Void) {
+    public init(runner: CheckRunner, store: (any RunRecorder)?, origin: String, warn: @escaping @Sendable (String) -> Void) {
         self.runner = runner
         self.store = store
         self.origin = origin

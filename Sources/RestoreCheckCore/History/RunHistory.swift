@@ -7,15 +7,7 @@ import Foundation
 /// Async: a database may wait (a busy file, the network), and the wait must not hold one of the
 /// cooperative pool's threads (two here), where the scheduler's loop feeds systemd's watchdog.
 /// Reports read through `HistoryQuery`, synchronously, on the report builder's own thread.
-public protocol RunHistory: HistoryQuery, EventOutbox {
-    /// Records that a test of `target` is starting (before its archive is opened); returns the run's id.
-    func beginRun(target: String, tenant: String, started: Date, origin: String) async throws -> Int64
-    /// Completes a run with its outcome and findings, chained into the evidence, and the breach
-    /// events it opened or resolved put in the outbox (`EventOutbox`), in one transaction.
-    func complete(runID: Int64, outcome: Outcome) async throws
-    /// Marks a run stopped before it finished (shutdown, Ctrl-C): `aborted`, chained.
-    func abort(runID: Int64, at date: Date) async throws
-
+public protocol RunHistory: HistoryQuery, EventOutbox, RunRecorder {
     /// Turns runs left `started` by a process that died (kill -9, power loss) into `aborted`.
     func abortLeftovers() async throws -> Int
     /// Deletes runs that started before `cutoff`, keeping the evidence chain's anchor.
@@ -33,4 +25,16 @@ public protocol RunHistory: HistoryQuery, EventOutbox {
     func verifiedRestorePoints() async throws -> [String: VerifiedRestorePoint]
     /// Every finding of one run, in recorded order.
     func findings(runID: Int64) async throws -> [Finding]
+}
+
+/// Where one test's run is recorded (`RecordedCheckRunner`): the history itself, or, for a fleet's
+/// job, the queue's fenced recorder (`FencedRecorder`), which commits only while the job is its own.
+public protocol RunRecorder: Sendable {
+    /// Records that a test of `target` is starting (before its archive is opened); returns the run's id.
+    func beginRun(target: String, tenant: String, started: Date, origin: String) async throws -> Int64
+    /// Completes a run with its outcome and findings, chained into the evidence, and the breach
+    /// events it opened or resolved put in the outbox (`EventOutbox`), in one transaction.
+    func complete(runID: Int64, outcome: Outcome) async throws
+    /// Marks a run stopped before it finished (shutdown, Ctrl-C): `aborted`, chained.
+    func abort(runID: Int64, at date: Date) async throws
 }

@@ -49,6 +49,8 @@ public struct FleetView: Sendable, Encodable {
     public var hosts: [Host]
     /// Targets of this config that no live host tests (their location has no live host).
     public var unserved: [String]
+    /// The job queue: the planner, queued jobs by priority class and tenant, running tests by host.
+    public var queue: FleetQueueStatus?
 
     public init(beats: [NodeBeat], config: Config, now: Date) {
         let digest = config.targetsDigest
