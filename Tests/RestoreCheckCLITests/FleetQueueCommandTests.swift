@@ -1,0 +1,126 @@
+import Foundation
+import Glibc
+import RestoreCheckCore
+import RestoreCheckTestSupport
+import Testing
+
+/// Real `serve` nodes on one PostgreSQL history, testing real archives through the fleet's queue:
+/// a node killed mid-test or paused past its lease loses no result and doubles none; `run --fleet`
+/// gets the fleet's verdict; a target no node can reach is `not_started`, with the reason.
+@Suite("Fleet queue end to end: serve nodes, kills, pauses, run --fleet")
+struct FleetQueueCommandTests {
+    func restorecheck(_ arguments: [String]) throws -> Shell.Result { try Shell.execute(BuiltBinary.path, arguments) }
+
+    /// One config per node (its own state and scratch), the same targets for all. Leases of 3 s so
+    /// a lost node's job comes back within seconds.
+    func nodeConfig(_ temp: TemporaryDirectory, _ node: String, database: PostgresSettings, targets: String) throws -> String {
+        try temp.write("\(node).yaml", """
+            scratch_dir: scratch-\(node)
+            state_dir: state-\(node)
+            defaults: { rpo: 26h, rto: 4h, every: 24h, jitter: 0s, sample: { files: all } }
+            targets:
+            \(targets)
+            history:
+              postgresql: { url: "postgresql://\(database.user)@/\(database.database)?host=\(database.socketDirectory ?? "")" }
+            fleet: { locations: [ fra1 ], lease: 3s, max_concurrent: 1, per_tenant: 1 }
+            """)
+    }
+
+    /// The real restore worker, started `seconds` late: a test long enough to kill or pause a node in.
+    func slowWorker(_ temp: TemporaryDirectory, seconds: Int) throws -> [String: String] {
+        let path = try FakeWorker.install("#!/bin/sh\nsleep \(seconds)\nexec \"\(BuiltBinary.path)\" \"$@\"\n", named: "slow-worker", in: temp)
+        return ["RESTORECHECK_WORKER_EXECUTABLE": path]
+    }
+
+    /// `history --json`'s runs of `target`, newest first: (status, node).
+    func runs(_ config: String, _ target: String) throws -> [[String: Any]] {
+        let history = try restorecheck(["history", "--config", config, target, "--json"])
+        return (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+    }
+
+    func finished(_ runs: [[String: Any]]) -> [String] {
+        runs.compactMap { $0["status"] as? String }.filter { ["passed", "failed", "error"].contains($0) }
+    }
+
+    @Test func aNodeKilledMidTestLosesNothingAndRunFleetGetsTheFleetsVerdict() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-kill")
+            let database = try SharedPostgres.database("cli-fleet-kill")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            let targets = """
+                  - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
+                  - { name: london, tenant: acme, location: lon1, archives: \(good), manifest: "{archive}.sha256", every: 4s }
+                """
+            let configs = try ["node-a", "node-b", "node-c"].map { try nodeConfig(temp, $0, database: database, targets: targets) }
+            // node-a alone claims fileserver and is killed while its worker runs.
+            let a = try DaemonProcess(config: configs[0], in: temp, environment: try slowWorker(temp, seconds: 30), extraArguments: ["--node", "node-a"])
+            #expect(Loopback.eventually(timeout: 60) { a.log.contains("test started") ? true : nil } == true, "\(a.log)")
+            a.signal(SIGKILL)
+            _ = a.waitForExit()
+            let others = try [1, 2].map { try DaemonProcess(config: configs[$0], in: temp, extraArguments: ["--node", "node-\(["a", "b", "c"][$0])"]) }
+            // Another node reaps the lease and runs the job: one result, the killed attempt aborted.
+            let result = Loopback.eventually(timeout: 90) { () -> [[String: Any]]? in
+                let runs = (try? self.runs(configs[1], "fileserver")) ?? []
+                return self.finished(runs).isEmpty ? nil : runs
+            }
+            let fileserver = try #require(result, "\(others.map(\.log))")
+            #expect(finished(fileserver) == ["passed"], "\(fileserver)")
+            #expect(fileserver.compactMap { $0["status"] as? String }.sorted() == ["aborted", "passed"], "\(fileserver)")
+            // A target at a location no node serves: not started within its window (4 s), and says why.
+            let london = Loopback.eventually(timeout: 60) { () -> [[String: Any]]? in
+                let runs = (try? self.runs(configs[1], "london")) ?? []
+                return self.finished(runs).isEmpty ? nil : runs
+            }
+            let summary = (london?.first?["outcome"] as? [String: Any])?["summary"] as? String
+            #expect(summary?.contains("no live node serves location 'lon1'") == true, "\(String(describing: london))")
+            // An operator asks the fleet: the verdict comes from whichever node runs it.
+            let asked = try restorecheck(["run", "--fleet", "--config", configs[0], "fileserver", "--json"])
+            #expect(asked.status == 0, "\(asked.stdout)\(asked.stderr)")
+            #expect(asked.stdout.contains("\"status\" : \"passed\""), "\(asked.stdout)")
+            #expect(finished(try runs(configs[0], "fileserver")) == ["passed", "passed"])
+            let status = try restorecheck(["fleet", "status", "--config", configs[1]])
+            #expect(status.stdout.contains("planner: node-b") || status.stdout.contains("planner: node-c"), "\(status.stdout)")
+            #expect(status.stdout.contains("not tested by any live host: london"), "\(status.stdout)")
+            let claims = others.compactMap { $0.metrics() }.joined()
+            #expect(claims.contains("restorecheck_fleet_node_claims_total{node=\"node-b\"}"), "\(claims)")
+            for node in others { node.signal(SIGTERM) }
+            for node in others { #expect(node.waitForExit() == 0, "\(node.log)") }
+            let verify = try restorecheck(["evidence", "verify", "--config", configs[2]])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        }
+    }
+
+    @Test func aNodePausedPastItsLeaseWritesNothingWhenItWakes() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-pause")
+            let database = try SharedPostgres.database("cli-fleet-pause")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            let targets = """
+                  - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
+                """
+            let configs = try ["node-a", "node-b"].map { try nodeConfig(temp, $0, database: database, targets: targets) }
+            let a = try DaemonProcess(config: configs[0], in: temp, environment: try slowWorker(temp, seconds: 6), extraArguments: ["--node", "node-a"])
+            #expect(Loopback.eventually(timeout: 60) { a.log.contains("test started") ? true : nil } == true, "\(a.log)")
+            // Frozen (a VM pause, SIGSTOP) past its 3 s lease; its worker goes on meanwhile.
+            a.signal(SIGSTOP)
+            let b = try DaemonProcess(config: configs[1], in: temp, extraArguments: ["--node", "node-b"])
+            let tested = Loopback.eventually(timeout: 90) { () -> [[String: Any]]? in
+                let runs = (try? self.runs(configs[1], "fileserver")) ?? []
+                return self.finished(runs).isEmpty ? nil : runs
+            }
+            #expect(tested.map(finished) == ["passed"], "\(b.log)")
+            a.signal(SIGCONT)
+            // It wakes with its test (or its renewal) refused: counted, and nothing written.
+            let fenced = Loopback.eventually(timeout: 60) {
+                a.metrics()?.contains("restorecheck_fleet_node_fenced_writes_total{node=\"node-a\"} 1") == true ? true : nil
+            }
+            #expect(fenced == true, "\(a.log)")
+            let runs = try runs(configs[0], "fileserver")
+            #expect(runs.compactMap { $0["status"] as? String }.sorted() == ["aborted", "passed"], "one result, the lost attempt aborted: \(runs)")
+            for node in [a, b] { node.signal(SIGTERM) }
+            for node in [a, b] { #expect(node.waitForExit() == 0, "\(node.log)") }
+            let verify = try restorecheck(["evidence", "verify", "--config", configs[1]])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        }
+    }
+}
