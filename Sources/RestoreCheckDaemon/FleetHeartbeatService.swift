@@ -3,9 +3,12 @@ import Logging
 import RestoreCheckCore
 import ServiceLifecycle
 
-/// In a fleet (a shared PostgreSQL history), records this host's heartbeat every `NodeBeat.interval`
-/// for `fleet status`, and says in the log when another live host reads a different target list
-/// (the fleet would then disagree on what it tests). Run only with a shared history (PostgreSQL).
+/// In a fleet (a shared PostgreSQL history), every `NodeBeat.interval` (or third of `fleet.lease`,
+/// if shorter): records this host's heartbeat for `fleet status`; says in the log when another live
+/// host reads a different target list (the fleet would then disagree on what it tests); refreshes
+/// the targets' outcome series from the shared history, so every node serving a target exports the
+/// fleet's newest outcome for it (the alert rules aggregate them: one alert per target). Run only
+/// with a shared history (PostgreSQL).
 struct FleetHeartbeatService: Service {
     let context: DaemonContext
     let registry: any FleetRegistry
@@ -35,7 +38,7 @@ struct FleetHeartbeatService: Service {
                     context.metrics.fleetNode(config.nodeName).databaseError()
                     context.logger.error("fleet: cannot record this host's heartbeat: \(error)")
                 }
-                try? await Task.sleep(for: .seconds(NodeBeat.interval))
+                try? await Task.sleep(for: .seconds(min(NodeBeat.interval, config.fleet.lease.seconds / 3)))
             }
         }
     }

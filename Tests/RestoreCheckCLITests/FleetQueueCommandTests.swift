@@ -124,3 +124,74 @@ struct FleetQueueCommandTests {
         }
     }
 }
+
+/// The shipped alert rules, evaluated by a real Prometheus (Debian's `prometheus`) scraping three
+/// real `serve` nodes of one fleet: a failing target is one alert, not one per node.
+@Suite("Fleet alerts with a real Prometheus", .serialized)
+struct FleetAlertTests {
+    func query(_ port: Int, _ promql: String) -> [[String: Any]]? {
+        let encoded = promql.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? promql
+        guard let body = Loopback.get("http://127.0.0.1:\(port)/api/v1/query?query=\(encoded)"),
+            let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+            let data = json["data"] as? [String: Any]
+        else { return nil }
+        return data["result"] as? [[String: Any]]
+    }
+
+    @Test func threeNodesExportingAFailingTargetFireOneAlert() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-alerts")
+            let database = try SharedPostgres.database("cli-fleet-alerts")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            let bad = try BackupSet.make(.gnuTar, in: temp, name: "nas").archive
+            try Shell.run("truncate -s 3000 \"$A\"", environment: ["A": bad])
+            let targets = """
+                  - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
+                  - { name: nas, tenant: initech, location: fra1, archives: \(bad), manifest: "{archive}.sha256" }
+                """
+            let suite = FleetQueueCommandTests()
+            let nodes = try ["node-a", "node-b", "node-c"].map {
+                try DaemonProcess(config: try suite.nodeConfig(temp, $0, database: database, targets: targets), in: temp, extraArguments: ["--node", $0])
+            }
+            let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/prometheus/restorecheck-alerts.yml").standardized.path
+            let prometheusPort = Loopback.freePort()
+            let prometheusConfig = try temp.write(
+                "prometheus.yml",
+                """
+                global: { scrape_interval: 1s, evaluation_interval: 1s }
+                rule_files: [ "\(rules)" ]
+                scrape_configs:
+                  - job_name: restorecheck
+                    static_configs: [ { targets: [\(nodes.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", "))] } ]
+                """)
+            let prometheus = Process()
+            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+            prometheus.arguments = [
+                "--config.file=\(prometheusConfig)", "--storage.tsdb.path=\(temp.url("tsdb"))",
+                "--web.listen-address=127.0.0.1:\(prometheusPort)", "--log.level=warn",
+            ]
+            prometheus.standardOutput = FileHandle.nullDevice
+            prometheus.standardError = FileHandle.nullDevice
+            try prometheus.run()
+            defer {
+                prometheus.terminate()
+                prometheus.waitUntilExit()
+                for node in nodes { node.signal(SIGTERM) }
+                for node in nodes { _ = node.waitForExit() }
+            }
+            // Every node exports the fleet's failing outcome for nas, whichever node tested it...
+            let exported = Loopback.eventually(timeout: 90) {
+                query(prometheusPort, #"restorecheck_restore_success{target="nas"} == 0"#)?.count == 3 ? true : nil
+            }
+            #expect(exported == true, "\(nodes.map(\.log))")
+            // ...and the rules fire once for it, none for the passing target.
+            let firing = Loopback.eventually(timeout: 30) { () -> [[String: Any]]? in
+                let alerts = query(prometheusPort, #"ALERTS{alertname="RestoreTestFailed",alertstate="firing"}"#) ?? []
+                return alerts.isEmpty ? nil : alerts
+            }
+            let labels = (firing ?? []).compactMap { $0["metric"] as? [String: Any] }
+            #expect(labels.count == 1 && labels.first?["target"] as? String == "nas", "\(labels)")
+            #expect(query(prometheusPort, #"restorecheck_fleet_node_claims_total"#)?.count == 3, "each node exports its own node series")
+        }
+    }
+}
