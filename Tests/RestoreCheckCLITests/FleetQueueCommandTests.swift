@@ -21,7 +21,7 @@ struct FleetQueueCommandTests {
             targets:
             \(targets)
             history:
-              postgresql: { url: "postgresql://\(database.user)@/\(database.database)?host=\(database.socketDirectory ?? "")" }
+              postgresql: { url: "postgresql://\(database.user)@/\(database.database)?host=\(database.socketDirectory ?? "")&port=\(database.port)" }
             fleet: { locations: [ fra1 ], lease: 3s, max_concurrent: 1, per_tenant: 1 }
             """)
     }
@@ -120,6 +120,43 @@ struct FleetQueueCommandTests {
             for node in [a, b] { node.signal(SIGTERM) }
             for node in [a, b] { #expect(node.waitForExit() == 0, "\(node.log)") }
             let verify = try restorecheck(["evidence", "verify", "--config", configs[1]])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        }
+    }
+}
+
+/// A fleet node through a PostgreSQL outage (its own cluster, stopped for 30 s while a test runs).
+@Suite("Fleet node through a database outage")
+struct FleetOutageTests {
+    @Test func aDatabaseStoppedForThirtySecondsMidTestLosesAndDoublesNoResult() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-outage")
+            let server = try TemporaryPostgres.startNetworked(in: temp.url("pg"), port: Loopback.freePort())
+            defer { server.stop() }
+            try server.run("createdb", "fleet")
+            let database = PostgresSettings(host: nil, port: server.port, socketDirectory: server.directory, user: "postgres", database: "fleet", tls: .disable)
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            let suite = FleetQueueCommandTests()
+            let config = try suite.nodeConfig(temp, "node-a", database: database, targets: """
+                  - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
+                """)
+            let node = try DaemonProcess(config: config, in: temp, environment: try suite.slowWorker(temp, seconds: 5), extraArguments: ["--node", "node-a"])
+            #expect(Loopback.eventually(timeout: 60) { node.log.contains("test started") ? true : nil } == true, "\(node.log)")
+            try server.pause()
+            // The outage's length is the case itself, not a wait for a result.
+            Thread.sleep(forTimeInterval: 30)
+            #expect(node.process.isRunning, "the node keeps running through the outage: \(node.log)")
+            try server.resume()
+            // Recorded once after reconnecting, or the job re-runs: either way one result.
+            let result = Loopback.eventually(timeout: 120) { () -> [[String: Any]]? in
+                let runs = (try? suite.runs(config, "fileserver")) ?? []
+                return suite.finished(runs).isEmpty ? nil : runs
+            }
+            #expect(result.map(suite.finished) == ["passed"], "\(node.log)")
+            node.signal(SIGTERM)
+            #expect(node.waitForExit() == 0, "\(node.log)")
+            #expect(suite.finished(try suite.runs(config, "fileserver")) == ["passed"], "no second result")
+            let verify = try suite.restorecheck(["evidence", "verify", "--config", config])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         }
     }
