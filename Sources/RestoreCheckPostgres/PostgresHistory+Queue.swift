@@ -66,7 +66,7 @@ extension PostgresHistory: FleetQueue {
                     SELECT id, target, tenant, priority FROM fleet_job j
                     WHERE state = 'queued' AND due <= $1
                       AND NOT EXISTS (SELECT 1 FROM fleet_job r WHERE r.target = j.target AND r.state = 'running')
-                      \(locations == nil ? "" : "AND location = ANY($3)")
+                      \(locations == nil ? "" : "AND (location IS NULL OR location = ANY($3))")
                     ORDER BY priority, due, id LIMIT $2 FOR UPDATE SKIP LOCKED
                     """)
             query.binds.append(now.timeIntervalSince1970)

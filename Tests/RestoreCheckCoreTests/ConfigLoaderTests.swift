@@ -163,7 +163,7 @@ struct ConfigLoaderTests {
         #expect(postgres.passwordFile == "/etc/restorecheck/pg-password", "relative to the config, as every path")
         #expect(config.historyLocation == "postgresql://restorecheck@db.example:6432/restorecheck")
         #expect(config.nodeName == "verifier-fra1")
-        #expect(config.targetsTestedHere.map(\.name) == ["fra-fs"], "a located host tests only its locations' targets")
+        #expect(config.targetsTestedHere.map(\.name) == ["fra-fs", "anywhere"], "a located host tests its locations' targets and those without one")
         var everywhere = config
         everywhere.fleet.locations = nil
         #expect(everywhere.targetsTestedHere.count == 3, "a host without locations tests every target")

@@ -97,7 +97,11 @@ struct FleetQueueTests {
     @Test func aNodeClaimsOnlyTheTargetsOfItsLocations() async throws {
         let (history, nodes) = try await nodes("queue-location")
         defer { history.close(); nodes.dropFirst().forEach { $0.close() } }
-        _ = try await nodes[0].enqueue([job("fra-fs", location: "fra1"), job("ams-fs", tenant: "b", location: "ams1")], now: Date())
+        _ = try await nodes[0].enqueue(
+            [job("fra-fs", location: "fra1", dueAgo: 90), job("ams-fs", tenant: "b", location: "ams1", dueAgo: 80), job("anywhere", tenant: "c", dueAgo: 70)],
+            now: Date())
+        #expect(try await nodes[0].claim(locations: ["lon1"], limit: 1, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["anywhere"],
+                "a target without a location runs on any node")
         #expect(try await nodes[0].claim(locations: ["lon1"], limit: 5, perTenant: 5, lease: 60, now: Date()).isEmpty)
         #expect(try await nodes[1].claim(locations: ["fra1"], limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["fra-fs"])
         #expect(try await nodes[2].claim(locations: nil, limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["ams-fs"])

@@ -130,12 +130,12 @@ public struct FleetSettings: Sendable, Equatable {
         !name.isEmpty && name.count <= 63 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 
-    /// Whether this host tests `target`: every target without `locations` (one host); with them,
-    /// only the targets at one of them. So in a fleet every host has `locations` and every target a
-    /// `location` (a target without one is tested by no located host: `fleet status` names it).
+    /// Whether this host may test `target`: a host without `locations` tests every target; a host
+    /// with them, the targets at one of them and the targets without a location (they run anywhere;
+    /// the fleet's queue gives each test to one host).
     public func tests(_ target: Target) -> Bool {
-        guard let locations else { return true }
-        return target.location.map(locations.contains) ?? false
+        guard let locations, let location = target.location else { return true }
+        return locations.contains(location)
     }
 }
 

@@ -10,7 +10,7 @@ public enum NotStarted {
         let window = TimeSpan(seconds: startBy.timeIntervalSince(due)).description
         let cause =
             servers.isEmpty
-            ? target.location.map { "no live node serves location '\($0)'" } ?? "no live node tests targets without a location"
+            ? target.location.map { "no live node serves location '\($0)'" } ?? "no node is live"
             : "the nodes that may test it were busy (\(servers.sorted().joined(separator: ", ")))"
         return builder.fail(SourceFailure(reason: .notStarted, summary: "not started within its start window (\(window)): \(cause)"))
     }
