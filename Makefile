@@ -145,6 +145,7 @@ bench: release
 	python3 Benchmarks/daemon_bench.py
 	python3 Benchmarks/report_bench.py
 	python3 Benchmarks/fleet_db_bench.py
+	python3 Benchmarks/fleet_queue_bench.py
 	@command -v rclone >/dev/null || RESTORECHECK_S3_SERVERS=1 bash .ci/install-deps
 	python3 Benchmarks/s3_bench.py
 

@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// In a fleet (a PostgreSQL history: README "Fleet"), runs the tests the fleet's queue gives this
-/// node, in place of `SchedulerService`'s own plan. One loop, every `poll`:
+/// node, in place of `SchedulerService`'s own plan. One loop, woken every `poll`, whenever a test
+/// ends (its slot is free) and at shutdown:
 ///
 /// 1. the planner's round, if this node holds the planner's lock (`FleetPlanning`);
 /// 2. every third of the lease, renewal of this node's leases and reaping of every expired one
@@ -38,6 +39,9 @@ struct FleetSchedulerService: Service {
         let cancellations = CancellationRegistry()
         let loopAlive = LoopProgress(context.now())
         var planning = FleetPlanning(context: context, queue: queue, metrics: node)
+        // What wakes the loop: its poll, a finished test (its slot is free: claim now) and shutdown.
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wake.yield()
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -48,8 +52,15 @@ struct FleetSchedulerService: Service {
                         try? await Task.sleep(for: .seconds(1))
                     }
                 }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(Self.poll(lease: context.config.fleet.lease.seconds)))
+                        wake.yield()
+                    }
+                }
                 var lastRenewal = context.now()
-                while !cancellations.isShuttingDown {
+                for await _ in wakes {
+                    if cancellations.isShuttingDown { break }
                     loopAlive.went(at: context.now())
                     let config = context.config
                     let lease = config.fleet.lease.seconds
@@ -76,6 +87,7 @@ struct FleetSchedulerService: Service {
                                     running.remove(claim)
                                     cancellations.remove(String(claim.jobID))
                                     node.setRunning(running.count)
+                                    wake.yield()
                                 }
                             }
                         } catch {
@@ -84,16 +96,17 @@ struct FleetSchedulerService: Service {
                         }
                     }
                     updateStatus(running)
-                    try? await Task.sleep(for: .seconds(Self.poll(lease: lease)))
                 }
                 // Shutting down: the tests' cancellation flags are set; wait for them to give their jobs back.
                 while running.count > 0, await group.next() != nil {}
                 group.cancelAll()
+                wake.finish()
             }
         } onGracefulShutdown: {
             logger.notice("shutting down: no new claims; stopping running tests (their jobs go back to the queue)")
             context.notifier.stopping()
             cancellations.shutDown()
+            wake.yield()
         }
         await lock.release()
         logger.notice("fleet scheduler stopped")

@@ -90,6 +90,36 @@ struct FleetQueueCommandTests {
         }
     }
 
+    @Test func threeNodesTestEveryTargetExactlyOnceWithinTheTenantCap() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-once")
+            let database = try SharedPostgres.database("cli-fleet-once")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            // 60 targets of 6 tenants, due at once: the planner and three nodes race on every one.
+            let targets = (0..<60).map {
+                "      - { name: t\($0), tenant: tenant\($0 % 6), location: fra1, archives: \(good), manifest: \"{archive}.sha256\" }"
+            }.joined(separator: "\n")
+            let configs = try ["node-a", "node-b", "node-c"].map { try nodeConfig(temp, $0, database: database, targets: targets) }
+            let nodes = try configs.enumerated().map { index, config in
+                try DaemonProcess(config: config, in: temp, extraArguments: ["--node", "node-\(["a", "b", "c"][index])"])
+            }
+            let statuses = Loopback.eventually(timeout: 120) { () -> [[String: Any]]? in
+                let status = try? restorecheck(["status", "--config", configs[0], "--json"])
+                let rows = (try? JSONSerialization.jsonObject(with: Data((status?.stdout ?? "").utf8)) as? [String: Any])?["targets"] as? [[String: Any]] ?? []
+                return rows.count == 60 && rows.allSatisfy({ $0["status"] as? String == "passed" }) ? rows : nil
+            }
+            #expect(statuses != nil, "\(nodes.map(\.log))")
+            for node in nodes { node.signal(SIGTERM) }
+            for node in nodes { #expect(node.waitForExit() == 0, "\(node.log)") }
+            // Exactly one test per target (a second would show in its history), each recorded by the node that claimed it.
+            for index in [0, 17, 59] {
+                #expect(finished(try runs(configs[1], "t\(index)")) == ["passed"])
+            }
+            let verify = try restorecheck(["evidence", "verify", "--config", configs[2]])
+            #expect(verify.stdout.contains("60 recorded test(s) checked"), "one chain link per test, none twice: \(verify.stdout)")
+        }
+    }
+
     @Test func aNodePausedPastItsLeaseWritesNothingWhenItWakes() async throws {
         try await Blocking.run {
             let temp = TemporaryDirectory("cli-fleet-pause")
