@@ -22,7 +22,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let tested = config.targetsTestedHere
             print("  fleet:       node \(config.nodeName); "
                 + (config.fleet.locations.map { "locations \($0.joined(separator: ", ")); " } ?? "")
-                + "tests \(tested.count) of \(config.targets.count) target(s) here")
+                + "tests \(tested.count) of \(config.targets.count) target(s) here; lease \(config.fleet.lease), "
+                + "\(config.concurrentTestsHere) at once, \(config.fleet.perTenant) per tenant across the fleet")
         }
         print("  decoders:    \(WorkerDecoders.summary)")
         for target in config.targets {

@@ -116,6 +116,8 @@ struct ConfigLoaderTests {
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nhistory:\n  postgresql: { url: \"postgresql://rc@db.example/rc?sslmode=maybe\" }\n", 5, "history.postgresql.url", "sslmode 'maybe' is not one of"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nhistory:\n  postgresql: { password_file: /p }\n", 5, "history.postgresql", "missing required key 'url'"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nfleet: { locations: [] }\n", 4, "fleet.locations", "non-empty list"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nfleet:\n  lease: 2s\n", 5, "fleet.lease", "shorter than 3s"),
+        ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x }\nfleet:\n  per_tenant: 0\n", 5, "fleet.per_tenant", "greater than 0"),
         ("defaults: { rpo: 1h, rto: 1h }\ntargets:\n  - { name: a, tenant: t, archives: /x, location: 'fra 1' }\n", 3, "targets[0].location", "must be"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo: 26x\n    rto: 1h\n", 5, "targets[0].rpo", "not a duration"),
         ("targets:\n  - name: a\n    tenant: t\n    archives: /x\n    rpo_: 1h\n", 5, "targets[0].rpo_", "unknown key"),
@@ -153,8 +155,9 @@ struct ConfigLoaderTests {
               postgresql:
                 url: "postgresql://restorecheck@db.example:6432/restorecheck?sslmode=verify-full&sslrootcert=/etc/restorecheck/db-ca.pem"
                 password_file: pg-password
-            fleet: { node: verifier-fra1, locations: [ fra1 ] }
+            fleet: { node: verifier-fra1, locations: [ fra1 ], lease: 2m, max_concurrent: 3, per_tenant: 2 }
             """)
+        #expect(config.fleet.lease.seconds == 120 && config.concurrentTestsHere == 3 && config.fleet.perTenant == 2)
         let postgres = try #require(config.postgresql)
         #expect(postgres.host == "db.example")
         #expect(postgres.port == 6432)
