@@ -38,6 +38,14 @@ struct FleetQueueCommandTests {
         return (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
     }
 
+    /// Polls `target`'s history until it has a finished run; its runs then, or nil past `timeout`.
+    func firstResult(_ config: String, _ target: String, timeout: Double) -> [[String: Any]]? {
+        Loopback.eventually(timeout: timeout) { () -> [[String: Any]]? in
+            let runs = (try? self.runs(config, target)) ?? []
+            return self.finished(runs).isEmpty ? nil : runs
+        }
+    }
+
     func finished(_ runs: [[String: Any]]) -> [String] {
         runs.compactMap { $0["status"] as? String }.filter { ["passed", "failed", "error"].contains($0) }
     }
@@ -59,18 +67,12 @@ struct FleetQueueCommandTests {
             _ = a.waitForExit()
             let others = try [1, 2].map { try DaemonProcess(config: configs[$0], in: temp, extraArguments: ["--node", "node-\(["a", "b", "c"][$0])"]) }
             // Another node reaps the lease and runs the job: one result, the killed attempt aborted.
-            let result = Loopback.eventually(timeout: 90) { () -> [[String: Any]]? in
-                let runs = (try? self.runs(configs[1], "fileserver")) ?? []
-                return self.finished(runs).isEmpty ? nil : runs
-            }
+            let result = self.firstResult(configs[1], "fileserver", timeout: 90)
             let fileserver = try #require(result, "\(others.map(\.log))")
             #expect(finished(fileserver) == ["passed"], "\(fileserver)")
             #expect(fileserver.compactMap { $0["status"] as? String }.sorted() == ["aborted", "passed"], "\(fileserver)")
             // A target at a location no node serves: not started within its window (4 s), and says why.
-            let london = Loopback.eventually(timeout: 60) { () -> [[String: Any]]? in
-                let runs = (try? self.runs(configs[1], "london")) ?? []
-                return self.finished(runs).isEmpty ? nil : runs
-            }
+            let london = self.firstResult(configs[1], "london", timeout: 60)
             let summary = (london?.first?["outcome"] as? [String: Any])?["summary"] as? String
             #expect(summary?.contains("no live node serves location 'lon1'") == true, "\(String(describing: london))")
             // An operator asks the fleet: the verdict comes from whichever node runs it.
@@ -134,10 +136,7 @@ struct FleetQueueCommandTests {
             // Frozen (a VM pause, SIGSTOP) past its 3 s lease; its worker goes on meanwhile.
             a.signal(SIGSTOP)
             let b = try DaemonProcess(config: configs[1], in: temp, extraArguments: ["--node", "node-b"])
-            let tested = Loopback.eventually(timeout: 90) { () -> [[String: Any]]? in
-                let runs = (try? self.runs(configs[1], "fileserver")) ?? []
-                return self.finished(runs).isEmpty ? nil : runs
-            }
+            let tested = self.firstResult(configs[1], "fileserver", timeout: 90)
             #expect(tested.map(finished) == ["passed"], "\(b.log)")
             a.signal(SIGCONT)
             // It wakes with its test (or its renewal) refused: counted, and nothing written.
@@ -178,10 +177,7 @@ struct FleetOutageTests {
             #expect(node.process.isRunning, "the node keeps running through the outage: \(node.log)")
             try server.resume()
             // Recorded once after reconnecting, or the job re-runs: either way one result.
-            let result = Loopback.eventually(timeout: 120) { () -> [[String: Any]]? in
-                let runs = (try? suite.runs(config, "fileserver")) ?? []
-                return suite.finished(runs).isEmpty ? nil : runs
-            }
+            let result = suite.firstResult(config, "fileserver", timeout: 120)
             #expect(result.map(suite.finished) == ["passed"], "\(node.log)")
             node.signal(SIGTERM)
             #expect(node.waitForExit() == 0, "\(node.log)")
@@ -196,15 +192,6 @@ struct FleetOutageTests {
 /// real `serve` nodes of one fleet: a failing target is one alert, not one per node.
 @Suite("Fleet alerts with a real Prometheus", .serialized)
 struct FleetAlertTests {
-    func query(_ port: Int, _ promql: String) -> [[String: Any]]? {
-        let encoded = promql.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? promql
-        guard let body = Loopback.get("http://127.0.0.1:\(port)/api/v1/query?query=\(encoded)"),
-            let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-            let data = json["data"] as? [String: Any]
-        else { return nil }
-        return data["result"] as? [[String: Any]]
-    }
-
     @Test func threeNodesExportingAFailingTargetFireOneAlert() async throws {
         try await Blocking.run {
             let temp = TemporaryDirectory("cli-fleet-alerts")
@@ -221,44 +208,25 @@ struct FleetAlertTests {
                 try DaemonProcess(config: try suite.nodeConfig(temp, $0, database: database, targets: targets), in: temp, extraArguments: ["--node", $0])
             }
             let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/prometheus/restorecheck-alerts.yml").standardized.path
-            let prometheusPort = Loopback.freePort()
-            let prometheusConfig = try temp.write(
-                "prometheus.yml",
-                """
-                global: { scrape_interval: 1s, evaluation_interval: 1s }
-                rule_files: [ "\(rules)" ]
-                scrape_configs:
-                  - job_name: restorecheck
-                    static_configs: [ { targets: [\(nodes.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", "))] } ]
-                """)
-            let prometheus = Process()
-            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-            prometheus.arguments = [
-                "--config.file=\(prometheusConfig)", "--storage.tsdb.path=\(temp.url("tsdb"))",
-                "--web.listen-address=127.0.0.1:\(prometheusPort)", "--log.level=warn",
-            ]
-            prometheus.standardOutput = FileHandle.nullDevice
-            prometheus.standardError = FileHandle.nullDevice
-            try prometheus.run()
+            let prometheus = try TestPrometheus(scraping: nodes.map(\.port), rules: [rules], in: temp)
             defer {
-                prometheus.terminate()
-                prometheus.waitUntilExit()
+                prometheus.stop()
                 for node in nodes { node.signal(SIGTERM) }
                 for node in nodes { _ = node.waitForExit() }
             }
             // Every node exports the fleet's failing outcome for nas, whichever node tested it...
             let exported = Loopback.eventually(timeout: 90) {
-                query(prometheusPort, #"restorecheck_restore_success{target="nas"} == 0"#)?.count == 3 ? true : nil
+                prometheus.query(#"restorecheck_restore_success{target="nas"} == 0"#)?.count == 3 ? true : nil
             }
             #expect(exported == true, "\(nodes.map(\.log))")
             // ...and the rules fire once for it, none for the passing target.
             let firing = Loopback.eventually(timeout: 30) { () -> [[String: Any]]? in
-                let alerts = query(prometheusPort, #"ALERTS{alertname="RestoreTestFailed",alertstate="firing"}"#) ?? []
+                let alerts = prometheus.query(#"ALERTS{alertname="RestoreTestFailed",alertstate="firing"}"#) ?? []
                 return alerts.isEmpty ? nil : alerts
             }
             let labels = (firing ?? []).compactMap { $0["metric"] as? [String: Any] }
             #expect(labels.count == 1 && labels.first?["target"] as? String == "nas", "\(labels)")
-            #expect(query(prometheusPort, #"restorecheck_fleet_node_claims_total"#)?.count == 3, "each node exports its own node series")
+            #expect(prometheus.query(#"restorecheck_fleet_node_claims_total"#)?.count == 3, "each node exports its own node series")
         }
     }
 }
