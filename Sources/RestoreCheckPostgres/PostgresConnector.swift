@@ -10,6 +10,16 @@ enum PostgresConnector {
     /// The schema every table lives in: the role needs no other.
     static let schema = "restorecheck"
 
+    /// Every session's settings: the schema, a name in `pg_stat_activity`, and
+    /// `idle_in_transaction_session_timeout`. A host paused mid-transaction (SIGSTOP, a frozen VM)
+    /// would otherwise hold its row locks (a job, the chain's head) for as long as it is paused, and
+    /// every other host's results would wait on it; the server ends such a session after 15 s (a
+    /// transaction here never waits on its client that long), and the locks go with it. Found by the
+    /// fleet's SIGSTOP test under load.
+    static let sessionParameters = [
+        ("search_path", schema), ("application_name", "restorecheck"), ("idle_in_transaction_session_timeout", "15s"),
+    ]
+
     static func configuration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
         let password = try password(settings)
         var configuration: PostgresClient.Configuration
@@ -20,7 +30,7 @@ enum PostgresConnector {
                 host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password,
                 database: settings.database, tls: try tls(settings))
         }
-        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "restorecheck")]
+        configuration.options.additionalStartupParameters = sessionParameters
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.maximumConnections = 8
         return configuration
@@ -90,7 +100,7 @@ enum PostgresConnector {
             configuration = .init(host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password, database: settings.database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(10)
-        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "restorecheck")]
+        configuration.options.additionalStartupParameters = sessionParameters
         return try await PostgresConnection.connect(
             on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger
         ).get()

@@ -38,6 +38,11 @@ struct FleetQueueCommandTests {
         return (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
     }
 
+    /// Polls until a test of `target` is recorded `started`: the node is mid-test.
+    func testing(_ config: String, _ target: String) -> Bool? {
+        Loopback.eventually(timeout: 60) { ((try? self.runs(config, target)) ?? []).contains { $0["status"] as? String == "started" } ? true : nil }
+    }
+
     /// Polls `target`'s history until it has a finished run; its runs then, or nil past `timeout`.
     func firstResult(_ config: String, _ target: String, timeout: Double) -> [[String: Any]]? {
         Loopback.eventually(timeout: timeout) { () -> [[String: Any]]? in
@@ -62,7 +67,7 @@ struct FleetQueueCommandTests {
             let configs = try ["node-a", "node-b", "node-c"].map { try nodeConfig(temp, $0, database: database, targets: targets) }
             // node-a alone claims fileserver and is killed while its worker runs.
             let a = try DaemonProcess(config: configs[0], in: temp, environment: try slowWorker(temp, seconds: 30), extraArguments: ["--node", "node-a"])
-            #expect(Loopback.eventually(timeout: 60) { a.log.contains("test started") ? true : nil } == true, "\(a.log)")
+            #expect(testing(configs[0], "fileserver") == true, "\(a.log)")
             a.signal(SIGKILL)
             _ = a.waitForExit()
             let others = try [1, 2].map { try DaemonProcess(config: configs[$0], in: temp, extraArguments: ["--node", "node-\(["a", "b", "c"][$0])"]) }
@@ -132,7 +137,7 @@ struct FleetQueueCommandTests {
                 """
             let configs = try ["node-a", "node-b"].map { try nodeConfig(temp, $0, database: database, targets: targets) }
             let a = try DaemonProcess(config: configs[0], in: temp, environment: try slowWorker(temp, seconds: 6), extraArguments: ["--node", "node-a"])
-            #expect(Loopback.eventually(timeout: 60) { a.log.contains("test started") ? true : nil } == true, "\(a.log)")
+            #expect(testing(configs[0], "fileserver") == true, "\(a.log)")
             // Frozen (a VM pause, SIGSTOP) past its 3 s lease; its worker goes on meanwhile.
             a.signal(SIGSTOP)
             let b = try DaemonProcess(config: configs[1], in: temp, extraArguments: ["--node", "node-b"])
@@ -170,7 +175,7 @@ struct FleetOutageTests {
                   - { name: fileserver, tenant: acme, location: fra1, archives: \(good), manifest: "{archive}.sha256" }
                 """)
             let node = try DaemonProcess(config: config, in: temp, environment: try suite.slowWorker(temp, seconds: 5), extraArguments: ["--node", "node-a"])
-            #expect(Loopback.eventually(timeout: 60) { node.log.contains("test started") ? true : nil } == true, "\(node.log)")
+            #expect(suite.testing(config, "fileserver") == true, "\(node.log)")
             try server.pause()
             // The outage's length is the case itself, not a wait for a result.
             Thread.sleep(forTimeInterval: 30)
