@@ -13,7 +13,7 @@ struct FleetQueueCommandTests {
 
     /// One config per node (its own state and scratch), the same targets for all. Leases of 3 s so
     /// a lost node's job comes back within seconds.
-    func nodeConfig(_ temp: TemporaryDirectory, _ node: String, database: PostgresSettings, targets: String) throws -> String {
+    func nodeConfig(_ temp: TemporaryDirectory, _ node: String, database: PostgresSettings, targets: String, maxConcurrent: Int = 1) throws -> String {
         try temp.write("\(node).yaml", """
             scratch_dir: scratch-\(node)
             state_dir: state-\(node)
@@ -22,7 +22,7 @@ struct FleetQueueCommandTests {
             \(targets)
             history:
               postgresql: { url: "postgresql://\(database.user)@/\(database.database)?host=\(database.socketDirectory ?? "")&port=\(database.port)" }
-            fleet: { locations: [ fra1 ], lease: 3s, max_concurrent: 1, per_tenant: 1 }
+            fleet: { locations: [ fra1 ], lease: 3s, max_concurrent: \(maxConcurrent), per_tenant: 1 }
             """)
     }
 
@@ -124,6 +124,50 @@ struct FleetQueueCommandTests {
             }
             let verify = try restorecheck(["evidence", "verify", "--config", configs[2]])
             #expect(verify.stdout.contains("60 recorded test(s) checked"), "one chain link per test, none twice: \(verify.stdout)")
+        }
+    }
+
+    @Test func sixSlotsOnThreeNodesRunOneTestPerTenantAtATime() async throws {
+        try await Blocking.run {
+            let temp = TemporaryDirectory("cli-fleet-cap")
+            let database = try SharedPostgres.database("cli-fleet-cap")
+            let good = try BackupSet.make(.gnuTar, in: temp, name: "fs").archive
+            // 2 tenants of 8 targets each, 3 nodes of 2 slots, per_tenant 1; each test lasts over 2 s.
+            let names = (0..<16).map { "t\($0)" }
+            let targets = names.enumerated().map { index, name in
+                "      - { name: \(name), tenant: tenant\(index % 2), location: fra1, archives: \(good), manifest: \"{archive}.sha256\" }"
+            }.joined(separator: "\n")
+            let worker = try slowWorker(temp, seconds: 2)
+            let nodes = try ["node-a", "node-b", "node-c"].map { node in
+                try DaemonProcess(
+                    config: try nodeConfig(temp, node, database: database, targets: targets, maxConcurrent: 2), in: temp, environment: worker,
+                    extraArguments: ["--node", node])
+            }
+            let config = temp.url("node-a.yaml")
+            let done = Loopback.eventually(timeout: 120) { () -> Bool? in
+                let status = try? restorecheck(["status", "--config", config, "--json"])
+                let rows = (try? JSONSerialization.jsonObject(with: Data((status?.stdout ?? "").utf8)) as? [String: Any])?["targets"] as? [[String: Any]] ?? []
+                return rows.count == 16 && rows.allSatisfy({ $0["status"] as? String == "passed" }) ? true : nil
+            }
+            #expect(done == true, "\(nodes.map(\.log))")
+            for node in nodes { node.signal(SIGTERM) }
+            for node in nodes { #expect(node.waitForExit() == 0, "\(node.log)") }
+            // Each tenant's tests never overlap (times in whole seconds: a test starts no earlier
+            // than the second the tenant's previous one ended).
+            let formatter = ISO8601DateFormatter()
+            for tenant in 0..<2 {
+                let intervals = try names.enumerated().filter { $0.offset % 2 == tenant }.flatMap { _, name in
+                    try runs(config, name).compactMap { run -> (Date, Date)? in
+                        guard let started = (run["started"] as? String).flatMap(formatter.date), let finished = (run["finished"] as? String).flatMap(formatter.date)
+                        else { return nil }
+                        return (started, finished)
+                    }
+                }.sorted { $0.0 < $1.0 }
+                #expect(intervals.count == 8, "one test per target")
+                for (previous, next) in zip(intervals, intervals.dropFirst()) {
+                    #expect(next.0 >= previous.1, "tenant\(tenant): a test started at \(next.0) while another ran until \(previous.1)")
+                }
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 
 Listens on 127.0.0.1 on a free port and prints it on stdout's first line. Every request is
 forwarded unchanged (the Host header included, so SigV4 signatures still verify upstream). After
-each request, STATS_FILE holds {"requests": n, "ranged_gets": n, "body_bytes": n} (written to a
+each request (and before each body chunk is sent), STATS_FILE holds {"requests": n, "ranged_gets": n, "body_bytes": n} (written to a
 temporary file, then renamed). FAULTS_JSON applies to ranged GETs, in order:
 
     {"fail": N}              the first N answer 503 SlowDown
@@ -110,11 +110,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 break
             if limit is not None and sent + len(chunk) > limit:
                 chunk = chunk[: max(0, limit - sent)]
+                self.count(chunk)
                 self.write(chunk, chunked)
                 sent += len(chunk)
-                with lock:
-                    stats["body_bytes"] += len(chunk)
-                    save()
                 self.wfile.flush()
                 if stall is not None:
                     time.sleep(faults.get("stall_seconds", 60))
@@ -122,13 +120,19 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.close_connection = True
                 return
+            self.count(chunk)
             self.write(chunk, chunked)
             sent += len(chunk)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
         connection.close()
+
+    def count(self, chunk):
+        # Counted before it is sent: a client that has the bytes finds them in the stats already
+        # (counted after the response, a test that read the stats at once could miss the last
+        # request's bytes: seen once in CI).
         with lock:
-            stats["body_bytes"] += sent
+            stats["body_bytes"] += len(chunk)
             save()
 
     def write(self, chunk, chunked):
