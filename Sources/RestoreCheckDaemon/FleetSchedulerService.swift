@@ -76,7 +76,7 @@ struct FleetSchedulerService: Service {
                     if free > 0, !cancellations.isShuttingDown {
                         do {
                             let claims = try await queue.claim(
-                                locations: config.fleet.locations, limit: free, perTenant: config.fleet.perTenant, lease: lease, now: context.now())
+                                locations: config.fleet.locations, known: config.targetsTestedHere.map(\.name), limit: free, perTenant: config.fleet.perTenant, lease: lease, now: context.now())
                             node.claimed(claims.count)
                             for claim in claims {
                                 let flag = cancellations.add(String(claim.jobID))

@@ -57,7 +57,9 @@ extension PostgresHistory: FleetQueue {
         }
     }
 
-    public func claim(locations: [String]?, limit: Int, perTenant: Int, lease: TimeInterval, now: Date) async throws -> [JobClaim] {
+    public func claim(
+        locations: [String]?, known: [String]?, limit: Int, perTenant: Int, lease: TimeInterval, now: Date
+    ) async throws -> [JobClaim] {
         guard limit > 0 else { return [] }
         return try await transaction { [self] connection in
             // Candidates locked for this transaction; other nodes skip them rather than wait.
@@ -67,12 +69,17 @@ extension PostgresHistory: FleetQueue {
                     WHERE state = 'queued' AND due <= $1
                       AND NOT EXISTS (SELECT 1 FROM fleet_job r WHERE r.target = j.target AND r.state = 'running')
                       \(locations == nil ? "" : "AND (location IS NULL OR location = ANY($3))")
+                      \(known == nil ? "" : "AND target = ANY($4)")
                     ORDER BY priority, due, id LIMIT $2 FOR UPDATE SKIP LOCKED
                     """)
             query.binds.append(now.timeIntervalSince1970)
             // More than `limit`: some may be skipped for their tenant's cap.
             query.binds.append(Int64(limit * 4 + 8))
-            if let locations { query.binds.append(locations) }
+            // $3 and $4 are always bound (an unused one is ignored), so each keeps its number.
+            query.binds.append(locations ?? [])
+            // A node claims only the targets its config has: one whose config lags the planner's
+            // would otherwise claim a job it cannot run, give it back, and claim it again.
+            query.binds.append(known ?? [])
             let candidates = try await Self.rows(connection, query, logger: logger)
             var claims: [JobClaim] = []
             var tenantsChecked: Set<String> = []

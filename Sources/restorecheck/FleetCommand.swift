@@ -12,7 +12,7 @@ struct FleetCommand: AsyncParsableCommand {
 struct FleetStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Each host's last heartbeat, version, locations and config; the targets no live host tests. Exit 1 when a target is unserved or a host's targets differ.")
+        abstract: "Each host's last heartbeat, version, locations, config and running tests; the targets no live host tests; the planner and the queue. Exit 1 when a target is unserved or a host's targets differ.")
 
     @OptionGroup var options: ConfigOptions
     @Flag(help: "Print JSON instead of a table.") var json = false

@@ -45,7 +45,7 @@ struct FleetQueueTests {
                 group.addTask {
                     var mine: [JobClaim] = []
                     while true {
-                        let claims = try await node.claim(locations: nil, limit: 3, perTenant: 1, lease: 60, now: Date())
+                        let claims = try await node.claim(locations: nil, known: nil, limit: 3, perTenant: 1, lease: 60, now: Date())
                         if claims.isEmpty { return mine }
                         mine += claims
                     }
@@ -70,7 +70,7 @@ struct FleetQueueTests {
             ], now: Date())
         _ = try await nodes[0].requestNow([target("asked", tenant: "t6")], now: Date())
         var order: [String] = []
-        while let claim = try await nodes[1].claim(locations: nil, limit: 1, perTenant: 1, lease: 60, now: Date()).first {
+        while let claim = try await nodes[1].claim(locations: nil, known: nil, limit: 1, perTenant: 1, lease: 60, now: Date()).first {
             order.append(claim.target)
         }
         #expect(order == ["asked", "breached", "early", "late", "backfill"], "a job due in the future waits")
@@ -84,12 +84,12 @@ struct FleetQueueTests {
         let noisy = (0..<12).map { job("noisy\($0)", tenant: "noisy", dueAgo: 600) }
         _ = try await nodes[0].enqueue(noisy + [job("quiet", tenant: "quiet", dueAgo: 1)], now: Date())
         let claimed = try await withThrowingTaskGroup(of: [JobClaim].self) { group in
-            for node in nodes { group.addTask { try await node.claim(locations: nil, limit: 4, perTenant: 2, lease: 60, now: Date()) } }
+            for node in nodes { group.addTask { try await node.claim(locations: nil, known: nil, limit: 4, perTenant: 2, lease: 60, now: Date()) } }
             return try await group.reduce(into: []) { $0 += $1 }
         }
         #expect(claimed.count { $0.tenant == "noisy" } <= 2, "\(claimed.map(\.target))")
         // The quiet tenant's one job is not starved by the noisy tenant's twelve older ones.
-        let next = try await nodes[0].claim(locations: nil, limit: 4, perTenant: 2, lease: 60, now: Date())
+        let next = try await nodes[0].claim(locations: nil, known: nil, limit: 4, perTenant: 2, lease: 60, now: Date())
         #expect((claimed + next).contains { $0.target == "quiet" })
         #expect((claimed + next).count { $0.tenant == "noisy" } == 2)
     }
@@ -100,11 +100,20 @@ struct FleetQueueTests {
         _ = try await nodes[0].enqueue(
             [job("fra-fs", location: "fra1", dueAgo: 90), job("ams-fs", tenant: "b", location: "ams1", dueAgo: 80), job("anywhere", tenant: "c", dueAgo: 70)],
             now: Date())
-        #expect(try await nodes[0].claim(locations: ["lon1"], limit: 1, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["anywhere"],
+        #expect(try await nodes[0].claim(locations: ["lon1"], known: nil, limit: 1, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["anywhere"],
                 "a target without a location runs on any node")
-        #expect(try await nodes[0].claim(locations: ["lon1"], limit: 5, perTenant: 5, lease: 60, now: Date()).isEmpty)
-        #expect(try await nodes[1].claim(locations: ["fra1"], limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["fra-fs"])
-        #expect(try await nodes[2].claim(locations: nil, limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["ams-fs"])
+        #expect(try await nodes[0].claim(locations: ["lon1"], known: nil, limit: 5, perTenant: 5, lease: 60, now: Date()).isEmpty)
+        #expect(try await nodes[1].claim(locations: ["fra1"], known: nil, limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["fra-fs"])
+        #expect(try await nodes[2].claim(locations: nil, known: nil, limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["ams-fs"])
+    }
+
+    @Test func aNodeClaimsOnlyTargetsItsConfigHas() async throws {
+        let (history, nodes) = try await nodes("queue-known")
+        defer { history.close(); nodes.dropFirst().forEach { $0.close() } }
+        // The planner's config gained a target this node's has not yet: the job is left to the others.
+        _ = try await nodes[0].enqueue([job("new-target", dueAgo: 90), job("fs", tenant: "b", dueAgo: 10)], now: Date())
+        #expect(try await nodes[1].claim(locations: ["fra1"], known: ["fs"], limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["fs"])
+        #expect(try await nodes[2].claim(locations: ["fra1"], known: ["fs", "new-target"], limit: 5, perTenant: 5, lease: 60, now: Date()).map(\.target) == ["new-target"])
     }
 
     @Test func aNodeThatLostItsLeaseWritesNothingAndTheJobEndsOnceElsewhere() async throws {
@@ -112,14 +121,14 @@ struct FleetQueueTests {
         defer { history.close(); nodes.dropFirst().forEach { $0.close() } }
         let (paused, other) = (nodes[0], nodes[1])
         _ = try await paused.enqueue([job("fs")], now: Date())
-        let first = try #require(try await paused.claim(locations: nil, limit: 1, perTenant: 1, lease: 1, now: Date()).first)
+        let first = try #require(try await paused.claim(locations: nil, known: nil, limit: 1, perTenant: 1, lease: 1, now: Date()).first)
         let firstRun = try await paused.beginRun(first, started: Date(), origin: "serve")
         // The node is paused past its lease: another node reaps the job (a deadline poll on the
         // database's clock, not a fixed sleep) and claims it again.
         let reaped = try await eventually { let reaped = try await other.reapExpiredLeases(now: Date()); return reaped.isEmpty ? nil : reaped }
         #expect(reaped == [ReapedJob(jobID: first.jobID, target: "fs", attempt: 1, node: "node-a")])
         #expect(try await paused.renew([first], lease: 60, now: Date()).isEmpty, "the lease is gone: renewal says so")
-        let second = try #require(try await other.claim(locations: nil, limit: 1, perTenant: 1, lease: 60, now: Date()).first)
+        let second = try #require(try await other.claim(locations: nil, known: nil, limit: 1, perTenant: 1, lease: 60, now: Date()).first)
         #expect(second.jobID == first.jobID && second.attempt == 2)
         let secondRun = try await other.beginRun(second, started: Date(), origin: "serve")
         // The paused node wakes with a finished test: refused, and nothing of it is written.
@@ -139,7 +148,7 @@ struct FleetQueueTests {
         let (history, nodes) = try await nodes("queue-giveback")
         defer { history.close(); nodes.dropFirst().forEach { $0.close() } }
         _ = try await nodes[0].enqueue([job("fs"), job("db", tenant: "b")], now: Date())
-        let claims = try await nodes[0].claim(locations: nil, limit: 2, perTenant: 1, lease: 600, now: Date())
+        let claims = try await nodes[0].claim(locations: nil, known: nil, limit: 2, perTenant: 1, lease: 600, now: Date())
         let run = try await nodes[0].beginRun(claims[0], started: Date(), origin: "serve")
         try await nodes[0].giveBack(claims[0], runID: run, at: Date())
         #expect(try await nodes[0].job(claims[0].jobID)?.state == .queued)
@@ -147,7 +156,7 @@ struct FleetQueueTests {
         let restarted = try #require(try await history.reopen(node: "node-a") as? PostgresHistory)
         defer { restarted.close() }
         #expect(try await restarted.requeueOwnJobs(now: Date()).map(\.target) == [claims[1].target])
-        let again = try await nodes[1].claim(locations: nil, limit: 2, perTenant: 1, lease: 600, now: Date())
+        let again = try await nodes[1].claim(locations: nil, known: nil, limit: 2, perTenant: 1, lease: 600, now: Date())
         #expect(Set(again.map(\.target)) == ["fs", "db"] && again.allSatisfy { $0.attempt == 2 })
         #expect(try await nodes[0].history(target: claims[0].target, limit: 5).map(\.status) == [.aborted])
     }
@@ -179,7 +188,7 @@ struct FleetQueueTests {
         let (history, nodes) = try await nodes("queue-run-now")
         defer { history.close(); nodes.dropFirst().forEach { $0.close() } }
         _ = try await nodes[0].enqueue([job("fs", .scheduled)], now: Date())
-        let claim = try #require(try await nodes[0].claim(locations: nil, limit: 1, perTenant: 1, lease: 600, now: Date()).first)
+        let claim = try #require(try await nodes[0].claim(locations: nil, known: nil, limit: 1, perTenant: 1, lease: 600, now: Date()).first)
         // An operator asks while it runs: a second, waiting job.
         let asked = try await nodes[1].requestNow([target("fs")], now: Date())
         #expect(asked.count == 1 && asked[0] != claim.jobID)

@@ -20,9 +20,10 @@ public protocol FleetQueue: Sendable {
     func requestNow(_ targets: [Target], now: Date) async throws -> [Int64]
 
     /// Claims up to `limit` due jobs this node may run (`locations`: nil every target, else the
-    /// targets at those locations), most urgent first, skipping targets already running and tenants
-    /// that have `perTenant` running tests. Each claim increments the job's attempt.
-    func claim(locations: [String]?, limit: Int, perTenant: Int, lease: TimeInterval, now: Date) async throws -> [JobClaim]
+    /// targets at those locations and those without one; `known`: the targets in this node's config,
+    /// nil any), most urgent first, skipping targets already running and tenants that have
+    /// `perTenant` running tests. Each claim increments the job's attempt.
+    func claim(locations: [String]?, known: [String]?, limit: Int, perTenant: Int, lease: TimeInterval, now: Date) async throws -> [JobClaim]
     /// Extends the leases this node still holds; returns the ids of the jobs it still holds.
     func renew(_ claims: [JobClaim], lease: TimeInterval, now: Date) async throws -> Set<Int64>
 
