@@ -11,9 +11,9 @@ import Synchronization
 ///
 /// 1. the planner's round, if this node holds the planner's lock (`FleetPlanning`);
 /// 2. every third of the lease, renewal of this node's leases and reaping of every expired one
-///    (any node reaps: a dead node's jobs must not wait for the planner). A job the queue no longer gives this node (reaped
-///    after a pause) or a lease it could not renew for a whole lease (cut off from the database)
-///    stops its test, whose result would be fenced anyway;
+///    (any node reaps: a dead node's jobs must not wait for the planner). A job the queue no
+///    longer gives this node (reaped after a pause), or a lease it could not renew for a whole
+///    lease (cut off from the database), stops its test, whose result would be fenced anyway;
 /// 3. claims for the free slots (`fleet.max_concurrent`), each test a child task recording through
 ///    the claim's `FencedRecorder`.
 ///
@@ -76,7 +76,8 @@ struct FleetSchedulerService: Service {
                     if free > 0, !cancellations.isShuttingDown {
                         do {
                             let claims = try await queue.claim(
-                                locations: config.fleet.locations, known: config.targetsTestedHere.map(\.name), limit: free, perTenant: config.fleet.perTenant, lease: lease, now: context.now())
+                                locations: config.fleet.locations, known: config.targetsTestedHere.map(\.name), limit: free,
+                                perTenant: config.fleet.perTenant, lease: lease, now: context.now())
                             node.claimed(claims.count)
                             for claim in claims {
                                 let flag = cancellations.add(String(claim.jobID))
